@@ -1,0 +1,16 @@
+//! mtasts: an auditor for MTA-STS (RFC 8461) and SMTP TLS Reporting (RFC 8460).
+//!
+//! The audit runs in stages (DNS, policy fetch, policy parse, MX cross-check, STARTTLS probes,
+//! TLS-RPT). The network stages live behind [`probe::Probe`] and return plain
+//! [`observe::Observations`]; [`verdict::judge`] turns those into [`model::Finding`]s, each tied
+//! to a check of the [`catalog`]. Renderers in [`report`] only format findings.
+
+pub mod catalog;
+pub mod escape;
+pub mod model;
+pub mod observe;
+pub mod parse;
+pub mod pipeline;
+pub mod probe;
+pub mod report;
+pub mod verdict;

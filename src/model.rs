@@ -1,0 +1,211 @@
+//! Findings and reports: what the verdict code produces and the renderers read.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::catalog::{CheckId, Profile, Severity};
+
+/// The final outcome of one check for one subject, after the profile has been applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Warn,
+    Info,
+    /// The check could not run because an earlier one failed; never shown as passing.
+    Skipped {
+        blocked_by: String,
+    },
+    /// The auditor could not find out (DNS SERVFAIL, timeout, port 25 blocked from here).
+    CouldNotDetermine {
+        reason: String,
+    },
+}
+
+impl Outcome {
+    pub fn from_severity(severity: Severity) -> Self {
+        match severity {
+            Severity::Info => Self::Info,
+            Severity::Warn => Self::Warn,
+            Severity::Fail => Self::Fail,
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Skipped { .. } => "skipped",
+            Self::CouldNotDetermine { .. } => "could-not-determine",
+        }
+    }
+
+    pub fn is_problem(&self) -> bool {
+        !matches!(self, Self::Pass | Self::Info | Self::Skipped { .. })
+    }
+}
+
+/// What a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Subject {
+    Domain,
+    Host { name: String },
+    Endpoint { host: String, ip: IpAddr },
+}
+
+impl Subject {
+    pub fn host(name: &str) -> Self {
+        Self::Host {
+            name: name.to_owned(),
+        }
+    }
+
+    pub fn endpoint(host: &str, ip: IpAddr) -> Self {
+        Self::Endpoint {
+            host: host.to_owned(),
+            ip,
+        }
+    }
+}
+
+/// One piece of evidence: a label saying where it was seen and the (escaped) bytes seen there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub label: String,
+    pub value: String,
+}
+
+impl Evidence {
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// One check's result for one subject.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub check: CheckId,
+    pub subject: Subject,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// One sentence saying what was seen.
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A rule broken, found by a parser or a verdict, before the profile turns it into an outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub check: CheckId,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    /// A lower severity than the catalog's, where the rule itself says so (an uncovered MX in
+    /// `testing` mode only warns).
+    pub cap: Option<Severity>,
+}
+
+impl Problem {
+    pub fn new(check: CheckId, summary: impl Into<String>) -> Self {
+        Self {
+            check,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            cap: None,
+        }
+    }
+
+    pub fn with(mut self, label: impl Into<String>, value: impl Into<String>) -> Self {
+        self.evidence.push(Evidence::new(label, value));
+        self
+    }
+
+    pub fn capped(mut self, severity: Severity) -> Self {
+        self.cap = Some(severity);
+        self
+    }
+
+    /// Turns the problem into a finding under `profile`.
+    pub fn into_finding(self, subject: Subject, profile: Profile) -> Finding {
+        let mut severity = self.check.spec().severity(profile);
+        if let Some(cap) = self.cap {
+            severity = severity.min(cap);
+        }
+        Finding {
+            check: self.check,
+            subject,
+            outcome: Outcome::from_severity(severity),
+            summary: self.summary,
+            evidence: self.evidence,
+        }
+    }
+}
+
+/// Facts about the domain worth a column in a summary (CSV, the human header).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Facts {
+    pub sts_id: Option<String>,
+    pub mode: Option<String>,
+    pub max_age: Option<u64>,
+    pub mx_hosts: Vec<String>,
+    pub policy_mx: Vec<String>,
+    pub tlsrpt_rua: Vec<String>,
+}
+
+/// Everything the auditor concluded about one domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DomainReport {
+    pub domain: String,
+    pub facts: Facts,
+    pub findings: Vec<Finding>,
+}
+
+/// The overall verdict for a domain or a run: the worst outcome that counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    CouldNotDetermine,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::CouldNotDetermine => "could-not-determine",
+            Self::Fail => "fail",
+        }
+    }
+}
+
+impl DomainReport {
+    pub fn verdict(&self) -> Verdict {
+        self.findings
+            .iter()
+            .map(|finding| match finding.outcome {
+                Outcome::Fail => Verdict::Fail,
+                Outcome::CouldNotDetermine { .. } => Verdict::CouldNotDetermine,
+                Outcome::Warn => Verdict::Warn,
+                _ => Verdict::Pass,
+            })
+            .max()
+            .unwrap_or(Verdict::Pass)
+    }
+
+    pub fn count(&self, label: &str) -> usize {
+        self.findings
+            .iter()
+            .filter(|finding| finding.outcome.label() == label)
+            .count()
+    }
+}

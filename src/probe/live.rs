@@ -1,0 +1,41 @@
+//! The real [`Probe`]: hickory-resolver for DNS, reqwest for the policy, tokio + rustls for SMTP.
+
+use std::net::IpAddr;
+
+use super::{NetworkConfig, Probe};
+use crate::observe::{
+    DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, TxtRecord,
+};
+
+pub struct LiveProbe {
+    pub(crate) dns: super::dns::DnsClient,
+    pub(crate) config: NetworkConfig,
+}
+
+impl LiveProbe {
+    pub fn new(config: NetworkConfig) -> anyhow::Result<Self> {
+        let dns = super::dns::DnsClient::new(&config)?;
+        Ok(Self { dns, config })
+    }
+}
+
+impl Probe for LiveProbe {
+    async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
+        self.dns.txt(name).await
+    }
+    async fn mx(&self, name: &str) -> DnsAnswer<Vec<MxRecord>> {
+        self.dns.mx(name).await
+    }
+    async fn addrs(&self, name: &str) -> HostLookup {
+        self.dns.addrs(name).await
+    }
+    async fn tlsa(&self, name: &str) -> DnsAnswer<Vec<String>> {
+        self.dns.tlsa(name).await
+    }
+    async fn fetch_policy(&self, host: &str, ip: IpAddr) -> FetchObservation {
+        super::https::fetch_policy(&self.config, host, ip).await
+    }
+    async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+        super::smtp::probe(&self.config, host, ip).await
+    }
+}

@@ -1,0 +1,126 @@
+//! The network seam: the only door through which the auditor talks to DNS, HTTPS and SMTP.
+//!
+//! The pipeline is generic over [`Probe`]; [`live::LiveProbe`] is the real implementation.
+//! Every method returns an observation, never an error: a failed lookup or connection is itself
+//! something observed, and the verdict code decides what it means.
+
+pub mod cert;
+pub mod dns;
+pub mod https;
+pub mod live;
+pub mod smtp;
+pub mod tls;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+
+use crate::observe::{
+    DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, TxtRecord,
+};
+
+/// Questions the pipeline asks of the network.
+pub trait Probe: Send + Sync {
+    fn txt(&self, name: &str) -> impl Future<Output = DnsAnswer<Vec<TxtRecord>>> + Send;
+    fn mx(&self, name: &str) -> impl Future<Output = DnsAnswer<Vec<MxRecord>>> + Send;
+    /// A and AAAA of `name`, asked concurrently.
+    fn addrs(&self, name: &str) -> impl Future<Output = HostLookup> + Send;
+    /// TLSA records at `name`, rendered as "3 1 1 ab12…".
+    fn tlsa(&self, name: &str) -> impl Future<Output = DnsAnswer<Vec<String>>> + Send;
+    /// GET `https://HOST/.well-known/mta-sts.txt` from one address, as a sender would.
+    fn fetch_policy(&self, host: &str, ip: IpAddr)
+        -> impl Future<Output = FetchObservation> + Send;
+    /// The STARTTLS probe of one MX address.
+    fn smtp(&self, host: &str, ip: IpAddr) -> impl Future<Output = SmtpObservation> + Send;
+}
+
+/// Bounds on time and size for everything a remote party controls.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Each network step (connect, TLS handshake, one DNS query, one SMTP reply).
+    pub step_timeout: Duration,
+    /// The whole policy fetch from one address (RFC 8461 §3.3 suggests one minute).
+    pub fetch_timeout: Duration,
+    /// Waiting for an SMTP greeting (tarpits delay it on purpose).
+    pub greeting_timeout: Duration,
+    /// The policy body; one more byte is read to detect an oversized body (RFC 8461 §3.3).
+    pub max_policy_bytes: usize,
+    pub max_header_bytes: usize,
+    /// One SMTP reply line (RFC 5321 §4.5.3.1.5 says 512; we allow some slack).
+    pub max_smtp_line: usize,
+    /// Lines in one multi-line SMTP reply.
+    pub max_smtp_lines: usize,
+    /// MX hosts probed per domain, and addresses per host.
+    pub max_mx_hosts: usize,
+    pub max_addrs_per_host: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            step_timeout: Duration::from_secs(10),
+            fetch_timeout: Duration::from_secs(60),
+            greeting_timeout: Duration::from_secs(30),
+            max_policy_bytes: 64 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_smtp_line: 2048,
+            max_smtp_lines: 100,
+            max_mx_hosts: 20,
+            max_addrs_per_host: 8,
+        }
+    }
+}
+
+impl Limits {
+    /// All timeouts derived from one `--timeout` value.
+    pub fn with_timeout(step: Duration) -> Self {
+        Self {
+            step_timeout: step,
+            fetch_timeout: step * 2,
+            greeting_timeout: step * 3,
+            ..Self::default()
+        }
+    }
+}
+
+/// How the live probe reaches the network; the report header echoes what differs from default.
+#[derive(Clone, Debug)]
+pub struct NetworkConfig {
+    pub limits: Limits,
+    /// DNS server to ask instead of the system's (`--resolver`).
+    pub resolver: Option<SocketAddr>,
+    /// Extra trust anchors (`--ca-file`), added to the Mozilla roots.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Lab-only port overrides (hidden flags) so tests can reach loopback servers.
+    pub https_port: u16,
+    pub smtp_port: u16,
+    /// The name sent in EHLO.
+    pub ehlo_name: String,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            resolver: None,
+            extra_roots: Vec::new(),
+            https_port: 443,
+            smtp_port: 25,
+            ehlo_name: "mtasts.invalid".to_owned(),
+        }
+    }
+}
+
+/// The trust anchors a sender uses: Mozilla's roots plus any `--ca-file` roots.
+pub fn root_store(extra: &[CertificateDer<'static>]) -> Arc<rustls::RootCertStore> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for cert in extra {
+        // A bad extra root was already rejected when --ca-file was read.
+        let _ = roots.add(cert.clone());
+    }
+    Arc::new(roots)
+}

@@ -1,0 +1,1 @@
+//! Renderers: findings in, bytes out. They decide nothing.

@@ -1,0 +1,159 @@
+//! Verdicts: observations in, findings out, in catalog order. Synchronous and pure; the clock is
+//! passed in.
+
+pub mod cert;
+pub mod fetch;
+pub mod mx;
+pub mod policy;
+pub mod smtp;
+pub mod sts_record;
+pub mod tlsrpt;
+
+use crate::catalog::{CheckId, Profile};
+use crate::model::{DomainReport, Evidence, Facts, Finding, Outcome, Problem, Subject};
+use crate::observe::Observations;
+
+/// What the verdict code needs besides the observations.
+#[derive(Clone, Copy, Debug)]
+pub struct Context {
+    pub profile: Profile,
+    /// Unix seconds; certificate validity is judged against it.
+    pub now: i64,
+}
+
+/// Judges one domain.
+pub fn judge(obs: &Observations, ctx: &Context) -> DomainReport {
+    let mut out = Findings::new(ctx.profile);
+    let mut facts = Facts::default();
+
+    let record = sts_record::judge(obs, &mut out);
+    facts.sts_id = record.as_ref().map(|record| record.id.clone());
+
+    let body = fetch::judge(obs, ctx, &mut out);
+    let policy = policy::judge(body.as_deref(), ctx, &mut out);
+    if let Some(policy) = &policy {
+        facts.mode = policy.mode.map(|mode| mode.as_str().to_owned());
+        facts.max_age = policy.max_age;
+        facts.policy_mx = policy.mx.iter().map(ToString::to_string).collect();
+    }
+
+    facts.mx_hosts = mx::judge(obs, policy.as_ref(), &mut out);
+    smtp::judge(obs, ctx, &mut out);
+    facts.tlsrpt_rua = tlsrpt::judge(obs, &mut out);
+
+    DomainReport {
+        domain: obs.domain.clone(),
+        facts,
+        findings: out.finish(),
+    }
+}
+
+/// Collects findings while the stages are judged.
+#[derive(Debug)]
+pub struct Findings {
+    profile: Profile,
+    list: Vec<Finding>,
+}
+
+impl Findings {
+    pub fn new(profile: Profile) -> Self {
+        Self {
+            profile,
+            list: Vec::new(),
+        }
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    pub fn pass(&mut self, check: CheckId, subject: Subject) {
+        self.pass_with(check, subject, check.spec().title, Vec::new());
+    }
+
+    pub fn pass_with(
+        &mut self,
+        check: CheckId,
+        subject: Subject,
+        summary: impl Into<String>,
+        evidence: Vec<Evidence>,
+    ) {
+        self.push(check, subject, Outcome::Pass, summary.into(), evidence);
+    }
+
+    pub fn problem(&mut self, problem: Problem, subject: Subject) {
+        self.list.push(problem.into_finding(subject, self.profile));
+    }
+
+    /// Records that `check` did not run because of `blocked_by` (a check ID or a flag).
+    pub fn skip(&mut self, check: CheckId, subject: Subject, blocked_by: impl Into<String>) {
+        let blocked_by = blocked_by.into();
+        let summary = format!("not checked: needs {blocked_by}");
+        self.push(
+            check,
+            subject,
+            Outcome::Skipped { blocked_by },
+            summary,
+            Vec::new(),
+        );
+    }
+
+    pub fn skip_all(&mut self, checks: &[CheckId], subject: &Subject, blocked_by: &str) {
+        for &check in checks {
+            self.skip(check, subject.clone(), blocked_by);
+        }
+    }
+
+    pub fn undetermined(
+        &mut self,
+        check: CheckId,
+        subject: Subject,
+        reason: impl Into<String>,
+        evidence: Vec<Evidence>,
+    ) {
+        let reason = reason.into();
+        let summary = format!("could not determine: {reason}");
+        self.push(
+            check,
+            subject,
+            Outcome::CouldNotDetermine { reason },
+            summary,
+            evidence,
+        );
+    }
+
+    /// Reports each problem; each check in `checks` that has none passes.
+    pub fn judge_all(&mut self, checks: &[CheckId], problems: Vec<Problem>, subject: &Subject) {
+        for &check in checks {
+            if !problems.iter().any(|problem| problem.check == check) {
+                self.pass(check, subject.clone());
+            }
+        }
+        for problem in problems {
+            self.problem(problem, subject.clone());
+        }
+    }
+
+    fn push(
+        &mut self,
+        check: CheckId,
+        subject: Subject,
+        outcome: Outcome,
+        summary: String,
+        evidence: Vec<Evidence>,
+    ) {
+        self.list.push(Finding {
+            check,
+            subject,
+            outcome,
+            summary,
+            evidence,
+        });
+    }
+
+    /// The findings in catalog order; findings of one check keep the order they were made in.
+    pub fn finish(mut self) -> Vec<Finding> {
+        self.list.sort_by_key(|finding| finding.check);
+        self.list
+    }
+}
