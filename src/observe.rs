@@ -305,3 +305,28 @@ mod duration_ms {
         serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
     }
 }
+
+impl Observations {
+    /// Observations of a domain where every lookup answered "nothing": a base for fixtures.
+    pub fn empty(domain: &str) -> Self {
+        let no_host = |name: String| HostLookup {
+            name,
+            a: DnsAnswer::NoData,
+            aaaa: DnsAnswer::NoData,
+        };
+        Self {
+            domain: domain.to_owned(),
+            sts_txt: DnsAnswer::NoData,
+            sts_misplaced: Vec::new(),
+            policy_host: no_host(format!("mta-sts.{domain}")),
+            fetches: Vec::new(),
+            mx: DnsAnswer::NoData,
+            domain_addrs: None,
+            mx_hosts: Vec::new(),
+            smtp_skipped: false,
+            tlsrpt_txt: DnsAnswer::NoData,
+            tlsrpt_misplaced: Vec::new(),
+            rua_domains: Vec::new(),
+        }
+    }
+}

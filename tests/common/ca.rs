@@ -1,0 +1,152 @@
+//! A throw-away certificate authority made per test run (never checked in), issuing leaf
+//! certificates with the names and validity a scenario needs.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use time::{Duration, OffsetDateTime};
+
+pub struct TestCa {
+    issuer: Issuer<'static, KeyPair>,
+    pub cert_der: CertificateDer<'static>,
+    pub cert_pem: String,
+}
+
+/// A leaf certificate and its key, ready for a rustls server.
+pub struct Leaf {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Clone for Leaf {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+/// What to put in a leaf.
+pub struct LeafSpec<'a> {
+    pub dns_names: &'a [&'a str],
+    /// Common name only (no SAN) when `dns_names` is empty.
+    pub common_name: Option<&'a str>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+}
+
+impl<'a> LeafSpec<'a> {
+    pub fn valid_for(dns_names: &'a [&'a str]) -> Self {
+        let now = OffsetDateTime::now_utc();
+        Self {
+            dns_names,
+            common_name: None,
+            not_before: now - Duration::days(30),
+            not_after: now + Duration::days(90),
+        }
+    }
+
+    pub fn expired(dns_names: &'a [&'a str]) -> Self {
+        let now = OffsetDateTime::now_utc();
+        Self {
+            dns_names,
+            common_name: None,
+            not_before: now - Duration::days(120),
+            not_after: now - Duration::days(2),
+        }
+    }
+
+    pub fn expiring_in_days(dns_names: &'a [&'a str], days: i64) -> Self {
+        let now = OffsetDateTime::now_utc();
+        Self {
+            dns_names,
+            common_name: None,
+            not_before: now - Duration::days(60),
+            not_after: now + Duration::days(days),
+        }
+    }
+}
+
+impl TestCa {
+    pub fn new(name: &str) -> Self {
+        let key = KeyPair::generate().expect("CA key");
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, name);
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(365);
+        params.not_after = now + Duration::days(365);
+        let cert = params.self_signed(&key).expect("CA certificate");
+        let cert_pem = cert.pem();
+        let cert_der = cert.der().clone();
+        Self {
+            issuer: Issuer::new(params, key),
+            cert_der,
+            cert_pem,
+        }
+    }
+
+    pub fn issue(&self, spec: &LeafSpec<'_>) -> Leaf {
+        let key = KeyPair::generate().expect("leaf key");
+        let mut params = CertificateParams::default();
+        params.subject_alt_names = spec
+            .dns_names
+            .iter()
+            .map(|name| SanType::DnsName((*name).try_into().expect("DNS name")))
+            .collect();
+        let mut dn = DistinguishedName::new();
+        dn.push(
+            DnType::CommonName,
+            spec.common_name
+                .or(spec.dns_names.first().copied())
+                .unwrap_or("leaf"),
+        );
+        params.distinguished_name = dn;
+        params.not_before = spec.not_before;
+        params.not_after = spec.not_after;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("leaf certificate");
+        Leaf {
+            chain: vec![cert.der().clone()],
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        }
+    }
+
+    /// A self-signed leaf (not issued by this CA), for "untrusted" scenarios.
+    pub fn self_signed(dns_names: &[&str]) -> Leaf {
+        let names: Vec<String> = dns_names.iter().map(|name| (*name).to_owned()).collect();
+        let certified = rcgen::generate_simple_self_signed(names).expect("self-signed certificate");
+        Leaf {
+            chain: vec![certified.cert.der().clone()],
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+                certified.signing_key.serialize_der(),
+            )),
+        }
+    }
+
+    /// Writes the CA certificate as PEM, for `--ca-file`.
+    pub fn write_pem(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("test-ca.pem");
+        std::fs::write(&path, &self.cert_pem).expect("write CA PEM");
+        path
+    }
+}
+
+/// A rustls server config presenting `leaf`.
+pub fn server_config(leaf: &Leaf) -> std::sync::Arc<rustls::ServerConfig> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .expect("server certificate");
+    std::sync::Arc::new(config)
+}
