@@ -1,9 +1,464 @@
-//! Stage 2: the policy host's addresses and the HTTPS fetch from each.
+//! Stage 2: the policy host's addresses (RFC 8461 §3.2) and the HTTPS fetch from each of them
+//! (RFC 8461 §3.3). Every address is judged on its own, because a sender reaches whichever one
+//! its resolver hands it.
 
+use super::cert::{self, CertChecks};
 use super::{Context, Findings};
-use crate::observe::Observations;
+use crate::catalog::{CheckId, Severity};
+use crate::escape::escape_bytes;
+use crate::model::{Evidence, Problem, Subject};
+use crate::observe::{FetchObservation, HttpResponse, Observations};
 
-/// Judges `policy-host.*` and `policy-fetch.*`; returns the body a sender would parse.
-pub fn judge(_obs: &Observations, _ctx: &Context, _out: &mut Findings) -> Option<Vec<u8>> {
-    todo!()
+/// Past this a sender that reads with a 64 KiB cap still works, but chasquid truncates.
+const CHASQUID_TRUNCATES_AT: usize = 10 * 1024;
+/// postfix-mta-sts-resolver's default total timeout.
+const SLOW_FETCH_MS: u128 = 4_000;
+/// A CDN cache lifetime past which policy changes reach senders late (RFC 8461 §8.2).
+const LONG_CACHE_SECS: u64 = 3_600;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+const POLICY_CERT: CertChecks = CertChecks {
+    trusted: CheckId::PolicyFetchCertTrusted,
+    name: CheckId::PolicyFetchCertName,
+    expiry: CheckId::PolicyFetchCertExpiry,
+    expiring: CheckId::PolicyFetchCertExpiring,
+};
+
+/// The checks of one HTTP response, skipped together when there is no 200 response.
+const RESPONSE_CHECKS: [CheckId; 6] = [
+    CheckId::PolicyFetchContentType,
+    CheckId::PolicyFetchCharset,
+    CheckId::PolicyFetchSize,
+    CheckId::PolicyFetchSizeLarge,
+    CheckId::PolicyFetchTime,
+    CheckId::PolicyFetchCacheControl,
+];
+
+/// Judges `policy-host.*` and `policy-fetch.*`; returns the body a sender would parse (from the
+/// first address that answered 200 with a body within the size cap).
+pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Vec<u8>> {
+    let host = &obs.policy_host.name;
+    let host_subject = Subject::host(host);
+    let addresses = obs.policy_host.addresses();
+
+    if addresses.is_empty() {
+        let evidence = vec![
+            Evidence::new(format!("A {host}"), obs.policy_host.a.describe_absence()),
+            Evidence::new(
+                format!("AAAA {host}"),
+                obs.policy_host.aaaa.describe_absence(),
+            ),
+        ];
+        match obs.policy_host.failure() {
+            Some(reason) => out.undetermined(
+                CheckId::PolicyHostResolves,
+                host_subject.clone(),
+                format!("the address lookup of {host} failed ({reason})"),
+                evidence,
+            ),
+            None => {
+                let mut problem = Problem::new(
+                    CheckId::PolicyHostResolves,
+                    format!("{host} has no address, so no sender can fetch the policy (sts-policy-fetch-error)"),
+                );
+                problem.evidence = evidence;
+                out.problem(problem, host_subject.clone());
+            }
+        }
+        out.skip(
+            CheckId::PolicyHostIpv4,
+            host_subject.clone(),
+            "policy-host.resolves",
+        );
+        skip_fetch_checks(out, &host_subject, "policy-host.resolves");
+        return None;
+    }
+
+    let mut address_evidence: Vec<Evidence> = addresses
+        .iter()
+        .map(|ip| Evidence::new("address", ip.to_string()))
+        .collect();
+    let chain = obs.policy_host.cname_chain();
+    if !chain.is_empty() {
+        address_evidence.push(Evidence::new("CNAME chain", chain.join(" -> ")));
+    }
+    out.pass_with(
+        CheckId::PolicyHostResolves,
+        host_subject.clone(),
+        format!("{host} has {} address(es)", addresses.len()),
+        address_evidence,
+    );
+    if addresses.iter().any(|ip| ip.is_ipv4()) {
+        out.pass(CheckId::PolicyHostIpv4, host_subject.clone());
+    } else {
+        out.problem(
+            Problem::new(
+                CheckId::PolicyHostIpv4,
+                format!(
+                    "{host} has only IPv6 addresses; IPv4-only senders cannot fetch the policy"
+                ),
+            ),
+            host_subject.clone(),
+        );
+    }
+
+    if obs.fetches.is_empty() {
+        skip_fetch_checks(out, &host_subject, "an HTTPS fetch (none was attempted)");
+        return None;
+    }
+    for fetch in &obs.fetches {
+        judge_one_fetch(host, fetch, ctx, out);
+    }
+    judge_consistency(host, &obs.fetches, out);
+
+    obs.fetches.iter().find_map(|fetch| match &fetch.result {
+        Ok(response) if response.status == 200 && !response.truncated => {
+            Some(response.body.clone())
+        }
+        _ => None,
+    })
+}
+
+fn skip_fetch_checks(out: &mut Findings, subject: &Subject, blocked_by: &str) {
+    out.skip_all(
+        &[
+            CheckId::PolicyFetchConnect,
+            CheckId::PolicyFetchCertTrusted,
+            CheckId::PolicyFetchCertName,
+            CheckId::PolicyFetchCertExpiry,
+            CheckId::PolicyFetchCertExpiring,
+            CheckId::PolicyFetchStatus,
+        ],
+        subject,
+        blocked_by,
+    );
+    out.skip_all(&RESPONSE_CHECKS, subject, blocked_by);
+    out.skip(CheckId::PolicyFetchConsistent, subject.clone(), blocked_by);
+}
+
+fn judge_one_fetch(host: &str, fetch: &FetchObservation, ctx: &Context, out: &mut Findings) {
+    let subject = Subject::endpoint(host, fetch.ip);
+
+    // A TLS session means the connection and handshake worked, whatever happened afterwards.
+    let connected = fetch.tls.is_some() || fetch.result.is_ok();
+    match (&fetch.result, connected) {
+        (Err(failure), false) => {
+            let how = if failure.timed_out {
+                "timed out"
+            } else {
+                "failed"
+            };
+            out.problem(
+                Problem::new(
+                    CheckId::PolicyFetchConnect,
+                    format!(
+                        "HTTPS to {} {how} at the {} step (sts-policy-fetch-error)",
+                        fetch.ip, failure.step
+                    ),
+                )
+                .with(format!("{} error", failure.step), failure.detail.clone()),
+                subject.clone(),
+            );
+        }
+        _ => out.pass_with(
+            CheckId::PolicyFetchConnect,
+            subject.clone(),
+            format!("HTTPS connection to {} port 443 established", fetch.ip),
+            Vec::new(),
+        ),
+    }
+
+    match &fetch.tls {
+        Some(tls) => cert::judge(tls, POLICY_CERT, &subject, ctx, out),
+        None => out.skip_all(
+            &[
+                POLICY_CERT.trusted,
+                POLICY_CERT.name,
+                POLICY_CERT.expiry,
+                POLICY_CERT.expiring,
+            ],
+            &subject,
+            "policy-fetch.connect",
+        ),
+    }
+
+    let response = match &fetch.result {
+        Ok(response) => response,
+        Err(failure) => {
+            if connected {
+                let how = if failure.timed_out {
+                    "timed out"
+                } else {
+                    "failed"
+                };
+                out.problem(
+                    Problem::new(
+                        CheckId::PolicyFetchStatus,
+                        format!(
+                            "no HTTP response: the request {how} at the {} step",
+                            failure.step
+                        ),
+                    )
+                    .with(format!("{} error", failure.step), failure.detail.clone()),
+                    subject.clone(),
+                );
+            } else {
+                out.skip(
+                    CheckId::PolicyFetchStatus,
+                    subject.clone(),
+                    "policy-fetch.connect",
+                );
+            }
+            out.skip_all(&RESPONSE_CHECKS, &subject, "policy-fetch.status");
+            return;
+        }
+    };
+
+    if response.status == 200 {
+        out.pass_with(
+            CheckId::PolicyFetchStatus,
+            subject.clone(),
+            "the policy URL answers 200",
+            vec![Evidence::new("status", response.status_line.clone())],
+        );
+    } else {
+        out.problem(status_problem(response), subject.clone());
+        out.skip_all(&RESPONSE_CHECKS, &subject, "policy-fetch.status");
+        return;
+    }
+
+    judge_content_type(response, &subject, out);
+    judge_size(response, &subject, out);
+
+    let elapsed_ms = fetch.elapsed.as_millis();
+    let timing = vec![Evidence::new("elapsed", format!("{elapsed_ms} ms"))];
+    if elapsed_ms > SLOW_FETCH_MS {
+        let mut problem = Problem::new(
+            CheckId::PolicyFetchTime,
+            format!("the fetch took {elapsed_ms} ms; postfix-mta-sts-resolver gives up after 4 s"),
+        );
+        problem.evidence = timing;
+        out.problem(problem, subject.clone());
+    } else {
+        out.pass_with(
+            CheckId::PolicyFetchTime,
+            subject.clone(),
+            format!("fetched in {elapsed_ms} ms"),
+            timing,
+        );
+    }
+
+    judge_cache_control(response, &subject, out);
+}
+
+fn status_problem(response: &HttpResponse) -> Problem {
+    let mut problem = if (300..400).contains(&response.status) {
+        let location = response
+            .header("location")
+            .unwrap_or("(no Location header)");
+        Problem::new(
+            CheckId::PolicyFetchStatus,
+            format!("the policy URL redirects (to {location}); senders never follow redirects (RFC 8461 §3.3)"),
+        )
+    } else {
+        Problem::new(
+            CheckId::PolicyFetchStatus,
+            format!(
+                "the policy URL answers {} instead of 200 (sts-policy-fetch-error)",
+                response.status
+            ),
+        )
+    };
+    problem
+        .evidence
+        .push(Evidence::new("status", response.status_line.clone()));
+    for (name, value) in &response.headers {
+        problem
+            .evidence
+            .push(Evidence::new(format!("header {name}"), value.clone()));
+    }
+    problem
+}
+
+/// RFC 8461 §3.2: the media type SHOULD be `text/plain`; `charset=utf-8` or `us-ascii` are the
+/// parameters it names, all others are ignored.
+fn judge_content_type(response: &HttpResponse, subject: &Subject, out: &mut Findings) {
+    let Some(value) = response.header("content-type") else {
+        out.problem(
+            Problem::new(
+                CheckId::PolicyFetchContentType,
+                "no Content-Type header; go-mtasts, chasquid and postfix-mta-sts-resolver reject the policy",
+            ),
+            subject.clone(),
+        );
+        out.skip(
+            CheckId::PolicyFetchCharset,
+            subject.clone(),
+            "policy-fetch.content-type",
+        );
+        return;
+    };
+    let mut parts = value.split(';');
+    let media_type = parts.next().unwrap_or_default().trim();
+    let evidence = vec![Evidence::new("header content-type", value)];
+    if media_type.eq_ignore_ascii_case("text/plain") {
+        out.pass_with(
+            CheckId::PolicyFetchContentType,
+            subject.clone(),
+            "served as text/plain",
+            evidence.clone(),
+        );
+    } else {
+        let mut problem = Problem::new(
+            CheckId::PolicyFetchContentType,
+            format!("served as `{media_type}`, not text/plain; go-mtasts, chasquid and postfix-mta-sts-resolver reject it"),
+        );
+        problem.evidence = evidence.clone();
+        out.problem(problem, subject.clone());
+    }
+
+    let charset = parts.find_map(|parameter| {
+        let (name, value) = parameter.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"').to_owned())
+    });
+    match charset {
+        Some(charset)
+            if !charset.eq_ignore_ascii_case("utf-8")
+                && !charset.eq_ignore_ascii_case("us-ascii") =>
+        {
+            let mut problem = Problem::new(
+                CheckId::PolicyFetchCharset,
+                format!("charset `{charset}` is neither utf-8 nor us-ascii"),
+            );
+            problem.evidence = evidence;
+            out.problem(problem, subject.clone());
+        }
+        _ => out.pass(CheckId::PolicyFetchCharset, subject.clone()),
+    }
+}
+
+fn judge_size(response: &HttpResponse, subject: &Subject, out: &mut Findings) {
+    let size = response.body.len();
+    if response.truncated {
+        out.problem(
+            Problem::new(
+                CheckId::PolicyFetchSize,
+                format!(
+                    "the body is larger than the cap ({} bytes read before stopping)",
+                    size
+                ),
+            )
+            .with("body starts", escape_bytes(&response.body[..size.min(200)])),
+            subject.clone(),
+        );
+        out.skip(
+            CheckId::PolicyFetchSizeLarge,
+            subject.clone(),
+            "policy-fetch.size",
+        );
+        return;
+    }
+    out.pass_with(
+        CheckId::PolicyFetchSize,
+        subject.clone(),
+        format!("{size} bytes"),
+        Vec::new(),
+    );
+    if size > CHASQUID_TRUNCATES_AT {
+        out.problem(
+            Problem::new(
+                CheckId::PolicyFetchSizeLarge,
+                format!("the policy is {size} bytes; chasquid reads only the first 10 KiB"),
+            ),
+            subject.clone(),
+        );
+    } else {
+        out.pass(CheckId::PolicyFetchSizeLarge, subject.clone());
+    }
+}
+
+fn judge_cache_control(response: &HttpResponse, subject: &Subject, out: &mut Findings) {
+    let lifetime = response.header("cache-control").and_then(|value| {
+        value
+            .split(',')
+            .filter_map(|directive| directive.trim().split_once('='))
+            .filter(|(name, _)| {
+                let name = name.trim();
+                name.eq_ignore_ascii_case("max-age") || name.eq_ignore_ascii_case("s-maxage")
+            })
+            .filter_map(|(_, seconds)| seconds.trim().trim_matches('"').parse::<u64>().ok())
+            .max()
+    });
+    match lifetime {
+        Some(seconds) if seconds > LONG_CACHE_SECS => {
+            let days = seconds as f64 / SECONDS_PER_DAY as f64;
+            out.problem(
+                Problem::new(
+                    CheckId::PolicyFetchCacheControl,
+                    format!("caches may keep the policy for {seconds} s ({days:.1} days), delaying updates"),
+                )
+                .with("header cache-control", response.header("cache-control").unwrap_or_default()),
+                subject.clone(),
+            );
+        }
+        _ => out.pass(CheckId::PolicyFetchCacheControl, subject.clone()),
+    }
+}
+
+/// NCSC §3 allows several copies of the policy host; they must all serve the same policy, since
+/// a sender reaches whichever address it is given (mailauth only ever tries the first A).
+fn judge_consistency(host: &str, fetches: &[FetchObservation], out: &mut Findings) {
+    let subject = Subject::host(host);
+    let outcome = |fetch: &FetchObservation| -> String {
+        match &fetch.result {
+            Ok(response) if response.status == 200 => {
+                format!(
+                    "200, {} bytes, fingerprint {:016x}",
+                    response.body.len(),
+                    fingerprint(&response.body)
+                )
+            }
+            Ok(response) => response.status_line.clone(),
+            Err(failure) => format!("no response ({} step: {})", failure.step, failure.detail),
+        }
+    };
+    let outcomes: Vec<String> = fetches.iter().map(outcome).collect();
+    let evidence: Vec<Evidence> = fetches
+        .iter()
+        .zip(&outcomes)
+        .map(|(fetch, outcome)| Evidence::new(fetch.ip.to_string(), outcome.clone()))
+        .collect();
+    if outcomes.windows(2).all(|pair| pair[0] == pair[1]) {
+        out.pass_with(
+            CheckId::PolicyFetchConsistent,
+            subject,
+            format!("all {} address(es) answer alike", fetches.len()),
+            evidence,
+        );
+        return;
+    }
+    let any_ok = fetches
+        .iter()
+        .any(|fetch| matches!(&fetch.result, Ok(response) if response.status == 200));
+    let summary = if any_ok {
+        "the addresses of the policy host do not all serve the same policy: senders see different policies, or none"
+    } else {
+        "the addresses of the policy host fail in different ways"
+    };
+    let mut problem = Problem::new(CheckId::PolicyFetchConsistent, summary);
+    problem.evidence = evidence;
+    if !any_ok {
+        // Every address already fails on its own; the disagreement adds nothing to fix.
+        problem = problem.capped(Severity::Info);
+    }
+    out.problem(problem, subject);
+}
+
+/// FNV-1a: a short, stable fingerprint to tell bodies apart in evidence.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
+    })
 }

@@ -1,10 +1,385 @@
-//! Stage 4: MX hosts, and each against the policy's `mx` patterns (RFC 8461 §4.1).
+//! Stage 4: the MX hosts (RFC 5321 §5.1, RFC 7505) and each of them against the policy's `mx`
+//! patterns (RFC 8461 §4.1, one-label wildcards).
+
+use std::net::IpAddr;
 
 use super::Findings;
-use crate::observe::Observations;
-use crate::parse::policy::Policy;
+use crate::catalog::{CheckId, Profile, Severity};
+use crate::model::{Evidence, Problem, Subject};
+use crate::observe::{DnsAnswer, MxHostObservation, MxRecord, Observations};
+use crate::parse::mx_pattern::MxPattern;
+use crate::parse::policy::{Mode, Policy};
 
-/// Judges `mx.*`; returns the MX host names.
-pub fn judge(_obs: &Observations, _policy: Option<&Policy>, _out: &mut Findings) -> Vec<String> {
-    todo!()
+const COVERAGE_CHECKS: [CheckId; 3] = [
+    CheckId::MxCovered,
+    CheckId::MxAnyCovered,
+    CheckId::MxStalePattern,
+];
+
+/// Judges `mx.*`; returns the MX host names senders would try, in preference order.
+pub fn judge(obs: &Observations, policy: Option<&Policy>, out: &mut Findings) -> Vec<String> {
+    let domain = Subject::Domain;
+    let records = match &obs.mx {
+        DnsAnswer::Records { data, .. } => {
+            let listing = data.iter().map(describe_mx).collect::<Vec<_>>().join(", ");
+            out.pass_with(
+                CheckId::MxLookup,
+                domain.clone(),
+                format!("{} MX record(s)", data.len()),
+                vec![Evidence::new(format!("MX {}", obs.domain), listing)],
+            );
+            data.as_slice()
+        }
+        DnsAnswer::NoData => {
+            out.pass_with(
+                CheckId::MxLookup,
+                domain.clone(),
+                "the domain exists but has no MX records",
+                Vec::new(),
+            );
+            &[]
+        }
+        DnsAnswer::NxDomain => {
+            out.problem(
+                Problem::new(
+                    CheckId::MxLookup,
+                    format!("{} does not exist (NXDOMAIN)", obs.domain),
+                ),
+                domain.clone(),
+            );
+            skip_after_lookup(out, &domain);
+            return Vec::new();
+        }
+        DnsAnswer::Failed { reason } => {
+            out.undetermined(
+                CheckId::MxLookup,
+                domain.clone(),
+                format!("the MX lookup failed: {reason}"),
+                Vec::new(),
+            );
+            skip_after_lookup(out, &domain);
+            return Vec::new();
+        }
+    };
+
+    if judge_null_mx(records, out) {
+        out.pass(CheckId::MxImplicit, domain.clone());
+        out.skip_all(&COVERAGE_CHECKS, &domain, "mx.null");
+        return Vec::new();
+    }
+
+    if matches!(obs.mx, DnsAnswer::NoData) {
+        let mut problem = Problem::new(
+            CheckId::MxImplicit,
+            format!(
+                "no MX records: senders deliver to {} itself (implicit MX), so the policy and its certificate must name it",
+                obs.domain
+            ),
+        );
+        if let Some(lookup) = &obs.domain_addrs {
+            let addrs = lookup.addresses();
+            let listed = if addrs.is_empty() {
+                "none (the domain cannot receive mail)".to_owned()
+            } else {
+                addrs
+                    .iter()
+                    .map(IpAddr::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            problem.evidence.push(Evidence::new(
+                format!("addresses of {}", obs.domain),
+                listed,
+            ));
+        }
+        out.problem(problem, domain.clone());
+    } else {
+        out.pass(CheckId::MxImplicit, domain.clone());
+    }
+
+    for host in &obs.mx_hosts {
+        judge_host(host, out);
+    }
+    judge_coverage(obs, policy, out);
+    obs.mx_hosts.iter().map(|host| host.name.clone()).collect()
+}
+
+fn describe_mx(mx: &MxRecord) -> String {
+    let exchange = if mx.exchange.is_empty() {
+        "."
+    } else {
+        mx.exchange.as_str()
+    };
+    format!("{} {exchange}", mx.preference)
+}
+
+fn skip_after_lookup(out: &mut Findings, domain: &Subject) {
+    out.skip_all(
+        &[CheckId::MxNull, CheckId::MxNullMixed, CheckId::MxImplicit],
+        domain,
+        "mx.lookup",
+    );
+    out.skip_all(&COVERAGE_CHECKS, domain, "mx.lookup");
+}
+
+/// RFC 7505 §3: a null MX (`.`) says the domain accepts no mail and must be the only MX.
+/// Returns true when the domain accepts no mail, so MTA-STS does not apply.
+fn judge_null_mx(records: &[MxRecord], out: &mut Findings) -> bool {
+    let nulls: Vec<&MxRecord> = records.iter().filter(|mx| mx.exchange.is_empty()).collect();
+    if nulls.is_empty() {
+        out.pass(CheckId::MxNull, Subject::Domain);
+        out.pass(CheckId::MxNullMixed, Subject::Domain);
+        return false;
+    }
+    let listing = records
+        .iter()
+        .map(describe_mx)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if nulls.len() == records.len() {
+        let mut problem = Problem::new(
+            CheckId::MxNull,
+            "the domain publishes a null MX: it accepts no mail, so MTA-STS does not apply",
+        )
+        .with("MX", listing);
+        if nulls.iter().any(|mx| mx.preference != 0) {
+            problem = problem.with(
+                "note",
+                "RFC 7505 defines the null MX as preference 0 (`MX 0 .`)",
+            );
+        }
+        out.problem(problem, Subject::Domain);
+        out.pass(CheckId::MxNullMixed, Subject::Domain);
+        return true;
+    }
+    out.problem(
+        Problem::new(
+            CheckId::MxNull,
+            "a null MX is published next to other MX records",
+        )
+        .with("MX", listing.clone()),
+        Subject::Domain,
+    );
+    out.problem(
+        Problem::new(
+            CheckId::MxNullMixed,
+            "a null MX must be the only MX record (RFC 7505 §3)",
+        )
+        .with("MX", listing),
+        Subject::Domain,
+    );
+    false
+}
+
+fn judge_host(host: &MxHostObservation, out: &mut Findings) {
+    let subject = Subject::host(&host.name);
+    if host.name.parse::<IpAddr>().is_ok() {
+        out.problem(
+            Problem::new(
+                CheckId::MxTargetAddress,
+                "the MX target is an IP address, not a host name (RFC 5321 §5.1)",
+            ),
+            subject.clone(),
+        );
+        out.skip_all(
+            &[CheckId::MxTargetCname, CheckId::MxTlsa],
+            &subject,
+            "mx.target-address",
+        );
+        return;
+    }
+
+    let addresses = host.addrs.addresses();
+    if addresses.is_empty() {
+        let evidence = vec![
+            Evidence::new(format!("A {}", host.name), host.addrs.a.describe_absence()),
+            Evidence::new(
+                format!("AAAA {}", host.name),
+                host.addrs.aaaa.describe_absence(),
+            ),
+        ];
+        match host.addrs.failure() {
+            Some(reason) => out.undetermined(
+                CheckId::MxTargetAddress,
+                subject.clone(),
+                format!("the address lookup failed ({reason})"),
+                evidence,
+            ),
+            None => {
+                let mut problem = Problem::new(
+                    CheckId::MxTargetAddress,
+                    format!("{} has no A or AAAA record", host.name),
+                );
+                problem.evidence = evidence;
+                out.problem(problem, subject.clone());
+            }
+        }
+        out.skip(CheckId::MxTargetCname, subject.clone(), "mx.target-address");
+    } else {
+        let listed = addresses
+            .iter()
+            .map(IpAddr::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.pass_with(
+            CheckId::MxTargetAddress,
+            subject.clone(),
+            format!("{} address(es)", addresses.len()),
+            vec![Evidence::new("addresses", listed)],
+        );
+        let chain = host.addrs.cname_chain();
+        if chain.is_empty() {
+            out.pass(CheckId::MxTargetCname, subject.clone());
+        } else {
+            out.problem(
+                Problem::new(
+                    CheckId::MxTargetCname,
+                    "the MX target is a CNAME; the policy and certificate must still name the MX target itself",
+                )
+                .with("CNAME chain", chain.join(" -> ")),
+                subject.clone(),
+            );
+        }
+    }
+
+    match &host.tlsa {
+        DnsAnswer::Records { data, .. } => {
+            let mut problem = Problem::new(
+                CheckId::MxTlsa,
+                "DANE TLSA records are published; DANE-capable senders use them instead of MTA-STS",
+            );
+            for record in data {
+                problem = problem.with(format!("TLSA _25._tcp.{}", host.name), record.clone());
+            }
+            out.problem(problem, subject);
+        }
+        DnsAnswer::NoData | DnsAnswer::NxDomain => out.pass(CheckId::MxTlsa, subject),
+        DnsAnswer::Failed { reason } => out.skip(
+            CheckId::MxTlsa,
+            subject,
+            format!("a TLSA answer ({reason})"),
+        ),
+    }
+}
+
+fn judge_coverage(obs: &Observations, policy: Option<&Policy>, out: &mut Findings) {
+    let domain = Subject::Domain;
+    let Some(policy) = policy else {
+        out.skip_all(&COVERAGE_CHECKS, &domain, "a valid policy");
+        return;
+    };
+    if obs.mx_hosts.is_empty() {
+        out.skip_all(&COVERAGE_CHECKS, &domain, "mx.lookup (no MX host to match)");
+        return;
+    }
+    let mode = policy.mode.unwrap_or(Mode::None);
+    if mode == Mode::None {
+        // Senders do not apply a `none` policy, so nothing can fail to match.
+        out.skip_all(&COVERAGE_CHECKS, &domain, "policy.mode-none");
+        return;
+    }
+    // Under testing nothing is blocked yet; SGE still requires every MX to be listed.
+    let cap = (mode == Mode::Testing && out.profile() != Profile::Sge).then_some(Severity::Warn);
+    let patterns: Vec<String> = policy.mx.iter().map(ToString::to_string).collect();
+    let pattern_list = patterns.join(", ");
+
+    let mut covered = 0;
+    for host in &obs.mx_hosts {
+        let subject = Subject::host(&host.name);
+        match policy.mx.iter().find(|pattern| pattern.matches(&host.name)) {
+            Some(pattern) => {
+                covered += 1;
+                out.pass_with(
+                    CheckId::MxCovered,
+                    subject,
+                    format!("matched by `mx: {pattern}`"),
+                    Vec::new(),
+                );
+            }
+            None => {
+                let consequence = match mode {
+                    Mode::Enforce => "enforcing senders will not deliver to it; as a backup its failure stays hidden until the primary fails (RFC 8461 §8.4)",
+                    _ => "it would be refused once the policy is enforced",
+                };
+                let mut problem = Problem::new(
+                    CheckId::MxCovered,
+                    format!("{} is not listed in the policy: {consequence}", host.name),
+                )
+                .with("policy mx", pattern_list.clone());
+                if let Some(hint) = one_label_hint(&policy.mx, &host.name) {
+                    problem = problem.with("hint", hint);
+                }
+                if let Some(cap) = cap {
+                    problem = problem.capped(cap);
+                }
+                out.problem(problem, subject);
+            }
+        }
+    }
+
+    if covered == 0 {
+        let consequence = match mode {
+            Mode::Enforce => "mail to this domain stops at every enforcing sender",
+            _ => "enforcing this policy would stop all mail to the domain",
+        };
+        let mut problem = Problem::new(
+            CheckId::MxAnyCovered,
+            format!("no MX host matches the policy: {consequence}"),
+        )
+        .with(
+            "MX hosts",
+            obs.mx_hosts
+                .iter()
+                .map(|host| host.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+        .with("policy mx", pattern_list);
+        if let Some(cap) = cap {
+            problem = problem.capped(cap);
+        }
+        out.problem(problem, domain.clone());
+    } else {
+        out.pass_with(
+            CheckId::MxAnyCovered,
+            domain.clone(),
+            format!(
+                "{covered} of {} MX host(s) match the policy",
+                obs.mx_hosts.len()
+            ),
+            Vec::new(),
+        );
+    }
+
+    let stale: Vec<&MxPattern> = policy
+        .mx
+        .iter()
+        .filter(|pattern| !obs.mx_hosts.iter().any(|host| pattern.matches(&host.name)))
+        .collect();
+    if stale.is_empty() {
+        out.pass(CheckId::MxStalePattern, domain);
+    } else {
+        let mut problem = Problem::new(
+            CheckId::MxStalePattern,
+            format!("{} `mx` pattern(s) match no current MX host", stale.len()),
+        );
+        for pattern in stale {
+            problem = problem.with("unused pattern", format!("mx: {pattern}"));
+        }
+        out.problem(problem, domain);
+    }
+}
+
+/// EC-03: `*.outlook.com` does not cover `x.mail.protection.outlook.com`; name the pattern that
+/// would.
+fn one_label_hint(patterns: &[MxPattern], host: &str) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    patterns.iter().filter(|pattern| pattern.wildcard).find_map(|pattern| {
+        let prefix = host.strip_suffix(&format!(".{}", pattern.domain))?;
+        let (_, deeper) = prefix.split_once('.')?;
+        Some(format!(
+            "`*.{}` covers exactly one label; `*.{deeper}.{}` or the exact name `{host}` would match",
+            pattern.domain, pattern.domain
+        ))
+    })
 }
