@@ -5,7 +5,9 @@
 //! [`observe::Observations`]; [`verdict::judge`] turns those into [`model::Finding`]s, each tied
 //! to a check of the [`catalog`]. Renderers in [`report`] only format findings.
 
+pub mod app;
 pub mod catalog;
+pub mod cli;
 pub mod escape;
 pub mod model;
 pub mod observe;

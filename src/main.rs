@@ -1,1 +1,24 @@
-fn main() {}
+//! The `mtasts` binary: parses the command line and hands it to [`mtasts::app::run`].
+//!
+//! Exit status: 0 clean, 1 findings at or above `--fail-on`, 2 usage or internal error.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::process::ExitCode;
+
+use clap::Parser;
+use mtasts::app;
+use mtasts::cli::Cli;
+
+fn main() -> ExitCode {
+    // clap prints its own usage errors and exits 2 (0 for --help and --version).
+    let cli = Cli::parse();
+    match panic::catch_unwind(AssertUnwindSafe(|| app::run(cli))) {
+        Ok(Ok(status)) => status,
+        Ok(Err(err)) => {
+            eprintln!("mtasts: {err:#}");
+            ExitCode::from(app::EXIT_ERROR)
+        }
+        // The panic hook has printed the message; a bug is an internal error, not a finding.
+        Err(_) => ExitCode::from(app::EXIT_ERROR),
+    }
+}

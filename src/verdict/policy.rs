@@ -8,3 +8,9 @@ use crate::parse::policy::Policy;
 pub fn judge(_body: Option<&[u8]>, _ctx: &Context, _out: &mut Findings) -> Option<Policy> {
     todo!()
 }
+
+/// Lints a policy file on its own (`mtasts lint`): the `policy.*` checks under `profile`, about
+/// the file as a whole ([`crate::model::Subject::Domain`]).
+pub fn lint(_body: &[u8], _profile: crate::catalog::Profile) -> Vec<crate::model::Finding> {
+    todo!()
+}

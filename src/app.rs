@@ -1,0 +1,416 @@
+//! The application glue: parsed arguments in, an exit status out. It builds the network
+//! configuration, runs the audit of every domain on a tokio runtime, judges the observations,
+//! renders the report and decides the exit status:
+//!
+//! - 0: nothing at or above `--fail-on`;
+//! - 1: something is (a check that could not be determined counts, unless `--allow-inconclusive`);
+//! - 2: a usage or internal error (returned as `Err` and printed by `main`).
+//!
+//! This is the only module, with `main.rs`, that uses `anyhow`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context as _};
+use rustls::pki_types::CertificateDer;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::cli::{CheckArgs, ChecksArgs, Cli, Command, FailOn, LintArgs, DEFAULT_TIMEOUT_SECS};
+use crate::model::{DomainReport, Facts, Outcome};
+use crate::pipeline::{self, Options};
+use crate::probe::live::LiveProbe;
+use crate::probe::{Limits, NetworkConfig};
+use crate::report::{self, AuditReport, Format, Style};
+use crate::verdict::{self, Context};
+
+/// Exit status when something reaches `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit status for a usage or internal error (clap uses the same for its usage errors).
+pub const EXIT_ERROR: u8 = 2;
+
+/// Domains audited at the same time; each one fans out further over its MX hosts and addresses.
+const MAX_CONCURRENT_DOMAINS: usize = 8;
+
+/// The largest file `mtasts lint` reads; senders stop at 64 KiB, so anything this big is not a
+/// policy file.
+const MAX_LINT_BYTES: u64 = 1024 * 1024;
+
+/// The largest `--ca-file` read.
+const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Runs one command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Lint(args) => lint(args),
+        Command::Checks(args) => checks(&args),
+    }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let config = network_config(&args)?;
+    let settings = settings(&args);
+    let options = Options {
+        skip_smtp: args.no_smtp,
+        limits: config.limits.clone(),
+    };
+    let ctx = Context {
+        profile: args.report.profile,
+        now: unix_now(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let domains = runtime.block_on(audit_all(config, &args.domains, options, ctx))?;
+
+    let report = AuditReport {
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        profile: args.report.profile,
+        generated_at: ctx.now,
+        settings,
+        domains,
+    };
+    let status = exit_status(
+        &report.domains,
+        args.report.fail_on,
+        args.allow_inconclusive,
+    );
+    emit(|out| report::render(&report, args.report.format, style(args.report.format), out))?;
+    Ok(status)
+}
+
+/// Observes and judges every domain, at most [`MAX_CONCURRENT_DOMAINS`] at a time; the reports
+/// come back in input order.
+async fn audit_all(
+    config: NetworkConfig,
+    domains: &[String],
+    options: Options,
+    ctx: Context,
+) -> anyhow::Result<Vec<DomainReport>> {
+    let probe = Arc::new(LiveProbe::new(config).context("cannot set up the network probe")?);
+    let options = Arc::new(options);
+    let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_DOMAINS));
+    let mut tasks = JoinSet::new();
+    let mut task_domains = HashMap::new();
+    for (index, domain) in domains.iter().enumerate() {
+        let (probe, options, permits) = (probe.clone(), options.clone(), permits.clone());
+        let name = domain.clone();
+        let handle = tasks.spawn(async move {
+            // The semaphore is never closed, so acquiring only waits.
+            let _permit = permits.acquire_owned().await;
+            let observations = pipeline::observe(&*probe, &name, &options).await;
+            (index, verdict::judge(&observations, &ctx))
+        });
+        task_domains.insert(handle.id(), domain.as_str());
+    }
+
+    let mut reports: Vec<Option<DomainReport>> = vec![None; domains.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, report)) => {
+                if let Some(slot) = reports.get_mut(index) {
+                    *slot = Some(report);
+                }
+            }
+            Err(err) => {
+                let domain = task_domains.get(&err.id()).copied().unwrap_or("?");
+                bail!("internal error while auditing {domain}: {err}");
+            }
+        }
+    }
+    reports
+        .into_iter()
+        .zip(domains)
+        .map(|(report, domain)| {
+            report.with_context(|| format!("internal error: no report for {domain}"))
+        })
+        .collect()
+}
+
+fn network_config(args: &CheckArgs) -> anyhow::Result<NetworkConfig> {
+    let defaults = NetworkConfig::default();
+    let extra_roots = match &args.ca_file {
+        Some(path) => read_ca_file(path)?,
+        None => Vec::new(),
+    };
+    Ok(NetworkConfig {
+        limits: Limits::with_timeout(Duration::from_secs(args.timeout)),
+        resolver: args.resolver,
+        extra_roots,
+        https_port: args.https_port,
+        smtp_port: args.smtp_port,
+        ehlo_name: args.ehlo_name.clone().unwrap_or(defaults.ehlo_name),
+    })
+}
+
+/// Reads `--ca-file`: PEM certificates, each one acceptable as a trust anchor.
+fn read_ca_file(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let shown = path.display();
+    let file = File::open(path).with_context(|| format!("cannot read --ca-file {shown}"))?;
+    let mut reader = BufReader::new(file.take(MAX_CA_FILE_BYTES));
+    let certs = rustls_pemfile::certs(&mut reader)
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("cannot read --ca-file {shown}"))?;
+    if certs.is_empty() {
+        bail!("--ca-file {shown} contains no PEM certificate (-----BEGIN CERTIFICATE-----)");
+    }
+    let mut store = rustls::RootCertStore::empty();
+    for (index, cert) in certs.iter().enumerate() {
+        store.add(cert.clone()).with_context(|| {
+            format!(
+                "--ca-file {shown}: certificate {} is not usable as a trust anchor",
+                index + 1
+            )
+        })?;
+    }
+    Ok(certs)
+}
+
+/// The settings that differ from the defaults, for the report header.
+fn settings(args: &CheckArgs) -> Vec<(String, String)> {
+    let mut settings = Vec::new();
+    let mut add = |key: &str, value: String| settings.push((key.to_owned(), value));
+    if let Some(path) = &args.ca_file {
+        add("ca-file", path.display().to_string());
+    }
+    if let Some(resolver) = args.resolver {
+        add("resolver", resolver.to_string());
+    }
+    if args.no_smtp {
+        add("no-smtp", String::new());
+    }
+    if args.timeout != DEFAULT_TIMEOUT_SECS {
+        add("timeout", args.timeout.to_string());
+    }
+    if let Some(name) = &args.ehlo_name {
+        add("ehlo-name", name.clone());
+    }
+    let defaults = NetworkConfig::default();
+    if args.https_port != defaults.https_port {
+        add("https-port", args.https_port.to_string());
+    }
+    if args.smtp_port != defaults.smtp_port {
+        add("smtp-port", args.smtp_port.to_string());
+    }
+    settings
+}
+
+fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
+    let (name, body) = read_lint_input(&args.file)?;
+    let profile = args.report.profile;
+    let findings = verdict::policy::lint(&body, profile);
+    let report = AuditReport {
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        profile,
+        generated_at: unix_now(),
+        settings: Vec::new(),
+        domains: vec![DomainReport {
+            domain: name,
+            facts: Facts::default(),
+            findings,
+        }],
+    };
+    // No network, so nothing can be undetermined; if something is, it still counts.
+    let status = exit_status(&report.domains, args.report.fail_on, false);
+    emit(|out| report::render(&report, args.report.format, style(args.report.format), out))?;
+    Ok(status)
+}
+
+/// Reads the file to lint (`-` is standard input) and the name the report gives it.
+fn read_lint_input(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
+    let is_stdin = path.as_os_str() == "-";
+    let name = if is_stdin {
+        "<stdin>".to_owned()
+    } else {
+        crate::escape::escape_str(&path.to_string_lossy())
+    };
+    let reader: Box<dyn Read> = if is_stdin {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(path).with_context(|| format!("cannot read {name}"))?)
+    };
+    let mut body = Vec::new();
+    reader
+        .take(MAX_LINT_BYTES + 1)
+        .read_to_end(&mut body)
+        .with_context(|| format!("cannot read {name}"))?;
+    if body.len() as u64 > MAX_LINT_BYTES {
+        bail!("{name} is larger than {MAX_LINT_BYTES} bytes; a policy file is at most 64 KiB");
+    }
+    Ok((name, body))
+}
+
+fn checks(args: &ChecksArgs) -> anyhow::Result<ExitCode> {
+    emit(|out| report::catalog::render(args.format, out))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// 1 when a finding reaches `fail_on`; an undetermined check counts unless `allow_inconclusive`.
+pub fn exit_status(
+    domains: &[DomainReport],
+    fail_on: FailOn,
+    allow_inconclusive: bool,
+) -> ExitCode {
+    if reaches_fail_on(domains, fail_on, allow_inconclusive) {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn reaches_fail_on(domains: &[DomainReport], fail_on: FailOn, allow_inconclusive: bool) -> bool {
+    domains
+        .iter()
+        .flat_map(|domain| &domain.findings)
+        .any(|finding| match finding.outcome {
+            Outcome::Fail => true,
+            Outcome::Warn => fail_on == FailOn::Warn,
+            Outcome::CouldNotDetermine { .. } => !allow_inconclusive,
+            Outcome::Pass | Outcome::Info | Outcome::Skipped { .. } => false,
+        })
+}
+
+/// Colour only for the human format on a terminal, and never when NO_COLOR is set to anything
+/// but the empty string (<https://no-color.org>).
+fn style(format: Format) -> Style {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    Style {
+        colour: format == Format::Human && !no_color && io::stdout().is_terminal(),
+    }
+}
+
+/// Writes to standard output; a reader that went away (`mtasts check … | head`) is not an error.
+fn emit(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+            Err(err).context("cannot write to standard output")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::CheckId;
+    use crate::model::{Finding, Subject};
+
+    fn domain_with(outcomes: &[Outcome]) -> DomainReport {
+        DomainReport {
+            domain: "a.example".to_owned(),
+            facts: Facts::default(),
+            findings: outcomes
+                .iter()
+                .map(|outcome| Finding {
+                    check: CheckId::PolicyMode,
+                    subject: Subject::Domain,
+                    outcome: outcome.clone(),
+                    summary: String::new(),
+                    evidence: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn exit_status_follows_fail_on_and_inconclusive() {
+        let undetermined = Outcome::CouldNotDetermine {
+            reason: "timeout".to_owned(),
+        };
+        let skipped = Outcome::Skipped {
+            blocked_by: "policy.mode".to_owned(),
+        };
+        // (outcomes, fail_on, allow_inconclusive, expected to reach fail_on)
+        let cases = [
+            (
+                vec![Outcome::Pass, Outcome::Info, skipped],
+                FailOn::Fail,
+                false,
+                false,
+            ),
+            (vec![Outcome::Warn], FailOn::Fail, false, false),
+            (vec![Outcome::Warn], FailOn::Warn, false, true),
+            (vec![Outcome::Fail], FailOn::Fail, true, true),
+            (vec![undetermined.clone()], FailOn::Fail, false, true),
+            (vec![undetermined], FailOn::Warn, true, false),
+            (vec![], FailOn::Warn, false, false),
+        ];
+        for (outcomes, fail_on, allow, expected) in cases {
+            let domains = [domain_with(&outcomes)];
+            assert_eq!(
+                reaches_fail_on(&domains, fail_on, allow),
+                expected,
+                "{outcomes:?} {fail_on:?} {allow}"
+            );
+        }
+    }
+
+    #[test]
+    fn ca_file_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let err = read_ca_file(&missing).unwrap_err();
+        assert!(format!("{err:#}").contains("missing.pem"), "{err:#}");
+
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let err = read_ca_file(&empty).unwrap_err();
+        assert!(format!("{err:#}").contains("empty.pem"), "{err:#}");
+        assert!(format!("{err:#}").contains("no PEM certificate"), "{err:#}");
+    }
+
+    #[test]
+    fn ca_file_with_a_certificate_is_read() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["ca.test".to_owned()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, cert.pem()).unwrap();
+        assert_eq!(read_ca_file(&path).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn settings_echo_only_what_differs() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["mtasts", "check", "a.example"]).unwrap();
+        let Command::Check(args) = cli.command else {
+            panic!("not check");
+        };
+        assert!(settings(&args).is_empty());
+
+        let cli = Cli::try_parse_from([
+            "mtasts",
+            "check",
+            "--resolver",
+            "127.0.0.1:5353",
+            "--no-smtp",
+            "--https-port",
+            "8443",
+            "a.example",
+        ])
+        .unwrap();
+        let Command::Check(args) = cli.command else {
+            panic!("not check");
+        };
+        let keys: Vec<String> = settings(&args).into_iter().map(|(key, _)| key).collect();
+        assert_eq!(keys, ["resolver", "no-smtp", "https-port"]);
+    }
+}

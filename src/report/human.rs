@@ -1,0 +1,368 @@
+//! The human report: a checklist per domain, grouped by stage in the order of
+//! [`Stage::ALL`], with the evidence, the fix and the rule under every finding that is not a pass.
+//!
+//! Colour is decided once by the caller ([`Style`]). Evidence was escaped when it was captured;
+//! this renderer still escapes any control or bidi character left, so nothing a remote server
+//! sent can move the cursor or recolour the terminal.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{status_tag, AuditReport, Style};
+use crate::catalog::Stage;
+use crate::model::{DomainReport, Facts, Finding, Outcome, Subject, Verdict};
+
+/// Writes `report` as the human checklist.
+pub fn render(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint {
+        colour: style.colour,
+    };
+    render_run_header(report, paint, out)?;
+    for domain in &report.domains {
+        writeln!(out)?;
+        render_domain(domain, paint, out)?;
+    }
+    if report.domains.len() > 1 {
+        writeln!(out)?;
+        render_summary(&report.domains, paint, out)?;
+    }
+    Ok(())
+}
+
+fn render_run_header(report: &AuditReport, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} · profile {} · {}",
+        paint.bold(&format!("mtasts {}", clean(&report.tool_version))),
+        report.profile.as_str(),
+        utc_timestamp(report.generated_at)
+    )?;
+    for (key, value) in &report.settings {
+        writeln!(out, "  {}", clean(&describe_setting(key, value)))?;
+    }
+    Ok(())
+}
+
+/// A setting as a phrase that says what it changes.
+fn describe_setting(key: &str, value: &str) -> String {
+    match key {
+        "ca-file" => format!("extra trust anchors from --ca-file {value}"),
+        "resolver" => format!("DNS questions go to --resolver {value}"),
+        "no-smtp" => "STARTTLS probes skipped (--no-smtp)".to_owned(),
+        "timeout" => format!("network step timeout {value} s (--timeout)"),
+        "ehlo-name" => format!("EHLO name {value} (--ehlo-name)"),
+        "https-port" => format!("policy fetched from port {value} (lab setting)"),
+        "smtp-port" => format!("MX hosts probed on port {value} (lab setting)"),
+        _ if value.is_empty() => format!("--{key}"),
+        _ => format!("--{key} {value}"),
+    }
+}
+
+fn render_domain(domain: &DomainReport, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        paint.bold(&format!("== {} ==", clean(&domain.domain)))
+    )?;
+    for line in fact_lines(&domain.facts) {
+        writeln!(out, "  {}", clean(&line))?;
+    }
+    for stage in Stage::ALL {
+        let findings: Vec<&Finding> = domain
+            .findings
+            .iter()
+            .filter(|finding| finding.check.spec().stage == stage)
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(out, "{}", paint.bold(stage.title()))?;
+        for finding in findings {
+            render_finding(finding, &domain.domain, paint, out)?;
+        }
+    }
+    writeln!(out)?;
+    let verdict = domain.verdict();
+    writeln!(
+        out,
+        "{}: {} ({})",
+        clean(&domain.domain),
+        paint.verdict(verdict),
+        counts_phrase(domain, true)
+    )
+}
+
+fn fact_lines(facts: &Facts) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut policy = Vec::new();
+    if let Some(mode) = &facts.mode {
+        policy.push(format!("mode {mode}"));
+    }
+    if let Some(id) = &facts.sts_id {
+        policy.push(format!("id {id}"));
+    }
+    if let Some(max_age) = facts.max_age {
+        policy.push(format!("max_age {}", describe_seconds(max_age)));
+    }
+    if !policy.is_empty() {
+        lines.push(format!("policy: {}", policy.join(", ")));
+    }
+    let lists = [
+        ("MX", &facts.mx_hosts),
+        ("policy mx", &facts.policy_mx),
+        ("TLS-RPT rua", &facts.tlsrpt_rua),
+    ];
+    for (label, values) in lists {
+        if !values.is_empty() {
+            lines.push(format!("{label}: {}", values.join(", ")));
+        }
+    }
+    lines
+}
+
+fn describe_seconds(seconds: u64) -> String {
+    const DAY: u64 = 86_400;
+    match seconds {
+        0 => "0".to_owned(),
+        s if s % DAY == 0 => format!("{s} ({} days)", s / DAY),
+        s if s % 3600 == 0 => format!("{s} ({} hours)", s / 3600),
+        s => s.to_string(),
+    }
+}
+
+fn render_finding(
+    finding: &Finding,
+    domain: &str,
+    paint: Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let spec = finding.check.spec();
+    let mut line = format!("  {}  ", paint.outcome(&finding.outcome));
+    let text = if finding.summary.is_empty() {
+        spec.title
+    } else {
+        finding.summary.as_str()
+    };
+    line.push_str(&clean(text));
+    if let Some(subject) = describe_subject(&finding.subject, domain) {
+        let _ = write!(line, " — {}", clean(&subject));
+    }
+    let _ = write!(line, "  {}", paint.dim(&format!("[{}]", spec.id.as_str())));
+    writeln!(out, "{line}")?;
+
+    // A skipped check says what blocked it in its summary; its fix would be noise.
+    if matches!(finding.outcome, Outcome::Pass | Outcome::Skipped { .. }) {
+        return Ok(());
+    }
+    const INDENT: &str = "        ";
+    for evidence in &finding.evidence {
+        writeln!(
+            out,
+            "{INDENT}{}: {}",
+            clean(&evidence.label),
+            clean(&evidence.value)
+        )?;
+    }
+    writeln!(out, "{INDENT}fix: {}", clean(spec.fix))?;
+    let sources: Vec<String> = spec.sources.iter().map(ToString::to_string).collect();
+    writeln!(out, "{INDENT}rule: {}", sources.join(", "))
+}
+
+/// The subject, unless it is the domain itself.
+fn describe_subject(subject: &Subject, domain: &str) -> Option<String> {
+    match subject {
+        Subject::Domain => None,
+        Subject::Host { name } if name == domain => None,
+        Subject::Host { name } => Some(name.clone()),
+        Subject::Endpoint { host, ip } => Some(format!("{host} [{ip}]")),
+    }
+}
+
+fn counts_phrase(domain: &DomainReport, all: bool) -> String {
+    let counts = [
+        (domain.count("pass"), "pass"),
+        (domain.count("fail"), "fail"),
+        (domain.count("warn"), "warn"),
+        (domain.count("info"), "info"),
+        (domain.count("skipped"), "skipped"),
+        (domain.count("could-not-determine"), "could not determine"),
+    ];
+    counts
+        .iter()
+        .filter(|(count, _)| all || *count > 0)
+        .map(|(count, label)| format!("{count} {label}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn render_summary(domains: &[DomainReport], paint: Paint, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        paint.bold(&format!("Summary: {} domains", domains.len()))
+    )?;
+    let width = domains
+        .iter()
+        .map(|domain| clean(&domain.domain).chars().count())
+        .max()
+        .unwrap_or(0);
+    for domain in domains {
+        writeln!(
+            out,
+            "  {}  {:width$}  {}",
+            paint.verdict(domain.verdict()),
+            clean(&domain.domain),
+            counts_phrase(domain, false)
+        )?;
+    }
+    Ok(())
+}
+
+/// ANSI styling, or none.
+#[derive(Clone, Copy)]
+struct Paint {
+    colour: bool,
+}
+
+impl Paint {
+    fn sgr(self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn bold(self, text: &str) -> String {
+        self.sgr("1", text)
+    }
+
+    fn dim(self, text: &str) -> String {
+        self.sgr("2", text)
+    }
+
+    fn outcome(self, outcome: &Outcome) -> String {
+        let code = match outcome {
+            Outcome::Pass => "32",
+            Outcome::Fail => "1;31",
+            Outcome::Warn => "33",
+            Outcome::Info => "36",
+            Outcome::Skipped { .. } => "2",
+            Outcome::CouldNotDetermine { .. } => "35",
+        };
+        self.sgr(code, status_tag(outcome))
+    }
+
+    fn verdict(self, verdict: Verdict) -> String {
+        let (code, tag) = match verdict {
+            Verdict::Pass => ("32", "PASS"),
+            Verdict::Warn => ("33", "WARN"),
+            Verdict::CouldNotDetermine => ("35", "????"),
+            Verdict::Fail => ("1;31", "FAIL"),
+        };
+        self.sgr(code, tag)
+    }
+}
+
+/// Escapes control, format and bidi characters that survived capture-time escaping. Backslashes
+/// are left alone: escaped text is full of them, and they are harmless on a terminal.
+fn clean(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for ch in text.chars() {
+        if !is_unsafe(ch) {
+            out.push(ch);
+        } else if (ch as u32) < 0x80 {
+            let _ = write!(out, "\\x{:02X}", ch as u32);
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", ch as u32);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_unsafe(ch: char) -> bool {
+    ch.is_control()
+        || matches!(ch as u32,
+            0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2069 | 0xfeff | 0xfff9..=0xfffb)
+}
+
+/// `2023-11-14 22:13:20 UTC` from Unix seconds (proleptic Gregorian calendar).
+fn utc_timestamp(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_timestamps() {
+        let cases = [
+            (0, "1970-01-01 00:00:00 UTC"),
+            (1_700_000_000, "2023-11-14 22:13:20 UTC"),
+            (951_782_400, "2000-02-29 00:00:00 UTC"),
+            (-1, "1969-12-31 23:59:59 UTC"),
+        ];
+        for (unix, expected) in cases {
+            assert_eq!(utc_timestamp(unix), expected);
+        }
+    }
+
+    #[test]
+    fn cleans_control_and_bidi_characters() {
+        let cases = [
+            ("plain \\r\\n text", "plain \\r\\n text"),
+            ("\x1b[31mred", "\\x1B[31mred"),
+            ("a\rb\nc", "a\\x0Db\\x0Ac"),
+            ("\u{9b}x", "\\u{9b}x"),
+            ("a\u{202e}b", "a\\u{202e}b"),
+            ("bücher", "bücher"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(clean(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn describes_seconds() {
+        assert_eq!(describe_seconds(604_800), "604800 (7 days)");
+        assert_eq!(describe_seconds(7200), "7200 (2 hours)");
+        assert_eq!(describe_seconds(86_401), "86401");
+    }
+
+    #[test]
+    fn omits_the_domain_as_subject() {
+        let ip = "192.0.2.1".parse().unwrap();
+        assert_eq!(describe_subject(&Subject::Domain, "a.example"), None);
+        assert_eq!(
+            describe_subject(&Subject::host("a.example"), "a.example"),
+            None
+        );
+        assert_eq!(
+            describe_subject(&Subject::endpoint("mx.a.example", ip), "a.example").as_deref(),
+            Some("mx.a.example [192.0.2.1]")
+        );
+    }
+}

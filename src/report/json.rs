@@ -1,0 +1,337 @@
+//! The JSON report: serialisation-only wire structs, kept apart from the domain types so that a
+//! refactor of the model cannot change the output by accident. docs/report-json.md documents every
+//! field; a field changes only together with [`SCHEMA_VERSION`].
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::AuditReport;
+use crate::model::{DomainReport, Facts, Finding, Outcome, Subject, Verdict};
+
+/// The version of the report's shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Writes `report` as one pretty-printed JSON document and a newline.
+pub fn render(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &WireReport::from_report(report))?;
+    writeln!(out)
+}
+
+#[derive(Serialize)]
+struct WireReport<'a> {
+    schema_version: u32,
+    tool: WireTool<'a>,
+    profile: &'static str,
+    generated_at: i64,
+    settings: BTreeMap<&'a str, &'a str>,
+    domains: Vec<WireDomain<'a>>,
+    summary: WireSummary,
+}
+
+#[derive(Serialize)]
+struct WireTool<'a> {
+    name: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireDomain<'a> {
+    domain: &'a str,
+    verdict: &'static str,
+    facts: WireFacts<'a>,
+    counts: WireCounts,
+    findings: Vec<WireFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireFacts<'a> {
+    sts_id: Option<&'a str>,
+    mode: Option<&'a str>,
+    max_age: Option<u64>,
+    mx_hosts: &'a [String],
+    policy_mx: &'a [String],
+    tlsrpt_rua: &'a [String],
+}
+
+#[derive(Default, Serialize)]
+struct WireCounts {
+    pass: usize,
+    fail: usize,
+    warn: usize,
+    info: usize,
+    skipped: usize,
+    could_not_determine: usize,
+}
+
+#[derive(Serialize)]
+struct WireFinding<'a> {
+    id: &'static str,
+    title: &'static str,
+    stage: &'static str,
+    outcome: &'static str,
+    severity: &'static str,
+    sources: Vec<String>,
+    rules: &'static [&'static str],
+    subject: WireSubject<'a>,
+    summary: &'a str,
+    evidence: Vec<WireEvidence<'a>>,
+    fix: &'static str,
+    docs: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocked_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum WireSubject<'a> {
+    Domain,
+    Host { name: &'a str },
+    Endpoint { host: &'a str, ip: IpAddr },
+}
+
+#[derive(Serialize)]
+struct WireEvidence<'a> {
+    label: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireSummary {
+    domains: usize,
+    verdict: &'static str,
+    verdicts: WireVerdicts,
+    counts: WireCounts,
+}
+
+#[derive(Default, Serialize)]
+struct WireVerdicts {
+    pass: usize,
+    warn: usize,
+    could_not_determine: usize,
+    fail: usize,
+}
+
+impl<'a> WireReport<'a> {
+    fn from_report(report: &'a AuditReport) -> Self {
+        let domains: Vec<WireDomain<'a>> = report
+            .domains
+            .iter()
+            .map(|domain| WireDomain::from_domain(domain, report))
+            .collect();
+        let mut summary = WireSummary {
+            domains: report.domains.len(),
+            verdict: Verdict::Pass.as_str(),
+            verdicts: WireVerdicts::default(),
+            counts: WireCounts::default(),
+        };
+        let mut worst = Verdict::Pass;
+        for domain in &report.domains {
+            let verdict = domain.verdict();
+            worst = worst.max(verdict);
+            match verdict {
+                Verdict::Pass => summary.verdicts.pass += 1,
+                Verdict::Warn => summary.verdicts.warn += 1,
+                Verdict::CouldNotDetermine => summary.verdicts.could_not_determine += 1,
+                Verdict::Fail => summary.verdicts.fail += 1,
+            }
+            summary.counts.add(&WireCounts::of(domain));
+        }
+        summary.verdict = worst.as_str();
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tool: WireTool {
+                name: "mtasts",
+                version: &report.tool_version,
+            },
+            profile: report.profile.as_str(),
+            generated_at: report.generated_at,
+            settings: report
+                .settings
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.as_str()))
+                .collect(),
+            domains,
+            summary,
+        }
+    }
+}
+
+impl<'a> WireDomain<'a> {
+    fn from_domain(domain: &'a DomainReport, report: &AuditReport) -> Self {
+        Self {
+            domain: &domain.domain,
+            verdict: domain.verdict().as_str(),
+            facts: WireFacts::from_facts(&domain.facts),
+            counts: WireCounts::of(domain),
+            findings: domain
+                .findings
+                .iter()
+                .map(|finding| WireFinding::from_finding(finding, report))
+                .collect(),
+        }
+    }
+}
+
+impl<'a> WireFacts<'a> {
+    fn from_facts(facts: &'a Facts) -> Self {
+        Self {
+            sts_id: facts.sts_id.as_deref(),
+            mode: facts.mode.as_deref(),
+            max_age: facts.max_age,
+            mx_hosts: &facts.mx_hosts,
+            policy_mx: &facts.policy_mx,
+            tlsrpt_rua: &facts.tlsrpt_rua,
+        }
+    }
+}
+
+impl WireCounts {
+    fn of(domain: &DomainReport) -> Self {
+        let mut counts = Self::default();
+        for finding in &domain.findings {
+            match finding.outcome {
+                Outcome::Pass => counts.pass += 1,
+                Outcome::Fail => counts.fail += 1,
+                Outcome::Warn => counts.warn += 1,
+                Outcome::Info => counts.info += 1,
+                Outcome::Skipped { .. } => counts.skipped += 1,
+                Outcome::CouldNotDetermine { .. } => counts.could_not_determine += 1,
+            }
+        }
+        counts
+    }
+
+    fn add(&mut self, other: &Self) {
+        self.pass += other.pass;
+        self.fail += other.fail;
+        self.warn += other.warn;
+        self.info += other.info;
+        self.skipped += other.skipped;
+        self.could_not_determine += other.could_not_determine;
+    }
+}
+
+impl<'a> WireFinding<'a> {
+    fn from_finding(finding: &'a Finding, report: &AuditReport) -> Self {
+        let spec = finding.check.spec();
+        let (blocked_by, reason) = match &finding.outcome {
+            Outcome::Skipped { blocked_by } => (Some(blocked_by.as_str()), None),
+            Outcome::CouldNotDetermine { reason } => (None, Some(reason.as_str())),
+            _ => (None, None),
+        };
+        Self {
+            id: finding.check.as_str(),
+            title: spec.title,
+            stage: spec.stage.as_str(),
+            outcome: finding.outcome.label(),
+            severity: spec.severity(report.profile).as_str(),
+            sources: spec.sources.iter().map(ToString::to_string).collect(),
+            rules: spec.rules,
+            subject: WireSubject::from_subject(&finding.subject),
+            summary: &finding.summary,
+            evidence: finding
+                .evidence
+                .iter()
+                .map(|evidence| WireEvidence {
+                    label: &evidence.label,
+                    value: &evidence.value,
+                })
+                .collect(),
+            fix: spec.fix,
+            docs: super::docs_anchor(finding.check),
+            blocked_by,
+            reason,
+        }
+    }
+}
+
+impl<'a> WireSubject<'a> {
+    fn from_subject(subject: &'a Subject) -> Self {
+        match subject {
+            Subject::Domain => Self::Domain,
+            Subject::Host { name } => Self::Host { name },
+            Subject::Endpoint { host, ip } => Self::Endpoint { host, ip: *ip },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{CheckId, Profile};
+    use crate::model::Evidence;
+
+    fn report() -> AuditReport {
+        let finding = |check, outcome| Finding {
+            check,
+            subject: Subject::Domain,
+            outcome,
+            summary: "seen".to_owned(),
+            evidence: vec![Evidence::new("record", "v=STSv1;\\x1B")],
+        };
+        AuditReport {
+            tool_version: "9.9.9".to_owned(),
+            profile: Profile::Sge,
+            generated_at: 1_700_000_000,
+            settings: vec![("resolver".to_owned(), "127.0.0.1:53".to_owned())],
+            domains: vec![
+                DomainReport {
+                    domain: "a.example".to_owned(),
+                    facts: Facts::default(),
+                    findings: vec![
+                        finding(CheckId::StsRecordPresent, Outcome::Pass),
+                        finding(CheckId::TlsRptPresent, Outcome::Fail),
+                    ],
+                },
+                DomainReport {
+                    domain: "b.example".to_owned(),
+                    facts: Facts::default(),
+                    findings: vec![finding(
+                        CheckId::SmtpConnect,
+                        Outcome::CouldNotDetermine {
+                            reason: "port 25 blocked".to_owned(),
+                        },
+                    )],
+                },
+            ],
+        }
+    }
+
+    fn rendered() -> serde_json::Value {
+        let mut out = Vec::new();
+        render(&report(), &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn summary_counts_domains_and_findings() {
+        let value = rendered();
+        assert_eq!(value["summary"]["domains"], 2);
+        assert_eq!(value["summary"]["verdict"], "fail");
+        assert_eq!(value["summary"]["verdicts"]["fail"], 1);
+        assert_eq!(value["summary"]["verdicts"]["could_not_determine"], 1);
+        assert_eq!(value["summary"]["counts"]["pass"], 1);
+        assert_eq!(value["summary"]["counts"]["could_not_determine"], 1);
+    }
+
+    #[test]
+    fn findings_carry_catalog_data_under_the_profile() {
+        let value = rendered();
+        let finding = &value["domains"][0]["findings"][1];
+        assert_eq!(finding["id"], "tlsrpt.present");
+        assert_eq!(finding["severity"], "fail"); // warn under rfc, fail under sge
+        assert_eq!(finding["stage"], "tlsrpt");
+        assert_eq!(finding["docs"], "docs/checks.md#tlsrpt.present");
+        assert_eq!(finding["subject"]["kind"], "domain");
+        assert!(finding.get("reason").is_none());
+        let undetermined = &value["domains"][1]["findings"][0];
+        assert_eq!(undetermined["outcome"], "could-not-determine");
+        assert_eq!(undetermined["reason"], "port 25 blocked");
+        assert_eq!(value["settings"]["resolver"], "127.0.0.1:53");
+    }
+}

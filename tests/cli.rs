@@ -1,0 +1,161 @@
+//! The binary itself: help, the catalog, and the exit status of usage errors (2, with a message
+//! naming what was wrong). Nothing here touches the network.
+
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use mtasts::catalog::CATALOG;
+
+fn mtasts(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mtasts"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn help_works() {
+    for args in [
+        &["--help"][..],
+        &["check", "--help"],
+        &["lint", "--help"],
+        &["checks", "--help"],
+    ] {
+        let output = mtasts(args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(text.contains("Usage: mtasts"), "{args:?}: {text}");
+    }
+    let text = String::from_utf8(mtasts(&["check", "--help"]).stdout).unwrap();
+    for flag in [
+        "--profile",
+        "--format",
+        "--fail-on",
+        "--allow-inconclusive",
+        "--no-smtp",
+        "--ca-file",
+        "--resolver",
+        "--timeout",
+        "--ehlo-name",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from check --help");
+    }
+    // Lab flags exist but stay out of the help.
+    assert!(!text.contains("--smtp-port"));
+}
+
+#[test]
+fn checks_json_lists_the_whole_catalog() {
+    let output = mtasts(&["checks", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let checks = value["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), CATALOG.len());
+    assert_eq!(checks[0]["id"], CATALOG[0].id.as_str());
+}
+
+#[test]
+fn checks_text_and_markdown_print() {
+    for format in ["text", "markdown"] {
+        let output = mtasts(&["checks", "--format", format]);
+        assert_eq!(output.status.code(), Some(0), "{format}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(text.contains("policy.mode"), "{format}");
+        assert!(!text.contains('\x1b'), "no ANSI off a terminal");
+    }
+}
+
+#[test]
+fn bad_domains_exit_2_naming_the_name() {
+    let cases = [
+        "exa mple.com",
+        "a..example",
+        "bücher.example",
+        "-",
+        &format!("{}.example", "a".repeat(64)),
+    ];
+    for name in cases {
+        let output = mtasts(&["check", "good.example", name]);
+        assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(name),
+            "{name}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cases: [&[&str]; 6] = [
+        &["check", "--no-such-flag", "example.com"],
+        &["check"],
+        &["--no-such-flag"],
+        &["check", "--format", "xml", "example.com"],
+        &["check", "--resolver", "dns.example", "example.com"],
+        &["frobnicate"],
+    ];
+    for args in cases {
+        let output = mtasts(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn ca_file_errors_exit_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-ca.pem");
+    let empty = dir.path().join("empty-ca.pem");
+    std::fs::write(&empty, "nothing here\n").unwrap();
+    for path in [&missing, &empty] {
+        let path = path.to_str().unwrap();
+        let output = mtasts(&["check", "--ca-file", path, "example.com"]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(stderr(&output).contains(path), "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn lint_of_a_missing_file_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-policy.txt");
+    let output = mtasts(&["lint", missing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no-such-policy.txt"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn lint_of_an_oversized_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("huge-policy.txt");
+    std::fs::write(&big, vec![b'x'; 2 * 1024 * 1024]).unwrap();
+    let output = mtasts(&["lint", big.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("huge-policy.txt"),
+        "{}",
+        stderr(&output)
+    );
+}

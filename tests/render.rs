@@ -1,0 +1,566 @@
+//! The renderers against hand-built reports: the human checklist's shape (grouping, evidence, fix,
+//! no ANSI unless asked, no control bytes from evidence) and the JSON read back through this
+//! file's own `deny_unknown_fields` structs, so that any drift of the wire schema fails here.
+//!
+//! `fixtures/reports/two-domains.{human.txt,json}` hold the expected output of the sample report;
+//! regenerate them after an intended change with `MTASTS_BLESS=1 cargo test --test render`.
+
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use mtasts::catalog::{CheckId, Profile, Stage};
+use mtasts::model::{DomainReport, Evidence, Facts, Finding, Outcome, Subject};
+use mtasts::report::{self, AuditReport, Format, Style};
+use serde::Deserialize;
+
+const MX1_IP: &str = "192.0.2.25";
+
+fn finding(check: CheckId, subject: Subject, outcome: Outcome, summary: &str) -> Finding {
+    Finding {
+        check,
+        subject,
+        outcome,
+        summary: summary.to_owned(),
+        evidence: Vec::new(),
+    }
+}
+
+fn with_evidence(mut finding: Finding, label: &str, value: &str) -> Finding {
+    finding.evidence.push(Evidence::new(label, value));
+    finding
+}
+
+/// A report with every outcome, every kind of subject, and evidence that still holds a raw
+/// escape sequence and a bidi override (as if a capture had forgotten to escape them).
+fn sample_report() -> AuditReport {
+    let mx1: IpAddr = MX1_IP.parse().unwrap();
+    let pass = |check: CheckId| finding(check, Subject::Domain, Outcome::Pass, check.spec().title);
+    let example_com = DomainReport {
+        domain: "example.com".to_owned(),
+        facts: Facts {
+            sts_id: Some("20250101T000000".to_owned()),
+            mode: Some("testing".to_owned()),
+            max_age: Some(604_800),
+            mx_hosts: vec!["mx1.example.com".to_owned(), "mx2.example.com".to_owned()],
+            policy_mx: vec!["mx1.example.com".to_owned()],
+            tlsrpt_rua: vec!["mailto:tls@example.com".to_owned()],
+        },
+        findings: vec![
+            pass(CheckId::StsRecordPresent),
+            with_evidence(
+                finding(
+                    CheckId::StsRecordId,
+                    Subject::Domain,
+                    Outcome::Fail,
+                    "the id has 33 characters",
+                ),
+                "record",
+                "v=STSv1; id=abc\x1b[2J\u{202e}def",
+            ),
+            pass(CheckId::PolicyHostResolves),
+            finding(
+                CheckId::PolicyModeEnforce,
+                Subject::Domain,
+                Outcome::Warn,
+                "the policy is in testing mode",
+            ),
+            with_evidence(
+                finding(
+                    CheckId::MxCovered,
+                    Subject::host("mx2.example.com"),
+                    Outcome::Fail,
+                    "mx2.example.com matches no mx pattern",
+                ),
+                "policy mx",
+                "mx1.example.com",
+            ),
+            with_evidence(
+                finding(
+                    CheckId::SmtpConnect,
+                    Subject::endpoint("mx1.example.com", mx1),
+                    Outcome::CouldNotDetermine {
+                        reason: "connection timed out after 10 s".to_owned(),
+                    },
+                    "could not determine: connection timed out after 10 s",
+                ),
+                "connect",
+                "192.0.2.25:25 timed out",
+            ),
+            finding(
+                CheckId::SmtpStarttlsOffered,
+                Subject::endpoint("mx1.example.com", mx1),
+                Outcome::Skipped {
+                    blocked_by: "smtp.connect".to_owned(),
+                },
+                "not checked: needs smtp.connect",
+            ),
+            with_evidence(
+                finding(
+                    CheckId::TlsRptExtension,
+                    Subject::Domain,
+                    Outcome::Info,
+                    "the record has an extension field",
+                ),
+                "field",
+                "ruf=mailto:x@example.com",
+            ),
+        ],
+    };
+    let example_org = DomainReport {
+        domain: "example.org".to_owned(),
+        facts: Facts::default(),
+        findings: vec![
+            pass(CheckId::StsRecordPresent),
+            pass(CheckId::TlsRptPresent),
+        ],
+    };
+    AuditReport {
+        tool_version: "0.0.0-test".to_owned(),
+        profile: Profile::Ncsc,
+        generated_at: 1_700_000_000,
+        settings: vec![
+            ("ca-file".to_owned(), "lab.pem".to_owned()),
+            ("resolver".to_owned(), "127.0.0.1:5353".to_owned()),
+        ],
+        domains: vec![example_com, example_org],
+    }
+}
+
+fn render(report: &AuditReport, format: Format, colour: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    report::render(report, format, Style { colour }, &mut out).unwrap();
+    out
+}
+
+fn human(colour: bool) -> String {
+    String::from_utf8(render(&sample_report(), Format::Human, colour)).unwrap()
+}
+
+/// The lines from the one containing `needle` up to the next finding or heading.
+fn block_after<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+    let mut lines = text.lines().skip_while(|line| !line.contains(needle));
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("no line with {needle}\n{text}"));
+    let mut block = vec![first];
+    block.extend(lines.take_while(|line| line.starts_with("        ")));
+    block
+}
+
+#[test]
+fn human_groups_findings_by_stage_in_catalog_order() {
+    let text = human(false);
+    let first_domain = text.split("== example.org ==").next().unwrap();
+    let positions: Vec<usize> = Stage::ALL
+        .iter()
+        .filter_map(|stage| first_domain.find(&format!("\n{}\n", stage.title())))
+        .collect();
+    // Every stage but the policy fetch has a finding in the sample.
+    assert_eq!(positions.len(), Stage::ALL.len() - 1, "{text}");
+    assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
+    assert!(!first_domain.contains(Stage::PolicyFetch.title()));
+    // A finding sits under its own stage.
+    let smtp = first_domain.find(Stage::Smtp.title()).unwrap();
+    let tlsrpt = first_domain.find(Stage::TlsRpt.title()).unwrap();
+    let connect = first_domain.find("[smtp.connect]").unwrap();
+    assert!(smtp < connect && connect < tlsrpt);
+}
+
+#[test]
+fn human_shows_evidence_fix_and_rule_under_problems() {
+    let text = human(false);
+    let spec = CheckId::MxCovered.spec();
+    let block = block_after(&text, "[mx.covered]");
+    assert!(block[0].starts_with("  FAIL  mx2.example.com matches no mx pattern — mx2.example.com"));
+    assert_eq!(
+        block[1..],
+        [
+            "        policy mx: mx1.example.com".to_owned(),
+            format!("        fix: {}", spec.fix),
+            "        rule: RFC 8461 §4.1, RFC 8461 §8.4, SGE step 2".to_owned(),
+        ]
+    );
+
+    let block = block_after(&text, "[smtp.connect]");
+    assert!(
+        block[0].starts_with("  ????  could not determine"),
+        "{block:?}"
+    );
+    assert!(
+        block[0].contains("— mx1.example.com [192.0.2.25]"),
+        "{block:?}"
+    );
+    assert_eq!(block[1], "        connect: 192.0.2.25:25 timed out");
+    assert!(block[2].starts_with("        fix: "));
+
+    let block = block_after(&text, "[tlsrpt.extension]");
+    assert!(block[0].starts_with("  INFO  "));
+    assert_eq!(block[1], "        field: ruf=mailto:x@example.com");
+
+    let block = block_after(&text, "[policy.mode-enforce]");
+    assert!(block[0].starts_with("  WARN  the policy is in testing mode  "));
+    assert_eq!(
+        block.len(),
+        3,
+        "a warning without evidence still has fix and rule"
+    );
+}
+
+#[test]
+fn human_keeps_passes_and_skips_to_one_line() {
+    let text = human(false);
+    let block = block_after(&text, "[sts-record.present]");
+    assert_eq!(block.len(), 1, "{block:?}");
+    assert!(block[0].starts_with("  PASS  An MTA-STS TXT record is published"));
+    // The domain itself is not repeated as a subject.
+    assert!(!block[0].contains("—"));
+
+    let block = block_after(&text, "[smtp.starttls-offered]");
+    assert_eq!(block.len(), 1, "{block:?}");
+    assert!(block[0].starts_with("  SKIP  not checked: needs smtp.connect"));
+}
+
+#[test]
+fn human_header_and_footer() {
+    let text = human(false);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "mtasts 0.0.0-test · profile ncsc · 2023-11-14 22:13:20 UTC"
+    );
+    assert_eq!(lines[1], "  extra trust anchors from --ca-file lab.pem");
+    assert_eq!(lines[2], "  DNS questions go to --resolver 127.0.0.1:5353");
+    assert!(text.contains(
+        "== example.com ==\n  policy: mode testing, id 20250101T000000, max_age 604800 (7 days)\n  \
+         MX: mx1.example.com, mx2.example.com\n  policy mx: mx1.example.com\n  \
+         TLS-RPT rua: mailto:tls@example.com\n"
+    ));
+    assert!(text.contains(
+        "example.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, 1 could not determine)"
+    ));
+    assert!(text.contains("example.org: PASS (2 pass, 0 fail, 0 warn, 0 info, 0 skipped"));
+    assert!(text.contains(
+        "Summary: 2 domains\n  FAIL  example.com  2 pass, 2 fail, 1 warn, 1 info, 1 skipped, \
+         1 could not determine\n  PASS  example.org  2 pass\n"
+    ));
+}
+
+#[test]
+fn human_single_domain_has_no_summary() {
+    let mut report = sample_report();
+    report.domains.truncate(1);
+    let text = String::from_utf8(render(&report, Format::Human, false)).unwrap();
+    assert!(!text.contains("Summary:"));
+}
+
+#[test]
+fn human_without_colour_has_no_escape_bytes() {
+    let text = human(false);
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(!text.contains('\u{202e}'));
+    // The raw bytes were escaped rather than dropped.
+    assert!(text.contains("id=abc\\x1B[2J\\u{202e}def"), "{text}");
+}
+
+#[test]
+fn human_with_colour_never_lets_evidence_bytes_through() {
+    let text = human(true);
+    assert!(
+        text.contains("\x1b[1;31mFAIL\x1b[0m"),
+        "colour was asked for"
+    );
+    assert!(!text.contains("\x1b[2J"));
+    assert!(!text.contains('\u{202e}'));
+    for line in text.lines() {
+        assert!(
+            !line.chars().any(|ch| ch.is_control() && ch != '\x1b'),
+            "{line:?}"
+        );
+    }
+}
+
+// ---- JSON, read back through structs that reject unknown fields ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonReport {
+    schema_version: u32,
+    tool: JsonTool,
+    profile: String,
+    generated_at: i64,
+    settings: BTreeMap<String, String>,
+    domains: Vec<JsonDomain>,
+    summary: JsonSummary,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonTool {
+    name: String,
+    version: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonDomain {
+    domain: String,
+    verdict: String,
+    facts: JsonFacts,
+    counts: JsonCounts,
+    findings: Vec<JsonFinding>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonFacts {
+    sts_id: Option<String>,
+    mode: Option<String>,
+    max_age: Option<u64>,
+    mx_hosts: Vec<String>,
+    policy_mx: Vec<String>,
+    tlsrpt_rua: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct JsonCounts {
+    pass: usize,
+    fail: usize,
+    warn: usize,
+    info: usize,
+    skipped: usize,
+    could_not_determine: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonFinding {
+    id: String,
+    title: String,
+    stage: String,
+    outcome: String,
+    severity: String,
+    sources: Vec<String>,
+    rules: Vec<String>,
+    subject: JsonSubject,
+    summary: String,
+    evidence: Vec<JsonEvidence>,
+    fix: String,
+    docs: String,
+    #[serde(default)]
+    blocked_by: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+enum JsonSubject {
+    Domain,
+    Host { name: String },
+    Endpoint { host: String, ip: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonEvidence {
+    label: String,
+    value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonSummary {
+    domains: usize,
+    verdict: String,
+    verdicts: JsonVerdicts,
+    counts: JsonCounts,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct JsonVerdicts {
+    pass: usize,
+    warn: usize,
+    could_not_determine: usize,
+    fail: usize,
+}
+
+fn json_bytes() -> Vec<u8> {
+    render(&sample_report(), Format::Json, false)
+}
+
+fn json() -> JsonReport {
+    serde_json::from_slice(&json_bytes()).unwrap()
+}
+
+#[test]
+fn json_top_level() {
+    let report = json();
+    assert_eq!(report.schema_version, 1);
+    assert_eq!(
+        (report.tool.name.as_str(), report.tool.version.as_str()),
+        ("mtasts", "0.0.0-test")
+    );
+    assert_eq!(report.profile, "ncsc");
+    assert_eq!(report.generated_at, 1_700_000_000);
+    assert_eq!(report.settings["ca-file"], "lab.pem");
+    assert_eq!(report.settings["resolver"], "127.0.0.1:5353");
+    assert_eq!(report.summary.domains, 2);
+    assert_eq!(report.summary.verdict, "fail");
+    assert_eq!(
+        report.summary.verdicts,
+        JsonVerdicts {
+            pass: 1,
+            warn: 0,
+            could_not_determine: 0,
+            fail: 1
+        }
+    );
+    assert_eq!(
+        report.summary.counts,
+        JsonCounts {
+            pass: 4,
+            fail: 2,
+            warn: 1,
+            info: 1,
+            skipped: 1,
+            could_not_determine: 1
+        }
+    );
+}
+
+#[test]
+fn json_domains_and_facts() {
+    let report = json();
+    let names: Vec<&str> = report.domains.iter().map(|d| d.domain.as_str()).collect();
+    assert_eq!(names, ["example.com", "example.org"], "input order is kept");
+    let domain = &report.domains[0];
+    assert_eq!(domain.verdict, "fail");
+    assert_eq!(domain.facts.sts_id.as_deref(), Some("20250101T000000"));
+    assert_eq!(domain.facts.mode.as_deref(), Some("testing"));
+    assert_eq!(domain.facts.max_age, Some(604_800));
+    assert_eq!(domain.facts.mx_hosts.len(), 2);
+    assert_eq!(domain.facts.policy_mx, ["mx1.example.com"]);
+    assert_eq!(domain.facts.tlsrpt_rua, ["mailto:tls@example.com"]);
+    assert_eq!(
+        domain.counts,
+        JsonCounts {
+            pass: 2,
+            fail: 2,
+            warn: 1,
+            info: 1,
+            skipped: 1,
+            could_not_determine: 1
+        }
+    );
+    assert_eq!(report.domains[1].facts.sts_id, None);
+    assert_eq!(report.domains[1].verdict, "pass");
+}
+
+#[test]
+fn json_findings_carry_the_catalog() {
+    let report = json();
+    let findings = &report.domains[0].findings;
+    assert_eq!(findings.len(), sample_report().domains[0].findings.len());
+    for finding in findings {
+        let check = CheckId::from_wire(&finding.id).unwrap();
+        let spec = check.spec();
+        assert_eq!(finding.title, spec.title);
+        assert_eq!(finding.stage, spec.stage.as_str());
+        assert_eq!(finding.severity, spec.severity(Profile::Ncsc).as_str());
+        assert_eq!(finding.fix, spec.fix);
+        assert_eq!(finding.rules, spec.rules);
+        assert_eq!(finding.sources.len(), spec.sources.len());
+        assert_eq!(finding.docs, format!("docs/checks.md#{}", finding.id));
+    }
+
+    let by_id = |id: &str| findings.iter().find(|f| f.id == id).unwrap();
+    let covered = by_id("mx.covered");
+    assert_eq!(covered.outcome, "fail");
+    assert_eq!(
+        covered.subject,
+        JsonSubject::Host {
+            name: "mx2.example.com".to_owned()
+        }
+    );
+    assert_eq!(covered.sources[0], "RFC 8461 §4.1");
+    assert_eq!(covered.summary, "mx2.example.com matches no mx pattern");
+    assert_eq!(
+        (
+            covered.evidence[0].label.as_str(),
+            covered.evidence[0].value.as_str()
+        ),
+        ("policy mx", "mx1.example.com")
+    );
+    assert_eq!(
+        (covered.blocked_by.as_deref(), covered.reason.as_deref()),
+        (None, None)
+    );
+
+    let connect = by_id("smtp.connect");
+    assert_eq!(connect.outcome, "could-not-determine");
+    assert_eq!(
+        connect.reason.as_deref(),
+        Some("connection timed out after 10 s")
+    );
+    assert_eq!(
+        connect.subject,
+        JsonSubject::Endpoint {
+            host: "mx1.example.com".to_owned(),
+            ip: MX1_IP.to_owned()
+        }
+    );
+
+    let skipped = by_id("smtp.starttls-offered");
+    assert_eq!(skipped.outcome, "skipped");
+    assert_eq!(skipped.blocked_by.as_deref(), Some("smtp.connect"));
+    assert_eq!(by_id("sts-record.present").subject, JsonSubject::Domain);
+}
+
+#[test]
+fn json_never_carries_raw_control_bytes() {
+    let bytes = json_bytes();
+    assert!(!bytes.contains(&0x1b), "ESC must be escaped as \\u001b");
+    let report = json();
+    let record = &report.domains[0].findings[1].evidence[0];
+    assert_eq!(
+        record.value, "v=STSv1; id=abc\x1b[2J\u{202e}def",
+        "the value round-trips"
+    );
+}
+
+// ---- Golden files ----
+
+fn check_golden(name: &str, actual: &[u8]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/reports")
+        .join(name);
+    if std::env::var_os("MTASTS_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{} differs from the renderer's output:\n{}\n\
+         If the change is intended, regenerate with: MTASTS_BLESS=1 cargo test --test render",
+        path.display(),
+        String::from_utf8_lossy(actual)
+    );
+}
+
+#[test]
+fn human_output_matches_golden_file() {
+    check_golden("two-domains.human.txt", human(false).as_bytes());
+}
+
+#[test]
+fn json_output_matches_golden_file() {
+    check_golden("two-domains.json", &json_bytes());
+}
