@@ -201,11 +201,7 @@ async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> V
     let mut outputs = Vec::with_capacity(futures.len());
     // A small fan-out (addresses of one host, MX hosts of one domain): join by hand rather than
     // pull in futures-util for join_all.
-    let mut pending: Vec<_> = futures
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| (i, f))
-        .collect();
+    let mut pending: Vec<_> = futures.into_iter().enumerate().collect();
     let mut slots: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
     std::future::poll_fn(|cx| {
         pending.retain_mut(|(index, future)| match future.as_mut().poll(cx) {
