@@ -626,9 +626,3 @@ mod tests {
         assert!(!problem.summary.contains("shorter wildcard"));
     }
 }
-
-/// Lints a policy file on its own (`mtasts lint`): the `policy.*` checks under `profile`, about
-/// the file as a whole ([`crate::model::Subject::Domain`]).
-pub fn lint(_body: &[u8], _profile: crate::catalog::Profile) -> Vec<crate::model::Finding> {
-    todo!()
-}
