@@ -1,24 +1,920 @@
-//! The `_smtp._tls` TXT record (RFC 8460 §3).
+//! The `_smtp._tls` TXT record (RFC 8460 §3): the discovery filter (join strings, keep records
+//! beginning with `v=TLSRPTv1;`, exactly one must remain), a strict parse against the §3 grammar
+//! (RFC 7405 case-sensitive literals), and checks of each `rua` URI (RFC 3986; `mailto:` per
+//! RFC 6068, `https:` absolute). `,`, `!` and `;` inside a URI must be percent-encoded (§3).
 
+use super::sts_record::{
+    classify, describe_byte, ext_name_problem, ext_value_problem, split_fields, DelimiterMistake,
+    Shape,
+};
+use crate::catalog::{CheckId, Severity};
+use crate::escape::{escape_bytes, escape_str};
 use crate::model::Problem;
 use crate::observe::TxtRecord;
 
+/// The version tag, matched byte-exactly (`%s"v=TLSRPTv1"`).
+pub const TLSRPT_VERSION: &[u8] = b"v=TLSRPTv1";
+/// The literal prefix of RFC 8460 §3's filter.
+pub const TLSRPT_PREFIX: &[u8] = b"v=TLSRPTv1;";
+/// Evidence label for the record text.
+pub const TLSRPT_EVIDENCE: &str = "TXT _smtp._tls";
+
+/// DMARC tags that people copy into TLS-RPT records (RFC 7489 §6.3, RFC 9091).
+const DMARC_TAGS: &[&str] = &[
+    "ruf", "p", "sp", "pct", "adkim", "aspf", "fo", "rf", "ri", "np", "psd", "t",
+];
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TlsRptRecord {
-    /// The report URIs as written.
+    /// The report URIs as written (every `rua` field, in order, without repeats).
     pub rua: Vec<String>,
     pub extensions: Vec<(String, String)>,
 }
 
 impl TlsRptRecord {
-    /// The domains of the `mailto:` URIs, lower-cased.
+    /// The domains of the `mailto:` URIs, lower-cased, without repeats. The address part is
+    /// percent-decoded, a `?query` and a DMARC-style `!size` suffix are dropped, and anything that
+    /// is not a host name is left out (it is reported by `tlsrpt.rua-syntax`).
     pub fn mailto_domains(&self) -> Vec<String> {
-        todo!()
+        let mut domains: Vec<String> = Vec::new();
+        for uri in &self.rua {
+            let Some(addresses) = mailto_addresses(uri) else {
+                continue;
+            };
+            for address in addresses {
+                if let Some(domain) = address_domain(&address) {
+                    if !domains.contains(&domain) {
+                        domains.push(domain);
+                    }
+                }
+            }
+        }
+        domains
     }
+}
+
+/// Everything the filter and the parser found in the TXT RRs at `_smtp._tls.D`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsRptAnalysis {
+    /// The record a reporter following the RFC would use; `None` when the filter left none, or
+    /// several, or the survivor breaks the grammar.
+    pub record: Option<TlsRptRecord>,
+    /// How many records passed the discovery filter.
+    pub candidates: usize,
+    /// Exactly one candidate was parsed, so the grammar and `rua` checks actually ran.
+    pub parsed: bool,
+    /// Problems of the `tlsrpt.*` checks other than `present`, `mailto-domain` and `ttl`.
+    pub problems: Vec<Problem>,
 }
 
 /// Filters and parses the TXT RRs at `_smtp._tls.D`; problems of the `tlsrpt.*` checks other than
 /// `tlsrpt.present` and `tlsrpt.mailto-domain`.
-pub fn analyse_tlsrpt_records(_records: &[TxtRecord]) -> (Option<TlsRptRecord>, Vec<Problem>) {
-    todo!()
+pub fn analyse_tlsrpt_records(records: &[TxtRecord]) -> (Option<TlsRptRecord>, Vec<Problem>) {
+    let analysis = analyse(records);
+    (analysis.record, analysis.problems)
+}
+
+/// Like [`analyse_tlsrpt_records`], also saying how many candidates there were and whether the
+/// grammar checks ran.
+pub fn analyse(records: &[TxtRecord]) -> TlsRptAnalysis {
+    let texts: Vec<Vec<u8>> = records.iter().map(TxtRecord::joined).collect();
+    let shapes: Vec<Shape> = texts
+        .iter()
+        .map(|text| classify(text, TLSRPT_VERSION))
+        .collect();
+    let candidates: Vec<&[u8]> = texts
+        .iter()
+        .zip(&shapes)
+        .filter(|(_, shape)| matches!(shape, Shape::Exact))
+        .map(|(text, _)| text.as_slice())
+        .collect();
+
+    let mut problems = Vec::new();
+    for (text, shape) in texts.iter().zip(&shapes) {
+        let mistakes = match shape {
+            Shape::Exact | Shape::Other => continue,
+            Shape::SpaceBeforeDelimiter => vec![
+                "it has whitespace before the first `;`, which the grammar allows but RFC 8460 \
+                 §3's filter for the exact bytes `v=TLSRPTv1;` does not (the ambiguity of RFC \
+                 8461 errata 6285)"
+                    .to_owned(),
+            ],
+            Shape::NearMiss(mistakes) => mistakes.clone(),
+        };
+        let mistakes = mistakes.join(", and ");
+        let problem = if candidates.is_empty() {
+            let lenient = if text.get(..TLSRPT_VERSION.len()).is_some_and(|tag| {
+                tag != TLSRPT_VERSION && tag.eq_ignore_ascii_case(TLSRPT_VERSION)
+            }) {
+                ", though Stalwart matches the tag case-insensitively and accepts it"
+            } else {
+                ""
+            };
+            Problem::new(
+                CheckId::TlsRptSyntax,
+                format!(
+                    "a record looks like TLS-RPT but is not one: {mistakes}; reporters \
+                     following RFC 8460 §3 ignore it{lenient}"
+                ),
+            )
+        } else {
+            // The RFC's filter discards it; a lenient reporter counts two records and sends none.
+            Problem::new(
+                CheckId::TlsRptSingle,
+                format!(
+                    "a second record looks like TLS-RPT but is not one: {mistakes}; RFC 8460 §3 \
+                     discards it, but a reporter that matches it anyway (Stalwart ignores case) \
+                     sees two records and sends no reports"
+                ),
+            )
+            .capped(Severity::Warn)
+        };
+        problems.push(problem.with(TLSRPT_EVIDENCE, escape_bytes(text)));
+    }
+
+    match candidates.as_slice() {
+        [] => TlsRptAnalysis {
+            record: None,
+            candidates: 0,
+            parsed: false,
+            problems,
+        },
+        [only] => {
+            let (record, mut parse_problems) = parse_candidate(only);
+            problems.append(&mut parse_problems);
+            TlsRptAnalysis {
+                record,
+                candidates: 1,
+                parsed: true,
+                problems,
+            }
+        }
+        several => {
+            let mut problem = Problem::new(
+                CheckId::TlsRptSingle,
+                format!(
+                    "{} TXT records begin with `v=TLSRPTv1;`: RFC 8460 §3 needs exactly one, so \
+                     reporters send no reports",
+                    several.len()
+                ),
+            );
+            for text in several {
+                problem = problem.with(TLSRPT_EVIDENCE, escape_bytes(text));
+            }
+            problems.push(problem);
+            TlsRptAnalysis {
+                record: None,
+                candidates: several.len(),
+                parsed: false,
+                problems,
+            }
+        }
+    }
+}
+
+/// Parses the one record left by the filter against the §3 grammar.
+fn parse_candidate(text: &[u8]) -> (Option<TlsRptRecord>, Vec<Problem>) {
+    let shown = escape_bytes(text);
+    let mut problems = Vec::new();
+    let syntax = |summary: String| {
+        Problem::new(CheckId::TlsRptSyntax, summary).with(TLSRPT_EVIDENCE, shown.clone())
+    };
+
+    if !text.is_ascii() {
+        problems.push(syntax(
+            "the record contains non-ASCII bytes; the RFC 8460 §3 grammar is US-ASCII only"
+                .to_owned(),
+        ));
+    }
+    let rest = text.get(TLSRPT_PREFIX.len()..).unwrap_or_default();
+    let split = split_fields(rest);
+    for mistake in &split.mistakes {
+        problems.push(syntax(match mistake {
+            DelimiterMistake::EmptyField => {
+                "the record has an empty field (two `;` with nothing but whitespace between)"
+                    .to_owned()
+            }
+            DelimiterMistake::TrailingWhitespace => {
+                "the record ends in whitespace without a final `;`; the grammar allows \
+                 whitespace only around `;`"
+                    .to_owned()
+            }
+        }));
+    }
+
+    // Each `rua` field's URIs; a piece without `=` right after a `rua` is the tail of a URI
+    // that contained an unencoded `;`.
+    let mut rua_fields: Vec<Vec<String>> = Vec::new();
+    let mut rua_fields_raw: Vec<String> = Vec::new();
+    let mut extensions: Vec<(String, String)> = Vec::new();
+    let mut miscased_rua: Option<&[u8]> = None;
+    let mut after_rua = false;
+    let mut semicolon_tails: Vec<String> = Vec::new();
+    for &field in &split.fields {
+        let Some(eq) = field.iter().position(|&b| b == b'=') else {
+            if after_rua {
+                if let Some(last) = rua_fields.last_mut().and_then(|uris| uris.last_mut()) {
+                    last.push(';');
+                    last.push_str(&String::from_utf8_lossy(field));
+                    semicolon_tails.push(last.clone());
+                    continue;
+                }
+            }
+            problems.push(
+                syntax(format!(
+                    "the field `{}` has no `=`: fields are `name=value`",
+                    escape_bytes(field)
+                ))
+                .with("field", escape_bytes(field)),
+            );
+            continue;
+        };
+        let (name, value) = (&field[..eq], &field[eq + 1..]);
+        if name == b"rua" {
+            rua_fields.push(split_uris(value, &mut problems, &shown));
+            rua_fields_raw.push(escape_bytes(field));
+            after_rua = true;
+            continue;
+        }
+        after_rua = false;
+        if let Some(why) = ext_name_problem(name) {
+            problems.push(
+                syntax(format!(
+                    "the field name `{}` is not a valid extension name: {why}",
+                    escape_bytes(name)
+                ))
+                .with("field", escape_bytes(field)),
+            );
+        } else if let Some(why) = ext_value_problem(value) {
+            problems.push(
+                syntax(format!(
+                    "the extension field `{}` is invalid: {why}",
+                    escape_bytes(field)
+                ))
+                .with("field", escape_bytes(field)),
+            );
+        } else {
+            // Only well-formed extensions are reported as ignored; the rest are syntax errors.
+            extensions.push((
+                String::from_utf8_lossy(name).into_owned(),
+                String::from_utf8_lossy(value).into_owned(),
+            ));
+        }
+        if name.eq_ignore_ascii_case(b"rua") && miscased_rua.is_none() {
+            miscased_rua = Some(field);
+        }
+    }
+
+    for uri in &semicolon_tails {
+        problems.push(
+            Problem::new(
+                CheckId::TlsRptRuaSyntax,
+                format!(
+                    "the URI `{}` contains an unencoded `;`, which ends the field; write it as \
+                     %3B (RFC 8460 §3)",
+                    escape_str(uri)
+                ),
+            )
+            .with(TLSRPT_EVIDENCE, shown.clone())
+            .capped(Severity::Warn),
+        );
+    }
+
+    if rua_fields.len() > 1 {
+        let mut problem = Problem::new(
+            CheckId::TlsRptMultipleRua,
+            format!(
+                "`rua` appears {} times; RFC 8460 §3 does not say how they combine, so the union \
+                 is assumed, but reporters may use only one of them",
+                rua_fields.len()
+            ),
+        )
+        .with(TLSRPT_EVIDENCE, shown.clone());
+        for raw in &rua_fields_raw {
+            problem = problem.with("field", raw.clone());
+        }
+        problems.push(problem);
+    }
+
+    let mut rua: Vec<String> = Vec::new();
+    for uri in rua_fields.iter().flatten() {
+        if !rua.contains(uri) {
+            rua.push(uri.clone());
+        }
+    }
+
+    if rua_fields.is_empty() {
+        let has_ruf = extensions.iter().any(|(name, _)| name == "ruf");
+        let summary = match miscased_rua {
+            Some(field) => format!(
+                "the record has no `rua` field: `{}` looks like `rua` in the wrong case, but \
+                 field names are case-sensitive (RFC 7405 `%s`), so it is an unknown extension",
+                escape_bytes(field)
+            ),
+            None if has_ruf => "the record has no `rua` field, only `ruf`, which is a DMARC tag: \
+                                TLS-RPT reports go to `rua` alone"
+                .to_owned(),
+            None => "the record has no `rua` field, so reporters have nowhere to send reports"
+                .to_owned(),
+        };
+        problems
+            .push(Problem::new(CheckId::TlsRptRua, summary).with(TLSRPT_EVIDENCE, shown.clone()));
+    } else if rua.is_empty() {
+        problems.push(
+            Problem::new(
+                CheckId::TlsRptRua,
+                "`rua` lists no URI, so reporters have nowhere to send reports",
+            )
+            .with(TLSRPT_EVIDENCE, shown.clone()),
+        );
+    }
+
+    check_uris(&rua, &mut problems, &shown);
+
+    for (name, value) in &extensions {
+        let copied = DMARC_TAGS.contains(&name.as_str());
+        problems.push(
+            Problem::new(
+                CheckId::TlsRptExtension,
+                format!(
+                    "the extension `{}={}` is ignored by reporters{}",
+                    escape_str(name),
+                    escape_str(value),
+                    if copied {
+                        "; it looks copied from a DMARC record, and TLS-RPT has no such tag"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .with(TLSRPT_EVIDENCE, shown.clone()),
+        );
+    }
+
+    let valid = !problems.iter().any(|p| p.check == CheckId::TlsRptSyntax);
+    let record = valid.then_some(TlsRptRecord { rua, extensions });
+    (record, problems)
+}
+
+/// Splits a `rua` value on `,` (with optional WSP around it); an empty entry is reported.
+fn split_uris(value: &[u8], problems: &mut Vec<Problem>, shown: &str) -> Vec<String> {
+    let mut uris = Vec::new();
+    if value.iter().all(|&b| b == b' ' || b == b'\t') {
+        return uris;
+    }
+    let mut empty_entry = false;
+    for entry in value.split(|&b| b == b',') {
+        let entry = String::from_utf8_lossy(entry);
+        let entry = entry.trim_matches([' ', '\t']);
+        if entry.is_empty() {
+            empty_entry = true;
+        } else {
+            uris.push(entry.to_owned());
+        }
+    }
+    if empty_entry {
+        problems.push(
+            Problem::new(
+                CheckId::TlsRptRuaSyntax,
+                "`rua` has an empty entry (a `,` with no URI before or after it)",
+            )
+            .with(TLSRPT_EVIDENCE, shown.to_owned())
+            .with("field", format!("rua={}", escape_bytes(value)))
+            .capped(Severity::Warn),
+        );
+    }
+    uris
+}
+
+/// The scheme of a URI, if it has one (`ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"`).
+fn scheme_of(uri: &str) -> Option<&str> {
+    let (scheme, _) = uri.split_once(':')?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then_some(scheme)
+}
+
+/// Checks every URI: scheme (`tlsrpt.rua-scheme`) and form (`tlsrpt.rua-syntax`).
+fn check_uris(rua: &[String], problems: &mut Vec<Problem>, shown: &str) {
+    let problem = |check: CheckId, summary: String, uri: &str| {
+        Problem::new(check, summary)
+            .with(TLSRPT_EVIDENCE, shown.to_owned())
+            .with("rua URI", escape_str(uri))
+    };
+    let mut with_scheme = 0;
+    let mut unsupported: Vec<&str> = Vec::new();
+    for (index, uri) in rua.iter().enumerate() {
+        let shown_uri = escape_str(uri);
+        let Some(scheme) = scheme_of(uri) else {
+            let summary = if index > 0 {
+                format!(
+                    "`{shown_uri}` has no scheme: if it belongs to the URI before it, an \
+                     unencoded `,` split it in two; write `,` as %2C (RFC 8460 §3)"
+                )
+            } else {
+                format!("`{shown_uri}` is not a URI (no scheme): write `mailto:` before an address")
+            };
+            let p = problem(CheckId::TlsRptRuaSyntax, summary, uri);
+            problems.push(if index > 0 {
+                p.capped(Severity::Warn)
+            } else {
+                p
+            });
+            continue;
+        };
+        with_scheme += 1;
+        let lower = scheme.to_ascii_lowercase();
+        if lower != "mailto" && lower != "https" {
+            unsupported.push(uri);
+        } else if scheme != lower {
+            problems.push(
+                problem(
+                    CheckId::TlsRptRuaScheme,
+                    format!(
+                        "`{shown_uri}` writes the scheme as `{}`: schemes are case-insensitive \
+                         (RFC 3986 §3.1), but a reporter comparing it exactly would skip it",
+                        escape_str(scheme)
+                    ),
+                    uri,
+                )
+                .capped(Severity::Warn),
+            );
+        }
+
+        if let Some(bad) = uri
+            .bytes()
+            .find(|&b| !b.is_ascii_graphic() || b"\"<>\\^`{|}".contains(&b))
+        {
+            problems.push(problem(
+                CheckId::TlsRptRuaSyntax,
+                format!(
+                    "`{shown_uri}` contains {}, which a URI cannot contain (RFC 3986)",
+                    describe_byte(bad)
+                ),
+                uri,
+            ));
+        } else if !percent_escapes_valid(uri) {
+            problems.push(problem(
+                CheckId::TlsRptRuaSyntax,
+                format!("`{shown_uri}` has a `%` not followed by two hex digits (RFC 3986)"),
+                uri,
+            ));
+        }
+        if uri.contains('!') {
+            let dmarc_size = uri
+                .rsplit_once('!')
+                .is_some_and(|(_, size)| looks_like_dmarc_size(size));
+            problems.push(
+                problem(
+                    CheckId::TlsRptRuaSyntax,
+                    format!(
+                        "`{shown_uri}` contains an unencoded `!`, which RFC 8460 §3 requires to \
+                         be written %21{}",
+                        if dmarc_size {
+                            "; it looks like a DMARC size limit, which TLS-RPT does not have, so \
+                             a reporter may send to an address with the limit attached"
+                        } else {
+                            ""
+                        }
+                    ),
+                    uri,
+                )
+                .capped(Severity::Warn),
+            );
+        }
+        let malformed = match lower.as_str() {
+            "mailto" => {
+                let addresses = mailto_addresses(uri).unwrap_or_default();
+                let bad = addresses.is_empty()
+                    || addresses
+                        .iter()
+                        .any(|address| address_domain(address).is_none());
+                bad.then(|| {
+                    format!(
+                        "`{shown_uri}` does not hold a valid address (write \
+                         `mailto:user@example.com`, RFC 6068)"
+                    )
+                })
+            }
+            "https" => (!https_is_absolute(uri)).then(|| {
+                format!("`{shown_uri}` is not an absolute https URL (write `https://host/path`)")
+            }),
+            _ => None,
+        };
+        if let Some(summary) = malformed {
+            problems.push(problem(CheckId::TlsRptRuaSyntax, summary, uri));
+        }
+    }
+
+    if !unsupported.is_empty() {
+        let listed: Vec<String> = unsupported
+            .iter()
+            .map(|uri| format!("`{}`", escape_str(uri)))
+            .collect();
+        let all = unsupported.len() == with_scheme;
+        let mut p = Problem::new(
+            CheckId::TlsRptRuaScheme,
+            if all {
+                format!(
+                    "no rua URI uses `mailto:` or `https:` ({}): RFC 8460 §3 supports only \
+                     those, so reporters have nowhere to send reports",
+                    listed.join(", ")
+                )
+            } else {
+                format!(
+                    "{} uses a scheme other than `mailto:` or `https:`; reporters skip it and \
+                     use the other URIs",
+                    listed.join(", ")
+                )
+            },
+        )
+        .with(TLSRPT_EVIDENCE, shown.to_owned());
+        for uri in &unsupported {
+            p = p.with("rua URI", escape_str(uri));
+        }
+        problems.push(if all { p } else { p.capped(Severity::Warn) });
+    }
+}
+
+/// `10m`, `500k`, `1g`: the size suffix of a DMARC URI (RFC 7489 §6.2).
+fn looks_like_dmarc_size(size: &str) -> bool {
+    let digits = size.trim_end_matches(['k', 'm', 'g', 't', 'K', 'M', 'G', 'T']);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && size.len() - digits.len() <= 1
+}
+
+fn percent_escapes_valid(uri: &str) -> bool {
+    let bytes = uri.as_bytes();
+    bytes.iter().enumerate().all(|(index, &b)| {
+        b != b'%'
+            || bytes
+                .get(index + 1..index + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let decoded = (bytes[index] == b'%')
+            .then(|| bytes.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match decoded {
+            Some(byte) => {
+                out.push(byte);
+                index += 3;
+            }
+            None => {
+                out.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The addresses of a `mailto:` URI (RFC 6068: `mailto:a@x,b@y?query`), percent-decoded;
+/// `None` when the URI is not `mailto:`.
+fn mailto_addresses(uri: &str) -> Option<Vec<String>> {
+    let (scheme, rest) = uri.split_once(':')?;
+    if !scheme.eq_ignore_ascii_case("mailto") {
+        return None;
+    }
+    let to = rest.split('?').next().unwrap_or_default();
+    Some(
+        percent_decode(to)
+            .split(',')
+            .map(|address| address.trim().to_owned())
+            .filter(|address| !address.is_empty())
+            .collect(),
+    )
+}
+
+/// The lower-cased domain of `local@domain`, if it is a host name. A DMARC-style `!size` suffix
+/// is dropped (it is reported separately).
+fn address_domain(address: &str) -> Option<String> {
+    let (local, domain) = address.rsplit_once('@')?;
+    let domain = domain.split('!').next().unwrap_or_default();
+    let domain = domain
+        .strip_suffix('.')
+        .unwrap_or(domain)
+        .to_ascii_lowercase();
+    let host_name = !local.is_empty()
+        && !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    host_name.then_some(domain)
+}
+
+/// `https://` followed by a non-empty host.
+fn https_is_absolute(uri: &str) -> bool {
+    let Some((_, rest)) = uri.split_once(':') else {
+        return false;
+    };
+    let Some(authority) = rest.strip_prefix("//") else {
+        return false;
+    };
+    let authority = authority.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = match host.strip_prefix('[') {
+        Some(literal) => literal.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    !host.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rr(text: &str) -> TxtRecord {
+        TxtRecord::single(text)
+    }
+
+    /// (check, capped) pairs, sorted.
+    fn checks(problems: &[Problem]) -> Vec<(&'static str, Option<Severity>)> {
+        let mut ids: Vec<_> = problems.iter().map(|p| (p.check.as_str(), p.cap)).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    const W: Option<Severity> = Some(Severity::Warn);
+
+    #[test]
+    fn valid_records_parse() {
+        let table: &[(&[&str], &[&str])] = &[
+            (
+                &["v=TLSRPTv1;rua=mailto:a@example.com"],
+                &["mailto:a@example.com"],
+            ), // EC-75
+            (
+                &["v=TLSRPTv1; rua=mailto:a@example.com , https://r.example/tls;"],
+                &["mailto:a@example.com", "https://r.example/tls"],
+            ),
+            (
+                &["v=TLSRPTv1; rua=mailto:", "a@example.com"],
+                &["mailto:a@example.com"],
+            ),
+            (
+                &["v=TLSRPTv1; rua=mailto:tls@other.example"], // EC-82
+                &["mailto:tls@other.example"],
+            ),
+        ];
+        for (strings, rua) in table {
+            let record = TxtRecord {
+                strings: strings.iter().map(|s| s.as_bytes().to_vec()).collect(),
+            };
+            let (record, problems) = analyse_tlsrpt_records(&[record]);
+            assert!(problems.is_empty(), "{strings:?}: {problems:?}");
+            assert_eq!(record.unwrap().rua, *rua, "{strings:?}");
+        }
+    }
+
+    #[test]
+    fn problems_per_record() {
+        type Case<'a> = (&'a str, &'a [(&'a str, Option<Severity>)], bool);
+        let table: &[Case<'_>] = &[
+            ("v=TLSRPTv1;", &[("tlsrpt.rua", None)], true), // EC-79
+            (
+                "v=TLSRPTv1; ruf=mailto:a@b.example", // EC-79
+                &[("tlsrpt.extension", None), ("tlsrpt.rua", None)],
+                true,
+            ),
+            ("v=TLSRPTv1; rua=", &[("tlsrpt.rua", None)], true),
+            (
+                "v=TLSRPTv1; RUA=mailto:a@b.example",
+                &[("tlsrpt.extension", None), ("tlsrpt.rua", None)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=http://r.example/",
+                &[("tlsrpt.rua-scheme", None)],
+                true,
+            ), // EC-78
+            (
+                "v=TLSRPTv1; rua=mailto:a@b.example,http://r.example/",
+                &[("tlsrpt.rua-scheme", W)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=MAILTO:a@b.example",
+                &[("tlsrpt.rua-scheme", W)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=mailto:a@b.example!10m",
+                &[("tlsrpt.rua-syntax", W)],
+                true,
+            ), // EC-80
+            (
+                "v=TLSRPTv1; rua=mailto:a@b.example,c@d.example",
+                &[("tlsrpt.rua-syntax", W)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=https://r.example/a;b",
+                &[("tlsrpt.rua-syntax", W)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=mailto:a@b.example;x",
+                &[("tlsrpt.rua-syntax", None), ("tlsrpt.rua-syntax", W)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=mailto:a@b.example,,",
+                &[("tlsrpt.rua-syntax", W)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=mailto:",
+                &[("tlsrpt.rua-syntax", None)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=mailto:postmaster",
+                &[("tlsrpt.rua-syntax", None)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=https:/reports",
+                &[("tlsrpt.rua-syntax", None)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=https://",
+                &[("tlsrpt.rua-syntax", None)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=tls@b.example",
+                &[("tlsrpt.rua-syntax", None)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=mailto:a@b.example; rua=mailto:c@d.example",
+                &[("tlsrpt.multiple-rua", None)],
+                true,
+            ),
+            (
+                "v=TLSRPTv1; rua=mailto:a@b.example ",
+                &[("tlsrpt.syntax", None)],
+                false,
+            ),
+            (
+                "v=TLSRPTv1; rua=mailto:a@b.example; x=a=b",
+                &[("tlsrpt.syntax", None)],
+                false,
+            ),
+        ];
+        for (text, expected, usable) in table {
+            let (record, problems) = analyse_tlsrpt_records(&[rr(text)]);
+            assert_eq!(checks(&problems), *expected, "{text}: {problems:#?}");
+            assert_eq!(record.is_some(), *usable, "{text}");
+        }
+    }
+
+    #[test]
+    fn filter_across_records() {
+        let analysis = analyse(&[
+            rr("v=TLSRPTv1; rua=mailto:a@x.example"),
+            rr("v=TLSRPTv1; rua=mailto:b@x.example"),
+        ]);
+        assert_eq!(analysis.candidates, 2); // EC-77
+        assert_eq!(checks(&analysis.problems), [("tlsrpt.single", None)]);
+
+        for text in [
+            "v=tlsrptv1; rua=mailto:a@x.example", // EC-81
+            " v=TLSRPTv1; rua=mailto:a@x.example",
+            "v=TLSRPTv1 ; rua=mailto:a@x.example",
+        ] {
+            let analysis = analyse(&[rr(text)]);
+            assert_eq!(analysis.candidates, 0, "{text}");
+            assert_eq!(
+                checks(&analysis.problems),
+                [("tlsrpt.syntax", None)],
+                "{text}"
+            );
+        }
+        let analysis = analyse(&[rr("v=tlsrptv1; rua=mailto:a@x.example")]);
+        assert!(analysis.problems[0].summary.contains("wrong case"));
+
+        let analysis = analyse(&[
+            rr("v=TLSRPTv1; rua=mailto:a@x.example"),
+            rr("V=TLSRPTv1; rua=mailto:b@x.example"),
+        ]);
+        assert_eq!(analysis.candidates, 1);
+        assert_eq!(checks(&analysis.problems), [("tlsrpt.single", W)]);
+
+        let analysis = analyse(&[rr("v=spf1 -all")]);
+        assert_eq!(analysis.candidates, 0);
+        assert!(analysis.problems.is_empty());
+    }
+
+    #[test]
+    fn dmarc_copies_are_named() {
+        let (_, problems) = analyse_tlsrpt_records(&[rr(
+            "v=TLSRPTv1; rua=mailto:a@b.example; ruf=mailto:a@b.example",
+        )]);
+        assert!(problems[0].summary.contains("DMARC"));
+    }
+
+    #[test]
+    fn mailto_domains_are_lower_cased_and_deduplicated() {
+        let record = TlsRptRecord {
+            rua: vec![
+                "mailto:a@Reports.Example".to_owned(),
+                "MAILTO:b@reports.example?subject=x".to_owned(),
+                "mailto:c@other.example!10m".to_owned(),
+                "mailto:d@one.example%2Ce@two.example".to_owned(),
+                "https://reports.example/x".to_owned(),
+                "mailto:nobody".to_owned(),
+                "mailto:x@bad domain".to_owned(),
+            ],
+            extensions: Vec::new(),
+        };
+        assert_eq!(
+            record.mailto_domains(),
+            [
+                "reports.example",
+                "other.example",
+                "one.example",
+                "two.example"
+            ]
+        );
+    }
+
+    #[test]
+    fn never_panics_on_random_records() {
+        let alphabet: &[&[u8]] = &[
+            b"v=TLSRPTv1",
+            b"v=tlsrptv1",
+            b";",
+            b" ",
+            b"=",
+            b"rua",
+            b"mailto:",
+            b"https://",
+            b"@",
+            b"a",
+            b".",
+            b",",
+            b"!",
+            b"%",
+            b"%2C",
+            b"?",
+            b"[",
+            b":",
+            b"\xff",
+            b"/",
+        ];
+        for seed in 0..5000 {
+            let records = crate::parse::sts_record::tests::random_records(seed, alphabet);
+            if let (Some(record), _) = analyse_tlsrpt_records(&records) {
+                for domain in record.mailto_domains() {
+                    assert!(!domain.is_empty() && domain == domain.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn never_panics_on_odd_bytes() {
+        let inputs: &[&[u8]] = &[
+            b"v=TLSRPTv1;",
+            b"v=TLSRPTv1;rua",
+            b"v=TLSRPTv1;rua=%",
+            b"v=TLSRPTv1;rua=mailto:%4",
+            b"v=TLSRPTv1;rua=https://[",
+            b"v=TLSRPTv1;rua=:",
+            b"v=TLSRPTv1;rua=\xff:x",
+            b"v=TLSRPTv1;;rua=,;",
+            b"v=TLSRPTv1",
+            b"",
+            b"v=TLSRPTv1;x;rua=a:b;c;d",
+        ];
+        for input in inputs {
+            let record = TxtRecord {
+                strings: vec![input.to_vec()],
+            };
+            if let (Some(record), _) = analyse_tlsrpt_records(&[record]) {
+                let _ = record.mailto_domains();
+            }
+        }
+    }
 }

@@ -1,9 +1,398 @@
-//! Stage 6: the TLS-RPT record.
+//! Stage 6: the TLS-RPT record at `_smtp._tls` (RFC 8460 §3, TTL per §7) and whether its
+//! `mailto:` report domains can receive mail (RFC 5321 §5.1, RFC 7505).
+//!
+//! A failed lookup is "could not determine", never "no record". When no record passes the filter,
+//! the checks that need one are skipped, except that a parser problem explaining why (a record in
+//! the wrong case) is still reported.
 
+use super::sts_record::{
+    absence_phrase, absent_problem, no_candidate_summary, report_or_skip, show_chain, take_problems,
+};
 use super::Findings;
-use crate::observe::Observations;
+use crate::catalog::CheckId;
+use crate::escape::escape_bytes;
+use crate::model::{Evidence, Problem, Subject};
+use crate::observe::{DnsAnswer, MxRecord, Observations, TxtRecord};
+use crate::parse::tlsrpt_record::{analyse, TlsRptRecord, TLSRPT_EVIDENCE};
+
+/// Checks that need a TLS-RPT record to exist.
+const NEEDS_RECORD: [CheckId; 9] = [
+    CheckId::TlsRptSingle,
+    CheckId::TlsRptSyntax,
+    CheckId::TlsRptRua,
+    CheckId::TlsRptRuaScheme,
+    CheckId::TlsRptRuaSyntax,
+    CheckId::TlsRptMultipleRua,
+    CheckId::TlsRptExtension,
+    CheckId::TlsRptMailtoDomain,
+    CheckId::TlsRptTtl,
+];
+/// Checks that need exactly one candidate to parse.
+const GRAMMAR_CHECKS: [CheckId; 6] = [
+    CheckId::TlsRptSyntax,
+    CheckId::TlsRptRua,
+    CheckId::TlsRptRuaScheme,
+    CheckId::TlsRptRuaSyntax,
+    CheckId::TlsRptMultipleRua,
+    CheckId::TlsRptExtension,
+];
+/// RFC 8460 §7 asks for a large TTL; below an hour is worth a note.
+const MIN_TTL: u32 = 3600;
 
 /// Judges `tlsrpt.*`; returns the rua URIs of the record a sender would use.
-pub fn judge(_obs: &Observations, _out: &mut Findings) -> Vec<String> {
-    todo!()
+pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
+    let subject = Subject::Domain;
+    let name = format!("_smtp._tls.{}", obs.domain);
+    let right_name = name.as_str();
+    let blocked_by = CheckId::TlsRptPresent.as_str();
+
+    let (records, ttl) = match &obs.tlsrpt_txt {
+        DnsAnswer::Failed { reason } => {
+            out.undetermined(
+                CheckId::TlsRptPresent,
+                subject.clone(),
+                format!("the TXT lookup of {name} failed ({reason})"),
+                vec![Evidence::new(
+                    TLSRPT_EVIDENCE,
+                    obs.tlsrpt_txt.describe_absence(),
+                )],
+            );
+            out.skip_all(&NEEDS_RECORD, &subject, blocked_by);
+            return Vec::new();
+        }
+        DnsAnswer::NoData | DnsAnswer::NxDomain => {
+            let problem = absent_problem(
+                CheckId::TlsRptPresent,
+                format!(
+                    "no TLS-RPT record: {}, so no one reports TLS failures delivering to this \
+                     domain",
+                    absence_phrase(&obs.tlsrpt_txt, &name)
+                ),
+                right_name,
+                vec![Evidence::new(
+                    TLSRPT_EVIDENCE,
+                    obs.tlsrpt_txt.describe_absence(),
+                )],
+                &obs.tlsrpt_misplaced,
+            );
+            out.problem(problem, subject.clone());
+            out.skip_all(&NEEDS_RECORD, &subject, blocked_by);
+            return Vec::new();
+        }
+        DnsAnswer::Records { data, ttl, .. } => (data, *ttl),
+    };
+
+    let analysis = analyse(records);
+    let mut problems = analysis.problems;
+
+    if analysis.candidates == 0 {
+        let lookup: Vec<Evidence> = records
+            .iter()
+            .map(|record| Evidence::new(TLSRPT_EVIDENCE, escape_bytes(&record.joined())))
+            .collect();
+        let problem = absent_problem(
+            CheckId::TlsRptPresent,
+            no_candidate_summary("TLS-RPT", "`v=TLSRPTv1;`", &name, records.len()),
+            right_name,
+            lookup,
+            &obs.tlsrpt_misplaced,
+        );
+        out.problem(problem, subject.clone());
+        report_or_skip(out, &NEEDS_RECORD, &mut problems, &subject, blocked_by);
+        return Vec::new();
+    }
+
+    let cname_chain = obs.tlsrpt_txt.cname_chain();
+    let mut evidence: Vec<Evidence> = records
+        .iter()
+        .map(TxtRecord::joined)
+        .filter(|text| text.starts_with(b"v=TLSRPTv1;"))
+        .map(|text| Evidence::new(TLSRPT_EVIDENCE, escape_bytes(&text)))
+        .collect();
+    if !cname_chain.is_empty() {
+        evidence.push(Evidence::new("CNAME", show_chain(cname_chain)));
+    }
+    out.pass_with(
+        CheckId::TlsRptPresent,
+        subject.clone(),
+        format!("{name} has a TLS-RPT record"),
+        evidence,
+    );
+
+    let single = take_problems(&mut problems, &[CheckId::TlsRptSingle]);
+    out.judge_all(&[CheckId::TlsRptSingle], single, &subject);
+    let single_blocker = CheckId::TlsRptSingle.as_str();
+    if analysis.parsed {
+        out.judge_all(&GRAMMAR_CHECKS, problems, &subject);
+    } else {
+        report_or_skip(
+            out,
+            &GRAMMAR_CHECKS,
+            &mut problems,
+            &subject,
+            single_blocker,
+        );
+    }
+
+    match &analysis.record {
+        None if !analysis.parsed => {
+            out.skip(CheckId::TlsRptMailtoDomain, subject.clone(), single_blocker)
+        }
+        None => out.skip(
+            CheckId::TlsRptMailtoDomain,
+            subject.clone(),
+            CheckId::TlsRptSyntax.as_str(),
+        ),
+        Some(record) if record.rua.is_empty() => out.skip(
+            CheckId::TlsRptMailtoDomain,
+            subject.clone(),
+            CheckId::TlsRptRua.as_str(),
+        ),
+        Some(record) => judge_mailto_domains(obs, record, out),
+    }
+
+    if ttl >= MIN_TTL {
+        out.pass_with(
+            CheckId::TlsRptTtl,
+            subject.clone(),
+            format!("the TTL of {name} is {ttl} seconds"),
+            Vec::new(),
+        );
+    } else {
+        out.problem(
+            Problem::new(
+                CheckId::TlsRptTtl,
+                format!(
+                    "the TTL of {name} is {ttl} seconds; RFC 8460 §7 encourages a large TTL \
+                     (an hour or more)"
+                ),
+            )
+            .with("TTL", ttl.to_string()),
+            subject,
+        );
+    }
+
+    analysis.record.map(|record| record.rua).unwrap_or_default()
+}
+
+/// One finding per `mailto:` report domain, about the host that has to receive the reports.
+fn judge_mailto_domains(obs: &Observations, record: &TlsRptRecord, out: &mut Findings) {
+    let domains = record.mailto_domains();
+    if domains.is_empty() {
+        out.pass_with(
+            CheckId::TlsRptMailtoDomain,
+            Subject::Domain,
+            "the record has no mailto: report address to check",
+            Vec::new(),
+        );
+        return;
+    }
+    for domain in domains {
+        let subject = Subject::host(&domain);
+        let answer = obs
+            .rua_domains
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&domain))
+            .map(|(_, answer)| answer);
+        let evidence_label = format!("MX {domain}");
+        match answer {
+            None => out.undetermined(
+                CheckId::TlsRptMailtoDomain,
+                subject,
+                format!("the MX records of report domain {domain} were not looked up"),
+                Vec::new(),
+            ),
+            Some(DnsAnswer::Failed { reason }) => out.undetermined(
+                CheckId::TlsRptMailtoDomain,
+                subject,
+                format!("the MX lookup of report domain {domain} failed ({reason})"),
+                vec![Evidence::new(
+                    evidence_label,
+                    format!("lookup failed: {reason}"),
+                )],
+            ),
+            Some(DnsAnswer::NxDomain) => out.problem(
+                Problem::new(
+                    CheckId::TlsRptMailtoDomain,
+                    format!(
+                        "report domain {domain} does not exist (NXDOMAIN): reports mailed there \
+                         are lost"
+                    ),
+                )
+                .with(evidence_label, "the name does not exist (NXDOMAIN)"),
+                subject,
+            ),
+            Some(DnsAnswer::NoData) => out.pass_with(
+                CheckId::TlsRptMailtoDomain,
+                subject,
+                format!(
+                    "report domain {domain} has no MX records, so mail goes to its own address \
+                     (implicit MX, RFC 5321 §5.1)"
+                ),
+                vec![Evidence::new(
+                    evidence_label,
+                    "no records of this type (NOERROR/NODATA)",
+                )],
+            ),
+            Some(DnsAnswer::Records { data, .. }) => {
+                let shown = show_mx(data);
+                if data.iter().any(|mx| mx.exchange.is_empty()) {
+                    out.problem(
+                        Problem::new(
+                            CheckId::TlsRptMailtoDomain,
+                            format!(
+                                "report domain {domain} publishes a null MX (RFC 7505): it \
+                                 accepts no mail, so reports mailed there are lost"
+                            ),
+                        )
+                        .with(evidence_label, shown),
+                        subject,
+                    );
+                } else {
+                    out.pass_with(
+                        CheckId::TlsRptMailtoDomain,
+                        subject,
+                        format!("report domain {domain} has MX records"),
+                        vec![Evidence::new(evidence_label, shown)],
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn show_mx(records: &[MxRecord]) -> String {
+    records
+        .iter()
+        .map(|mx| {
+            let exchange = if mx.exchange.is_empty() {
+                "."
+            } else {
+                mx.exchange.as_str()
+            };
+            format!("{} {}", mx.preference, exchange)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Profile, Stage, CATALOG};
+    use crate::model::{Finding, Outcome};
+
+    fn run(obs: &Observations, profile: Profile) -> (Vec<String>, Vec<Finding>) {
+        let mut out = Findings::new(profile);
+        let rua = judge(obs, &mut out);
+        (rua, out.finish())
+    }
+
+    fn with_record(text: &str) -> Observations {
+        let mut obs = Observations::empty("example.org");
+        obs.tlsrpt_txt = DnsAnswer::records(vec![TxtRecord::single(text)]);
+        obs
+    }
+
+    fn labels(findings: &[Finding], check: CheckId) -> Vec<&'static str> {
+        findings
+            .iter()
+            .filter(|f| f.check == check)
+            .map(|f| f.outcome.label())
+            .collect()
+    }
+
+    #[test]
+    fn every_check_gets_a_finding() {
+        let mut cases = vec![
+            with_record("v=TLSRPTv1; rua=mailto:tls@example.org"),
+            with_record("v=tlsrptv1; rua=mailto:tls@example.org"),
+            with_record("v=TLSRPTv1; rua=mailto:tls@example.org ; x"),
+            with_record("v=TLSRPTv1;"),
+            Observations::empty("example.org"),
+        ];
+        let mut failed = Observations::empty("example.org");
+        failed.tlsrpt_txt = DnsAnswer::Failed {
+            reason: "timeout".to_owned(),
+        };
+        cases.push(failed);
+        for obs in cases {
+            let (_, findings) = run(&obs, Profile::Rfc);
+            for spec in CATALOG.iter().filter(|spec| spec.stage == Stage::TlsRpt) {
+                assert!(
+                    findings.iter().any(|f| f.check == spec.id),
+                    "{} missing for {:?}",
+                    spec.id,
+                    obs.tlsrpt_txt
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mailto_domains_are_judged_per_domain() {
+        let mut obs = with_record(
+            "v=TLSRPTv1; rua=mailto:a@gone.example,mailto:b@null.example,mailto:c@ok.example,mailto:d@implicit.example,mailto:e@flaky.example,mailto:f@unasked.example",
+        );
+        let mx = |exchange: &str| MxRecord {
+            preference: 0,
+            exchange: exchange.to_owned(),
+        };
+        obs.rua_domains = vec![
+            ("gone.example".to_owned(), DnsAnswer::NxDomain),
+            ("null.example".to_owned(), DnsAnswer::records(vec![mx("")])),
+            (
+                "ok.example".to_owned(),
+                DnsAnswer::records(vec![mx("mx.ok.example")]),
+            ),
+            ("implicit.example".to_owned(), DnsAnswer::NoData),
+            (
+                "flaky.example".to_owned(),
+                DnsAnswer::Failed {
+                    reason: "SERVFAIL".to_owned(),
+                },
+            ),
+        ];
+        let (rua, findings) = run(&obs, Profile::Rfc);
+        assert_eq!(rua.len(), 6);
+        assert_eq!(
+            labels(&findings, CheckId::TlsRptMailtoDomain),
+            [
+                "warn",
+                "warn",
+                "pass",
+                "pass",
+                "could-not-determine",
+                "could-not-determine"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_record_fails_under_sge() {
+        let mut obs = Observations::empty("example.org");
+        obs.tlsrpt_misplaced = vec![crate::observe::MisplacedRecord {
+            name: "smtp.tls.example.org".to_owned(),
+            text: "v=TLSRPTv1; rua=mailto:a@example.org".to_owned(),
+        }];
+        let (rua, findings) = run(&obs, Profile::Sge);
+        assert!(rua.is_empty());
+        assert_eq!(findings[0].outcome, Outcome::Fail);
+        assert!(findings[0].summary.contains("smtp.tls.example.org"));
+        assert!(findings[1..]
+            .iter()
+            .all(|f| matches!(f.outcome, Outcome::Skipped { .. })));
+    }
+
+    #[test]
+    fn short_ttl_is_info() {
+        let mut obs = Observations::empty("example.org");
+        obs.tlsrpt_txt = DnsAnswer::Records {
+            data: vec![TxtRecord::single("v=TLSRPTv1; rua=https://r.example/")],
+            ttl: 300,
+            cname_chain: Vec::new(),
+        };
+        let (_, findings) = run(&obs, Profile::Rfc);
+        assert_eq!(labels(&findings, CheckId::TlsRptTtl), ["info"]);
+    }
 }
