@@ -7,51 +7,14 @@
 //! `profile sge` or `profile ncsc` selects the profile (default rfc). The comparison is of
 //! multisets: order does not matter, counts do.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use mtasts::catalog::{CheckId, Profile};
+use common::fixtures::{policy_fixture_dir, read_expected};
 use mtasts::verdict::policy::lint;
-
-const OUTCOMES: [&str; 5] = ["fail", "warn", "info", "skipped", "could-not-determine"];
-
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy")
-}
-
-/// Parses an `.expected` file into its profile and the sorted (check, outcome) pairs.
-fn read_expected(path: &Path) -> Result<(Profile, Vec<(String, String)>), String> {
-    let text = fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))?;
-    let mut profile = Profile::Rfc;
-    let mut pairs = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let at = || format!("{}:{}", path.display(), index + 1);
-        match words.as_slice() {
-            ["profile", name] if index == 0 => {
-                profile = match *name {
-                    "rfc" => Profile::Rfc,
-                    "sge" => Profile::Sge,
-                    "ncsc" => Profile::Ncsc,
-                    other => return Err(format!("{}: unknown profile {other}", at())),
-                };
-            }
-            [check, outcome] => {
-                if CheckId::from_wire(check).is_none() {
-                    return Err(format!("{}: unknown check {check}", at()));
-                }
-                if !OUTCOMES.contains(outcome) {
-                    return Err(format!("{}: unknown outcome {outcome}", at()));
-                }
-                pairs.push(((*check).to_owned(), (*outcome).to_owned()));
-            }
-            _ => return Err(format!("{}: expected `check-id outcome`: {line:?}", at())),
-        }
-    }
-    pairs.sort();
-    Ok((profile, pairs))
-}
 
 /// Lines present in one sorted list and not the other, with multiplicity.
 fn difference(left: &[(String, String)], right: &[(String, String)]) -> Vec<String> {
@@ -71,7 +34,7 @@ fn difference(left: &[(String, String)], right: &[(String, String)]) -> Vec<Stri
 
 #[test]
 fn policy_fixtures_match_their_expected_findings() {
-    let dir = fixture_dir();
+    let dir = policy_fixture_dir();
     let mut bodies: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -131,7 +94,7 @@ fn policy_fixtures_match_their_expected_findings() {
 
 #[test]
 fn every_expected_file_has_its_fixture() {
-    let dir = fixture_dir();
+    let dir = policy_fixture_dir();
     for entry in fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "expected") {

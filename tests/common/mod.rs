@@ -2,4 +2,5 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod ca;
+pub mod fixtures;
 pub mod scenario;
