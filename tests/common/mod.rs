@@ -2,3 +2,5 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod ca;
+pub mod dns;
+pub mod https;
