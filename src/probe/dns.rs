@@ -1,25 +1,384 @@
-//! DNS through hickory-resolver, kept as [`DnsAnswer`]s: TXT strings apart, TTLs, CNAME chains,
-//! and NXDOMAIN / NODATA / failure kept distinct.
+//! DNS through hickory-resolver, kept as [`DnsAnswer`]s: TXT character-strings apart
+//! (RFC 1035 §3.3.14, joined later per RFC 8461 §3.1 / RFC 8460 §3), TTLs, CNAME chains, and
+//! NXDOMAIN / NODATA / failure kept distinct (RFC 2308; a SERVFAIL is not "no record").
+//!
+//! Questions go out the way a sender's stub resolver asks them: recursion desired, EDNS0,
+//! UDP with a retry over TCP when the answer is truncated, names taken as fully qualified
+//! (no search domains), no /etc/hosts. The resolver cache is off so that every answer shows
+//! the TTL the server gave.
 
+use std::future::Future;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use hickory_resolver::config::{NameServerConfigGroup, ResolveHosts, ResolverConfig};
+use hickory_resolver::lookup::Lookup;
+use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use hickory_resolver::proto::{ProtoError, ProtoErrorKind};
+use hickory_resolver::{ResolveError, ResolveErrorKind, TokioResolver};
+
+use super::cert::hex;
 use super::NetworkConfig;
+use crate::escape::escape_str;
 use crate::observe::{DnsAnswer, HostLookup, MxRecord, TxtRecord};
 
-pub struct DnsClient {}
+/// Records kept per answer; a zone can publish thousands at one name.
+pub const MAX_RECORDS: usize = 100;
+/// CNAME steps kept per answer (hickory follows at most 8).
+const MAX_CNAME_STEPS: usize = 16;
+/// Tries per question, as in resolv.conf `attempts:2`.
+const ATTEMPTS: usize = 2;
+
+/// The auditor's DNS client; one per run, shared by all lookups.
+pub struct DnsClient {
+    resolver: TokioResolver,
+    /// Bounds one question overall, whatever the resolver's retries add up to.
+    question_timeout: Duration,
+}
 
 impl DnsClient {
-    pub fn new(_config: &NetworkConfig) -> anyhow::Result<Self> {
-        todo!()
+    /// Uses only `config.resolver` when set (UDP and TCP), else the system's resolv.conf servers.
+    pub fn new(config: &NetworkConfig) -> anyhow::Result<Self> {
+        let provider = TokioConnectionProvider::default();
+        let mut builder = match config.resolver {
+            Some(addr) => {
+                // Negative answers from the one server asked are final (no other server to try).
+                let servers =
+                    NameServerConfigGroup::from_ips_clear(&[addr.ip()], addr.port(), true);
+                TokioResolver::builder_with_config(
+                    ResolverConfig::from_parts(None, Vec::new(), servers),
+                    provider,
+                )
+            }
+            None => TokioResolver::builder(provider).map_err(|err| {
+                anyhow::anyhow!("cannot read the system resolver configuration: {err}")
+            })?,
+        };
+        let step = config.limits.step_timeout;
+        let options = builder.options_mut();
+        options.timeout = step;
+        options.attempts = ATTEMPTS;
+        // Names are made fully qualified before asking, so search domains never apply.
+        options.ndots = 0;
+        // No cache: each answer carries the TTL as served, not a count-down.
+        options.cache_size = 0;
+        options.use_hosts_file = ResolveHosts::Never;
+        options.preserve_intermediates = true;
+        options.edns0 = true;
+        options.recursion_desired = true;
+        options.try_tcp_on_error = true;
+        // Questions of one audit go to one server at a time, like a stub resolver.
+        options.num_concurrent_reqs = 1;
+        let question_timeout = step
+            .saturating_mul(u32::try_from(ATTEMPTS + 1).unwrap_or(3))
+            .saturating_add(Duration::from_secs(1));
+        Ok(Self {
+            resolver: builder.build(),
+            question_timeout,
+        })
     }
-    pub async fn txt(&self, _name: &str) -> DnsAnswer<Vec<TxtRecord>> {
-        todo!()
+
+    /// TXT records at `name`, each record's character-strings kept apart.
+    pub async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
+        self.ask(name, RecordType::TXT, |data| match data {
+            RData::TXT(txt) => Some(TxtRecord {
+                strings: txt.txt_data().iter().map(|s| s.to_vec()).collect(),
+            }),
+            _ => None,
+        })
+        .await
     }
-    pub async fn mx(&self, _name: &str) -> DnsAnswer<Vec<MxRecord>> {
-        todo!()
+
+    /// MX records at `name`; exchanges lower-cased without the trailing dot, `""` for `.`.
+    pub async fn mx(&self, name: &str) -> DnsAnswer<Vec<MxRecord>> {
+        self.ask(name, RecordType::MX, |data| match data {
+            RData::MX(mx) => Some(MxRecord {
+                preference: mx.preference(),
+                exchange: name_text(mx.exchange()),
+            }),
+            _ => None,
+        })
+        .await
     }
-    pub async fn addrs(&self, _name: &str) -> HostLookup {
-        todo!()
+
+    /// A and AAAA of `name`, asked concurrently.
+    pub async fn addrs(&self, name: &str) -> HostLookup {
+        let a = self.ask(name, RecordType::A, |data| match data {
+            RData::A(a) => Some(IpAddr::V4(a.0)),
+            _ => None,
+        });
+        let aaaa = self.ask(name, RecordType::AAAA, |data| match data {
+            RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
+            _ => None,
+        });
+        let (a, aaaa) = tokio::join!(a, aaaa);
+        HostLookup {
+            name: name.to_owned(),
+            a,
+            aaaa,
+        }
     }
-    pub async fn tlsa(&self, _name: &str) -> DnsAnswer<Vec<String>> {
-        todo!()
+
+    /// TLSA records at `name`, rendered "usage selector matching hex" (RFC 6698 §2.2).
+    pub async fn tlsa(&self, name: &str) -> DnsAnswer<Vec<String>> {
+        self.ask(name, RecordType::TLSA, |data| match data {
+            RData::TLSA(tlsa) => Some(format!(
+                "{} {} {} {}",
+                u8::from(tlsa.cert_usage()),
+                u8::from(tlsa.selector()),
+                u8::from(tlsa.matching()),
+                hex(tlsa.cert_data())
+            )),
+            _ => None,
+        })
+        .await
+    }
+
+    /// One question, with the answer's records of `record_type` converted by `convert`.
+    async fn ask<T>(
+        &self,
+        name: &str,
+        record_type: RecordType,
+        convert: impl Fn(&RData) -> Option<T>,
+    ) -> DnsAnswer<Vec<T>> {
+        let fqdn = match fully_qualified(name) {
+            Ok(fqdn) => fqdn,
+            Err(reason) => return DnsAnswer::Failed { reason },
+        };
+        let lookup = self.resolver.lookup(fqdn.clone(), record_type);
+        match with_deadline(self.question_timeout, lookup).await {
+            Some(Ok(lookup)) => answer_from_lookup(&lookup, &fqdn, record_type, convert),
+            Some(Err(err)) => answer_from_error(&err),
+            None => DnsAnswer::Failed {
+                reason: format!(
+                    "no answer within {} seconds",
+                    self.question_timeout.as_secs()
+                ),
+            },
+        }
+    }
+}
+
+async fn with_deadline<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
+    tokio::time::timeout(limit, future).await.ok()
+}
+
+/// `name` as an absolute DNS name; U-labels become A-labels.
+fn fully_qualified(name: &str) -> Result<Name, String> {
+    let trimmed = name.trim_end_matches('.');
+    if trimmed.is_empty() {
+        return Err("empty DNS name".to_owned());
+    }
+    let absolute = format!("{trimmed}.");
+    let parsed = if absolute.is_ascii() {
+        Name::from_ascii(&absolute)
+    } else {
+        Name::from_utf8(&absolute)
+    };
+    parsed.map_err(|err| {
+        format!(
+            "not a valid DNS name: {} ({})",
+            escape_str(name),
+            escape_str(&err.to_string())
+        )
+    })
+}
+
+/// A name as text: lower-case, no trailing dot, the root as `""`.
+fn name_text(name: &Name) -> String {
+    name.to_ascii().trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn answer_from_lookup<T>(
+    lookup: &Lookup,
+    asked: &Name,
+    record_type: RecordType,
+    convert: impl Fn(&RData) -> Option<T>,
+) -> DnsAnswer<Vec<T>> {
+    let records = lookup.records();
+    let mut data = Vec::new();
+    let mut ttl = u32::MAX;
+    for record in records {
+        let relevant =
+            record.record_type() == record_type || record.record_type() == RecordType::CNAME;
+        if relevant {
+            // The answer lives as long as its shortest-lived record, CNAMEs included.
+            ttl = ttl.min(record.ttl());
+        }
+        if record.record_type() == record_type && data.len() < MAX_RECORDS {
+            if let Some(item) = convert(record.data()) {
+                data.push(item);
+            }
+        }
+    }
+    if data.is_empty() {
+        return DnsAnswer::NoData;
+    }
+    DnsAnswer::Records {
+        data,
+        ttl,
+        cname_chain: cname_chain(asked, records),
+    }
+}
+
+/// The CNAME steps `owner -> target` in the order they lead from the asked name; CNAMEs that do
+/// not continue the chain (unusual) are kept after it.
+fn cname_chain(asked: &Name, records: &[Record]) -> Vec<String> {
+    let mut cnames: Vec<(Name, Name)> = records
+        .iter()
+        .filter_map(|record| match record.data() {
+            RData::CNAME(target) => Some((record.name().clone(), target.0.clone())),
+            _ => None,
+        })
+        .take(MAX_CNAME_STEPS)
+        .collect();
+    let mut chain = Vec::with_capacity(cnames.len());
+    let mut current = asked.clone();
+    while let Some(index) = cnames.iter().position(|(owner, _)| owner == &current) {
+        let (owner, target) = cnames.remove(index);
+        chain.push(format!("{} -> {}", name_text(&owner), name_text(&target)));
+        current = target;
+    }
+    for (owner, target) in cnames {
+        chain.push(format!("{} -> {}", name_text(&owner), name_text(&target)));
+    }
+    chain
+}
+
+fn answer_from_error<T>(err: &ResolveError) -> DnsAnswer<T> {
+    match err.kind() {
+        ResolveErrorKind::Proto(proto) => answer_from_proto_error(proto),
+        _ => DnsAnswer::Failed {
+            reason: escape_str(&err.to_string()),
+        },
+    }
+}
+
+fn answer_from_proto_error<T>(err: &ProtoError) -> DnsAnswer<T> {
+    match err.kind() {
+        ProtoErrorKind::NoRecordsFound { response_code, .. } => match response_code {
+            ResponseCode::NXDomain => DnsAnswer::NxDomain,
+            ResponseCode::NoError => DnsAnswer::NoData,
+            ResponseCode::ServFail => DnsAnswer::Failed {
+                reason: "the server answered SERVFAIL".to_owned(),
+            },
+            ResponseCode::Refused => DnsAnswer::Failed {
+                reason: "the server answered REFUSED".to_owned(),
+            },
+            other => DnsAnswer::Failed {
+                reason: format!("the server answered {}", escape_str(&other.to_string())),
+            },
+        },
+        ProtoErrorKind::Timeout => DnsAnswer::Failed {
+            reason: "the DNS query timed out".to_owned(),
+        },
+        _ => DnsAnswer::Failed {
+            reason: escape_str(&err.to_string()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_resolver::proto::rr::rdata::{A, CNAME, TXT};
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).unwrap()
+    }
+
+    #[test]
+    fn names_become_fully_qualified() {
+        assert_eq!(
+            fully_qualified("_mta-sts.example.com").unwrap().to_ascii(),
+            "_mta-sts.example.com."
+        );
+        assert_eq!(
+            fully_qualified("example.com.").unwrap().to_ascii(),
+            "example.com."
+        );
+        assert!(fully_qualified("bücher.example").unwrap().is_fqdn());
+        assert!(fully_qualified("").is_err());
+        assert!(fully_qualified("a..b").is_err());
+    }
+
+    #[test]
+    fn name_text_drops_root_dot_and_case() {
+        assert_eq!(name_text(&name("MX1.Example.COM.")), "mx1.example.com");
+        assert_eq!(name_text(&Name::root()), "");
+    }
+
+    #[test]
+    fn cname_chain_follows_owner_order() {
+        let records = vec![
+            Record::from_rdata(name("b.test."), 60, RData::CNAME(CNAME(name("c.test.")))),
+            Record::from_rdata(name("a.test."), 30, RData::CNAME(CNAME(name("b.test.")))),
+            Record::from_rdata(name("c.test."), 300, RData::A(A::new(192, 0, 2, 1))),
+        ];
+        assert_eq!(
+            cname_chain(&name("a.test."), &records),
+            vec!["a.test -> b.test", "b.test -> c.test"]
+        );
+        let lookup = Lookup::new_with_max_ttl(
+            hickory_resolver::proto::op::Query::query(name("a.test."), RecordType::A),
+            records.into(),
+        );
+        let answer = answer_from_lookup(
+            &lookup,
+            &name("a.test."),
+            RecordType::A,
+            |data| match data {
+                RData::A(a) => Some(a.0),
+                _ => None,
+            },
+        );
+        assert_eq!(answer.ttl(), Some(30));
+        assert_eq!(answer.data().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn answers_are_bounded() {
+        let records: Vec<Record> = (0..250)
+            .map(|index| {
+                Record::from_rdata(
+                    name("t.test."),
+                    300,
+                    RData::TXT(TXT::new(vec![format!("record {index}")])),
+                )
+            })
+            .collect();
+        let lookup = Lookup::new_with_max_ttl(
+            hickory_resolver::proto::op::Query::query(name("t.test."), RecordType::TXT),
+            records.into(),
+        );
+        let answer =
+            answer_from_lookup(
+                &lookup,
+                &name("t.test."),
+                RecordType::TXT,
+                |data| match data {
+                    RData::TXT(txt) => Some(txt.txt_data().len()),
+                    _ => None,
+                },
+            );
+        assert_eq!(answer.data().map(Vec::len), Some(MAX_RECORDS));
+    }
+
+    #[test]
+    fn lookup_without_wanted_type_is_nodata() {
+        let records = vec![Record::from_rdata(
+            name("a.test."),
+            30,
+            RData::CNAME(CNAME(name("b.test."))),
+        )];
+        let lookup = Lookup::new_with_max_ttl(
+            hickory_resolver::proto::op::Query::query(name("a.test."), RecordType::MX),
+            records.into(),
+        );
+        let answer: DnsAnswer<Vec<()>> =
+            answer_from_lookup(&lookup, &name("a.test."), RecordType::MX, |_| Some(()));
+        assert_eq!(answer, DnsAnswer::NoData);
     }
 }

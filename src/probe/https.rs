@@ -1,10 +1,413 @@
-//! The policy fetch, exactly as a sender does it (RFC 8461 §3.3).
+//! The policy fetch, exactly as a sender does it (RFC 8461 §3.3): `GET
+//! https://mta-sts.DOMAIN/.well-known/mta-sts.txt` from one chosen address, no redirects
+//! followed, no proxy, no HTTP caching or conditional headers, no compression, a time limit and
+//! a body cap (one byte past the cap is read to detect an oversized policy).
+//!
+//! Two connections are made to the address. The first only completes a TLS handshake with
+//! tokio-rustls, which yields the negotiated version and cipher suite (reqwest does not expose
+//! them) and the certificate verdicts of [`super::tls`]. The second is the reqwest fetch itself,
+//! with the same recording verifier, so an untrusted or misnamed certificate still lets the body
+//! be read and shown, labelled by the verdicts.
 
-use std::net::IpAddr;
+use std::error::Error as StdError;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::NetworkConfig;
-use crate::observe::FetchObservation;
+use rustls::pki_types::ServerName;
+use rustls::RootCertStore;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
-pub async fn fetch_policy(_config: &NetworkConfig, _host: &str, _ip: IpAddr) -> FetchObservation {
-    todo!()
+use super::tls::{self, Recorder};
+use super::{root_store, NetworkConfig};
+use crate::escape::{escape_bytes, escape_str};
+use crate::observe::{FetchFailure, FetchObservation, HttpResponse, TlsObservation};
+
+/// The path RFC 8461 §3.2 fixes.
+pub const POLICY_PATH: &str = "/.well-known/mta-sts.txt";
+const USER_AGENT: &str = concat!("mtasts/", env!("CARGO_PKG_VERSION"), " (MTA-STS auditor)");
+/// Failure details longer than this are cut; error chains can quote large remote data.
+const MAX_DETAIL: usize = 1000;
+
+/// Fetches the policy of `host` from `ip` (port `config.https_port`). Never fails: every
+/// failure is described in the observation.
+///
+/// `elapsed` covers the fetch connection (connect, TLS, request, body) as a sender experiences
+/// it; when the handshake-only connection already fails, it covers that connection instead, and
+/// the fetch is not attempted (it would fail at the same step).
+pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> FetchObservation {
+    let addr = SocketAddr::new(ip, config.https_port);
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let roots = root_store(&config.extra_roots);
+    let limits = &config.limits;
+
+    let started = Instant::now();
+    let tls = match handshake(Arc::clone(&roots), &host, addr, limits.step_timeout).await {
+        Ok(tls) => tls,
+        Err(failure) => {
+            return FetchObservation {
+                ip,
+                elapsed: started.elapsed(),
+                tls: None,
+                result: Err(failure),
+            }
+        }
+    };
+
+    let recorder = Recorder::new();
+    let started = Instant::now();
+    // reqwest's own total timeout covers the body; this outer one is a second bound.
+    let outer = limits.fetch_timeout.saturating_add(Duration::from_secs(1));
+    let result =
+        match tokio::time::timeout(outer, fetch(config, &host, addr, roots, &recorder)).await {
+            Ok(result) => result,
+            Err(_) => Err(failure(
+                "http",
+                true,
+                format!("no complete answer within {} seconds", outer.as_secs()),
+            )),
+        };
+    FetchObservation {
+        ip,
+        elapsed: started.elapsed(),
+        // The handshake-only connection knows the version and suite; fall back to what the
+        // fetch's own handshake recorded.
+        tls: tls.or_else(|| tls::observation(&recorder, None, None)),
+        result,
+    }
+}
+
+/// The policy URL for `host` on `port`.
+pub fn policy_url(host: &str, port: u16) -> String {
+    if port == 443 {
+        format!("https://{host}{POLICY_PATH}")
+    } else {
+        format!("https://{host}:{port}{POLICY_PATH}")
+    }
+}
+
+fn failure(step: &str, timed_out: bool, detail: String) -> FetchFailure {
+    FetchFailure {
+        step: step.to_owned(),
+        timed_out,
+        detail: cap_detail(detail),
+    }
+}
+
+fn cap_detail(mut detail: String) -> String {
+    if detail.len() > MAX_DETAIL {
+        let mut cut = MAX_DETAIL;
+        while !detail.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        detail.truncate(cut);
+        detail.push('…');
+    }
+    detail
+}
+
+/// Connects and completes a TLS handshake only, to observe the session.
+async fn handshake(
+    roots: Arc<RootCertStore>,
+    host: &str,
+    addr: SocketAddr,
+    step: Duration,
+) -> Result<Option<TlsObservation>, FetchFailure> {
+    let server_name = ServerName::try_from(host.to_owned()).map_err(|_| {
+        failure(
+            "tls",
+            false,
+            format!("not a host name usable for TLS: {}", escape_str(host)),
+        )
+    })?;
+    let tcp = match tokio::time::timeout(step, TcpStream::connect(addr)).await {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(err)) => {
+            let timed_out = err.kind() == std::io::ErrorKind::TimedOut;
+            return Err(failure(
+                "connect",
+                timed_out,
+                format!("TCP connection to {addr} failed: {}", chain_text(&err)),
+            ));
+        }
+        Err(_) => {
+            return Err(failure(
+                "connect",
+                true,
+                format!(
+                    "TCP connection to {addr} not established within {} seconds",
+                    step.as_secs_f32()
+                ),
+            ))
+        }
+    };
+    let recorder = Recorder::new();
+    let connector = tokio_rustls::TlsConnector::from(http_tls_config(roots, &recorder));
+    let mut stream = match tokio::time::timeout(step, connector.connect(server_name, tcp)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(err)) => {
+            return Err(failure(
+                "tls",
+                err.kind() == std::io::ErrorKind::TimedOut,
+                format!("TLS handshake with {addr} failed: {}", chain_text(&err)),
+            ))
+        }
+        Err(_) => {
+            return Err(failure(
+                "tls",
+                true,
+                format!(
+                    "TLS handshake with {addr} not completed within {} seconds",
+                    step.as_secs_f32()
+                ),
+            ))
+        }
+    };
+    let observation = tls::observe_connection(&recorder, stream.get_ref().1);
+    // Say goodbye properly (close_notify), but never wait long for it.
+    let _ = tokio::time::timeout(step.min(Duration::from_secs(2)), stream.shutdown()).await;
+    Ok(observation)
+}
+
+/// The recording client config, offering HTTP/1.1 by ALPN as HTTP clients do.
+fn http_tls_config(roots: Arc<RootCertStore>, recorder: &Recorder) -> Arc<rustls::ClientConfig> {
+    let mut config = Arc::unwrap_or_clone(tls::client_config(roots, recorder));
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// Sends every name to the one chosen address, so that nothing else is ever contacted even if
+/// reqwest's per-name override were bypassed.
+struct OneAddress(SocketAddr);
+
+impl reqwest::dns::Resolve for OneAddress {
+    fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let addr = self.0;
+        Box::pin(async move { Ok(Box::new(std::iter::once(addr)) as reqwest::dns::Addrs) })
+    }
+}
+
+async fn fetch(
+    config: &NetworkConfig,
+    host: &str,
+    addr: SocketAddr,
+    roots: Arc<RootCertStore>,
+    recorder: &Recorder,
+) -> Result<HttpResponse, FetchFailure> {
+    let limits = &config.limits;
+    let tls_config = Arc::unwrap_or_clone(http_tls_config(roots, recorder));
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(tls_config)
+        .resolve(host, addr)
+        .dns_resolver(Arc::new(OneAddress(addr)))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(limits.step_timeout)
+        .timeout(limits.fetch_timeout)
+        .http1_only()
+        .pool_max_idle_per_host(0)
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|err| {
+            failure(
+                "connect",
+                false,
+                format!("could not set up the HTTP client: {}", chain_text(&err)),
+            )
+        })?;
+    let url = policy_url(host, config.https_port);
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|err| classify(&err, recorder))?;
+
+    let status = response.status();
+    let status_line = format!(
+        "{} {} {}",
+        version_text(response.version()),
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .trim_end()
+    .to_owned();
+    let headers = capture_headers(response.headers(), limits.max_header_bytes);
+    let (body, truncated) = read_body(response, limits.max_policy_bytes, recorder).await?;
+    Ok(HttpResponse {
+        status_line,
+        status: status.as_u16(),
+        headers,
+        body,
+        truncated,
+    })
+}
+
+fn version_text(version: reqwest::Version) -> &'static str {
+    match version {
+        reqwest::Version::HTTP_09 => "HTTP/0.9",
+        reqwest::Version::HTTP_10 => "HTTP/1.0",
+        reqwest::Version::HTTP_11 => "HTTP/1.1",
+        reqwest::Version::HTTP_2 => "HTTP/2",
+        reqwest::Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/?",
+    }
+}
+
+/// Header names (lower-case) and escaped values, in order, until `max_bytes` are used.
+fn capture_headers(
+    headers: &reqwest::header::HeaderMap,
+    max_bytes: usize,
+) -> Vec<(String, String)> {
+    let mut captured = Vec::new();
+    let mut used = 0usize;
+    for (name, value) in headers {
+        let size = name.as_str().len() + value.as_bytes().len();
+        if used.saturating_add(size) > max_bytes {
+            break;
+        }
+        used += size;
+        captured.push((name.as_str().to_owned(), escape_bytes(value.as_bytes())));
+    }
+    captured
+}
+
+/// Reads at most `cap + 1` bytes; `true` when the body went past `cap`.
+async fn read_body(
+    mut response: reqwest::Response,
+    cap: usize,
+    recorder: &Recorder,
+) -> Result<(Vec<u8>, bool), FetchFailure> {
+    let limit = cap.saturating_add(1);
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() > cap {
+                    return Ok((body, true));
+                }
+            }
+            Ok(None) => return Ok((body, false)),
+            Err(err) => {
+                let mut failed = classify(&err, recorder);
+                failed.step = "body".to_owned();
+                return Err(failed);
+            }
+        }
+    }
+}
+
+/// Which step a reqwest error belongs to, whether it was a timeout, and the whole cause chain.
+fn classify(err: &reqwest::Error, recorder: &Recorder) -> FetchFailure {
+    let timed_out = err.is_timeout()
+        || in_chain::<std::io::Error>(err, |io| io.kind() == std::io::ErrorKind::TimedOut);
+    let tls_error = in_chain::<rustls::Error>(err, |_| true);
+    let step = if err.is_body() || err.is_decode() {
+        "body"
+    } else if err.is_connect() {
+        if tls_error || recorder.saw_certificate() {
+            "tls"
+        } else {
+            "connect"
+        }
+    } else {
+        "http"
+    };
+    failure(step, timed_out, chain_text(err))
+}
+
+fn in_chain<E: StdError + 'static>(
+    err: &(dyn StdError + 'static),
+    test: impl Fn(&E) -> bool,
+) -> bool {
+    let mut current = Some(err);
+    while let Some(error) = current {
+        if error.downcast_ref::<E>().is_some_and(&test) {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
+/// Every message of the error's source chain, repeated ones dropped, escaped.
+fn chain_text(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(error) = current {
+        let text = error.to_string();
+        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        current = error.source();
+    }
+    escape_str(&parts.join(": "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_omits_the_default_port() {
+        assert_eq!(
+            policy_url("mta-sts.example.com", 443),
+            "https://mta-sts.example.com/.well-known/mta-sts.txt"
+        );
+        assert_eq!(
+            policy_url("mta-sts.example.com", 8443),
+            "https://mta-sts.example.com:8443/.well-known/mta-sts.txt"
+        );
+    }
+
+    #[test]
+    fn headers_are_capped_and_escaped() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("Content-Type", "text/plain".parse().unwrap());
+        headers.insert(
+            "x-odd",
+            reqwest::header::HeaderValue::from_bytes(b"a\t\xff").unwrap(),
+        );
+        headers.insert("x-big", "y".repeat(100).parse().unwrap());
+        let captured = capture_headers(&headers, 60);
+        assert_eq!(
+            captured,
+            vec![
+                ("content-type".to_owned(), "text/plain".to_owned()),
+                ("x-odd".to_owned(), "a\\t\\xFF".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn chain_text_drops_repeats() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "request failed")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let err = Outer(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "deadline\nexceeded",
+        ));
+        assert_eq!(chain_text(&err), "request failed: deadline\\nexceeded");
+        assert!(in_chain::<std::io::Error>(&err, |io| io.kind() == std::io::ErrorKind::TimedOut));
+        assert!(!in_chain::<rustls::Error>(&err, |_| true));
+    }
+
+    #[test]
+    fn long_details_are_cut_on_a_char_boundary() {
+        let detail = cap_detail("é".repeat(MAX_DETAIL));
+        assert!(detail.len() <= MAX_DETAIL + '…'.len_utf8());
+        assert!(detail.ends_with('…'));
+    }
 }

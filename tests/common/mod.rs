@@ -1,6 +1,9 @@
-//! Test servers on loopback and a certificate authority made at run time.
+//! Test servers on loopback, a certificate authority made at run time, hand-built observations
+//! and the fixture corpus loader.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod ca;
+pub mod dns;
 pub mod fixtures;
+pub mod https;
 pub mod scenario;
