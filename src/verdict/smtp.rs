@@ -1,9 +1,727 @@
-//! Stage 5: STARTTLS and certificates of every MX address.
+//! Stage 5: STARTTLS and certificates of every MX address (RFC 3207, RFC 5321 §3.1 and §4.2,
+//! RFC 8461 §4.2, §5 and §7.2, RFC 8996).
+//!
+//! One set of findings per probed (MX host, address). A failure reached from here (port 25
+//! blocked, a tarpit that never greets) is "could not determine", never a failure of the domain
+//! (SMTP-01); checks that could not run name the check that stopped them.
 
+use super::cert::{self, CertChecks};
 use super::{Context, Findings};
-use crate::observe::Observations;
+use crate::catalog::CheckId;
+use crate::model::{Evidence, Problem, Subject};
+use crate::observe::{LegacyTls, Observations, SmtpObservation};
+use crate::probe::smtp::{
+    STEP_CONNECT, STEP_EHLO, STEP_EHLO_TLS, STEP_GREETING, STEP_STARTTLS, STEP_TLS,
+};
+
+/// Every `smtp.*` check, in catalog order.
+pub const SMTP_CHECKS: [CheckId; 11] = [
+    CheckId::SmtpConnect,
+    CheckId::SmtpStarttlsOffered,
+    CheckId::SmtpStarttlsAccepted,
+    CheckId::SmtpCertTrusted,
+    CheckId::SmtpCertName,
+    CheckId::SmtpCertExpiry,
+    CheckId::SmtpCertExpiring,
+    CheckId::SmtpTlsVersion,
+    CheckId::SmtpLegacyTls,
+    CheckId::SmtpStarttlsReadvertised,
+    CheckId::SmtpPreTlsData,
+];
+
+const CERT_CHECKS: CertChecks = CertChecks {
+    trusted: CheckId::SmtpCertTrusted,
+    name: CheckId::SmtpCertName,
+    expiry: CheckId::SmtpCertExpiry,
+    expiring: CheckId::SmtpCertExpiring,
+};
+
+/// The reason given when no address of any MX host accepted a connection.
+pub const NO_MX_REACHABLE: &str = "no MX address reachable on port 25 from here: outbound port \
+                                   25 is probably blocked on this network";
+
+const TLSRPT: &str = "TLS-RPT result type";
 
 /// Judges `smtp.*` for every probed MX address.
-pub fn judge(_obs: &Observations, _ctx: &Context, _out: &mut Findings) {
-    todo!()
+pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
+    if obs.smtp_skipped {
+        out.skip_all(&SMTP_CHECKS, &Subject::Domain, "--no-smtp");
+        return;
+    }
+    let probes: Vec<&SmtpObservation> = obs
+        .mx_hosts
+        .iter()
+        .flat_map(|host| host.smtp.iter())
+        .collect();
+    // From a network that blocks outbound port 25 nothing connects; that says nothing about
+    // the domain.
+    let none_reachable =
+        !probes.is_empty() && probes.iter().all(|probe| failed_at(probe, STEP_CONNECT));
+    for probe in probes {
+        judge_endpoint(probe, none_reachable, ctx, out);
+    }
+}
+
+fn failed_at(probe: &SmtpObservation, step: &str) -> bool {
+    probe
+        .failure
+        .as_ref()
+        .is_some_and(|failure| failure.step == step)
+}
+
+fn judge_endpoint(
+    probe: &SmtpObservation,
+    none_reachable: bool,
+    ctx: &Context,
+    out: &mut Findings,
+) {
+    let subject = Subject::endpoint(&probe.host, probe.ip);
+    let transcript = Evidence::new("transcript", probe.transcript.join("\n"));
+    let mut evidence = vec![transcript];
+    if let Some(failure) = &probe.failure {
+        evidence.push(Evidence::new(
+            format!("failure at {}", failure.step),
+            failure.detail.clone(),
+        ));
+    }
+    let skip_after = |out: &mut Findings, check: CheckId| {
+        let rest = SMTP_CHECKS.iter().skip_while(|&&id| id != check).skip(1);
+        for &later in rest {
+            out.skip(later, subject.clone(), check.as_str());
+        }
+    };
+
+    // smtp.connect
+    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_CONNECT) {
+        let reason = if none_reachable {
+            NO_MX_REACHABLE.to_owned()
+        } else {
+            format!(
+                "could not connect to {} port 25 ({}): port 25 may be blocked from here",
+                probe.ip, failure.detail
+            )
+        };
+        out.undetermined(CheckId::SmtpConnect, subject.clone(), reason, evidence);
+        skip_after(out, CheckId::SmtpConnect);
+        return;
+    }
+    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_GREETING) {
+        let received_nothing = !probe.transcript.iter().any(|line| line.starts_with("S:"));
+        match &probe.greeting {
+            Some(greeting) if matches!(greeting.code, 421 | 554) => out.undetermined(
+                CheckId::SmtpConnect,
+                subject.clone(),
+                format!(
+                    "the server refused the session: {} {}",
+                    greeting.code,
+                    greeting.lines.join(" ")
+                ),
+                evidence,
+            ),
+            None if failure.timed_out => out.undetermined(
+                CheckId::SmtpConnect,
+                subject.clone(),
+                format!("no greeting: {}", failure.detail),
+                evidence,
+            ),
+            None if received_nothing => out.undetermined(
+                CheckId::SmtpConnect,
+                subject.clone(),
+                format!(
+                    "the connection ended before a greeting ({}): port 25 may be intercepted \
+                     on this network",
+                    failure.detail
+                ),
+                evidence,
+            ),
+            _ => {
+                let mut problem = Problem::new(
+                    CheckId::SmtpConnect,
+                    format!("the server did not greet with 220: {}", failure.detail),
+                );
+                problem.evidence = evidence;
+                out.problem(problem, subject.clone());
+            }
+        }
+        skip_after(out, CheckId::SmtpConnect);
+        return;
+    }
+    let mut greeting_evidence = Vec::new();
+    if let Some(greeting) = &probe.greeting {
+        greeting_evidence.push(Evidence::new(
+            "greeting",
+            format!("{} {}", greeting.code, greeting.lines.join(" / ")),
+        ));
+    }
+    greeting_evidence.push(Evidence::new(
+        "greeting delay",
+        format!("{} ms", probe.greeting_delay.as_millis()),
+    ));
+    out.pass_with(
+        CheckId::SmtpConnect,
+        subject.clone(),
+        "the server accepted the connection and greeted with 220",
+        greeting_evidence,
+    );
+
+    // smtp.starttls-offered
+    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_EHLO) {
+        if failure.timed_out {
+            out.undetermined(
+                CheckId::SmtpStarttlsOffered,
+                subject.clone(),
+                format!("EHLO was not answered: {}", failure.detail),
+                evidence,
+            );
+        } else {
+            let mut problem = Problem::new(
+                CheckId::SmtpStarttlsOffered,
+                format!(
+                    "EHLO failed, so STARTTLS cannot be used: {}",
+                    failure.detail
+                ),
+            );
+            problem.evidence = evidence;
+            out.problem(
+                problem.with(TLSRPT, "starttls-not-supported"),
+                subject.clone(),
+            );
+        }
+        skip_after(out, CheckId::SmtpStarttlsOffered);
+        return;
+    }
+    let ehlo_lines = probe
+        .ehlo
+        .as_ref()
+        .map(|ehlo| ehlo.lines.join(" / "))
+        .unwrap_or_default();
+    if !probe.starttls_offered {
+        let mut problem = Problem::new(
+            CheckId::SmtpStarttlsOffered,
+            "the EHLO reply does not advertise STARTTLS",
+        )
+        .with("EHLO reply", ehlo_lines);
+        problem.evidence.extend(evidence);
+        out.problem(
+            problem.with(TLSRPT, "starttls-not-supported"),
+            subject.clone(),
+        );
+        skip_after(out, CheckId::SmtpStarttlsOffered);
+        return;
+    }
+    out.pass_with(
+        CheckId::SmtpStarttlsOffered,
+        subject.clone(),
+        "STARTTLS is advertised in the EHLO reply",
+        vec![Evidence::new("EHLO reply", ehlo_lines)],
+    );
+
+    // smtp.starttls-accepted
+    let starttls_220 = probe
+        .starttls_reply
+        .as_ref()
+        .is_some_and(|reply| reply.code == 220);
+    let handshake_failure = probe
+        .failure
+        .as_ref()
+        .filter(|f| f.step == STEP_STARTTLS || f.step == STEP_TLS);
+    match (&probe.tls, handshake_failure) {
+        (Some(tls), None) => out.pass_with(
+            CheckId::SmtpStarttlsAccepted,
+            subject.clone(),
+            "STARTTLS was answered 220 and the TLS handshake completed",
+            vec![Evidence::new(
+                "negotiated",
+                format!("{} {}", tls.version, tls.cipher),
+            )],
+        ),
+        (_, failure) => {
+            let summary = match (&probe.starttls_reply, failure) {
+                (Some(reply), _) if reply.code != 220 => format!(
+                    "STARTTLS was answered {} {}",
+                    reply.code,
+                    reply.lines.join(" ")
+                ),
+                (_, Some(failure)) if failure.step == STEP_TLS => {
+                    format!("the TLS handshake did not complete: {}", failure.detail)
+                }
+                (_, Some(failure)) => format!("STARTTLS was not answered: {}", failure.detail),
+                (_, None) => "no TLS session was established".to_owned(),
+            };
+            let mut problem = Problem::new(CheckId::SmtpStarttlsAccepted, summary);
+            problem.evidence = evidence.clone();
+            out.problem(
+                problem.with(TLSRPT, "starttls-not-supported"),
+                subject.clone(),
+            );
+        }
+    }
+
+    // The certificate and the negotiated version need the TLS session.
+    let blocked = CheckId::SmtpStarttlsAccepted.as_str();
+    match &probe.tls {
+        Some(tls) => {
+            cert::judge(tls, CERT_CHECKS, &subject, ctx, out);
+            let negotiated = vec![
+                Evidence::new("version", tls.version.clone()),
+                Evidence::new("cipher", tls.cipher.clone()),
+            ];
+            if matches!(tls.version.as_str(), "TLSv1.2" | "TLSv1.3") {
+                out.pass_with(
+                    CheckId::SmtpTlsVersion,
+                    subject.clone(),
+                    format!("negotiated {} with {}", tls.version, tls.cipher),
+                    negotiated,
+                );
+            } else {
+                let mut problem = Problem::new(
+                    CheckId::SmtpTlsVersion,
+                    format!("negotiated {}, not TLS 1.2 or 1.3", tls.version),
+                );
+                problem.evidence = negotiated;
+                out.problem(problem, subject.clone());
+            }
+        }
+        None => {
+            for check in [
+                CERT_CHECKS.trusted,
+                CERT_CHECKS.name,
+                CERT_CHECKS.expiry,
+                CERT_CHECKS.expiring,
+            ] {
+                out.skip(check, subject.clone(), blocked);
+            }
+            match &probe.legacy_tls {
+                // EC-68: the server only speaks what rustls refuses.
+                LegacyTls::Accepted { version } if starttls_220 => {
+                    let mut problem = Problem::new(
+                        CheckId::SmtpTlsVersion,
+                        format!(
+                            "no TLS 1.2 or 1.3 handshake completed, but {version} was accepted"
+                        ),
+                    );
+                    problem.evidence = evidence.clone();
+                    out.problem(problem, subject.clone());
+                }
+                _ => out.skip(CheckId::SmtpTlsVersion, subject.clone(), blocked),
+            }
+        }
+    }
+
+    // smtp.legacy-tls
+    match &probe.legacy_tls {
+        LegacyTls::Accepted { version } => out.problem(
+            Problem::new(
+                CheckId::SmtpLegacyTls,
+                format!("the server accepted a ClientHello offering only TLS 1.0 and 1.1 and chose {version}"),
+            )
+            .with("negotiated", version.clone())
+            .with("transcript", probe.transcript.join("\n")),
+            subject.clone(),
+        ),
+        LegacyTls::Refused => out.pass_with(
+            CheckId::SmtpLegacyTls,
+            subject.clone(),
+            "the server refused a ClientHello offering only TLS 1.0 and 1.1",
+            Vec::new(),
+        ),
+        LegacyTls::NotTested { .. } if !starttls_220 => {
+            out.skip(CheckId::SmtpLegacyTls, subject.clone(), blocked);
+        }
+        LegacyTls::NotTested { reason } => out.undetermined(
+            CheckId::SmtpLegacyTls,
+            subject.clone(),
+            reason.clone(),
+            Vec::new(),
+        ),
+    }
+
+    // smtp.starttls-readvertised
+    match (
+        &probe.tls,
+        probe.failure.as_ref().filter(|f| f.step == STEP_EHLO_TLS),
+    ) {
+        (None, _) => out.skip(CheckId::SmtpStarttlsReadvertised, subject.clone(), blocked),
+        (Some(_), Some(failure)) => out.undetermined(
+            CheckId::SmtpStarttlsReadvertised,
+            subject.clone(),
+            format!("EHLO inside TLS failed: {}", failure.detail),
+            evidence.clone(),
+        ),
+        (Some(_), None) if probe.starttls_after_tls => {
+            let mut problem = Problem::new(
+                CheckId::SmtpStarttlsReadvertised,
+                "STARTTLS is advertised again in the EHLO reply inside TLS",
+            );
+            problem.evidence = evidence.clone();
+            out.problem(problem, subject.clone());
+        }
+        (Some(_), None) => out.pass_with(
+            CheckId::SmtpStarttlsReadvertised,
+            subject.clone(),
+            "STARTTLS is not advertised inside TLS",
+            Vec::new(),
+        ),
+    }
+
+    // smtp.pre-tls-data: known as soon as STARTTLS was answered 220.
+    if !starttls_220 {
+        out.skip(CheckId::SmtpPreTlsData, subject, blocked);
+    } else if probe.pre_tls_bytes > 0 {
+        let mut problem = Problem::new(
+            CheckId::SmtpPreTlsData,
+            format!(
+                "{} bytes arrived after the STARTTLS 220 and before the TLS handshake",
+                probe.pre_tls_bytes
+            ),
+        )
+        .with("bytes", probe.pre_tls_bytes.to_string());
+        problem.evidence.extend(evidence);
+        out.problem(problem, subject);
+    } else {
+        out.pass_with(
+            CheckId::SmtpPreTlsData,
+            subject,
+            "nothing arrived between the STARTTLS 220 and the TLS handshake",
+            Vec::new(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::catalog::Profile;
+    use crate::model::{Finding, Outcome};
+    use crate::observe::{
+        CertSummary, DnsAnswer, FetchFailure, HostLookup, MxHostObservation, SmtpReply,
+        TlsObservation,
+    };
+
+    const NOW: i64 = 1_750_000_000;
+
+    fn reply(code: u16, lines: &[&str]) -> Option<SmtpReply> {
+        Some(SmtpReply {
+            code,
+            lines: lines.iter().map(|line| (*line).to_owned()).collect(),
+        })
+    }
+
+    fn failure(step: &str, timed_out: bool, detail: &str) -> Option<FetchFailure> {
+        Some(FetchFailure {
+            step: step.to_owned(),
+            timed_out,
+            detail: detail.to_owned(),
+        })
+    }
+
+    /// A probe of a well-configured MX: every check passes.
+    fn good(host: &str, ip: &str) -> SmtpObservation {
+        SmtpObservation {
+            host: host.to_owned(),
+            ip: ip.parse().unwrap(),
+            transcript: vec!["S: 220 mx ESMTP".to_owned(), "C: EHLO probe".to_owned()],
+            greeting: reply(220, &["mx ESMTP"]),
+            greeting_delay: Duration::from_millis(12),
+            ehlo: reply(250, &["mx", "PIPELINING", "STARTTLS"]),
+            starttls_offered: true,
+            starttls_reply: reply(220, &["ready"]),
+            pre_tls_bytes: 0,
+            tls: Some(TlsObservation {
+                version: "TLSv1.3".to_owned(),
+                cipher: "TLS13_AES_128_GCM_SHA256".to_owned(),
+                chain: vec![CertSummary {
+                    subject: "CN=mx".to_owned(),
+                    issuer: "CN=CA".to_owned(),
+                    dns_names: vec![host.to_owned()],
+                    not_before: NOW - 86_400 * 30,
+                    not_after: NOW + 86_400 * 60,
+                    serial: "01".to_owned(),
+                }],
+                trust: Ok(()),
+                name_match: Ok(()),
+            }),
+            starttls_after_tls: false,
+            legacy_tls: LegacyTls::Refused,
+            failure: None,
+        }
+    }
+
+    fn observations(probes: Vec<SmtpObservation>) -> Observations {
+        let mut obs = Observations::empty("example.com");
+        for probe in probes {
+            obs.mx_hosts.push(MxHostObservation {
+                name: probe.host.clone(),
+                preference: 10,
+                addrs: HostLookup {
+                    name: probe.host.clone(),
+                    a: DnsAnswer::records(vec![probe.ip]),
+                    aaaa: DnsAnswer::NoData,
+                },
+                tlsa: DnsAnswer::NoData,
+                smtp: vec![probe],
+            });
+        }
+        obs
+    }
+
+    fn run_with(obs: &Observations, profile: Profile) -> Vec<Finding> {
+        let ctx = Context { profile, now: NOW };
+        let mut out = Findings::new(profile);
+        judge(obs, &ctx, &mut out);
+        out.finish()
+    }
+
+    fn run(probes: Vec<SmtpObservation>) -> Vec<Finding> {
+        run_with(&observations(probes), Profile::Rfc)
+    }
+
+    fn label(findings: &[Finding], check: CheckId) -> String {
+        let matching: Vec<&Finding> = findings.iter().filter(|f| f.check == check).collect();
+        assert_eq!(matching.len(), 1, "{check}: {findings:#?}");
+        match &matching[0].outcome {
+            Outcome::Skipped { blocked_by } => format!("skipped by {blocked_by}"),
+            other => other.label().to_owned(),
+        }
+    }
+
+    #[test]
+    fn scenarios() {
+        type Edit = fn(&mut SmtpObservation);
+        type Expected = Vec<(CheckId, &'static str)>;
+        // (name, edit of a good probe, expected labels)
+        let cases: Vec<(&str, Edit, Expected)> = vec![
+            (
+                "good",
+                |_| {},
+                SMTP_CHECKS.iter().map(|&c| (c, "pass")).collect(),
+            ),
+            (
+                "greeting closed with nothing received",
+                |p| {
+                    p.transcript.clear();
+                    p.greeting = None;
+                    p.failure = failure(STEP_GREETING, false, "the server closed the connection");
+                },
+                vec![
+                    (CheckId::SmtpConnect, "could-not-determine"),
+                    (CheckId::SmtpStarttlsOffered, "skipped by smtp.connect"),
+                ],
+            ),
+            (
+                "greeting garbage",
+                |p| {
+                    p.transcript = vec!["S: (incomplete) HTTP/1.1 400".to_owned()];
+                    p.greeting = None;
+                    p.failure = failure(STEP_GREETING, false, "reply line does not start");
+                },
+                vec![(CheckId::SmtpConnect, "fail")],
+            ),
+            (
+                "greeting 554",
+                |p| {
+                    p.greeting = reply(554, &["5.7.1 go away"]);
+                    p.failure = failure(STEP_GREETING, false, "greeted with 554");
+                },
+                vec![(CheckId::SmtpConnect, "could-not-determine")],
+            ),
+            (
+                "EHLO timed out",
+                |p| p.failure = failure(STEP_EHLO, true, "no complete reply within 10s"),
+                vec![
+                    (CheckId::SmtpConnect, "pass"),
+                    (CheckId::SmtpStarttlsOffered, "could-not-determine"),
+                    (
+                        CheckId::SmtpStarttlsAccepted,
+                        "skipped by smtp.starttls-offered",
+                    ),
+                ],
+            ),
+            (
+                "EHLO rejected",
+                |p| {
+                    p.ehlo = reply(502, &["no"]);
+                    p.failure = failure(STEP_EHLO, false, "EHLO was answered 502");
+                },
+                vec![(CheckId::SmtpStarttlsOffered, "fail")],
+            ),
+            (
+                // EC-68: only TLS 1.0 works.
+                "handshake failed but TLS 1.0 accepted",
+                |p| {
+                    p.tls = None;
+                    p.failure = failure(STEP_TLS, false, "peer is incompatible");
+                    p.legacy_tls = LegacyTls::Accepted {
+                        version: "TLSv1.0".to_owned(),
+                    };
+                },
+                vec![
+                    (CheckId::SmtpStarttlsAccepted, "fail"),
+                    (
+                        CheckId::SmtpCertTrusted,
+                        "skipped by smtp.starttls-accepted",
+                    ),
+                    (CheckId::SmtpTlsVersion, "fail"),
+                    (CheckId::SmtpLegacyTls, "warn"),
+                    (CheckId::SmtpPreTlsData, "pass"),
+                ],
+            ),
+            (
+                "EHLO inside TLS failed",
+                |p| p.failure = failure(STEP_EHLO_TLS, true, "no complete reply"),
+                vec![
+                    (CheckId::SmtpStarttlsAccepted, "pass"),
+                    (CheckId::SmtpStarttlsReadvertised, "could-not-determine"),
+                ],
+            ),
+            (
+                "QUIT not answered",
+                |p| p.failure = failure("quit", true, "no complete reply"),
+                SMTP_CHECKS.iter().map(|&c| (c, "pass")).collect(),
+            ),
+            (
+                "legacy probe not run",
+                |p| {
+                    p.legacy_tls = LegacyTls::NotTested {
+                        reason: "the second connection failed".to_owned(),
+                    }
+                },
+                vec![(CheckId::SmtpLegacyTls, "could-not-determine")],
+            ),
+            (
+                "old version negotiated",
+                |p| {
+                    if let Some(tls) = &mut p.tls {
+                        tls.version = "TLSv1.1".to_owned();
+                    }
+                },
+                vec![(CheckId::SmtpTlsVersion, "fail")],
+            ),
+            (
+                "untrusted and expired",
+                |p| {
+                    if let Some(tls) = &mut p.tls {
+                        tls.trust = Err("UnknownIssuer".to_owned());
+                        tls.chain[0].not_after = NOW - 86_400;
+                    }
+                },
+                vec![
+                    (CheckId::SmtpCertTrusted, "fail"),
+                    (CheckId::SmtpCertName, "pass"),
+                    (CheckId::SmtpCertExpiry, "fail"),
+                    (
+                        CheckId::SmtpCertExpiring,
+                        "skipped by smtp.certificate-expiry",
+                    ),
+                ],
+            ),
+        ];
+        for (name, edit, expected) in cases {
+            let mut probe = good("mx.example.com", "192.0.2.1");
+            edit(&mut probe);
+            let findings = run(vec![probe]);
+            assert_eq!(findings.len(), SMTP_CHECKS.len(), "{name}: {findings:#?}");
+            for (check, want) in expected {
+                assert_eq!(label(&findings, check), want, "{name}: {check}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_smtp_flag_skips_every_check_once() {
+        let mut obs = observations(vec![good("mx.example.com", "192.0.2.1")]);
+        obs.smtp_skipped = true;
+        let findings = run_with(&obs, Profile::Rfc);
+        assert_eq!(findings.len(), SMTP_CHECKS.len());
+        for finding in &findings {
+            assert_eq!(finding.subject, Subject::Domain);
+            assert_eq!(
+                finding.outcome,
+                Outcome::Skipped {
+                    blocked_by: "--no-smtp".to_owned()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn mx_without_addresses_reports_nothing_here() {
+        assert!(run(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn nothing_reachable_anywhere_blames_the_network() {
+        let unreachable = |host: &str, ip: &str| {
+            let mut probe = good(host, ip);
+            probe.transcript.clear();
+            probe.greeting = None;
+            probe.failure = failure(STEP_CONNECT, true, "no answer within 10s");
+            probe
+        };
+        let findings = run(vec![
+            unreachable("mx1.example.com", "192.0.2.1"),
+            unreachable("mx2.example.com", "2001:db8::1"),
+        ]);
+        let connects: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.check == CheckId::SmtpConnect)
+            .collect();
+        assert_eq!(connects.len(), 2);
+        for finding in connects {
+            assert_eq!(
+                finding.outcome,
+                Outcome::CouldNotDetermine {
+                    reason: NO_MX_REACHABLE.to_owned()
+                }
+            );
+        }
+        assert!(findings
+            .iter()
+            .all(|f| !matches!(f.outcome, Outcome::Fail | Outcome::Warn)));
+    }
+
+    #[test]
+    fn legacy_tls_fails_under_sge() {
+        let mut probe = good("mx.example.com", "192.0.2.1");
+        probe.legacy_tls = LegacyTls::Accepted {
+            version: "TLSv1.1".to_owned(),
+        };
+        let obs = observations(vec![probe]);
+        assert_eq!(
+            label(&run_with(&obs, Profile::Rfc), CheckId::SmtpLegacyTls),
+            "warn"
+        );
+        assert_eq!(
+            label(&run_with(&obs, Profile::Sge), CheckId::SmtpLegacyTls),
+            "fail"
+        );
+    }
+
+    #[test]
+    fn problems_carry_the_transcript() {
+        let mut probe = good("mx.example.com", "192.0.2.1");
+        probe.starttls_reply = reply(454, &["4.7.0 TLS not available"]);
+        probe.tls = None;
+        probe.legacy_tls = LegacyTls::NotTested {
+            reason: "STARTTLS was not accepted".to_owned(),
+        };
+        probe.failure = failure(STEP_STARTTLS, false, "STARTTLS was answered 454");
+        let findings = run(vec![probe]);
+        let accepted = findings
+            .iter()
+            .find(|f| f.check == CheckId::SmtpStarttlsAccepted)
+            .unwrap();
+        assert_eq!(accepted.outcome, Outcome::Fail);
+        assert!(accepted.summary.contains("454 4.7.0"));
+        let labels: Vec<&str> = accepted.evidence.iter().map(|e| e.label.as_str()).collect();
+        assert!(labels.contains(&"transcript"), "{labels:?}");
+        assert!(labels.contains(&"failure at starttls"), "{labels:?}");
+        assert!(labels.contains(&TLSRPT), "{labels:?}");
+        assert_eq!(
+            label(&findings, CheckId::SmtpLegacyTls),
+            "skipped by smtp.starttls-accepted"
+        );
+    }
 }

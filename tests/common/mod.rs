@@ -7,3 +7,4 @@ pub mod dns;
 pub mod fixtures;
 pub mod https;
 pub mod scenario;
+pub mod smtp;
