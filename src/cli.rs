@@ -121,6 +121,8 @@ pub enum DomainError {
     LabelTooLong { label: String },
     NonAscii,
     BadCharacter { ch: char },
+    EdgeHyphen { label: String },
+    IpLiteral,
 }
 
 impl fmt::Display for DomainError {
@@ -146,6 +148,10 @@ impl fmt::Display for DomainError {
                 "`{}` is not allowed (only letters, digits, hyphen and underscore)",
                 ch.escape_debug()
             ),
+            Self::EdgeHyphen { label } => {
+                write!(f, "the label `{label}` starts or ends with a hyphen")
+            }
+            Self::IpLiteral => f.write_str("an IP address is not a mail domain"),
         }
     }
 }
@@ -183,6 +189,19 @@ pub fn normalize_domain(input: &str) -> Result<String, DomainError> {
         {
             return Err(DomainError::BadCharacter { ch });
         }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(DomainError::EdgeHyphen {
+                label: label.to_owned(),
+            });
+        }
+    }
+    // No top-level domain is all digits (RFC 3696 §2), so this is an IPv4 address.
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(DomainError::IpLiteral);
     }
     Ok(name)
 }

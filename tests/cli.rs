@@ -84,6 +84,8 @@ fn bad_domains_exit_2_naming_the_name() {
         "a..example",
         "bücher.example",
         "-",
+        "bad-.example",
+        "192.0.2.1",
         &format!("{}.example", "a".repeat(64)),
     ];
     for name in cases {
