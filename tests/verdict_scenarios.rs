@@ -48,11 +48,17 @@ fn testing_mode_is_judged_by_profile() {
     ];
     assert_eq!(
         problems_of(&obs, Profile::Rfc),
-        pairs(&[("policy.mode-enforce", "info")])
+        pairs(&[
+            ("policy.mode-enforce", "info"),
+            ("policy.max-age-ncsc", "info")
+        ])
     );
     assert_eq!(
         problems_of(&obs, Profile::Sge),
-        pairs(&[("policy.mode-enforce", "fail")])
+        pairs(&[
+            ("policy.mode-enforce", "fail"),
+            ("policy.max-age-ncsc", "info")
+        ])
     );
     assert_eq!(
         problems_of(&obs, Profile::Ncsc),
@@ -100,7 +106,7 @@ fn no_mx_covered_under_testing_warns_that_enforce_would_stop_mail() {
             ("mx.stale-pattern", "warn"),
             ("policy.crlf", "info"),
             ("policy.mode-enforce", "info"),
-            ("policy.max-age-week", "info"),
+            ("policy.max-age-ncsc", "info"),
         ])
     );
     // SGE requires every MX to be listed even while testing.
@@ -396,7 +402,7 @@ fn no_smtp_flag_skips_every_smtp_check() {
 }
 
 #[test]
-fn expired_policy_certificate_fails_expiry_only() {
+fn expired_policy_certificate_fails_expiry_and_skips_expiring() {
     let mut obs = perfect();
     for fetch in &mut obs.fetches {
         let tls = fetch.tls.as_mut().expect("tls");
@@ -405,8 +411,10 @@ fn expired_policy_certificate_fails_expiry_only() {
     assert_eq!(
         problems_of(&obs, Profile::Rfc),
         pairs(&[
+            ("policy-fetch.certificate-expiring", "skipped"),
+            ("policy-fetch.certificate-expiring", "skipped"),
             ("policy-fetch.certificate-expiry", "fail"),
-            ("policy-fetch.certificate-expiry", "fail")
+            ("policy-fetch.certificate-expiry", "fail"),
         ])
     );
 }
