@@ -11,22 +11,16 @@
 //! server sends is escaped as it is recorded.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, ProtocolVersion, SignatureScheme};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use super::{Limits, NetworkConfig};
+use super::{root_store, tls, Limits, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
-use crate::observe::{
-    CertSummary, FetchFailure, LegacyTls, SmtpObservation, SmtpReply, TlsObservation,
-};
+use crate::observe::{FetchFailure, LegacyTls, SmtpObservation, SmtpReply, TlsObservation};
 use crate::parse::smtp_reply::{advertises, parse_reply, ReplyParse};
 
 /// Step names, as recorded in [`FetchFailure::step`].
@@ -662,7 +656,8 @@ async fn handshake(
         ServerName::try_from(host.trim_end_matches('.').to_owned()).map_err(|error| {
             StepError::refused(format!("{host:?} is not a valid TLS name: {error}"))
         })?;
-    let (client_config, recorder) = tls_client_config(config).map_err(StepError::refused)?;
+    let recorder = tls::Recorder::new();
+    let client_config = tls::client_config(root_store(&config.extra_roots), &recorder);
     let connector = tokio_rustls::TlsConnector::from(client_config);
     let wait = config.limits.step_timeout;
     let stream = match timeout(wait, connector.connect(server_name, tcp)).await {
@@ -675,194 +670,11 @@ async fn handshake(
             )))
         }
     };
-    let observation = tls_observation(&recorder, stream.get_ref().1);
+    // A completed handshake always saw the server's certificate.
+    let observation = tls::observe_connection(&recorder, stream.get_ref().1).ok_or_else(|| {
+        StepError::refused("the handshake completed without a certificate".to_owned())
+    })?;
     Ok((stream, observation))
-}
-
-// TODO(merge): replace with probe::tls — from here to the end of the non-test code is a minimal
-// stand-in for the recording verifier that another branch is writing.
-
-/// What the recording verifier saw during the handshake.
-#[derive(Debug, Default)]
-struct Recorded {
-    chain: Vec<CertificateDer<'static>>,
-    trust: Option<Result<(), String>>,
-    name_match: Option<Result<(), String>>,
-}
-
-type Recorder = Arc<Mutex<Recorded>>;
-
-/// A client config that completes the handshake whatever the certificate, and records the
-/// chain and the trust and name verdicts as data.
-// TODO(merge): replace with probe::tls
-fn tls_client_config(
-    config: &NetworkConfig,
-) -> Result<(Arc<rustls::ClientConfig>, Recorder), String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let recorder = Recorder::default();
-    let verifier = Arc::new(RecordingVerifier {
-        roots: super::root_store(&config.extra_roots),
-        provider: provider.clone(),
-        recorded: recorder.clone(),
-    });
-    let mut client = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|error| format!("TLS configuration: {error}"))?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    // Each probe stands alone, as a sender's first connection would.
-    client.resumption = rustls::client::Resumption::disabled();
-    Ok((Arc::new(client), recorder))
-}
-
-/// The negotiated parameters and the recorded verdicts of a completed handshake.
-// TODO(merge): replace with probe::tls
-fn tls_observation(recorder: &Recorder, conn: &rustls::ClientConnection) -> TlsObservation {
-    let recorded = recorder.lock().unwrap_or_else(PoisonError::into_inner);
-    let version = match conn.protocol_version() {
-        Some(ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
-        Some(ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
-        Some(other) => format!("{other:?}"),
-        None => "unknown".to_owned(),
-    };
-    let cipher = conn
-        .negotiated_cipher_suite()
-        .map(|suite| {
-            let id = suite.suite();
-            id.as_str()
-                .map_or_else(|| format!("{id:?}"), ToOwned::to_owned)
-        })
-        .unwrap_or_else(|| "unknown".to_owned());
-    let unverified = || Err("the certificate was not verified".to_owned());
-    TlsObservation {
-        version,
-        cipher,
-        chain: recorded
-            .chain
-            .iter()
-            .filter_map(|cert| summarize(cert))
-            .collect(),
-        trust: recorded.trust.clone().unwrap_or_else(unverified),
-        name_match: recorded.name_match.clone().unwrap_or_else(unverified),
-    }
-}
-
-/// A certificate's subject, issuer, DNS names, validity and serial, escaped.
-// TODO(merge): replace with probe::cert
-fn summarize(der: &[u8]) -> Option<CertSummary> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let dns_names = match cert.subject_alternative_name() {
-        Ok(Some(san)) => san
-            .value
-            .general_names
-            .iter()
-            .filter_map(|name| match name {
-                x509_parser::extensions::GeneralName::DNSName(dns) => Some(escape_str(dns)),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    Some(CertSummary {
-        subject: escape_str(&cert.subject().to_string()),
-        issuer: escape_str(&cert.issuer().to_string()),
-        dns_names,
-        not_before: cert.validity().not_before.timestamp(),
-        not_after: cert.validity().not_after.timestamp(),
-        serial: cert.raw_serial_as_string(),
-    })
-}
-
-/// A time inside the leaf's validity period (`now` if it is inside), so that the trust verdict
-/// does not repeat the expiry verdict.
-fn time_inside_validity(leaf: &[u8], now: UnixTime) -> UnixTime {
-    let Ok((_, cert)) = x509_parser::parse_x509_certificate(leaf) else {
-        return now;
-    };
-    let not_before = cert.validity().not_before.timestamp();
-    let not_after = cert.validity().not_after.timestamp();
-    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    let inside = now_secs.min(not_after).max(not_before).max(0);
-    UnixTime::since_unix_epoch(Duration::from_secs(inside.unsigned_abs()))
-}
-
-#[derive(Debug)]
-struct RecordingVerifier {
-    roots: Arc<rustls::RootCertStore>,
-    provider: Arc<CryptoProvider>,
-    recorded: Recorder,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let at = time_inside_validity(end_entity, now);
-        let (trust, name_match) = match rustls::server::ParsedCertificate::try_from(end_entity) {
-            Ok(parsed) => (
-                rustls::client::verify_server_cert_signed_by_trust_anchor(
-                    &parsed,
-                    &self.roots,
-                    intermediates,
-                    at,
-                    self.provider.signature_verification_algorithms.all,
-                )
-                .map_err(|error| error.to_string()),
-                rustls::client::verify_server_name(&parsed, server_name)
-                    .map_err(|error| error.to_string()),
-            ),
-            Err(error) => (Err(error.to_string()), Err(error.to_string())),
-        };
-        let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
-        recorded.chain = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|cert| cert.clone().into_owned())
-            .collect();
-        recorded.trust = Some(trust);
-        recorded.name_match = Some(name_match);
-        // The verdicts are data; the handshake goes on so that the rest can be observed.
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 #[cfg(test)]
