@@ -89,7 +89,12 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
         address_evidence,
     );
     if addresses.iter().any(|ip| ip.is_ipv4()) {
-        out.pass(CheckId::PolicyHostIpv4, host_subject.clone());
+        out.pass_with(
+            CheckId::PolicyHostIpv4,
+            host_subject.clone(),
+            format!("{host} has an IPv4 address"),
+            Vec::new(),
+        );
     } else {
         out.problem(
             Problem::new(
@@ -163,7 +168,7 @@ fn judge_one_fetch(host: &str, fetch: &FetchObservation, ctx: &Context, out: &mu
         _ => out.pass_with(
             CheckId::PolicyFetchConnect,
             subject.clone(),
-            format!("HTTPS connection to {} port 443 established", fetch.ip),
+            format!("HTTPS connection to {} established", fetch.ip),
             Vec::new(),
         ),
     }

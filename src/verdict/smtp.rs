@@ -69,6 +69,15 @@ fn failed_at(probe: &SmtpObservation, step: &str) -> bool {
         .is_some_and(|failure| failure.step == step)
 }
 
+/// One evidence line per transcript line, so each renders on its own line.
+fn transcript(probe: &SmtpObservation) -> Vec<Evidence> {
+    probe
+        .transcript
+        .iter()
+        .map(|line| Evidence::new("transcript", line.clone()))
+        .collect()
+}
+
 fn judge_endpoint(
     probe: &SmtpObservation,
     none_reachable: bool,
@@ -76,8 +85,7 @@ fn judge_endpoint(
     out: &mut Findings,
 ) {
     let subject = Subject::endpoint(&probe.host, probe.ip);
-    let transcript = Evidence::new("transcript", probe.transcript.join("\n"));
-    let mut evidence = vec![transcript];
+    let mut evidence = transcript(probe);
     if let Some(failure) = &probe.failure {
         evidence.push(Evidence::new(
             format!("failure at {}", failure.step),
@@ -315,8 +323,7 @@ fn judge_endpoint(
                 CheckId::SmtpLegacyTls,
                 format!("the server accepted a ClientHello offering only TLS 1.0 and 1.1 and chose {version}"),
             )
-            .with("negotiated", version.clone())
-            .with("transcript", probe.transcript.join("\n")),
+            .with("negotiated", version.clone()),
             subject.clone(),
         ),
         LegacyTls::Refused => out.pass_with(

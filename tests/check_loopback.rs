@@ -1,0 +1,419 @@
+//! The real `mtasts check` binary against a small world on loopback: a DNS server, HTTPS policy
+//! hosts and SMTP servers started by the test, with a certificate authority made at run time.
+//! It asserts exit codes, the JSON read back, the human checklist, and the README's quick start.
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::ca::{LeafSpec, TestCa};
+use common::dns::{DnsServer, Zone};
+use common::https::{HttpsServer, Script};
+use common::smtp::{Behaviour, SmtpServer};
+use serde_json::Value;
+
+const GOOD_POLICY: &str =
+    "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 1209600\r\n";
+const TESTING_POLICY: &str =
+    "version: STSv1\r\nmode: testing\r\nmx: mx.good.test\r\nmax_age: 86401\r\n";
+const BROKEN_POLICY: &str =
+    "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 1209600\r\n";
+
+fn ip(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, last)
+}
+
+/// Everything the binary talks to; dropped (and so stopped) at the end of each test.
+struct World {
+    dns: DnsServer,
+    https_port: u16,
+    smtp_port: u16,
+    ca_file: PathBuf,
+    _dir: tempfile::TempDir,
+    _https: Vec<HttpsServer>,
+    smtp: Vec<SmtpServer>,
+}
+
+impl World {
+    /// good.test: a perfect enforce deployment. testing.test: the same in testing mode.
+    /// broken.test: no TLS-RPT, its MX is not in the policy and offers no STARTTLS.
+    /// servfail.test: its `_mta-sts` lookup fails.
+    async fn start() -> Self {
+        let zone = Zone::new("test")
+            .ttl(86_400)
+            .txt("_mta-sts.good.test", &["v=STSv1; id=20250101T000000"])
+            .txt(
+                "_smtp._tls.good.test",
+                &["v=TLSRPTv1; rua=mailto:tlsrpt@good.test"],
+            )
+            .a("mta-sts.good.test", ip(2))
+            .mx("good.test", 10, "mx.good.test")
+            .a("mx.good.test", ip(3))
+            .txt("_mta-sts.testing.test", &["v=STSv1; id=1"])
+            .txt(
+                "_smtp._tls.testing.test",
+                &["v=TLSRPTv1; rua=mailto:tlsrpt@good.test"],
+            )
+            .a("mta-sts.testing.test", ip(4))
+            .mx("testing.test", 10, "mx.good.test")
+            .txt("_mta-sts.broken.test", &["v=STSv1; id=2"])
+            .a("mta-sts.broken.test", ip(5))
+            .mx("broken.test", 10, "mx.broken.test")
+            .a("mx.broken.test", ip(6))
+            .txt(
+                "smtp.tls.broken.test",
+                &["v=TLSRPTv1; rua=mailto:tlsrpt@good.test"],
+            )
+            .mx("servfail.test", 10, "mx.good.test")
+            .servfail("_mta-sts.servfail.test");
+        let dns = DnsServer::start(zone).await;
+
+        let ca = TestCa::new("mtasts loopback test CA");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let ca_file = ca.write_pem(dir.path());
+
+        let policy_host = |name: &'static str| ca.issue(&LeafSpec::valid_for(&[name]));
+        // The lab flag --https-port applies to every address, so all policy hosts share a port.
+        let first = HttpsServer::start(
+            IpAddr::V4(ip(2)),
+            &policy_host("mta-sts.good.test"),
+            Script::ok(GOOD_POLICY),
+        )
+        .await;
+        let https_port = first.port();
+        let mut https = vec![first];
+        for (last, name, body) in [
+            (4, "mta-sts.testing.test", TESTING_POLICY),
+            (5, "mta-sts.broken.test", BROKEN_POLICY),
+        ] {
+            let addr = (IpAddr::V4(ip(last)), https_port).into();
+            https.push(HttpsServer::start_at(addr, &policy_host(name), Script::ok(body)).await);
+        }
+
+        let good_mx = SmtpServer::start(
+            IpAddr::V4(ip(3)),
+            0,
+            Behaviour::Normal,
+            &ca.issue(&LeafSpec::valid_for(&["mx.good.test"])),
+        )
+        .await;
+        let smtp_port = good_mx.port();
+        let broken_mx = SmtpServer::start(
+            IpAddr::V4(ip(6)),
+            smtp_port,
+            Behaviour::NoStarttls,
+            &ca.issue(&LeafSpec::valid_for(&["mx.broken.test"])),
+        )
+        .await;
+
+        Self {
+            dns,
+            https_port,
+            smtp_port,
+            ca_file,
+            _dir: dir,
+            _https: https,
+            smtp: vec![good_mx, broken_mx],
+        }
+    }
+
+    /// The lab flags that point the binary at this world, as a user would pass them.
+    fn lab_flags(&self) -> Vec<String> {
+        vec![
+            "--resolver".into(),
+            self.dns.addr().to_string(),
+            "--ca-file".into(),
+            self.ca_file.display().to_string(),
+            "--https-port".into(),
+            self.https_port.to_string(),
+            "--smtp-port".into(),
+            self.smtp_port.to_string(),
+            "--timeout".into(),
+            "5".into(),
+        ]
+    }
+
+    /// Runs `mtasts check` with `args`, then the lab flags.
+    async fn check(&self, args: &[&str]) -> Output {
+        let mut all: Vec<String> = vec!["check".into()];
+        all.extend(args.iter().map(|arg| (*arg).to_owned()));
+        all.extend(self.lab_flags());
+        run_binary(all).await
+    }
+}
+
+async fn run_binary(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mtasts"))
+            .args(&args)
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("run mtasts")
+    })
+    .await
+    .expect("join")
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!(
+            "stdout is not JSON ({err}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// The outcomes of `id` in a domain object of the JSON report.
+fn outcomes(domain: &Value, id: &str) -> Vec<String> {
+    domain["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|finding| finding["id"] == id)
+        .map(|finding| finding["outcome"].as_str().expect("outcome").to_owned())
+        .collect()
+}
+
+fn domain<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["domains"]
+        .as_array()
+        .expect("domains")
+        .iter()
+        .find(|domain| domain["domain"] == name)
+        .expect("domain in report")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn perfect_domain_passes_every_check_that_ran() {
+    let world = World::start().await;
+    let output = world
+        .check(&["--format", "json", "--profile", "sge", "good.test"])
+        .await;
+    let report = json(&output);
+    let good = domain(&report, "good.test");
+    let problems: Vec<String> = good["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|finding| finding["outcome"] != "pass")
+        .map(|finding| {
+            format!(
+                "{} {} {}",
+                finding["id"], finding["outcome"], finding["summary"]
+            )
+        })
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(good["verdict"], "pass");
+    assert_eq!(good["facts"]["mode"], "enforce");
+    for id in [
+        "smtp.starttls-offered",
+        "smtp.certificate-trusted",
+        "smtp.legacy-tls",
+        "policy-fetch.certificate-name",
+        "mx.covered",
+    ] {
+        assert_eq!(outcomes(good, id), vec!["pass"], "{id}");
+    }
+    // The header echoes the extra trust anchors.
+    assert!(
+        report["settings"].to_string().contains("test-ca.pem"),
+        "{}",
+        report["settings"]
+    );
+    world.smtp[0].assert_no_mail_transaction();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testing_mode_passes_rfc_but_fails_sge() {
+    let world = World::start().await;
+    let rfc = world.check(&["--format", "json", "testing.test"]).await;
+    assert_eq!(
+        rfc.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&rfc.stdout)
+    );
+    assert_eq!(
+        outcomes(domain(&json(&rfc), "testing.test"), "policy.mode-enforce"),
+        vec!["info"]
+    );
+
+    let sge = world
+        .check(&["--format", "json", "--profile", "sge", "testing.test"])
+        .await;
+    assert_eq!(sge.status.code(), Some(1));
+    assert_eq!(
+        outcomes(domain(&json(&sge), "testing.test"), "policy.mode-enforce"),
+        vec!["fail"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_domain_names_each_mistake() {
+    let world = World::start().await;
+    let output = world.check(&["--format", "json", "broken.test"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    let broken = domain(&report, "broken.test");
+    assert_eq!(broken["verdict"], "fail");
+    assert_eq!(outcomes(broken, "mx.covered"), vec!["fail"]);
+    assert_eq!(outcomes(broken, "mx.any-covered"), vec!["fail"]);
+    assert_eq!(outcomes(broken, "mx.stale-pattern"), vec!["warn"]);
+    assert_eq!(outcomes(broken, "smtp.starttls-offered"), vec!["fail"]);
+    assert_eq!(outcomes(broken, "tlsrpt.present"), vec!["warn"]);
+    let tlsrpt = broken["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|finding| finding["id"] == "tlsrpt.present")
+        .expect("tlsrpt.present");
+    assert!(
+        tlsrpt.to_string().contains("smtp.tls.broken.test"),
+        "the misplaced record is named: {tlsrpt}"
+    );
+    let starttls = broken["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|finding| finding["id"] == "smtp.starttls-offered")
+        .expect("starttls");
+    assert!(
+        starttls["evidence"].to_string().contains("EHLO"),
+        "the transcript is evidence: {starttls}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_domains_exit_with_the_worst_and_keep_their_order() {
+    let world = World::start().await;
+    let output = world
+        .check(&[
+            "--format",
+            "json",
+            "good.test",
+            "broken.test",
+            "testing.test",
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    let names: Vec<&str> = report["domains"]
+        .as_array()
+        .expect("domains")
+        .iter()
+        .map(|domain| domain["domain"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["good.test", "broken.test", "testing.test"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_on_warn_and_inconclusive_rules() {
+    let world = World::start().await;
+    // testing.test under ncsc only warns (mode testing).
+    let warn_only = world
+        .check(&["--format", "json", "--profile", "ncsc", "testing.test"])
+        .await;
+    assert_eq!(
+        warn_only.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&warn_only.stdout)
+    );
+    let fail_on_warn = world
+        .check(&[
+            "--format",
+            "json",
+            "--profile",
+            "ncsc",
+            "--fail-on",
+            "warn",
+            "testing.test",
+        ])
+        .await;
+    assert_eq!(fail_on_warn.status.code(), Some(1));
+
+    // A SERVFAIL is "could not determine", never "no record", and fails unless allowed.
+    let servfail = world
+        .check(&["--format", "json", "--no-smtp", "servfail.test"])
+        .await;
+    assert_eq!(servfail.status.code(), Some(1));
+    let report = json(&servfail);
+    assert_eq!(
+        outcomes(domain(&report, "servfail.test"), "sts-record.present"),
+        vec!["could-not-determine"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_report_is_a_checklist_with_evidence_and_fixes() {
+    let world = World::start().await;
+    let output = world.check(&["broken.test"]).await;
+    if std::env::var_os("MTASTS_SHOW").is_some() {
+        println!("{}", String::from_utf8_lossy(&output.stdout));
+    }
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    assert!(!text.contains('\x1b'), "no colour off a terminal");
+    for expected in [
+        "MX hosts against the policy",
+        "FAIL",
+        "mx.broken.test",
+        "fix:",
+        "rule: RFC 8461 §4.1",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+}
+
+/// The README's quick start, run as written but for the lab flags that point at this world.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_quick_start_runs() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let quick_start = readme
+        .split("## Quick start")
+        .nth(1)
+        .expect("Quick start section")
+        .split("\n## ")
+        .next()
+        .expect("section");
+    let commands: Vec<&str> = quick_start
+        .lines()
+        .filter(|line| line.starts_with("cargo "))
+        .collect();
+    assert_eq!(
+        commands.len(),
+        2,
+        "two commands: run and test: {commands:?}"
+    );
+    assert!(commands.contains(&"cargo test --locked"), "{commands:?}");
+    let run = commands
+        .iter()
+        .find(|line| line.contains(" check "))
+        .expect("a check command");
+    let args: Vec<&str> = run
+        .split(" -- ")
+        .nth(1)
+        .expect("arguments after --")
+        .split_whitespace()
+        .collect();
+    assert_eq!(args, ["check", "example.org"]);
+
+    let world = World::start().await;
+    let output = world.check(&["good.test"]).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("good.test"));
+}
