@@ -2,6 +2,9 @@
 //! hosts and SMTP servers started by the test, with a certificate authority made at run time.
 //! It asserts exit codes, the JSON read back, the human checklist, and the README's quick start.
 
+// Test code: a failed setup step should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
