@@ -211,7 +211,7 @@ catalog! {
         "Delete all but one `v=STSv1` record: with two or more, senders act as if the domain had no MTA-STS.";
     StsRecordSyntax = "sts-record.syntax", StsRecord, [F, F, F],
         "The record matches the RFC 8461 grammar",
-        [rfc(8461, "3.1")], ["TXT-03", "TXT-06", "TXT-07", "TXT-10", "TXT-12", "TXT-14"],
+        [rfc(8461, "3.1")], ["TXT-03", "TXT-06", "TXT-07", "TXT-10", "TXT-12", "TXT-14", "SGE-05"],
         "Write the record exactly as `v=STSv1; id=ID` with `v=STSv1` first, fields separated by `;`, extension values without spaces, `=` or `;`, and ASCII only.";
     StsRecordId = "sts-record.id", StsRecord, [F, F, F],
         "The id is 1 to 32 ASCII letters and digits",
@@ -247,11 +247,11 @@ catalog! {
     // ---- Policy fetch (RFC 8461 §3.3) ----
     PolicyFetchConnect = "policy-fetch.connect", PolicyFetch, [F, F, F],
         "Every address of the policy host accepts HTTPS on port 443",
-        [rfc(8461, "3.3")], ["FET-02", "FET-04", "FET-14", "FET-15"],
+        [rfc(8461, "3.3")], ["FET-02", "FET-04", "FET-13", "FET-14", "FET-15"],
         "Make the web server listen on port 443 on every address of mta-sts.DOMAIN and complete a TLS handshake with SNI mta-sts.DOMAIN.";
     PolicyFetchCertTrusted = "policy-fetch.certificate-trusted", PolicyFetch, [F, F, F],
         "The policy host's certificate chains to a publicly trusted root",
-        [rfc(8461, "3.3"), sge("step 2")], ["FET-05", "CRT-01", "CRT-06", "SGE-10"],
+        [rfc(8461, "3.3"), sge("step 2")], ["FET-05", "FET-06", "CRT-01", "CRT-06", "SGE-10"],
         "Serve a certificate from a publicly trusted CA with the full intermediate chain; senders do not fetch missing intermediates.";
     PolicyFetchCertName = "policy-fetch.certificate-name", PolicyFetch, [F, F, F],
         "The policy host's certificate is valid for mta-sts.DOMAIN",
@@ -271,7 +271,7 @@ catalog! {
         "Serve the policy itself at https://mta-sts.DOMAIN/.well-known/mta-sts.txt with status 200; senders never follow redirects.";
     PolicyFetchContentType = "policy-fetch.content-type", PolicyFetch, [F, F, F],
         "The policy is served as text/plain",
-        [rfc(8461, "3.2"), Source::Senders], ["FET-09"],
+        [rfc(8461, "3.2"), ncsc("§3"), Source::Senders], ["FET-09", "NCSC-07"],
         "Serve mta-sts.txt with `Content-Type: text/plain` (go-mtasts, chasquid and postfix-mta-sts-resolver reject any other type, or none).";
     PolicyFetchCharset = "policy-fetch.charset", PolicyFetch, [W, W, W],
         "The Content-Type charset, if any, is utf-8 or us-ascii",
@@ -385,7 +385,7 @@ catalog! {
         "Remove fields senders do not use; go-mtasts rejects a line with a second `:` in it.";
     PolicyModeEnforce = "policy.mode-enforce", Policy, [I, F, W],
         "The policy is in enforce mode (not testing)",
-        [rfc(8461, "5"), sge("§3"), ncsc("§6")], ["POL-22", "SGE-01", "SGE-04", "NCSC-11"],
+        [rfc(8461, "5"), sge("§3"), ncsc("§6")], ["POL-22", "SGE-01", "SGE-04", "NCSC-02", "NCSC-11"],
         "After two weeks of clean TLS-RPT reports, change the policy to `mode: enforce`, then update the TXT id.";
     PolicyModeNone = "policy.mode-none", Policy, [W, F, F],
         "The policy is not in mode none",
