@@ -390,14 +390,17 @@ async fn readme_quick_start_runs() {
         .expect("section");
     let commands: Vec<&str> = quick_start
         .lines()
-        .filter(|line| line.starts_with("cargo "))
+        .filter(|line| line.starts_with("cargo ") || line.starts_with("bash "))
         .collect();
     assert_eq!(
         commands.len(),
         2,
         "two commands: run and test: {commands:?}"
     );
-    assert!(commands.contains(&"cargo test --locked"), "{commands:?}");
+    assert!(commands.contains(&"bash .ci/run"), "{commands:?}");
+    let ci =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).expect(".ci/run");
+    assert!(ci.contains("cargo test --locked"), ".ci/run runs the tests");
     let run = commands
         .iter()
         .find(|line| line.contains(" check "))
