@@ -13,9 +13,7 @@ use std::time::Duration;
 use common::scenario::*;
 use mtasts::catalog::{Profile, CATALOG};
 use mtasts::model::{Finding, Outcome};
-use mtasts::observe::{
-    DnsAnswer, FetchFailure, LegacyTls, MxRecord, Observations, SmtpObservation,
-};
+use mtasts::observe::{DnsAnswer, FetchFailure, LegacyTls, Observations, SmtpObservation};
 
 fn with_policy(body: &str) -> Observations {
     let mut obs = perfect();
@@ -149,31 +147,13 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
     ));
     list.push(("null MX", Profile::Rfc, {
         let mut obs = perfect();
-        obs.mx = records(
-            vec![MxRecord {
-                preference: 0,
-                exchange: String::new(),
-            }],
-            3600,
-        );
+        obs.mx = mx_records(&[(0, "")]);
         obs.mx_hosts.clear();
         obs
     }));
     list.push(("null MX mixed", Profile::Rfc, {
         let mut obs = perfect();
-        obs.mx = records(
-            vec![
-                MxRecord {
-                    preference: 0,
-                    exchange: String::new(),
-                },
-                MxRecord {
-                    preference: 10,
-                    exchange: "mx1.example.org".into(),
-                },
-            ],
-            3600,
-        );
+        obs.mx = mx_records(&[(0, ""), (10, "mx1.example.org")]);
         obs.mx_hosts.truncate(1);
         obs
     }));
@@ -206,22 +186,7 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
         "port 25 blocked",
         Profile::Rfc,
         with_smtp(|probe| {
-            *probe = SmtpObservation {
-                greeting: None,
-                ehlo: None,
-                starttls_offered: false,
-                starttls_reply: None,
-                tls: None,
-                legacy_tls: LegacyTls::NotTested {
-                    reason: "no connection".into(),
-                },
-                failure: Some(FetchFailure {
-                    step: "connect".into(),
-                    timed_out: true,
-                    detail: "timed out".into(),
-                }),
-                ..probe.clone()
-            };
+            *probe = unreachable(probe);
         }),
     ));
     list.push((

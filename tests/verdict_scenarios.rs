@@ -278,13 +278,7 @@ fn policy_host_without_address_fails_and_servfail_is_undetermined() {
 #[test]
 fn null_mx_makes_mta_sts_moot_and_mixed_null_mx_fails() {
     let mut obs = perfect();
-    obs.mx = records(
-        vec![MxRecord {
-            preference: 0,
-            exchange: String::new(),
-        }],
-        3600,
-    );
+    obs.mx = mx_records(&[(0, "")]);
     obs.mx_hosts.clear();
     let report = run(&obs, Profile::Rfc);
     assert_eq!(outcomes(&report, CheckId::MxNull), vec![Outcome::Info]);
@@ -293,19 +287,7 @@ fn null_mx_makes_mta_sts_moot_and_mixed_null_mx_fails() {
         Outcome::Skipped { .. }
     ));
 
-    obs.mx = records(
-        vec![
-            MxRecord {
-                preference: 0,
-                exchange: String::new(),
-            },
-            MxRecord {
-                preference: 10,
-                exchange: "mx1.example.org".into(),
-            },
-        ],
-        3600,
-    );
+    obs.mx = mx_records(&[(0, ""), (10, "mx1.example.org")]);
     obs.mx_hosts = vec![mx_host("mx1.example.org", 10, "192.0.2.25")];
     let report = run(&obs, Profile::Rfc);
     assert_eq!(outcomes(&report, CheckId::MxNullMixed), vec![Outcome::Fail]);
@@ -350,22 +332,7 @@ fn port_25_blocked_everywhere_is_undetermined_not_failed() {
     let mut obs = perfect();
     for host in &mut obs.mx_hosts {
         for probe in &mut host.smtp {
-            *probe = mtasts::observe::SmtpObservation {
-                greeting: None,
-                ehlo: None,
-                starttls_offered: false,
-                starttls_reply: None,
-                tls: None,
-                legacy_tls: mtasts::observe::LegacyTls::NotTested {
-                    reason: "no connection".into(),
-                },
-                failure: Some(FetchFailure {
-                    step: "connect".into(),
-                    timed_out: true,
-                    detail: "timed out".into(),
-                }),
-                ..probe.clone()
-            };
+            *probe = unreachable(probe);
         }
     }
     let report = run(&obs, Profile::Rfc);

@@ -199,3 +199,37 @@ pub fn problems(report: &DomainReport) -> Vec<(String, &'static str)> {
     list.sort();
     list
 }
+
+/// An MX answer from `(preference, exchange)` pairs; `""` is a null MX.
+pub fn mx_records(list: &[(u16, &str)]) -> DnsAnswer<Vec<MxRecord>> {
+    records(
+        list.iter()
+            .map(|(preference, exchange)| MxRecord {
+                preference: *preference,
+                exchange: (*exchange).to_owned(),
+            })
+            .collect(),
+        3600,
+    )
+}
+
+/// `probe` as seen from a network that blocks outbound port 25: the connection timed out.
+pub fn unreachable(probe: &SmtpObservation) -> SmtpObservation {
+    SmtpObservation {
+        transcript: Vec::new(),
+        greeting: None,
+        ehlo: None,
+        starttls_offered: false,
+        starttls_reply: None,
+        tls: None,
+        legacy_tls: LegacyTls::NotTested {
+            reason: "no connection".into(),
+        },
+        failure: Some(mtasts::observe::FetchFailure {
+            step: "connect".into(),
+            timed_out: true,
+            detail: "timed out".into(),
+        }),
+        ..probe.clone()
+    }
+}
