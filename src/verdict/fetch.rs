@@ -7,7 +7,7 @@ use super::{Context, Findings};
 use crate::catalog::{CheckId, Severity};
 use crate::escape::escape_bytes;
 use crate::model::{Evidence, Problem, Subject};
-use crate::observe::{FetchObservation, HttpResponse, Observations};
+use crate::observe::{DnsAnswer, FetchObservation, HttpResponse, Observations};
 
 /// Past this a sender that reads with a 64 KiB cap still works, but chasquid truncates.
 const CHASQUID_TRUNCATES_AT: usize = 10 * 1024;
@@ -16,6 +16,9 @@ const SLOW_FETCH_MS: u128 = 4_000;
 /// A CDN cache lifetime past which policy changes reach senders late (RFC 8461 §8.2).
 const LONG_CACHE_SECS: u64 = 3_600;
 const SECONDS_PER_DAY: i64 = 86_400;
+/// How an MTA-STS record begins (compared without regard to case, to also catch a record a
+/// sender would reject for its case, which is a reason to look at the policy host anyway).
+const STS_PREFIX: &[u8] = b"v=STSv1";
 
 const POLICY_CERT: CertChecks = CertChecks {
     trusted: CheckId::PolicyFetchCertTrusted,
@@ -56,6 +59,18 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
                 format!("the address lookup of {host} failed ({reason})"),
                 evidence,
             ),
+            // Senders look for the policy only once they have seen the record (RFC 8461
+            // §3.3, §5): a domain without either has no MTA-STS, which sts-record.present says.
+            None if no_sts_record(obs) => {
+                let blocked_by = CheckId::StsRecordPresent.as_str();
+                out.skip_all(
+                    &[CheckId::PolicyHostResolves, CheckId::PolicyHostIpv4],
+                    &host_subject,
+                    blocked_by,
+                );
+                skip_fetch_checks(out, &host_subject, blocked_by);
+                return None;
+            }
             None => {
                 let mut problem = Problem::new(
                     CheckId::PolicyHostResolves,
@@ -122,6 +137,20 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
         }
         _ => None,
     })
+}
+
+/// The `_mta-sts` lookup worked and found no record that even looks like an MTA-STS record.
+fn no_sts_record(obs: &Observations) -> bool {
+    match &obs.sts_txt {
+        DnsAnswer::NoData | DnsAnswer::NxDomain => true,
+        DnsAnswer::Records { data, .. } => !data.iter().any(|record| {
+            record
+                .joined()
+                .get(..STS_PREFIX.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(STS_PREFIX))
+        }),
+        DnsAnswer::Failed { .. } => false,
+    }
 }
 
 fn skip_fetch_checks(out: &mut Findings, subject: &Subject, blocked_by: &str) {
@@ -466,4 +495,59 @@ fn fingerprint(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Profile;
+    use crate::observe::TxtRecord;
+
+    fn host_outcome(sts_txt: DnsAnswer<Vec<TxtRecord>>) -> &'static str {
+        let mut obs = Observations::empty("example.org");
+        obs.sts_txt = sts_txt;
+        let ctx = Context {
+            profile: Profile::Rfc,
+            now: 0,
+        };
+        let mut out = Findings::new(Profile::Rfc);
+        assert_eq!(judge(&obs, &ctx, &mut out), None);
+        let findings = out.finish();
+        let resolves: Vec<_> = findings
+            .iter()
+            .filter(|finding| finding.check == CheckId::PolicyHostResolves)
+            .collect();
+        assert_eq!(resolves.len(), 1);
+        resolves[0].outcome.label()
+    }
+
+    #[test]
+    fn a_missing_policy_host_fails_only_when_a_record_points_to_it() {
+        // (the _mta-sts answer, the outcome of policy-host.resolves without an address)
+        let cases = [
+            (DnsAnswer::NxDomain, "skipped"),
+            (DnsAnswer::NoData, "skipped"),
+            (
+                DnsAnswer::records(vec![TxtRecord::single("v=spf1 -all")]),
+                "skipped",
+            ),
+            (
+                DnsAnswer::records(vec![TxtRecord::single("v=STSv1; id=1")]),
+                "fail",
+            ),
+            (
+                DnsAnswer::records(vec![TxtRecord::single("V=STSV1; id=1")]),
+                "fail",
+            ),
+            (
+                DnsAnswer::Failed {
+                    reason: "SERVFAIL".to_owned(),
+                },
+                "fail",
+            ),
+        ];
+        for (answer, expected) in cases {
+            assert_eq!(host_outcome(answer.clone()), expected, "{answer:?}");
+        }
+    }
 }

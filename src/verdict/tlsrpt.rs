@@ -151,7 +151,7 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
         Some(record) => judge_mailto_domains(obs, record, out),
     }
 
-    if ttl >= MIN_TTL {
+    if ttl >= MIN_TTL || super::sts_record::counted_down_from(ttl, MIN_TTL) {
         out.pass_with(
             CheckId::TlsRptTtl,
             subject.clone(),
@@ -394,5 +394,16 @@ mod tests {
         };
         let (_, findings) = run(&obs, Profile::Rfc);
         assert_eq!(labels(&findings, CheckId::TlsRptTtl), ["info"]);
+
+        // An hour, counted down a little in a resolver's cache, is still an hour.
+        for (ttl, expected) in [(3599, "pass"), (3240, "pass"), (3239, "info")] {
+            obs.tlsrpt_txt = DnsAnswer::Records {
+                data: vec![TxtRecord::single("v=TLSRPTv1; rua=https://r.example/")],
+                ttl,
+                cname_chain: Vec::new(),
+            };
+            let (_, findings) = run(&obs, Profile::Rfc);
+            assert_eq!(labels(&findings, CheckId::TlsRptTtl), [expected], "{ttl}");
+        }
     }
 }

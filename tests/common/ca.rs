@@ -29,6 +29,59 @@ impl Clone for Leaf {
     }
 }
 
+impl Leaf {
+    /// Writes the chain and the key as PEM files `NAME.crt` and `NAME.key` in `dir`, for servers
+    /// that read files (nginx, Postfix); the key is PKCS#8 and readable by its owner only.
+    pub fn write_pem(
+        &self,
+        dir: &std::path::Path,
+        name: &str,
+    ) -> (std::path::PathBuf, std::path::PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let cert_path = dir.join(format!("{name}.crt"));
+        let key_path = dir.join(format!("{name}.key"));
+        let chain: String = self
+            .chain
+            .iter()
+            .map(|cert| pem("CERTIFICATE", cert.as_ref()))
+            .collect();
+        std::fs::write(&cert_path, chain).expect("write certificate PEM");
+        std::fs::write(&key_path, pem("PRIVATE KEY", self.key.secret_der()))
+            .expect("write key PEM");
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))
+            .expect("key permissions");
+        (cert_path, key_path)
+    }
+}
+
+/// PEM armour (RFC 7468): base64 in lines of 64 characters between BEGIN and END lines.
+fn pem(label: &str, der: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut encoded = String::new();
+    for chunk in der.chunks(3) {
+        let bytes = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let group = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
+        for index in 0..4 {
+            if index <= chunk.len() {
+                encoded.push(ALPHABET[(group >> (18 - 6 * index) & 63) as usize] as char);
+            } else {
+                encoded.push('=');
+            }
+        }
+    }
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 /// What to put in a leaf.
 pub struct LeafSpec<'a> {
     pub dns_names: &'a [&'a str],

@@ -1,0 +1,423 @@
+//! The end-to-end suite (issue 3): the real `mtasts` binary against real servers (NSD, Unbound,
+//! nginx, Postfix) that the suite starts itself in a network namespace of its own, one test
+//! domain per scenario of `e2e/scenarios.rs`.
+//!
+//! It needs root and the Debian packages that `bash .ci/run` installs. It never skips: without
+//! them it fails and says what is missing. `MTASTS_E2E_KEEP=1` leaves the world running after
+//! the test and prints how to enter it (see the README's Testing section).
+
+// Test code: a failed setup step should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+#[path = "e2e/scenarios.rs"]
+mod scenarios;
+#[path = "e2e/world.rs"]
+mod world;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use scenarios::{Expect, Scenario, MX_SERVICES, SCENARIOS};
+use serde_json::Value;
+use world::{Run, World};
+
+/// `--timeout` for every run: short, as a user checking a slow domain would pass it.
+const TIMEOUT_SECS: &str = "3";
+/// A run is killed (and fails) after this.
+const RUN_DEADLINE: Duration = Duration::from_secs(60);
+/// What a run may take: a few of its timeouts, however slow or silent a server is.
+const MAX_RUN_TIME: Duration = Duration::from_secs(15);
+/// Runs of the binary at once (the machine has two cores; most of a run is waiting).
+const PARALLEL_RUNS: usize = 6;
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_mtasts"))
+}
+
+/// `mtasts check --ca-file CA --timeout 3 [extra...] DOMAIN` inside the namespace.
+fn check(world: &World, extra: &[&str], domain: &str) -> Run {
+    let ca = world.ca_file.display().to_string();
+    let mut args = vec!["check", "--ca-file", &ca, "--timeout", TIMEOUT_SECS];
+    args.extend_from_slice(extra);
+    args.push(domain);
+    world.run(binary(), &args, RUN_DEADLINE)
+}
+
+#[test]
+fn real_servers_in_a_namespace_produce_the_expected_findings() {
+    let started = Instant::now();
+    let world = match World::start(SCENARIOS, MX_SERVICES) {
+        Ok(world) => world,
+        Err(why) => panic!("the end-to-end world could not be built: {why}"),
+    };
+    let setup = started.elapsed();
+
+    // Every scenario on its own, so that each exit status is the domain's own.
+    let queue = Mutex::new(SCENARIOS.iter().collect::<Vec<&Scenario>>());
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_RUNS {
+            scope.spawn(|| loop {
+                let Some(scenario) = queue.lock().unwrap().pop() else {
+                    return;
+                };
+                let run = check(&world, &["--format", "json"], scenario.domain);
+                results.lock().unwrap().push((scenario, run));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(scenario, _)| scenario.domain);
+
+    let mut problems = Vec::new();
+    for (scenario, run) in &results {
+        problems.extend(
+            judge_scenario(scenario, run)
+                .into_iter()
+                .map(|problem| format!("{}: {problem}", scenario.domain)),
+        );
+    }
+    problems.extend(human_reports(&world));
+    problems.extend(profile_runs(&world));
+
+    if std::env::var_os("MTASTS_E2E_SHOW").is_some() {
+        for (scenario, run) in &results {
+            eprintln!(
+                "== {} exit {:?} in {:.1}s\n{}",
+                scenario.domain,
+                run.code(),
+                run.elapsed.as_secs_f64(),
+                summarize(run)
+            );
+        }
+    }
+    eprintln!(
+        "end-to-end: {} scenarios, world up in {:.1}s, all done in {:.1}s",
+        SCENARIOS.len(),
+        setup.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}\n\nserver logs:\n{}",
+        problems.len(),
+        problems.join("\n"),
+        world.logs()
+    );
+}
+
+/// The findings that are neither passes nor skips, one line each, for failure messages.
+fn summarize(run: &Run) -> String {
+    let Ok(report) = serde_json::from_slice::<Value>(&run.stdout) else {
+        return format!("(not JSON) {}{}", run.stdout_text(), run.stderr_text());
+    };
+    let mut lines = Vec::new();
+    for domain in report["domains"].as_array().into_iter().flatten() {
+        lines.push(format!("verdict {}", domain["verdict"]));
+        for finding in domain["findings"].as_array().into_iter().flatten() {
+            if is_problem_or_info(finding) {
+                lines.push(format!(
+                    "  {} {} [{}] {}",
+                    finding["outcome"].as_str().unwrap_or("?"),
+                    finding["id"].as_str().unwrap_or("?"),
+                    subject_text(&finding["subject"]),
+                    finding["summary"].as_str().unwrap_or("")
+                ));
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+fn subject_text(subject: &Value) -> String {
+    match (
+        subject["host"].as_str(),
+        subject["name"].as_str(),
+        subject["ip"].as_str(),
+    ) {
+        (Some(host), _, Some(ip)) => format!("{host}@{ip}"),
+        (_, Some(name), _) => name.to_owned(),
+        _ => "domain".to_owned(),
+    }
+}
+
+fn subject_matches(subject: &Value, wanted: &str) -> bool {
+    ["host", "name", "ip"]
+        .iter()
+        .any(|key| subject[key].as_str() == Some(wanted))
+}
+
+fn matches(finding: &Value, expect: &Expect) -> bool {
+    finding["id"] == expect.id
+        && finding["outcome"] == expect.outcome
+        && expect
+            .subject
+            .is_none_or(|subject| subject_matches(&finding["subject"], subject))
+        && expect
+            .mentions
+            .is_none_or(|text| finding.to_string().contains(text))
+}
+
+/// Everything wrong with one scenario's run; empty when it produced what the table says.
+fn judge_scenario(scenario: &Scenario, run: &Run) -> Vec<String> {
+    let mut problems = Vec::new();
+    let context = || format!("\n    got:\n{}", indent(&summarize(run)));
+    if run.status.is_none() {
+        problems.push(format!(
+            "did not finish within {}s{}",
+            RUN_DEADLINE.as_secs(),
+            context()
+        ));
+        return problems;
+    }
+    if run.elapsed > MAX_RUN_TIME {
+        problems.push(format!(
+            "took {:.1}s, more than {}s with --timeout {TIMEOUT_SECS}",
+            run.elapsed.as_secs_f64(),
+            MAX_RUN_TIME.as_secs()
+        ));
+    }
+    if run.code() != Some(scenario.exit) {
+        problems.push(format!(
+            "exit status {:?}, expected {}{}",
+            run.code(),
+            scenario.exit,
+            context()
+        ));
+    }
+    let report: Value = match serde_json::from_slice(&run.stdout) {
+        Ok(report) => report,
+        Err(err) => {
+            problems.push(format!(
+                "stdout is not JSON ({err}): {}{}",
+                run.stdout_text(),
+                run.stderr_text()
+            ));
+            return problems;
+        }
+    };
+    // The binary found the resolver and the ports on its own: only what a user passes differs.
+    let settings: Vec<&String> = report["settings"]
+        .as_object()
+        .map(|settings| settings.keys().collect())
+        .unwrap_or_default();
+    if settings != ["ca-file", "timeout"] {
+        problems.push(format!(
+            "settings {settings:?}, expected only ca-file and timeout"
+        ));
+    }
+    let Some(domain) = report["domains"]
+        .as_array()
+        .and_then(|domains| domains.first())
+    else {
+        problems.push("no domain in the report".to_owned());
+        return problems;
+    };
+    if domain["domain"] != scenario.domain {
+        problems.push(format!("report is for {}", domain["domain"]));
+    }
+    if domain["verdict"] != scenario.verdict {
+        problems.push(format!(
+            "verdict {}, expected {}{}",
+            domain["verdict"],
+            scenario.verdict,
+            context()
+        ));
+    }
+    let findings = domain["findings"].as_array().cloned().unwrap_or_default();
+    for expect in scenario.expect {
+        if !findings.iter().any(|finding| matches(finding, expect)) {
+            problems.push(format!("missing {expect:?}{}", context()));
+        }
+    }
+    for finding in &findings {
+        if is_problem_or_info(finding)
+            && !scenario
+                .expect
+                .iter()
+                .any(|expect| matches(finding, expect))
+        {
+            problems.push(format!(
+                "unexpected {} {} [{}]: {}",
+                finding["outcome"],
+                finding["id"],
+                subject_text(&finding["subject"]),
+                finding["summary"]
+            ));
+        }
+    }
+    // A check is only ever skipped behind something that is not a pass.
+    for finding in &findings {
+        let Some(blocked_by) = finding["blocked_by"].as_str() else {
+            continue;
+        };
+        let blockers: Vec<&Value> = findings
+            .iter()
+            .filter(|other| other["id"] == blocked_by)
+            .collect();
+        let blocker_passed =
+            !blockers.is_empty() && blockers.iter().all(|other| other["outcome"] == "pass");
+        if blocker_passed {
+            problems.push(format!(
+                "{} [{}] skipped behind {blocked_by}, which passed",
+                finding["id"],
+                subject_text(&finding["subject"])
+            ));
+        }
+    }
+    problems
+}
+
+/// What a scenario must list: every finding but passes and skips (skips are held to the rule
+/// that a check is only skipped behind a finding that is not a pass).
+fn is_problem_or_info(finding: &Value) -> bool {
+    !matches!(finding["outcome"].as_str(), Some("pass" | "skipped"))
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("      {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The human checklist of the perfect and of the worst domain.
+fn human_reports(world: &World) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut expect_text =
+        |domain: &str, run: &Run, exit: i32, wanted: &[&str], unwanted: &[&str]| {
+            let text = run.stdout_text();
+            if std::env::var_os("MTASTS_E2E_SHOW").is_some() {
+                eprintln!("{text}");
+            }
+            if run.code() != Some(exit) {
+                problems.push(format!(
+                    "{domain} (human): exit status {:?}, expected {exit}",
+                    run.code()
+                ));
+            }
+            for needle in wanted {
+                if !text.contains(needle) {
+                    problems.push(format!(
+                        "{domain} (human): {needle:?} missing from:\n{text}"
+                    ));
+                }
+            }
+            for needle in unwanted {
+                if text.contains(needle) {
+                    problems.push(format!("{domain} (human): {needle:?} present in:\n{text}"));
+                }
+            }
+        };
+    let good = check(world, &[], "good.test");
+    expect_text(
+        "good.test",
+        &good,
+        0,
+        &["== good.test ==", "mode enforce", "ca-file"],
+        &["FAIL", "WARN", "fix:", "\x1b"],
+    );
+    let worst = check(world, &[], "worst.test");
+    expect_text(
+        "worst.test",
+        &worst,
+        1,
+        &[
+            "== worst.test ==",
+            "FAIL",
+            "policy-fetch.certificate-expiry",
+            "policy-fetch.content-type",
+            "smtp.starttls-offered",
+            "tlsrpt.present",
+            "fix:",
+            "rule: RFC 8461",
+        ],
+        &["\x1b"],
+    );
+    problems
+}
+
+/// The same deployments judged by the stricter profiles.
+fn profile_runs(world: &World) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (profile, domain, exit) in [
+        ("sge", "good.test", 0),
+        ("ncsc", "good.test", 0),
+        ("sge", "testing.test", 1),
+        ("sge", "tlsrpt-missing.test", 1),
+    ] {
+        let run = check(world, &["--format", "json", "--profile", profile], domain);
+        if run.code() != Some(exit) {
+            problems.push(format!(
+                "{domain} with --profile {profile}: exit status {:?}, expected {exit}\n{}",
+                run.code(),
+                indent(&summarize(&run))
+            ));
+        }
+    }
+    problems
+}
+
+/// The table itself: enough scenarios, each one distinct and asserting something specific.
+#[test]
+fn scenario_table_is_complete_and_consistent() {
+    assert!(SCENARIOS.len() >= 30, "{} scenarios", SCENARIOS.len());
+    let mut domains = BTreeSet::new();
+    for scenario in SCENARIOS {
+        assert!(domains.insert(scenario.domain), "{} twice", scenario.domain);
+        assert!(scenario.domain.ends_with(".test"), "{}", scenario.domain);
+        assert!(
+            !scenario.expect.is_empty(),
+            "{} asserts nothing",
+            scenario.domain
+        );
+        let fails = matches!(scenario.verdict, "fail" | "could-not-determine");
+        assert_eq!(scenario.exit, i32::from(fails), "{}", scenario.domain);
+        for site in scenario.sites {
+            assert_eq!(
+                site.host,
+                format!("mta-sts.{}", scenario.domain),
+                "{}",
+                scenario.domain
+            );
+            assert!(site.addr.starts_with("127."), "{}", site.addr);
+        }
+        for expect in scenario.expect {
+            assert!(
+                mtasts::catalog::CheckId::from_wire(expect.id).is_some(),
+                "{}: unknown check {}",
+                scenario.domain,
+                expect.id
+            );
+        }
+    }
+    for service in MX_SERVICES {
+        assert!(service.addr.starts_with("127."), "{}", service.addr);
+    }
+    let zone = world::test_zone(SCENARIOS);
+    assert!(zone.contains("$ORIGIN good.test."), "{zone}");
+}
+
+/// The PEM files the servers read hold exactly the DER the test CA made.
+#[test]
+fn leaf_pem_files_round_trip() {
+    let ca = common::ca::TestCa::new("pem round trip");
+    let leaf = ca.issue(&common::ca::LeafSpec::valid_for(&["mx.good.test"]));
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = leaf.write_pem(dir.path(), "leaf");
+    let certs: Vec<_> = rustls_pemfile::certs(&mut std::io::BufReader::new(
+        std::fs::File::open(cert).unwrap(),
+    ))
+    .collect::<Result<_, _>>()
+    .unwrap();
+    assert_eq!(certs, leaf.chain);
+    let read_key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
+        std::fs::File::open(key).unwrap(),
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(read_key.secret_der(), leaf.key.secret_der());
+}
