@@ -103,7 +103,8 @@ pub struct HostLookup {
 }
 
 impl HostLookup {
-    /// Every address found, IPv4 first.
+    /// Every address found, IPv4 first, each family in ascending order: resolvers rotate the
+    /// order of answers, and the report must not change with it.
     pub fn addresses(&self) -> Vec<IpAddr> {
         let mut all = Vec::new();
         for answer in [&self.a, &self.aaaa] {
@@ -111,6 +112,8 @@ impl HostLookup {
                 all.extend(addrs.iter().copied());
             }
         }
+        all.sort_unstable();
+        all.dedup();
         all
     }
 
@@ -307,6 +310,14 @@ mod duration_ms {
 }
 
 impl Observations {
+    /// The domain publishes only a null MX (RFC 7505): it accepts no mail, so a missing MTA-STS
+    /// or TLS-RPT record is no fault (digest EC-71).
+    pub fn accepts_no_mail(&self) -> bool {
+        self.mx.data().is_some_and(|records| {
+            !records.is_empty() && records.iter().all(|mx| mx.exchange.is_empty())
+        })
+    }
+
     /// Observations of a domain where every lookup answered "nothing": a base for fixtures.
     pub fn empty(domain: &str) -> Self {
         let no_host = |name: String| HostLookup {

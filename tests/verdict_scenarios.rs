@@ -282,6 +282,18 @@ fn null_mx_makes_mta_sts_moot_and_mixed_null_mx_fails() {
     obs.mx_hosts.clear();
     let report = run(&obs, Profile::Rfc);
     assert_eq!(outcomes(&report, CheckId::MxNull), vec![Outcome::Info]);
+    // EC-71: with no mail accepted, missing MTA-STS and TLS-RPT records are no fault.
+    obs.sts_txt = DnsAnswer::NxDomain;
+    obs.tlsrpt_txt = DnsAnswer::NxDomain;
+    obs.fetches.clear();
+    let moot = run(&obs, Profile::Sge);
+    for check in [CheckId::StsRecordPresent, CheckId::TlsRptPresent] {
+        assert!(
+            matches!(&outcomes(&moot, check)[0], Outcome::Skipped { blocked_by } if blocked_by == "mx.null"),
+            "{check}"
+        );
+    }
+    assert_eq!(moot.verdict(), mtasts::model::Verdict::Pass);
     assert!(matches!(
         outcomes(&report, CheckId::MxCovered)[0],
         Outcome::Skipped { .. }

@@ -65,6 +65,15 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Option<StsRecord> {
             out.skip_all(&NEEDS_RECORD, &subject, blocked_by);
             return None;
         }
+        DnsAnswer::NoData | DnsAnswer::NxDomain if obs.accepts_no_mail() => {
+            out.skip(
+                CheckId::StsRecordPresent,
+                subject.clone(),
+                CheckId::MxNull.as_str(),
+            );
+            out.skip_all(&NEEDS_RECORD, &subject, CheckId::MxNull.as_str());
+            return None;
+        }
         DnsAnswer::NoData | DnsAnswer::NxDomain => {
             let problem = absent(
                 format!("no MTA-STS record: {}", absence_phrase(&obs.sts_txt, &name)),

@@ -60,6 +60,15 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
             out.skip_all(&NEEDS_RECORD, &subject, blocked_by);
             return Vec::new();
         }
+        DnsAnswer::NoData | DnsAnswer::NxDomain if obs.accepts_no_mail() => {
+            out.skip(
+                CheckId::TlsRptPresent,
+                subject.clone(),
+                CheckId::MxNull.as_str(),
+            );
+            out.skip_all(&NEEDS_RECORD, &subject, CheckId::MxNull.as_str());
+            return Vec::new();
+        }
         DnsAnswer::NoData | DnsAnswer::NxDomain => {
             let problem = absent_problem(
                 CheckId::TlsRptPresent,
