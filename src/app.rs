@@ -68,7 +68,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let domains = runtime.block_on(audit_all(config, &args.domains, options, ctx))?;
+    let gathered = crate::input::gather(&args.input)?;
+    let domains = runtime.block_on(audit_all(config, &gathered.domains, options, ctx))?;
 
     let report = AuditReport {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),

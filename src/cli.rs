@@ -4,7 +4,7 @@
 //! when they cannot be a host name (RFC 1035 §2.3.4 lengths; letters, digits, hyphen and, for the
 //! `_mta-sts` style labels people paste, underscore). A bad value is a usage error: exit 2.
 
-use std::fmt;
+use crate::input::DomainError;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
@@ -88,10 +88,54 @@ pub struct CheckArgs {
     /// Lab only: the port MX hosts are probed on (instead of 25).
     #[arg(long, hide = true, default_value_t = 25)]
     pub smtp_port: u16,
-    /// The domains to audit (A-label form for internationalised names).
-    #[arg(required = true, value_name = "DOMAIN", value_parser = parse_domain)]
+    /// Domains audited at the same time.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub concurrency: u64,
+    /// SMTP sessions open at once to one MX address (politeness toward shared mail providers).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_ADDRESS,
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub per_address: u64,
+    /// Deadline in seconds for one domain, on top of the per-step timeouts.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DOMAIN_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub domain_timeout: u64,
+    /// No progress bar on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Lab only: print run statistics (wall time, peak memory, time per stage) as JSON on
+    /// standard error at the end; the benchmark reads them.
+    #[arg(long, hide = true)]
+    pub stats: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// Where the domains come from, and which of them this run audits.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Read domains from FILE, one per line (`#` comments and blank lines ignored); `-` reads
+    /// standard input. May be given more than once.
+    #[arg(long, value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// Audit only shard K of N (0 <= K < N), chosen by a stable hash of each name, so N machines
+    /// can split one list and concatenate their outputs.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Skip the domains already present in this earlier `--format jsonl` output.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// The domains to audit (internationalised names are converted to A-labels).
+    #[arg(value_name = "DOMAIN", required_unless_present = "file")]
     pub domains: Vec<String>,
 }
+
+/// The `--concurrency` default.
+pub const DEFAULT_CONCURRENCY: u64 = 64;
+/// The `--per-address` default.
+pub const DEFAULT_PER_ADDRESS: u64 = 2;
+/// The `--domain-timeout` default, in seconds.
+pub const DEFAULT_DOMAIN_TIMEOUT_SECS: u64 = 180;
 
 /// The `--timeout` default, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
@@ -112,103 +156,9 @@ pub struct ChecksArgs {
     pub format: CatalogFormat,
 }
 
-/// Why a domain name was rejected.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DomainError {
-    Empty,
-    TooLong { len: usize },
-    EmptyLabel,
-    LabelTooLong { label: String },
-    NonAscii,
-    BadCharacter { ch: char },
-    EdgeHyphen { label: String },
-    IpLiteral,
-}
-
-impl fmt::Display for DomainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => f.write_str("the name is empty"),
-            Self::TooLong { len } => write!(f, "the name is {len} characters long (at most 253)"),
-            Self::EmptyLabel => {
-                f.write_str("the name has an empty label (two dots in a row, or a leading dot)")
-            }
-            Self::LabelTooLong { label } => {
-                write!(
-                    f,
-                    "the label `{label}` is {} characters long (at most 63)",
-                    label.len()
-                )
-            }
-            Self::NonAscii => f.write_str(
-                "internationalised names are not converted yet; give the A-label (xn--) form",
-            ),
-            Self::BadCharacter { ch } => write!(
-                f,
-                "`{}` is not allowed (only letters, digits, hyphen and underscore)",
-                ch.escape_debug()
-            ),
-            Self::EdgeHyphen { label } => {
-                write!(f, "the label `{label}` starts or ends with a hyphen")
-            }
-            Self::IpLiteral => f.write_str("an IP address is not a mail domain"),
-        }
-    }
-}
-
-impl std::error::Error for DomainError {}
-
-/// Normalises a domain given on the command line: trims it, lower-cases it, drops one trailing
-/// dot, and checks that it can be a DNS host name.
-pub fn normalize_domain(input: &str) -> Result<String, DomainError> {
-    let trimmed = input.trim();
-    let name = trimmed.strip_suffix('.').unwrap_or(trimmed);
-    if name.is_empty() {
-        return Err(DomainError::Empty);
-    }
-    if !name.is_ascii() {
-        return Err(DomainError::NonAscii);
-    }
-    let name = name.to_ascii_lowercase();
-    // 253 characters of text is the 255-octet wire limit of RFC 1035 §2.3.4.
-    if name.len() > 253 {
-        return Err(DomainError::TooLong { len: name.len() });
-    }
-    for label in name.split('.') {
-        if label.is_empty() {
-            return Err(DomainError::EmptyLabel);
-        }
-        if label.len() > 63 {
-            return Err(DomainError::LabelTooLong {
-                label: label.to_owned(),
-            });
-        }
-        if let Some(ch) = label
-            .chars()
-            .find(|ch| !(ch.is_ascii_alphanumeric() || *ch == '-' || *ch == '_'))
-        {
-            return Err(DomainError::BadCharacter { ch });
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(DomainError::EdgeHyphen {
-                label: label.to_owned(),
-            });
-        }
-    }
-    // No top-level domain is all digits (RFC 3696 §2), so this is an IPv4 address.
-    if name
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(DomainError::IpLiteral);
-    }
-    Ok(name)
-}
-
 /// clap value parser for domain names; clap's message names the rejected value.
 fn parse_domain(input: &str) -> Result<String, DomainError> {
-    normalize_domain(input)
+    crate::input::normalize_domain(input)
 }
 
 /// Parses `IP` or `IP:PORT` (`[v6]:PORT` for IPv6); the port defaults to 53.
@@ -241,60 +191,6 @@ mod tests {
     }
 
     #[test]
-    fn normalizes_accepted_names() {
-        let cases = [
-            ("example.com", "example.com"),
-            ("  Example.COM.  ", "example.com"),
-            ("_mta-sts.example.com", "_mta-sts.example.com"),
-            ("xn--bcher-kva.example", "xn--bcher-kva.example"),
-            ("localhost", "localhost"),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(
-                normalize_domain(input).as_deref(),
-                Ok(expected),
-                "{input:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn rejects_bad_names() {
-        let long_label = "a".repeat(64);
-        let long_name = [
-            "a".repeat(63),
-            "b".repeat(63),
-            "c".repeat(63),
-            "d".repeat(63),
-        ]
-        .join(".");
-        let cases: [(&str, DomainError); 9] = [
-            ("", DomainError::Empty),
-            (".", DomainError::Empty),
-            ("example.com..", DomainError::EmptyLabel),
-            ("a..b", DomainError::EmptyLabel),
-            (".example.com", DomainError::EmptyLabel),
-            (
-                &long_label,
-                DomainError::LabelTooLong {
-                    label: long_label.clone(),
-                },
-            ),
-            (&long_name, DomainError::TooLong { len: 255 }),
-            ("bücher.example", DomainError::NonAscii),
-            ("exa mple.com", DomainError::BadCharacter { ch: ' ' }),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(normalize_domain(input), Err(expected), "{input:?}");
-        }
-        assert!(matches!(
-            normalize_domain("a/b.com"),
-            Err(DomainError::BadCharacter { ch: '/' })
-        ));
-        assert!(normalize_domain("mx\r\nQUIT.example").is_err());
-    }
-
-    #[test]
     fn parses_resolver_addresses() {
         let cases = [
             ("192.0.2.1", "192.0.2.1:53"),
@@ -322,7 +218,8 @@ mod tests {
         let Command::Check(args) = cli.command else {
             panic!("not check");
         };
-        assert_eq!(args.domains, ["example.com"]);
+        // Raw as given; `input::gather` normalises.
+        assert_eq!(args.input.domains, ["Example.COM."]);
         assert_eq!(args.report.profile, Profile::Rfc);
         assert_eq!(args.report.format, Format::Human);
         assert_eq!(args.report.fail_on, FailOn::Fail);
@@ -359,7 +256,7 @@ mod tests {
         assert_eq!(args.resolver.map(|r| r.port()), Some(53));
         assert_eq!(args.timeout, 3);
         assert_eq!(args.smtp_port, 2525);
-        assert_eq!(args.domains, ["a.example", "b.example"]);
+        assert_eq!(args.input.domains, ["a.example", "b.example"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod escape;
+pub mod input;
 pub mod model;
 pub mod observe;
 pub mod parse;

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod human;
 pub mod json;
+pub mod stream;
 
 use std::io::{self, Write};
 
@@ -32,6 +33,10 @@ pub enum Format {
     Human,
     /// One JSON document, described in docs/report-json.md.
     Json,
+    /// JSON Lines: one domain object (as in `json`'s `domains`) per line, as each domain finishes.
+    Jsonl,
+    /// One row per domain with stable columns, safe to open in a spreadsheet.
+    Csv,
 }
 
 /// How the human renderer may style its output; decided once, by the caller.
@@ -51,6 +56,7 @@ pub fn render(
     match format {
         Format::Human => human::render(report, style, out),
         Format::Json => json::render(report, out),
+        Format::Jsonl | Format::Csv => todo!("issue 4: through stream::sink"),
     }
 }
 
