@@ -1,19 +1,26 @@
 //! The renderers against hand-built reports: the human checklist's shape (grouping, evidence, fix,
-//! no ANSI unless asked, no control bytes from evidence) and the JSON read back through this
-//! file's own `deny_unknown_fields` structs, so that any drift of the wire schema fails here.
+//! no ANSI unless asked, no control bytes from evidence), its run summary, the JSON read back
+//! through this file's own `deny_unknown_fields` structs, so that any drift of the wire schema
+//! fails here, JSON Lines against the JSON document, and CSV's columns, quoting and
+//! spreadsheet-formula neutralisation; all through the streaming sinks a bulk run uses.
 //!
-//! `fixtures/reports/two-domains.{human.txt,json}` hold the expected output of the sample report;
-//! regenerate them after an intended change with `MTASTS_BLESS=1 cargo test --test render`.
+//! `fixtures/reports/two-domains.{human.txt,json,jsonl,csv}` hold the expected output of the
+//! sample report; regenerate them after an intended change with
+//! `MTASTS_BLESS=1 cargo test --test render`.
 
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use mtasts::catalog::{CheckId, Profile, Stage};
 use mtasts::model::{DomainReport, Evidence, Facts, Finding, Outcome, Subject};
+use mtasts::report::progress::Progress;
+use mtasts::report::stream::{self, RunHeader, RunSummary};
 use mtasts::report::{self, AuditReport, Format, Style};
 use serde::Deserialize;
 
@@ -243,10 +250,17 @@ fn human_header_and_footer() {
         "example.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, 1 could not determine)"
     ));
     assert!(text.contains("example.org: PASS (2 pass, 0 fail, 0 warn, 0 info, 0 skipped"));
-    assert!(text.contains(
-        "Summary: 2 domains\n  FAIL  example.com  2 pass, 2 fail, 1 warn, 1 info, 1 skipped, \
-         1 could not determine\n  PASS  example.org  2 pass\n"
-    ));
+    let expected_end = format!(
+        "\nSummary: 2 domains — 1 pass, 0 warn, 1 fail, 0 could not be determined\n  \
+         FAIL  example.com  2 pass, 2 fail, 1 warn, 1 info, 1 skipped, 1 could not determine\n  \
+         PASS  example.org  2 pass\n\n\
+         Most common failing checks (domains):\n  \
+         1  sts-record.id  {}\n  \
+         1  mx.covered  {}\n",
+        CheckId::StsRecordId.spec().title,
+        CheckId::MxCovered.spec().title,
+    );
+    assert!(text.ends_with(&expected_end), "{text}");
 }
 
 #[test]
@@ -255,6 +269,19 @@ fn human_single_domain_has_no_summary() {
     report.domains.truncate(1);
     let text = String::from_utf8(render(&report, Format::Human, false)).unwrap();
     assert!(!text.contains("Summary:"));
+    assert!(!text.contains("Most common"));
+    // The one domain reads as it always has: header, checklist, verdict line.
+    assert!(
+        text.starts_with("mtasts 0.0.0-test · profile ncsc"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "\nexample.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, \
+             1 could not determine)\n"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -534,6 +561,438 @@ fn json_never_carries_raw_control_bytes() {
     );
 }
 
+// ---- JSON Lines ----
+
+fn jsonl_text() -> String {
+    String::from_utf8(render(&sample_report(), Format::Jsonl, false)).unwrap()
+}
+
+#[test]
+fn jsonl_lines_are_the_json_documents_domain_objects() {
+    let text = jsonl_text();
+    let document: serde_json::Value = serde_json::from_slice(&json_bytes()).unwrap();
+    let domains = document["domains"].as_array().unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), domains.len(), "{text}");
+    for (line, expected) in lines.iter().zip(domains) {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(&value, expected);
+        // And it has exactly the documented shape.
+        let _: JsonDomain = serde_json::from_str(line).unwrap();
+    }
+    assert!(text.ends_with("}\n"));
+    assert!(!text.contains('\x1b'), "ESC is escaped as \\u001b");
+}
+
+// ---- CSV ----
+
+const CSV_HEADER: &str = "domain,verdict,mode,policy_id,max_age,mx_count,mx_covered,\
+                          starttls_ok,tlsrpt_ok,failures,warnings,failed_checks";
+
+/// An RFC 4180 reader, strict enough to catch a quoting mistake: records end in CRLF, a quoted
+/// field ends at a lone `"`, and nothing follows it but a comma or the record's end.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut chars = text.chars().peekable();
+    while chars.peek().is_some() {
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars
+                    .next()
+                    .unwrap_or_else(|| panic!("unterminated quoted field"))
+                {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    '"' => break,
+                    other => field.push(other),
+                }
+            }
+        } else {
+            while let Some(&ch) = chars.peek() {
+                if ch == ',' || ch == '\r' {
+                    break;
+                }
+                assert!(ch != '"' && ch != '\n', "unquoted {ch:?} in {text:?}");
+                field.push(ch);
+                chars.next();
+            }
+        }
+        record.push(field);
+        match chars.next() {
+            Some(',') => {}
+            Some('\r') => {
+                assert_eq!(chars.next(), Some('\n'), "CR without LF");
+                records.push(std::mem::take(&mut record));
+            }
+            other => panic!("{other:?} after a field in {text:?}"),
+        }
+    }
+    assert!(record.is_empty(), "the last record has no CRLF");
+    records
+}
+
+fn csv_text(report: &AuditReport) -> String {
+    String::from_utf8(render(report, Format::Csv, false)).unwrap()
+}
+
+#[test]
+fn csv_header_is_stable() {
+    let text = csv_text(&sample_report());
+    assert_eq!(text.split("\r\n").next().unwrap(), CSV_HEADER);
+    let records = parse_csv(&text);
+    assert_eq!(records[0].len(), 12);
+    assert!(records.iter().all(|record| record.len() == 12));
+}
+
+#[test]
+fn csv_rows_of_the_sample() {
+    let records = parse_csv(&csv_text(&sample_report()));
+    assert_eq!(records.len(), 3);
+    assert_eq!(
+        records[1],
+        [
+            "example.com",
+            "fail",
+            "testing",
+            "20250101T000000",
+            "604800",
+            "2",
+            "0",  // mx.covered was evaluated and matched no host
+            "",   // STARTTLS was never reached
+            "no", // no tlsrpt.present pass
+            "2",
+            "1",
+            "mx.covered sts-record.id",
+        ]
+    );
+    assert_eq!(
+        records[2],
+        [
+            "example.org",
+            "pass",
+            "",
+            "",
+            "",
+            "0",
+            "",
+            "",
+            "yes",
+            "0",
+            "0",
+            ""
+        ]
+    );
+}
+
+#[test]
+fn csv_quotes_and_neutralises_hostile_values() {
+    let mut report = sample_report();
+    report.domains.truncate(1);
+    let domain = &mut report.domains[0];
+    domain.domain = "=cmd|' /C calc'!A0".to_owned();
+    domain.facts.mode = Some("+enforce,\"x\"".to_owned());
+    domain.facts.sts_id = Some("@SUM(1)\r\n-2".to_owned());
+    domain.findings[1]
+        .evidence
+        .push(Evidence::new("=evil", "-1+1\",\"@x"));
+    let text = csv_text(&report);
+    let records = parse_csv(&text);
+    assert_eq!(records.len(), 2, "{text:?}");
+    let row = &records[1];
+    assert_eq!(row[0], "'=cmd|' /C calc'!A0");
+    assert_eq!(row[2], "'+enforce,\"x\"");
+    assert_eq!(row[3], "'@SUM(1)\r\n-2");
+    for cell in row {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} would be read as a formula"
+        );
+    }
+    // Evidence has no column: nothing of it reaches the file.
+    assert!(!text.contains("evil"), "{text:?}");
+    // The raw text: the quoted cells as RFC 4180 writes them.
+    assert!(
+        text.contains("\r\n'=cmd|' /C calc'!A0,fail,\"'+enforce,\"\"x\"\"\",\"'@SUM(1)\r\n-2\",")
+    );
+}
+
+// ---- Streaming: the sinks a bulk run uses ----
+
+/// A writer the test can read while the sink still owns it; `flushed` is how much had been
+/// written at the last flush.
+#[derive(Clone, Default)]
+struct SharedBuffer {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    flushed: Arc<Mutex<usize>>,
+}
+
+impl SharedBuffer {
+    fn text(&self) -> String {
+        String::from_utf8(self.bytes.lock().unwrap().clone()).unwrap()
+    }
+    fn all_flushed(&self) -> bool {
+        *self.flushed.lock().unwrap() == self.bytes.lock().unwrap().len()
+    }
+}
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bytes.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        *self.flushed.lock().unwrap() = self.bytes.lock().unwrap().len();
+        Ok(())
+    }
+}
+
+fn header() -> RunHeader {
+    RunHeader::of(&sample_report())
+}
+
+fn named(name: &str, findings: Vec<Finding>) -> DomainReport {
+    DomainReport {
+        domain: name.to_owned(),
+        facts: Facts::default(),
+        findings,
+    }
+}
+
+fn failing(checks: &[CheckId]) -> Vec<Finding> {
+    checks
+        .iter()
+        .map(|check| finding(*check, Subject::Domain, Outcome::Fail, "broken"))
+        .collect()
+}
+
+/// Streams `reports` through the sink of `format`, then finishes with `summary` plus their counts.
+fn stream_all(format: Format, reports: &[DomainReport], mut summary: RunSummary) -> String {
+    let buffer = SharedBuffer::default();
+    let mut sink = stream::sink(format, Style::default(), header(), Box::new(buffer.clone()));
+    for report in reports {
+        sink.domain(report).unwrap();
+        summary.add(report);
+    }
+    sink.finish(&summary).unwrap();
+    assert!(buffer.all_flushed(), "{format:?} left output unflushed");
+    buffer.text()
+}
+
+#[test]
+fn sinks_write_domains_in_call_order() {
+    let reports = [
+        named("c.example", Vec::new()),
+        named("a.example", failing(&[CheckId::MxCovered])),
+        named("b.example", Vec::new()),
+    ];
+    for format in [Format::Human, Format::Json, Format::Jsonl, Format::Csv] {
+        let text = stream_all(format, &reports, RunSummary::default());
+        let positions: Vec<usize> = ["c.example", "a.example", "b.example"]
+            .iter()
+            .map(|name| {
+                text.find(name)
+                    .unwrap_or_else(|| panic!("{format:?}: {name}"))
+            })
+            .collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "{format:?}\n{text}"
+        );
+    }
+}
+
+#[test]
+fn streaming_sinks_write_and_flush_each_domain_at_once() {
+    for format in [Format::Human, Format::Jsonl, Format::Csv] {
+        let buffer = SharedBuffer::default();
+        let mut sink = stream::sink(format, Style::default(), header(), Box::new(buffer.clone()));
+        assert_eq!(
+            buffer.text(),
+            "",
+            "{format:?} wrote before the first domain"
+        );
+        sink.domain(&named("first.example", Vec::new())).unwrap();
+        assert!(buffer.text().contains("first.example"), "{format:?}");
+        assert!(buffer.all_flushed(), "{format:?}");
+        sink.domain(&named("second.example", Vec::new())).unwrap();
+        assert!(buffer.text().contains("second.example"), "{format:?}");
+        assert!(buffer.all_flushed(), "{format:?}");
+    }
+    // JSON is one document: nothing until the end.
+    let buffer = SharedBuffer::default();
+    let mut sink = stream::sink(
+        Format::Json,
+        Style::default(),
+        header(),
+        Box::new(buffer.clone()),
+    );
+    sink.domain(&named("first.example", Vec::new())).unwrap();
+    assert_eq!(buffer.text(), "");
+    sink.finish(&RunSummary::default()).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&buffer.text()).unwrap();
+    assert_eq!(value["domains"][0]["domain"], "first.example");
+}
+
+#[test]
+fn jsonl_stream_concatenates_with_nothing_but_domains() {
+    let reports = [
+        named("a.example", Vec::new()),
+        named("b.example", Vec::new()),
+    ];
+    let summary = RunSummary {
+        input_errors: 3,
+        ..RunSummary::default()
+    };
+    let text = stream_all(Format::Jsonl, &reports, summary);
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
+
+#[test]
+fn human_summary_of_a_bulk_run() {
+    let reports = [
+        named(
+            "a.example",
+            failing(&[CheckId::MxCovered, CheckId::TlsRptPresent]),
+        ),
+        named("bb.example", failing(&[CheckId::TlsRptPresent])),
+        named(
+            "c.example",
+            vec![finding(
+                CheckId::SmtpConnect,
+                Subject::Domain,
+                Outcome::CouldNotDetermine {
+                    reason: "timeout".to_owned(),
+                },
+                "timeout",
+            )],
+        ),
+        named("d.example", Vec::new()),
+    ];
+    let summary = RunSummary {
+        input_errors: 2,
+        resumed: 1,
+        ..RunSummary::default()
+    };
+    let text = stream_all(Format::Human, &reports, summary);
+    let summary_text = &text[text.find("\nSummary: ").unwrap() + 1..];
+    let tlsrpt = CheckId::TlsRptPresent.spec().title;
+    let covered = CheckId::MxCovered.spec().title;
+    assert_eq!(
+        summary_text,
+        format!(
+            "Summary: 4 domains — 1 pass, 0 warn, 2 fail, 1 could not be determined\n  \
+             not audited: 2 input lines that are not domain names, \
+             1 domain done in an earlier run (--resume)\n  \
+             FAIL  a.example   2 fail\n  \
+             FAIL  bb.example  1 fail\n  \
+             ????  c.example   1 could not determine\n  \
+             PASS  d.example\n\n\
+             Most common failing checks (domains):\n  \
+             2  tlsrpt.present  {tlsrpt}\n  \
+             1  mx.covered  {covered}\n"
+        )
+    );
+    // Every domain block came before the summary, in order.
+    let blocks: Vec<usize> = ["== a.example ==", "== bb.example ==", "== c.example =="]
+        .iter()
+        .map(|heading| text.find(heading).unwrap())
+        .collect();
+    assert!(blocks.windows(2).all(|w| w[0] < w[1]));
+    assert!(blocks[2] < text.find("Summary:").unwrap());
+}
+
+#[test]
+fn human_summary_of_one_domain_with_input_errors() {
+    let summary = RunSummary {
+        input_errors: 1,
+        ..RunSummary::default()
+    };
+    let text = stream_all(Format::Human, &[named("a.example", Vec::new())], summary);
+    assert!(
+        text.contains(
+            "\nSummary: 1 domain — 1 pass, 0 warn, 0 fail, 0 could not be determined\n  \
+         not audited: 1 input line that is not a domain name\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn human_summary_of_an_empty_run() {
+    let summary = RunSummary {
+        other_shards: 7,
+        ..RunSummary::default()
+    };
+    let text = stream_all(Format::Human, &[], summary);
+    assert!(
+        text.starts_with("mtasts 0.0.0-test · profile ncsc"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "\nSummary: 0 domains — 0 pass, 0 warn, 0 fail, 0 could not be determined\n  \
+         not audited: 7 domains left to other shards (--shard)\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn human_summary_lists_domains_only_for_small_runs() {
+    let reports: Vec<DomainReport> = (0..51)
+        .map(|index| named(&format!("d{index}.example"), Vec::new()))
+        .collect();
+    let small = stream_all(Format::Human, &reports[..50], RunSummary::default());
+    let summary = &small[small.find("Summary:").unwrap()..];
+    assert_eq!(summary.matches("  PASS  d").count(), 50, "{summary}");
+    let large = stream_all(Format::Human, &reports, RunSummary::default());
+    let summary = &large[large.find("Summary:").unwrap()..];
+    assert_eq!(summary.matches("PASS").count(), 0, "{summary}");
+    assert!(summary.starts_with("Summary: 51 domains — 51 pass, 0 warn, 0 fail,"));
+}
+
+#[test]
+fn human_summary_lists_the_ten_most_common_failing_checks() {
+    let checks: Vec<CheckId> = mtasts::catalog::CATALOG
+        .iter()
+        .map(|spec| spec.id)
+        .take(12)
+        .collect();
+    // The last check fails for two domains, the others for one.
+    let reports = [
+        named("a.example", failing(&checks)),
+        named("b.example", failing(&checks[11..])),
+    ];
+    let text = stream_all(Format::Human, &reports, RunSummary::default());
+    let top = &text[text.find("Most common failing checks").unwrap()..];
+    let listed: Vec<&str> = top
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().nth(1).unwrap())
+        .collect();
+    let mut expected = vec![checks[11].as_str()];
+    expected.extend(checks[..9].iter().map(|check| check.as_str()));
+    assert_eq!(listed, expected);
+    assert!(top.lines().nth(1).unwrap().starts_with("  2  "));
+    assert!(top.lines().nth(2).unwrap().starts_with("  1  "));
+}
+
+#[test]
+fn progress_disabled_writes_nothing() {
+    let progress = Progress::new(1000, false);
+    assert!(progress.is_hidden());
+    for index in 0..1000 {
+        progress.domain_done(&format!("d{index}.example"));
+    }
+    progress.finish();
+    assert!(progress.is_hidden());
+}
+
 // ---- Golden files ----
 
 fn check_golden(name: &str, actual: &[u8]) {
@@ -563,4 +1022,14 @@ fn human_output_matches_golden_file() {
 #[test]
 fn json_output_matches_golden_file() {
     check_golden("two-domains.json", &json_bytes());
+}
+
+#[test]
+fn jsonl_output_matches_golden_file() {
+    check_golden("two-domains.jsonl", jsonl_text().as_bytes());
+}
+
+#[test]
+fn csv_output_matches_golden_file() {
+    check_golden("two-domains.csv", csv_text(&sample_report()).as_bytes());
 }

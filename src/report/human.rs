@@ -1,5 +1,8 @@
 //! The human report: a checklist per domain, grouped by stage in the order of
 //! [`Stage::ALL`], with the evidence, the fix and the rule under every finding that is not a pass.
+//! Each domain's checklist is written as the domain finishes; a run of several domains ends with
+//! a summary built from the [`RunSummary`] counts (plus a line per domain for short runs), so
+//! nothing grows with the length of the list.
 //!
 //! Colour is decided once by the caller ([`Style`]). Evidence was escaped when it was captured;
 //! this renderer still escapes any control or bidi character left, so nothing a remote server
@@ -9,36 +12,104 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{status_tag, AuditReport, Style};
+use super::stream::{RunHeader, RunSummary, Sink};
+use super::{status_tag, Style};
 use crate::catalog::Stage;
 use crate::model::{DomainReport, Facts, Finding, Outcome, Subject, Verdict};
 
-/// Writes `report` as the human checklist.
-pub fn render(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let paint = Paint {
-        colour: style.colour,
-    };
-    render_run_header(report, paint, out)?;
-    for domain in &report.domains {
-        writeln!(out)?;
-        render_domain(domain, paint, out)?;
-    }
-    if report.domains.len() > 1 {
-        writeln!(out)?;
-        render_summary(&report.domains, paint, out)?;
-    }
-    Ok(())
+/// Runs of at most this many domains end with a line per domain; longer runs only with counts,
+/// so the summary never needs more than this many lines kept in memory.
+pub const PER_DOMAIN_SUMMARY_MAX: usize = 50;
+
+/// How many of the most common failing checks the summary lists.
+pub const TOP_FAILING_CHECKS: usize = 10;
+
+/// Writes the run header before the first domain, each domain's checklist as it comes, and for
+/// more than one domain a summary at the end.
+pub(super) struct HumanSink<'a> {
+    out: Box<dyn Write + Send + 'a>,
+    paint: Paint,
+    header: RunHeader,
+    header_written: bool,
+    /// One summary line per domain while there are at most [`PER_DOMAIN_SUMMARY_MAX`]; `None`
+    /// once there are more.
+    lines: Option<Vec<DomainLine>>,
 }
 
-fn render_run_header(report: &AuditReport, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
+/// What the summary says about one domain.
+struct DomainLine {
+    verdict: Verdict,
+    domain: String,
+    counts: String,
+}
+
+impl<'a> HumanSink<'a> {
+    pub(super) fn new(out: Box<dyn Write + Send + 'a>, style: Style, header: RunHeader) -> Self {
+        Self {
+            out,
+            paint: Paint {
+                colour: style.colour,
+            },
+            header,
+            header_written: false,
+            lines: Some(Vec::new()),
+        }
+    }
+
+    fn write_header(&mut self) -> io::Result<()> {
+        if !self.header_written {
+            self.header_written = true;
+            render_run_header(&self.header, self.paint, &mut self.out)?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for HumanSink<'_> {
+    fn domain(&mut self, report: &DomainReport) -> io::Result<()> {
+        self.write_header()?;
+        // The block is built whole, then written at once, so output stays in whole domains.
+        let mut block = Vec::new();
+        writeln!(block)?;
+        render_domain(report, self.paint, &mut block)?;
+        self.out.write_all(&block)?;
+        self.out.flush()?;
+
+        if let Some(lines) = &mut self.lines {
+            if lines.len() < PER_DOMAIN_SUMMARY_MAX {
+                lines.push(DomainLine {
+                    verdict: report.verdict(),
+                    domain: clean(&report.domain).into_owned(),
+                    counts: counts_phrase(report, false),
+                });
+            } else {
+                self.lines = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &RunSummary) -> io::Result<()> {
+        self.write_header()?;
+        let not_audited = summary.input_errors + summary.resumed + summary.other_shards;
+        // One domain on its own reads as it always has: the checklist and its verdict line.
+        if summary.domains != 1 || not_audited > 0 {
+            writeln!(self.out)?;
+            render_summary(summary, self.lines.as_deref(), self.paint, &mut self.out)?;
+        }
+        self.out.flush()
+    }
+}
+
+fn render_run_header(header: &RunHeader, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "{} · profile {} · {}",
-        paint.bold(&format!("mtasts {}", clean(&report.tool_version))),
-        report.profile.as_str(),
-        utc_timestamp(report.generated_at)
+        paint.bold(&format!("mtasts {}", clean(&header.tool_version))),
+        header.profile.as_str(),
+        utc_timestamp(header.generated_at)
     )?;
-    for (key, value) in &report.settings {
+    for (key, value) in &header.settings {
         writeln!(out, "  {}", clean(&describe_setting(key, value)))?;
     }
     Ok(())
@@ -197,27 +268,95 @@ fn counts_phrase(domain: &DomainReport, all: bool) -> String {
         .join(", ")
 }
 
-fn render_summary(domains: &[DomainReport], paint: Paint, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        paint.bold(&format!("Summary: {} domains", domains.len()))
-    )?;
-    let width = domains
-        .iter()
-        .map(|domain| clean(&domain.domain).chars().count())
-        .max()
-        .unwrap_or(0);
-    for domain in domains {
+/// The end of a run of several domains: verdict counts, what was not audited, a line per domain
+/// (when kept), and the checks that failed for the most domains.
+fn render_summary(
+    summary: &RunSummary,
+    lines: Option<&[DomainLine]>,
+    paint: Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let heading = format!(
+        "Summary: {} — {} pass, {} warn, {} fail, {} could not be determined",
+        plural(summary.domains, "domain", "domains"),
+        summary.count(Verdict::Pass),
+        summary.count(Verdict::Warn),
+        summary.count(Verdict::Fail),
+        summary.count(Verdict::CouldNotDetermine),
+    );
+    writeln!(out, "{}", paint.bold(&heading))?;
+
+    let not_audited: Vec<String> = [
+        (
+            summary.input_errors,
+            "input line that is not a domain name",
+            "input lines that are not domain names",
+        ),
+        (
+            summary.resumed,
+            "domain done in an earlier run (--resume)",
+            "domains done in an earlier run (--resume)",
+        ),
+        (
+            summary.other_shards,
+            "domain left to other shards (--shard)",
+            "domains left to other shards (--shard)",
+        ),
+    ]
+    .into_iter()
+    .filter(|(count, _, _)| *count > 0)
+    .map(|(count, one, many)| plural(count, one, many))
+    .collect();
+    if !not_audited.is_empty() {
+        writeln!(out, "  not audited: {}", not_audited.join(", "))?;
+    }
+
+    if let Some(lines) = lines.filter(|lines| !lines.is_empty()) {
+        let width = lines
+            .iter()
+            .map(|line| line.domain.chars().count())
+            .max()
+            .unwrap_or(0);
+        for line in lines {
+            let text = format!(
+                "  {}  {:width$}  {}",
+                paint.verdict(line.verdict),
+                line.domain,
+                line.counts
+            );
+            // A domain without findings has no counts, and a line ends without padding.
+            writeln!(out, "{}", text.trim_end())?;
+        }
+    }
+
+    let top = summary.top_failing_checks(TOP_FAILING_CHECKS);
+    if !top.is_empty() {
+        writeln!(out)?;
         writeln!(
             out,
-            "  {}  {:width$}  {}",
-            paint.verdict(domain.verdict()),
-            clean(&domain.domain),
-            counts_phrase(domain, false)
+            "{}",
+            paint.bold("Most common failing checks (domains):")
         )?;
+        let width = top
+            .iter()
+            .map(|(_, count)| count.to_string().len())
+            .max()
+            .unwrap_or(0);
+        for (check, count) in top {
+            writeln!(
+                out,
+                "  {count:>width$}  {}  {}",
+                check.as_str(),
+                paint.dim(check.spec().title)
+            )?;
+        }
     }
     Ok(())
+}
+
+/// `1 domain`, `2 domains`.
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// ANSI styling, or none.
@@ -268,7 +407,7 @@ impl Paint {
 
 /// Escapes control, format and bidi characters that survived capture-time escaping. Backslashes
 /// are left alone: escaped text is full of them, and they are harmless on a terminal.
-fn clean(text: &str) -> Cow<'_, str> {
+pub(super) fn clean(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }

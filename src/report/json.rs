@@ -1,6 +1,10 @@
-//! The JSON report: serialisation-only wire structs, kept apart from the domain types so that a
-//! refactor of the model cannot change the output by accident. docs/report-json.md documents every
-//! field; a field changes only together with [`SCHEMA_VERSION`].
+//! The JSON report (`--format json`) and the domain object that JSON Lines (`--format jsonl`)
+//! writes one per line: serialisation-only wire structs, kept apart from the domain types so that
+//! a refactor of the model cannot change the output by accident. docs/report-json.md documents
+//! every field; a field changes only together with [`SCHEMA_VERSION`].
+//!
+//! The document is written whole at the end of the run, so its sink keeps every report in
+//! memory until then; JSON Lines does not.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -8,16 +12,56 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::AuditReport;
+use super::stream::{RunHeader, RunSummary, Sink};
+use crate::catalog::Profile;
 use crate::model::{DomainReport, Facts, Finding, Outcome, Subject, Verdict};
 
 /// The version of the report's shape.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Writes `report` as one pretty-printed JSON document and a newline.
-pub fn render(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &WireReport::from_report(report))?;
-    writeln!(out)
+/// Collects the domains of a run and writes them as one pretty-printed JSON document and a
+/// newline when the run finishes; nothing is written before, so a run that stops on an error
+/// leaves no half document behind.
+pub(super) struct JsonSink<'a> {
+    out: Box<dyn Write + Send + 'a>,
+    header: RunHeader,
+    domains: Vec<DomainReport>,
+}
+
+impl<'a> JsonSink<'a> {
+    pub(super) fn new(out: Box<dyn Write + Send + 'a>, header: RunHeader) -> Self {
+        Self {
+            out,
+            header,
+            domains: Vec::new(),
+        }
+    }
+}
+
+impl Sink for JsonSink<'_> {
+    fn domain(&mut self, report: &DomainReport) -> io::Result<()> {
+        self.domains.push(report.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &RunSummary) -> io::Result<()> {
+        let document = WireReport::new(&self.header, &self.domains, summary);
+        serde_json::to_writer_pretty(&mut self.out, &document)?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}
+
+/// Writes `domain` as one line of JSON Lines: compact, the same object as an element of the
+/// document's `domains`, then `\n`, in one write so that a reader never sees half a line.
+pub(super) fn write_domain_line(
+    domain: &DomainReport,
+    profile: Profile,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut line = serde_json::to_vec(&WireDomain::from_domain(domain, profile))?;
+    line.push(b'\n');
+    out.write_all(&line)
 }
 
 #[derive(Serialize)]
@@ -106,6 +150,18 @@ struct WireSummary {
     verdict: &'static str,
     verdicts: WireVerdicts,
     counts: WireCounts,
+    // Additions to schema 1 for bulk runs: absent when zero, so a run without them (and every
+    // `lint`) writes exactly what it did before.
+    #[serde(skip_serializing_if = "is_zero")]
+    input_errors: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    resumed: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    other_shards: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 #[derive(Default, Serialize)]
@@ -117,20 +173,23 @@ struct WireVerdicts {
 }
 
 impl<'a> WireReport<'a> {
-    fn from_report(report: &'a AuditReport) -> Self {
-        let domains: Vec<WireDomain<'a>> = report
-            .domains
+    fn new(header: &'a RunHeader, domains: &'a [DomainReport], run: &RunSummary) -> Self {
+        let wire_domains: Vec<WireDomain<'a>> = domains
             .iter()
-            .map(|domain| WireDomain::from_domain(domain, report))
+            .map(|domain| WireDomain::from_domain(domain, header.profile))
             .collect();
+        // Counted from the domains in the document, so the document agrees with itself.
         let mut summary = WireSummary {
-            domains: report.domains.len(),
+            domains: domains.len(),
             verdict: Verdict::Pass.as_str(),
             verdicts: WireVerdicts::default(),
             counts: WireCounts::default(),
+            input_errors: run.input_errors,
+            resumed: run.resumed,
+            other_shards: run.other_shards,
         };
         let mut worst = Verdict::Pass;
-        for domain in &report.domains {
+        for domain in domains {
             let verdict = domain.verdict();
             worst = worst.max(verdict);
             match verdict {
@@ -146,23 +205,23 @@ impl<'a> WireReport<'a> {
             schema_version: SCHEMA_VERSION,
             tool: WireTool {
                 name: "mtasts",
-                version: &report.tool_version,
+                version: &header.tool_version,
             },
-            profile: report.profile.as_str(),
-            generated_at: report.generated_at,
-            settings: report
+            profile: header.profile.as_str(),
+            generated_at: header.generated_at,
+            settings: header
                 .settings
                 .iter()
                 .map(|(key, value)| (key.as_str(), value.as_str()))
                 .collect(),
-            domains,
+            domains: wire_domains,
             summary,
         }
     }
 }
 
 impl<'a> WireDomain<'a> {
-    fn from_domain(domain: &'a DomainReport, report: &AuditReport) -> Self {
+    fn from_domain(domain: &'a DomainReport, profile: Profile) -> Self {
         Self {
             domain: &domain.domain,
             verdict: domain.verdict().as_str(),
@@ -171,7 +230,7 @@ impl<'a> WireDomain<'a> {
             findings: domain
                 .findings
                 .iter()
-                .map(|finding| WireFinding::from_finding(finding, report))
+                .map(|finding| WireFinding::from_finding(finding, profile))
                 .collect(),
         }
     }
@@ -217,7 +276,7 @@ impl WireCounts {
 }
 
 impl<'a> WireFinding<'a> {
-    fn from_finding(finding: &'a Finding, report: &AuditReport) -> Self {
+    fn from_finding(finding: &'a Finding, profile: Profile) -> Self {
         let spec = finding.check.spec();
         let (blocked_by, reason) = match &finding.outcome {
             Outcome::Skipped { blocked_by } => (Some(blocked_by.as_str()), None),
@@ -229,7 +288,7 @@ impl<'a> WireFinding<'a> {
             title: spec.title,
             stage: spec.stage.as_str(),
             outcome: finding.outcome.label(),
-            severity: spec.severity(report.profile).as_str(),
+            severity: spec.severity(profile).as_str(),
             sources: spec.sources.iter().map(ToString::to_string).collect(),
             rules: spec.rules,
             subject: WireSubject::from_subject(&finding.subject),
@@ -263,8 +322,9 @@ impl<'a> WireSubject<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{CheckId, Profile};
+    use crate::catalog::CheckId;
     use crate::model::Evidence;
+    use crate::report::{AuditReport, Format, Style};
 
     fn report() -> AuditReport {
         let finding = |check, outcome| Finding {
@@ -304,7 +364,20 @@ mod tests {
 
     fn rendered() -> serde_json::Value {
         let mut out = Vec::new();
-        render(&report(), &mut out).unwrap();
+        crate::report::render(&report(), Format::Json, Style::default(), &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    fn streamed(run: &RunSummary) -> serde_json::Value {
+        let report = report();
+        let mut out = Vec::new();
+        {
+            let mut sink = JsonSink::new(Box::new(&mut out), RunHeader::of(&report));
+            for domain in &report.domains {
+                sink.domain(domain).unwrap();
+            }
+            sink.finish(run).unwrap();
+        }
         serde_json::from_slice(&out).unwrap()
     }
 
@@ -333,5 +406,38 @@ mod tests {
         assert_eq!(undetermined["outcome"], "could-not-determine");
         assert_eq!(undetermined["reason"], "port 25 blocked");
         assert_eq!(value["settings"]["resolver"], "127.0.0.1:53");
+    }
+
+    #[test]
+    fn run_counts_appear_in_the_summary_only_when_not_zero() {
+        let quiet = streamed(&RunSummary::default());
+        for key in ["input_errors", "resumed", "other_shards"] {
+            assert!(quiet["summary"].get(key).is_none(), "{key}");
+        }
+        let bulk = streamed(&RunSummary {
+            input_errors: 2,
+            resumed: 3,
+            other_shards: 0,
+            ..RunSummary::default()
+        });
+        assert_eq!(bulk["summary"]["input_errors"], 2);
+        assert_eq!(bulk["summary"]["resumed"], 3);
+        assert!(bulk["summary"].get("other_shards").is_none());
+        // The summary counts the domains of the document, whatever the run summary says.
+        assert_eq!(bulk["summary"]["domains"], 2);
+    }
+
+    #[test]
+    fn a_domain_line_is_the_documents_domain_object() {
+        let report = report();
+        let document = rendered();
+        for (index, domain) in report.domains.iter().enumerate() {
+            let mut line = Vec::new();
+            write_domain_line(domain, report.profile, &mut line).unwrap();
+            assert_eq!(line.iter().filter(|byte| **byte == b'\n').count(), 1);
+            assert_eq!(line.last(), Some(&b'\n'));
+            let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
+            assert_eq!(value, document["domains"][index]);
+        }
     }
 }

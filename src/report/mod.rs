@@ -1,9 +1,16 @@
 //! Renderers: findings in, bytes out. They decide nothing: outcomes, severities and verdicts come
 //! from the verdict code and the [catalog](crate::catalog); a renderer only lays them out.
+//!
+//! Every format is a [`stream::Sink`] that takes one domain at a time, so a run of thousands of
+//! domains is written as it goes ([`stream::sink`]); [`render`] feeds a report already in memory
+//! through the same sink. [`progress`] is the bar on standard error.
 
 pub mod catalog;
+pub mod csv;
 pub mod human;
 pub mod json;
+pub mod jsonl;
+pub mod progress;
 pub mod stream;
 
 use std::io::{self, Write};
@@ -31,11 +38,11 @@ pub enum Format {
     /// A checklist for people, grouped by stage.
     #[default]
     Human,
-    /// One JSON document, described in docs/report-json.md.
+    /// One JSON document, described in docs/report-json.md (written at the end of the run).
     Json,
     /// JSON Lines: one domain object (as in `json`'s `domains`) per line, as each domain finishes.
     Jsonl,
-    /// One row per domain with stable columns, safe to open in a spreadsheet.
+    /// One row per domain with stable columns, safe to open in a spreadsheet (docs/report-csv.md).
     Csv,
 }
 
@@ -46,18 +53,15 @@ pub struct Style {
     pub colour: bool,
 }
 
-/// Writes `report` in `format`: the one place a renderer is picked.
+/// Writes a complete `report` in `format`, through the same sink a streamed run uses
+/// ([`stream::sink`] is the one place a renderer is picked).
 pub fn render(
     report: &AuditReport,
     format: Format,
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    match format {
-        Format::Human => human::render(report, style, out),
-        Format::Json => json::render(report, out),
-        Format::Jsonl | Format::Csv => todo!("issue 4: through stream::sink"),
-    }
+    stream::render_through_sink(report, format, style, out)
 }
 
 /// The short status tag of an outcome, as the human checklist shows it.
