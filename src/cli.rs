@@ -111,23 +111,32 @@ pub struct CheckArgs {
     pub input: InputArgs,
 }
 
-/// Where the domains come from, and which of them this run audits.
+/// Where the domains come from, and which of them this run audits (see `input::gather`).
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Read domains from FILE, one per line (`#` comments and blank lines ignored); `-` reads
-    /// standard input. May be given more than once.
+    /// Read domains from FILE, one per line; `#` starts a comment at the start of a line or after
+    /// a space, blank lines are ignored, at most 1,000,000 lines and 64 MiB. `-` reads standard
+    /// input (`./-` for a file named `-`). May be given more than once; the arguments come first,
+    /// then the files in order, and a name given twice is audited once.
     #[arg(long, value_name = "FILE")]
     pub file: Vec<PathBuf>,
-    /// Audit only shard K of N (0 <= K < N), chosen by a stable hash of each name, so N machines
-    /// can split one list and concatenate their outputs.
-    #[arg(long, value_name = "K/N")]
+    /// Audit only shard K of N (0 <= K < N): a name belongs to shard FNV-1a-64(name) mod N,
+    /// hashed on the normalised name (lower case, A-labels), which never changes between versions
+    /// or machines, so N machines can split one list and concatenate their outputs.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<String>,
-    /// Skip the domains already present in this earlier `--format jsonl` output.
+    /// Skip the domains already present in this earlier `--format jsonl` output (a last line cut
+    /// by an interrupted run is ignored).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
     /// The domains to audit (internationalised names are converted to A-labels).
     #[arg(value_name = "DOMAIN", required_unless_present = "file")]
     pub domains: Vec<String>,
+}
+
+/// clap value parser for `--shard`: checked early, kept as text in its canonical `K/N` form.
+fn parse_shard(input: &str) -> Result<String, crate::input::ShardError> {
+    crate::input::Shard::parse(input).map(|shard| shard.to_string())
 }
 
 /// The `--concurrency` default.

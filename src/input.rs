@@ -1,90 +1,220 @@
 //! Where the domains of a run come from: arguments, `--file` lists and standard input, each name
-//! normalised and validated (A-labels, lower case, no trailing dot); then `--shard` and
-//! `--resume` pick which of them this run audits.
+//! normalised and validated (UTS #46 A-labels, lower case, no trailing dot, RFC 1035 §2.3.4
+//! lengths, RFC 952/1123 letters-digits-hyphen labels); then `--shard` and `--resume` pick which
+//! of them this run audits.
 //!
-//! Parsing is pure ([`parse_list`], [`normalize_domain`], [`Shard`], [`completed_domains`]);
-//! [`gather`] does the file reading.
+//! Parsing is pure ([`parse_list`], [`normalize_domain`], [`dedup`], [`Shard`],
+//! [`completed_domains`] over any reader); [`gather`] does the file reading. A line that is not a
+//! domain name is an [`InputError`] and the run goes on; what makes the input unusable (an
+//! invalid name typed as an argument, an unreadable or oversized file, a bad `--shard`, no valid
+//! name at all) stops it.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context as _};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::cli::InputArgs;
+use crate::escape::{escape_bytes, escape_str};
+
+/// The longest name in text form: the 255-octet wire limit of RFC 1035 §2.3.4.
+pub const MAX_NAME_LEN: usize = 253;
+/// The longest label (RFC 1035 §2.3.4).
+pub const MAX_LABEL_LEN: usize = 63;
+/// Input longer than this is too long whatever IDNA makes of it; checked before IDNA runs.
+const MAX_RAW_NAME_BYTES: usize = 1024;
 
 /// Why a domain name was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DomainError {
     Empty,
-    TooLong { len: usize },
+    TooLong {
+        len: usize,
+    },
     EmptyLabel,
-    LabelTooLong { label: String },
-    NonAscii,
-    BadCharacter { ch: char },
-    EdgeHyphen { label: String },
+    LabelTooLong {
+        label: String,
+    },
+    /// A character outside letters, digits, hyphen and dot (underscore included).
+    BadCharacter {
+        ch: char,
+    },
+    EdgeHyphen {
+        label: String,
+    },
     IpLiteral,
+    /// One label only, such as `localhost`.
+    SingleLabel {
+        name: String,
+    },
+    /// UTS #46 processing failed; `label` (escaped) is the first label that fails on its own.
+    InvalidIdn {
+        label: Option<String>,
+    },
+    /// An `xn--` label that is not a valid A-label.
+    InvalidALabel {
+        label: String,
+    },
 }
 
 impl fmt::Display for DomainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("the name is empty"),
-            Self::TooLong { len } => write!(f, "the name is {len} characters long (at most 253)"),
+            Self::TooLong { len } => write!(
+                f,
+                "the name is {len} characters long (at most {MAX_NAME_LEN})"
+            ),
             Self::EmptyLabel => {
                 f.write_str("the name has an empty label (two dots in a row, or a leading dot)")
             }
-            Self::LabelTooLong { label } => {
-                write!(
-                    f,
-                    "the label `{label}` is {} characters long (at most 63)",
-                    label.len()
-                )
-            }
-            Self::NonAscii => f.write_str(
-                "internationalised names are not converted yet; give the A-label (xn--) form",
+            Self::LabelTooLong { label } => write!(
+                f,
+                "the label `{label}` is {} characters long (at most {MAX_LABEL_LEN})",
+                label.len()
+            ),
+            Self::BadCharacter { ch: '_' } => f.write_str(
+                "`_` is not allowed in a mail domain (only letters, digits and hyphens); \
+                 give the domain itself, not a record name such as _mta-sts.example.com",
+            ),
+            Self::BadCharacter { ch: ' ' } => f.write_str(
+                "a space is not allowed in a mail domain (only letters, digits and hyphens)",
             ),
             Self::BadCharacter { ch } => write!(
                 f,
-                "`{}` is not allowed (only letters, digits, hyphen and underscore)",
-                ch.escape_debug()
+                "`{}` is not allowed in a mail domain (only letters, digits and hyphens)",
+                escape_str(ch.encode_utf8(&mut [0; 4]))
             ),
             Self::EdgeHyphen { label } => {
                 write!(f, "the label `{label}` starts or ends with a hyphen")
             }
-            Self::IpLiteral => f.write_str("an IP address is not a mail domain"),
+            Self::IpLiteral => f.write_str(
+                "an IP address is not a mail domain (no top-level domain is all digits)",
+            ),
+            Self::SingleLabel { name } => write!(
+                f,
+                "`{name}` has a single label; a mail domain on the public internet has at least \
+                 two (example.com)"
+            ),
+            Self::InvalidIdn { label: Some(label) } => write!(
+                f,
+                "`{label}` is not a valid internationalised label (UTS #46 with STD3 rules)"
+            ),
+            Self::InvalidIdn { label: None } => {
+                f.write_str("not a valid internationalised domain name (UTS #46 with STD3 rules)")
+            }
+            Self::InvalidALabel { label } => {
+                write!(f, "`{label}` is not a valid A-label (bad Punycode or IDNA)")
+            }
         }
     }
 }
 
 impl std::error::Error for DomainError {}
 
-/// Normalises a domain given on the command line: trims it, lower-cases it, drops one trailing
-/// dot, and checks that it can be a DNS host name.
+/// Normalises a domain name given by a user: trims it, drops one trailing dot, converts an
+/// internationalised name to A-labels (UTS #46 ToASCII with STD3 rules, which also folds case),
+/// lower-cases it, and checks that it can be the domain of a mail address on the public
+/// internet: LDH labels of 1 to 63 characters, at most 253 in all, at least two labels, not an
+/// IP address. Underscore is rejected: it appears in DNS record names (`_mta-sts.`), never in a
+/// mail domain.
 pub fn normalize_domain(input: &str) -> Result<String, DomainError> {
     let trimmed = input.trim();
+    let had_trailing_dot = trimmed.ends_with('.');
     let name = trimmed.strip_suffix('.').unwrap_or(trimmed);
     if name.is_empty() {
         return Err(DomainError::Empty);
     }
-    if !name.is_ascii() {
-        return Err(DomainError::NonAscii);
+    // Only IPv6 addresses contain a colon; `[192.0.2.1]` is an SMTP address literal.
+    if name.contains(':') || (name.starts_with('[') && name.ends_with(']')) {
+        return Err(DomainError::IpLiteral);
     }
-    let name = name.to_ascii_lowercase();
-    // 253 characters of text is the 255-octet wire limit of RFC 1035 §2.3.4.
-    if name.len() > 253 {
+    if name.len() > MAX_RAW_NAME_BYTES {
+        return Err(DomainError::TooLong {
+            len: name.chars().count(),
+        });
+    }
+    // ASCII characters keep their meaning through UTS #46, so a bad one gets a precise message
+    // here rather than IDNA's bare "failed".
+    if let Some(ch) = name
+        .chars()
+        .find(|ch| ch.is_ascii() && !is_ldh(*ch) && *ch != '.')
+    {
+        return Err(DomainError::BadCharacter { ch });
+    }
+    let ascii = if name.is_ascii() {
+        let lower = name.to_ascii_lowercase();
+        check_host_name(&lower)?;
+        if let Some(label) = lower
+            .split('.')
+            .find(|label| label.starts_with("xn--") && !is_valid_a_label(label))
+        {
+            return Err(DomainError::InvalidALabel {
+                label: label.to_owned(),
+            });
+        }
+        lower
+    } else {
+        let converted = to_a_labels(name).ok_or_else(|| DomainError::InvalidIdn {
+            label: name
+                .split('.')
+                .find(|label| to_a_labels(label).is_none())
+                .map(escape_str),
+        })?;
+        // UTS #46 maps the ideographic full stop to `.`, so a dot can appear only now.
+        let converted = match converted.strip_suffix('.') {
+            Some(stripped) if !had_trailing_dot => stripped.to_owned(),
+            _ => converted,
+        };
+        check_host_name(&converted)?;
+        converted
+    };
+    Ok(ascii)
+}
+
+fn is_ldh(ch: char) -> bool {
+    ch.is_ascii_alphanumeric() || ch == '-'
+}
+
+/// UTS #46 ToASCII with the STD3 deny list. Hyphen positions and lengths are left to
+/// [`check_host_name`], which words the problem better; `None` when processing fails.
+fn to_a_labels(name: &str) -> Option<String> {
+    idna::uts46::Uts46::new()
+        .to_ascii(
+            name.as_bytes(),
+            idna::uts46::AsciiDenyList::STD3,
+            idna::uts46::Hyphens::Allow,
+            idna::uts46::DnsLength::Ignore,
+        )
+        .ok()
+        .map(|cow| cow.into_owned())
+}
+
+/// An `xn--` label is valid when UTS #46 decodes it and gives it back unchanged.
+fn is_valid_a_label(label: &str) -> bool {
+    to_a_labels(label).is_some_and(|again| again == label)
+}
+
+/// The host name rules for a lower-case ASCII name without a trailing dot.
+fn check_host_name(name: &str) -> Result<(), DomainError> {
+    if let Some(ch) = name.chars().find(|ch| !is_ldh(*ch) && *ch != '.') {
+        return Err(DomainError::BadCharacter { ch });
+    }
+    if name.len() > MAX_NAME_LEN {
         return Err(DomainError::TooLong { len: name.len() });
     }
     for label in name.split('.') {
         if label.is_empty() {
             return Err(DomainError::EmptyLabel);
         }
-        if label.len() > 63 {
+        if label.len() > MAX_LABEL_LEN {
             return Err(DomainError::LabelTooLong {
                 label: label.to_owned(),
             });
-        }
-        if let Some(ch) = label
-            .chars()
-            .find(|ch| !(ch.is_ascii_alphanumeric() || *ch == '-' || *ch == '_'))
-        {
-            return Err(DomainError::BadCharacter { ch });
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(DomainError::EdgeHyphen {
@@ -100,19 +230,465 @@ pub fn normalize_domain(input: &str) -> Result<String, DomainError> {
     {
         return Err(DomainError::IpLiteral);
     }
-    Ok(name)
+    if !name.contains('.') {
+        return Err(DomainError::SingleLabel {
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// A line of input that is not a domain name; the run goes on without it.
+///
+/// Displayed as `domains.txt:12: "ex ample.com": <reason>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputError {
-    /// The file name (`<stdin>`, or `argument` for a name on the command line).
+    /// The file name (escaped), or `<stdin>`.
     pub origin: String,
     /// 1-based line number within `origin`, for lists.
     pub line: Option<usize>,
-    /// The offending text, escaped.
+    /// The offending text, escaped; empty for the note that counts errors not listed.
     pub text: String,
     pub reason: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.origin)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if !self.text.is_empty() {
+            write!(f, ": \"{}\"", self.text)?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// The origin of `--file -`.
+pub const STDIN_ORIGIN: &str = "<stdin>";
+
+/// Bounds on one domain list. A list past `max_bytes` or `max_lines` stops the run; a line past
+/// `max_line_bytes` is an input error; past `max_listed_errors` errors, the rest are only counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListLimits {
+    pub max_bytes: usize,
+    pub max_lines: usize,
+    pub max_line_bytes: usize,
+    pub max_listed_errors: usize,
+}
+
+impl ListLimits {
+    pub const DEFAULT: Self = Self {
+        max_bytes: 64 * 1024 * 1024,
+        max_lines: 1_000_000,
+        max_line_bytes: 1024,
+        max_listed_errors: 1000,
+    };
+}
+
+impl Default for ListLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Why a whole list was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListError {
+    TooManyBytes { limit: usize },
+    TooManyLines { lines: usize, limit: usize },
+}
+
+impl fmt::Display for ListError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooManyBytes { limit } => write!(
+                f,
+                "the list is larger than {} MiB; split it into several files",
+                limit / (1024 * 1024)
+            ),
+            Self::TooManyLines { lines, limit } => write!(
+                f,
+                "the list has {lines} lines (at most {limit}); split it into several files"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ListError {}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Parses a domain list with [`ListLimits::DEFAULT`]; see [`parse_list_with`].
+pub fn parse_list(bytes: &[u8], origin: &str) -> Result<(Vec<String>, Vec<InputError>), ListError> {
+    parse_list_with(bytes, origin, &ListLimits::DEFAULT)
+}
+
+/// Parses a domain list: one name per line (LF or CRLF), a BOM at the start dropped, `#`
+/// starting a comment at the start of a line or after whitespace, blank lines ignored, each name
+/// through [`normalize_domain`]. Returns the names in order (duplicates kept; see [`dedup`]) and
+/// the lines that were not names, `origin` and line number attached.
+pub fn parse_list_with(
+    bytes: &[u8],
+    origin: &str,
+    limits: &ListLimits,
+) -> Result<(Vec<String>, Vec<InputError>), ListError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(ListError::TooManyBytes {
+            limit: limits.max_bytes,
+        });
+    }
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let newlines = bytes.iter().filter(|b| **b == b'\n').count();
+    let lines = newlines + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
+    if lines > limits.max_lines {
+        return Err(ListError::TooManyLines {
+            lines,
+            limit: limits.max_lines,
+        });
+    }
+    let mut names = Vec::new();
+    let mut errors = Vec::new();
+    let mut unlisted = 0usize;
+    for (index, raw) in bytes.split(|b| *b == b'\n').take(lines).enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let rejected = if raw.len() > limits.max_line_bytes {
+            // Show a prefix only: the line may be anything, and long.
+            Some(LineError {
+                text: format!("{}…", escape_bytes(prefix(raw, 40))),
+                reason: format!(
+                    "the line is {} bytes long (at most {})",
+                    raw.len(),
+                    limits.max_line_bytes
+                ),
+            })
+        } else {
+            match parse_line(raw) {
+                None => None,
+                Some(Ok(name)) => {
+                    names.push(name);
+                    None
+                }
+                Some(Err(err)) => Some(err),
+            }
+        };
+        if let Some(LineError { text, reason }) = rejected {
+            if errors.len() < limits.max_listed_errors {
+                errors.push(InputError {
+                    origin: origin.to_owned(),
+                    line: Some(index + 1),
+                    text,
+                    reason,
+                });
+            } else {
+                unlisted += 1;
+            }
+        }
+    }
+    if unlisted > 0 {
+        errors.push(InputError {
+            origin: origin.to_owned(),
+            line: None,
+            text: String::new(),
+            reason: format!(
+                "{unlisted} more lines are not domain names (only the first {} are listed)",
+                limits.max_listed_errors
+            ),
+        });
+    }
+    Ok((names, errors))
+}
+
+struct LineError {
+    text: String,
+    reason: String,
+}
+
+/// At most `max` bytes of `bytes`.
+fn prefix(bytes: &[u8], max: usize) -> &[u8] {
+    &bytes[..bytes.len().min(max)]
+}
+
+/// One line without its end: `None` for a blank or comment line.
+fn parse_line(raw: &[u8]) -> Option<Result<String, LineError>> {
+    // `#` and ASCII whitespace never occur inside a UTF-8 sequence, so comments are cut on
+    // bytes, and a comment in another encoding does not spoil the line.
+    let content = raw
+        .iter()
+        .enumerate()
+        .find(|(i, b)| **b == b'#' && (*i == 0 || raw[*i - 1].is_ascii_whitespace()))
+        .map_or(raw, |(i, _)| &raw[..i]);
+    let Ok(text) = std::str::from_utf8(content) else {
+        return Some(Err(LineError {
+            text: escape_bytes(content.trim_ascii()),
+            reason: "the line is not valid UTF-8".to_owned(),
+        }));
+    };
+    let name = text.trim();
+    if name.is_empty() {
+        return None;
+    }
+    Some(normalize_domain(name).map_err(|err| LineError {
+        text: escape_str(name),
+        reason: err.to_string(),
+    }))
+}
+
+/// Keeps the first occurrence of each name, in order.
+pub fn dedup(names: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::with_capacity(names.len());
+    names
+        .into_iter()
+        .filter(|name| seen.insert(name.clone()))
+        .collect()
+}
+
+/// FNV-1a, 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3): the hash that assigns
+/// names to shards. Part of the `--shard` interface: it must never change, so that machines
+/// running different versions split a list the same way.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// One of N slices of a list (`--shard K/N`): a name belongs to shard
+/// `fnv1a64(normalised name as bytes) mod N`. The normalised name is lower-case, in A-labels,
+/// without a trailing dot, so a list split this way is split the same on every machine and by
+/// every version, and the N shards together hold every name exactly once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    index: u64,
+    count: u64,
+}
+
+/// Why a `--shard` value was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShardError {
+    /// Not of the form `K/N`.
+    Syntax {
+        text: String,
+    },
+    /// `K` or `N` is not a decimal number.
+    NotANumber {
+        text: String,
+    },
+    ZeroCount,
+    IndexTooLarge {
+        index: u64,
+        count: u64,
+    },
+}
+
+impl fmt::Display for ShardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Syntax { text } => {
+                write!(f, "`{text}` is not of the form K/N (for example 0/4)")
+            }
+            Self::NotANumber { text } => write!(f, "`{text}` is not a whole number"),
+            Self::ZeroCount => f.write_str("the number of shards N must be at least 1"),
+            Self::IndexTooLarge { index, count } => write!(
+                f,
+                "shard {index} does not exist: with {count} shards, K goes from 0 to {}",
+                count - 1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ShardError {}
+
+impl Shard {
+    /// Shard `index` of `count`; `0 <= index < count`.
+    pub fn new(index: u64, count: u64) -> Result<Self, ShardError> {
+        if count == 0 {
+            return Err(ShardError::ZeroCount);
+        }
+        if index >= count {
+            return Err(ShardError::IndexTooLarge { index, count });
+        }
+        Ok(Self { index, count })
+    }
+
+    /// Parses `K/N`, decimal digits only.
+    pub fn parse(text: &str) -> Result<Self, ShardError> {
+        let text = text.trim();
+        let Some((index, count)) = text.split_once('/') else {
+            return Err(ShardError::Syntax {
+                text: escape_str(text),
+            });
+        };
+        Self::new(parse_number(index)?, parse_number(count)?)
+    }
+
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether the normalised `domain` belongs to this shard.
+    pub fn contains(&self, domain: &str) -> bool {
+        // `count` is at least 1 by construction.
+        fnv1a64(domain.as_bytes()) % self.count == self.index
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+fn parse_number(text: &str) -> Result<u64, ShardError> {
+    // `u64::from_str` also takes `+3`; K/N is digits only.
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ShardError::NotANumber {
+            text: escape_str(text),
+        });
+    }
+    text.parse().map_err(|_| ShardError::NotANumber {
+        text: escape_str(text),
+    })
+}
+
+/// Bounds on reading a `--resume` file, which streams: it may be far larger than memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResumeLimits {
+    /// A longer line is skipped (and counted as unparsed) without being stored.
+    pub max_line_bytes: usize,
+    /// Past this, the file is refused (it is not an output of ours, e.g. a device).
+    pub max_bytes: u64,
+}
+
+impl ResumeLimits {
+    pub const DEFAULT: Self = Self {
+        max_line_bytes: 16 * 1024 * 1024,
+        max_bytes: 64 * 1024 * 1024 * 1024,
+    };
+}
+
+impl Default for ResumeLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What a `--resume` file says is done.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Completed {
+    /// Candidates that the file reports on.
+    pub domains: HashSet<String>,
+    /// Non-blank lines that are not JSON objects (an interrupted run cuts its last line).
+    pub unparsed_lines: usize,
+}
+
+/// Reads an earlier `--format jsonl` output: every line that is a JSON object with a string
+/// `domain` field marks that domain done. Only names in `candidates` are kept, so memory follows
+/// the list, not the file. Objects without `domain` (a header or summary) are ignored; lines
+/// that do not parse are counted.
+pub fn completed_domains<R: BufRead>(
+    mut reader: R,
+    candidates: &HashSet<&str>,
+    limits: &ResumeLimits,
+) -> io::Result<Completed> {
+    let mut completed = Completed::default();
+    let mut line = Vec::new();
+    let mut total: u64 = 0;
+    while let Some(len) = read_line_bounded(&mut reader, &mut line, limits.max_line_bytes)? {
+        total = total.saturating_add(len as u64 + 1);
+        if total > limits.max_bytes.saturating_add(1) {
+            return Err(io::Error::other(format!(
+                "larger than {} GiB: not an output of mtasts",
+                limits.max_bytes / (1024 * 1024 * 1024)
+            )));
+        }
+        if len > limits.max_line_bytes {
+            completed.unparsed_lines += 1;
+            continue;
+        }
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<DomainField>(&line) {
+            Ok(DomainField(Some(domain))) => {
+                if let Ok(name) = normalize_domain(&domain) {
+                    if candidates.contains(name.as_str()) {
+                        completed.domains.insert(name);
+                    }
+                }
+            }
+            Ok(DomainField(None)) => {}
+            Err(_) => completed.unparsed_lines += 1,
+        }
+    }
+    Ok(completed)
+}
+
+/// Reads one line into `line` (without its `\n`), keeping at most `limit` bytes of it. Returns
+/// the line's full length, or `None` at the end of input.
+fn read_line_bounded<R: BufRead>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<Option<usize>> {
+    line.clear();
+    let mut len = 0usize;
+    let mut started = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if available.is_empty() {
+            return Ok(started.then_some(len));
+        }
+        started = true;
+        let newline = available.iter().position(|b| *b == b'\n');
+        let chunk = &available[..newline.unwrap_or(available.len())];
+        let room = limit.saturating_sub(line.len());
+        line.extend_from_slice(prefix(chunk, room));
+        len = len.saturating_add(chunk.len());
+        let used = newline.map_or(chunk.len(), |at| at + 1);
+        reader.consume(used);
+        if newline.is_some() {
+            return Ok(Some(len));
+        }
+    }
+}
+
+/// The top-level `domain` string of a JSON object, if any; other fields are skipped unbuilt.
+struct DomainField(Option<String>);
+
+impl<'de> Deserialize<'de> for DomainField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = DomainField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DomainField, A::Error> {
+                let mut domain = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "domain" && domain.is_none() {
+                        domain = Some(map.next_value::<String>()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(DomainField(domain))
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
 }
 
 /// The domains a run audits, in input order without duplicates, and the input it rejected.
@@ -124,25 +700,137 @@ pub struct Gathered {
     pub resumed: usize,
     /// Domains left out because they belong to another `--shard`.
     pub other_shards: usize,
+    /// Lines of the `--resume` file that did not parse and were ignored (an interrupted run
+    /// leaves its last line cut).
+    pub resume_unparsed_lines: usize,
 }
 
-/// Reads every input named by `args`, normalises, deduplicates, then applies `--shard` and
-/// `--resume`. Errors only for what stops the run (an unreadable file, a bad `--shard`).
-pub fn gather(args: &InputArgs) -> anyhow::Result<Gathered> {
-    // TODO(issue 4): files, stdin, shard, resume.
-    let mut gathered = Gathered::default();
-    for name in &args.domains {
-        match normalize_domain(name) {
-            Ok(domain) if !gathered.domains.contains(&domain) => gathered.domains.push(domain),
-            Ok(_) => {}
-            Err(err) => anyhow::bail!("invalid domain {name:?}: {err}"),
+/// No valid name in the whole input: the run stops (exit 2). Its message lists the input errors,
+/// since the caller never gets a [`Gathered`] to print them from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoValidDomain {
+    pub errors: Vec<InputError>,
+}
+
+impl fmt::Display for NoValidDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no valid domain given")?;
+        if self.errors.is_empty() {
+            return f.write_str(" (the lists hold no names)");
         }
+        write!(
+            f,
+            "; {} input error{}:",
+            self.errors.len(),
+            if self.errors.len() == 1 { "" } else { "s" }
+        )?;
+        for err in &self.errors {
+            write!(f, "\n  {err}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for NoValidDomain {}
+
+/// Reads every input named by `args`: the arguments first, then each `--file` in order; then
+/// normalises, deduplicates (first occurrence wins), keeps this `--shard`'s names and drops the
+/// ones `--resume` finds done. A bad line in a list is an [`InputError`] in the result; errors
+/// are only for what stops the run: an invalid name given as an argument, a bad `--shard`, an
+/// unreadable or oversized list, an unreadable `--resume` file, or no valid name at all
+/// ([`NoValidDomain`]). An empty result because of `--shard` or `--resume` is not an error.
+pub fn gather(args: &InputArgs) -> anyhow::Result<Gathered> {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(|err| anyhow!("--shard: {err}"))?;
+    let limits = ListLimits::DEFAULT;
+    let mut names = Vec::new();
+    let mut errors = Vec::new();
+    // A name typed on the command line is checked strictly: a typo there is a usage error, as
+    // it always was; only lists, often exported from elsewhere, are worked through regardless.
+    for arg in &args.domains {
+        match normalize_domain(arg) {
+            Ok(name) => names.push(name),
+            Err(err) => bail!("invalid domain \"{}\": {err}", escape_str(arg)),
+        }
+    }
+    let mut read_stdin = false;
+    for path in &args.file {
+        let (origin, bytes) = if path == Path::new("-") {
+            if read_stdin {
+                bail!("--file - (standard input) is given more than once");
+            }
+            read_stdin = true;
+            let bytes = read_at_most(io::stdin().lock(), limits.max_bytes)
+                .context("cannot read the domain list from standard input")?;
+            (STDIN_ORIGIN.to_owned(), bytes)
+        } else {
+            let origin = escape_str(&path.to_string_lossy());
+            let bytes = File::open(path)
+                .and_then(|file| read_at_most(file, limits.max_bytes))
+                .with_context(|| format!("cannot read the domain list {origin}"))?;
+            (origin, bytes)
+        };
+        let (found, rejected) = parse_list_with(&bytes, &origin, &limits)
+            .with_context(|| format!("domain list {origin}"))?;
+        names.extend(found);
+        errors.extend(rejected);
+    }
+    let domains = dedup(names);
+    if domains.is_empty() {
+        return Err(NoValidDomain { errors }.into());
+    }
+
+    let before_shard = domains.len();
+    let domains: Vec<String> = match shard {
+        Some(shard) => domains
+            .into_iter()
+            .filter(|name| shard.contains(name))
+            .collect(),
+        None => domains,
+    };
+    let other_shards = before_shard - domains.len();
+
+    let mut gathered = Gathered {
+        domains,
+        errors,
+        resumed: 0,
+        other_shards,
+        resume_unparsed_lines: 0,
+    };
+    if let Some(path) = &args.resume {
+        let origin = escape_str(&path.to_string_lossy());
+        let candidates: HashSet<&str> = gathered.domains.iter().map(String::as_str).collect();
+        let completed = File::open(path)
+            .and_then(|file| {
+                completed_domains(BufReader::new(file), &candidates, &ResumeLimits::DEFAULT)
+            })
+            .with_context(|| format!("cannot read the --resume file {origin}"))?;
+        gathered
+            .domains
+            .retain(|name| !completed.domains.contains(name));
+        gathered.resumed = completed.domains.len();
+        gathered.resume_unparsed_lines = completed.unparsed_lines;
     }
     Ok(gathered)
 }
 
+/// Reads up to `max + 1` bytes, so that the parser can tell "exactly max" from "more".
+fn read_at_most<R: Read>(reader: R, max: usize) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
 
     #[test]
@@ -150,9 +838,20 @@ mod tests {
         let cases = [
             ("example.com", "example.com"),
             ("  Example.COM.  ", "example.com"),
-            ("_mta-sts.example.com", "_mta-sts.example.com"),
             ("xn--bcher-kva.example", "xn--bcher-kva.example"),
-            ("localhost", "localhost"),
+            ("XN--BCHER-KVA.Example", "xn--bcher-kva.example"),
+            ("bücher.example", "xn--bcher-kva.example"),
+            ("BÜCHER.example.", "xn--bcher-kva.example"),
+            ("ÉXAMPLE.com", "xn--xample-9ua.com"),
+            // UTS #46 maps the ideographic full stop and full-width letters.
+            ("bücher\u{3002}example", "xn--bcher-kva.example"),
+            ("ｅｘａｍｐｌｅ.com", "example.com"),
+            ("mail.xn--fiqs8s", "mail.xn--fiqs8s"),
+            ("中国.example", "xn--fiqs8s.example"),
+            // Hyphens in the third and fourth positions occur in real names.
+            ("r3---sn-abc.googlevideo.com", "r3---sn-abc.googlevideo.com"),
+            ("1.example", "1.example"),
+            ("example.c0m", "example.c0m"),
         ];
         for (input, expected) in cases {
             assert_eq!(
@@ -173,8 +872,11 @@ mod tests {
             "d".repeat(63),
         ]
         .join(".");
-        let cases: [(&str, DomainError); 9] = [
+        let huge = "a.".repeat(600) + "example";
+        let long_idn = "ü".repeat(60) + ".example";
+        let cases: Vec<(&str, DomainError)> = vec![
             ("", DomainError::Empty),
+            ("  ", DomainError::Empty),
             (".", DomainError::Empty),
             ("example.com..", DomainError::EmptyLabel),
             ("a..b", DomainError::EmptyLabel),
@@ -186,16 +888,584 @@ mod tests {
                 },
             ),
             (&long_name, DomainError::TooLong { len: 255 }),
-            ("bücher.example", DomainError::NonAscii),
+            (&huge, DomainError::TooLong { len: 1207 }),
+            (
+                &long_idn,
+                DomainError::LabelTooLong {
+                    label: "xn--tdaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                        .to_owned(),
+                },
+            ),
             ("exa mple.com", DomainError::BadCharacter { ch: ' ' }),
+            ("a/b.com", DomainError::BadCharacter { ch: '/' }),
+            ("mx\r\nQUIT.example", DomainError::BadCharacter { ch: '\r' }),
+            ("bü cher.example", DomainError::BadCharacter { ch: ' ' }),
+            (
+                "_mta-sts.example.com",
+                DomainError::BadCharacter { ch: '_' },
+            ),
+            ("mail_host.example", DomainError::BadCharacter { ch: '_' }),
+            ("example.com#x", DomainError::BadCharacter { ch: '#' }),
+            (
+                "-example.com",
+                DomainError::EdgeHyphen {
+                    label: "-example".to_owned(),
+                },
+            ),
+            (
+                "example-.com",
+                DomainError::EdgeHyphen {
+                    label: "example-".to_owned(),
+                },
+            ),
+            ("192.0.2.1", DomainError::IpLiteral),
+            ("192.0.2.1.", DomainError::IpLiteral),
+            ("10", DomainError::IpLiteral),
+            ("::1", DomainError::IpLiteral),
+            ("2001:db8::1", DomainError::IpLiteral),
+            ("[192.0.2.1]", DomainError::IpLiteral),
+            ("[IPv6:2001:db8::1]", DomainError::IpLiteral),
+            (
+                "localhost",
+                DomainError::SingleLabel {
+                    name: "localhost".to_owned(),
+                },
+            ),
+            (
+                "COM.",
+                DomainError::SingleLabel {
+                    name: "com".to_owned(),
+                },
+            ),
+            (
+                "bücher",
+                DomainError::SingleLabel {
+                    name: "xn--bcher-kva".to_owned(),
+                },
+            ),
+            (
+                "mail.xn--a.example",
+                DomainError::InvalidALabel {
+                    label: "xn--a".to_owned(),
+                },
+            ),
+            (
+                "XN--ABC.example",
+                DomainError::InvalidALabel {
+                    label: "xn--abc".to_owned(),
+                },
+            ),
+            (
+                "ex\u{202e}ample.com",
+                DomainError::InvalidIdn {
+                    label: Some("ex\\u{202e}ample".to_owned()),
+                },
+            ),
+            (
+                "\u{0300}a.example",
+                DomainError::InvalidIdn {
+                    label: Some("\u{0300}a".to_owned()),
+                },
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(normalize_domain(input), Err(expected), "{input:?}");
         }
-        assert!(matches!(
-            normalize_domain("a/b.com"),
-            Err(DomainError::BadCharacter { ch: '/' })
-        ));
-        assert!(normalize_domain("mx\r\nQUIT.example").is_err());
+    }
+
+    #[test]
+    fn domain_errors_explain_themselves() {
+        let cases = [
+            ("_mta-sts.example.com", "not a record name such as _mta-sts"),
+            ("localhost", "`localhost` has a single label"),
+            ("192.0.2.1", "an IP address is not a mail domain"),
+            ("a b.example", "a space is not allowed in a mail domain"),
+            ("a\tb.example", "`\\t` is not allowed"),
+            ("a\x1bb.example", "`\\x1B` is not allowed"),
+            ("ex\u{202e}ample.com", "`ex\\u{202e}ample` is not a valid"),
+        ];
+        for (input, expected) in cases {
+            let message = normalize_domain(input).unwrap_err().to_string();
+            assert!(message.contains(expected), "{input:?}: {message}");
+        }
+    }
+
+    fn names(list: &[u8]) -> Vec<String> {
+        let (names, errors) = parse_list(list, "t.txt").unwrap();
+        assert_eq!(errors, [], "{list:?}");
+        names
+    }
+
+    #[test]
+    fn parses_lists() {
+        let cases: [(&[u8], &[&str]); 12] = [
+            (b"", &[]),
+            (b"\n\n  \n\t\n", &[]),
+            (b"# a comment\n#another\n   # indented\n", &[]),
+            (b"example.com", &["example.com"]),
+            (b"example.com\n", &["example.com"]),
+            (b"  Example.COM.\t\n", &["example.com"]),
+            (
+                b"example.com # why\nexample.org\t#tab too\n",
+                &["example.com", "example.org"],
+            ),
+            (b"a.example\r\nb.example\r\n", &["a.example", "b.example"]),
+            (b"\xEF\xBB\xBFa.example\n", &["a.example"]),
+            ("bücher.example\n".as_bytes(), &["xn--bcher-kva.example"]),
+            // Duplicates stay for `dedup`, which sees every source.
+            (b"a.example\nA.example.\n", &["a.example", "a.example"]),
+            // A comment in Latin-1 does not spoil the name before it.
+            (b"a.example # caf\xE9\n", &["a.example"]),
+        ];
+        for (list, expected) in cases {
+            assert_eq!(names(list), expected, "{:?}", String::from_utf8_lossy(list));
+        }
+    }
+
+    #[test]
+    fn reports_bad_lines_with_their_numbers() {
+        let list = b"# header\nok.example\nex ample.com\n\nlocalhost # no dot\nok.example#x\n\
+                     \xEF\xBB\xBFbom.example\nbad\xFF.example\n\x1b[31m.example\nlast.example";
+        let (names, errors) = parse_list(list, "domains.txt").unwrap();
+        // A BOM later in a list (files joined with `cat`) is ignored by UTS #46 mapping.
+        assert_eq!(names, ["ok.example", "bom.example", "last.example"]);
+        let got: Vec<(Option<usize>, &str)> = errors
+            .iter()
+            .map(|err| (err.line, err.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(3), "ex ample.com"),
+                (Some(5), "localhost"),
+                (Some(6), "ok.example#x"),
+                (Some(8), "bad\\xFF.example"),
+                (Some(9), "\\x1B[31m.example"),
+            ]
+        );
+        assert!(errors.iter().all(|err| err.origin == "domains.txt"));
+        assert_eq!(errors[3].reason, "the line is not valid UTF-8");
+        assert_eq!(
+            errors[0].to_string(),
+            "domains.txt:3: \"ex ample.com\": a space is not allowed in a mail domain (only \
+             letters, digits and hyphens)"
+        );
+    }
+
+    #[test]
+    fn parses_the_crlf_fixture() {
+        let (names, errors) =
+            parse_list(include_bytes!("../fixtures/input/mixed-crlf.txt"), "mixed").unwrap();
+        assert_eq!(
+            names,
+            [
+                "example.com",
+                "example.org",
+                "xn--bcher-kva.example",
+                "xn--xample-9ua.com",
+                "example.com",
+                "last.example",
+            ]
+        );
+        let lines: Vec<Option<usize>> = errors.iter().map(|err| err.line).collect();
+        assert_eq!(lines, [Some(8), Some(9), Some(10), Some(11)]);
+        assert!(errors.iter().all(|err| !err.text.contains('\r')));
+    }
+
+    #[test]
+    fn bounds_lines_and_lists() {
+        let limits = ListLimits {
+            max_bytes: 80,
+            max_lines: 4,
+            max_line_bytes: 20,
+            max_listed_errors: 2,
+        };
+        let long = format!("{}.example\nok.example\n", "a".repeat(50));
+        let (names, errors) = parse_list_with(long.as_bytes(), "l", &limits).unwrap();
+        assert_eq!(names, ["ok.example"]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, Some(1));
+        assert_eq!(errors[0].text, format!("{}…", "a".repeat(40)));
+        assert_eq!(errors[0].reason, "the line is 58 bytes long (at most 20)");
+        // The limit counts the line without its CRLF.
+        let exact = format!("{}.example\r\n", "a".repeat(12));
+        assert_eq!(exact.len(), 22);
+        assert!(parse_list_with(exact.as_bytes(), "l", &limits)
+            .unwrap()
+            .1
+            .is_empty());
+
+        let four = b"a.example\nb.example\n\n#\n";
+        assert_eq!(parse_list_with(four, "l", &limits).unwrap().0.len(), 2);
+        assert_eq!(
+            parse_list_with(b"a.example\nb.example\n\n#\nx", "l", &limits),
+            Err(ListError::TooManyLines { lines: 5, limit: 4 })
+        );
+        assert!(parse_list_with(&[b'#'; 80], "l", &limits).is_ok());
+        assert_eq!(
+            parse_list_with(&[b'#'; 81], "l", &limits),
+            Err(ListError::TooManyBytes { limit: 80 })
+        );
+        let message = ListError::TooManyBytes {
+            limit: ListLimits::DEFAULT.max_bytes,
+        }
+        .to_string();
+        assert!(message.contains("larger than 64 MiB"), "{message}");
+
+        let (_, errors) = parse_list_with(b"x\ny\nz\nw\n", "l", &limits).unwrap();
+        assert_eq!(errors.len(), 3);
+        assert_eq!(
+            errors[2].to_string(),
+            "l: 2 more lines are not domain names (only the first 2 are listed)"
+        );
+    }
+
+    #[test]
+    fn displays_input_errors() {
+        let err = InputError {
+            origin: "domains.txt".to_owned(),
+            line: Some(12),
+            text: "ex ample.com".to_owned(),
+            reason: "bad".to_owned(),
+        };
+        assert_eq!(err.to_string(), "domains.txt:12: \"ex ample.com\": bad");
+        let err = InputError {
+            origin: "<stdin>".to_owned(),
+            line: None,
+            text: String::new(),
+            reason: "3 more".to_owned(),
+        };
+        assert_eq!(err.to_string(), "<stdin>: 3 more");
+    }
+
+    #[test]
+    fn dedup_keeps_the_first_occurrence_in_order() {
+        let input = ["b", "a", "b", "c", "a"].map(str::to_owned).to_vec();
+        assert_eq!(dedup(input), ["b", "a", "c"]);
+    }
+
+    #[test]
+    fn fnv1a64_matches_the_published_vectors() {
+        // From the FNV reference test suite (draft-eastlake-fnv).
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn shard_assignment_is_stable() {
+        // Pinned (computed independently): changing these splits existing lists differently,
+        // which breaks the `--shard` interface.
+        let cases = [
+            ("example.com", 0x5768_4663_4e27_14c6, 6),
+            ("example.org", 0xee71_6063_1269_bf51, 1),
+            ("xn--bcher-kva.example", 0x7b26_5097_24e3_d0d4, 4),
+            ("a.example", 0x278d_a7d1_20d2_ac28, 0),
+        ];
+        for (name, hash, index_of_8) in cases {
+            assert_eq!(fnv1a64(name.as_bytes()), hash, "{name}");
+            for index in 0..8 {
+                let shard = Shard::new(index, 8).unwrap();
+                assert_eq!(
+                    shard.contains(name),
+                    index == index_of_8,
+                    "{name} {index}/8"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parses_shards() {
+        for (text, index, count) in [("0/1", 0, 1), ("3/8", 3, 8), (" 7/8 ", 7, 8)] {
+            let shard = Shard::parse(text).unwrap();
+            assert_eq!((shard.index(), shard.count()), (index, count), "{text}");
+        }
+        assert_eq!(Shard::parse("3/8").unwrap().to_string(), "3/8");
+        let cases = [
+            ("3", ShardError::Syntax { text: "3".into() }),
+            ("", ShardError::Syntax { text: "".into() }),
+            ("3/", ShardError::NotANumber { text: "".into() }),
+            ("/8", ShardError::NotANumber { text: "".into() }),
+            ("+3/8", ShardError::NotANumber { text: "+3".into() }),
+            ("-1/8", ShardError::NotANumber { text: "-1".into() }),
+            ("3/8/9", ShardError::NotANumber { text: "8/9".into() }),
+            ("a/8", ShardError::NotANumber { text: "a".into() }),
+            (
+                "1/99999999999999999999",
+                ShardError::NotANumber {
+                    text: "99999999999999999999".into(),
+                },
+            ),
+            ("0/0", ShardError::ZeroCount),
+            ("8/8", ShardError::IndexTooLarge { index: 8, count: 8 }),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Shard::parse(text), Err(expected), "{text:?}");
+        }
+        assert_eq!(
+            ShardError::IndexTooLarge { index: 8, count: 8 }.to_string(),
+            "shard 8 does not exist: with 8 shards, K goes from 0 to 7"
+        );
+    }
+
+    /// A small deterministic generator (xorshift64), so the property test needs no crate.
+    fn generated_names(count: usize, mut seed: u64) -> Vec<String> {
+        (0..count)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                format!("d{:x}.example", seed % 1_000_000)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shards_partition_any_list() {
+        for (seed, size) in [(1, 0), (2, 1), (3, 17), (0x9e37_79b9, 2000)] {
+            let list = dedup(generated_names(size, seed));
+            for count in 1..=9 {
+                let mut seen = HashSet::new();
+                let mut total = 0;
+                for index in 0..count {
+                    let shard = Shard::new(index, count).unwrap();
+                    for name in list.iter().filter(|name| shard.contains(name)) {
+                        total += 1;
+                        assert!(seen.insert(name.clone()), "{name} in two shards");
+                    }
+                }
+                assert_eq!(total, list.len(), "seed {seed}, {count} shards");
+            }
+            if size >= 2000 {
+                // Roughly even: no shard of 4 is more than twice another.
+                let sizes: Vec<usize> = (0..4)
+                    .map(|index| {
+                        let shard = Shard::new(index, 4).unwrap();
+                        list.iter().filter(|name| shard.contains(name)).count()
+                    })
+                    .collect();
+                let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+                assert!(max < &(2 * min), "{sizes:?}");
+            }
+        }
+    }
+
+    fn candidates<'a>(names: &[&'a str]) -> HashSet<&'a str> {
+        names.iter().copied().collect()
+    }
+
+    #[test]
+    fn resume_reads_a_cut_jsonl_file() {
+        let wanted = candidates(&[
+            "done-1.example",
+            "done-2.example",
+            "done-3.example",
+            "todo.example",
+        ]);
+        let completed = completed_domains(
+            &include_bytes!("../fixtures/input/resume-cut.jsonl")[..],
+            &wanted,
+            &ResumeLimits::DEFAULT,
+        )
+        .unwrap();
+        let mut done: Vec<&str> = completed.domains.iter().map(String::as_str).collect();
+        done.sort_unstable();
+        // done-3 appears only in an array and in the cut last line; other.example is no
+        // candidate; the summary object has no domain.
+        assert_eq!(done, ["done-1.example", "done-2.example"]);
+        // "not json at all", the array and the cut line.
+        assert_eq!(completed.unparsed_lines, 3);
+    }
+
+    #[test]
+    fn resume_reading_is_bounded_and_chunk_safe() {
+        let long = format!(
+            "{{\"domain\":\"long.example\",\"pad\":\"{}\"}}\n",
+            "x".repeat(100)
+        );
+        let text = format!("{long}\n  \n{{\"domain\":\"a.example\"}}\r\n{{\"domain\":7}}\n");
+        let limits = ResumeLimits {
+            max_line_bytes: 64,
+            max_bytes: 1024,
+        };
+        let wanted = candidates(&["long.example", "a.example"]);
+        // A tiny buffer makes lines span many `fill_buf` calls.
+        let reader = BufReader::with_capacity(3, text.as_bytes());
+        let completed = completed_domains(reader, &wanted, &limits).unwrap();
+        assert_eq!(completed.domains, HashSet::from(["a.example".to_owned()]));
+        // The over-long line and the numeric domain.
+        assert_eq!(completed.unparsed_lines, 2);
+
+        let limits = ResumeLimits {
+            max_line_bytes: 64,
+            max_bytes: 100,
+        };
+        let err = completed_domains(text.as_bytes(), &wanted, &limits).unwrap_err();
+        assert!(err.to_string().contains("not an output of mtasts"), "{err}");
+    }
+
+    #[test]
+    fn reads_bounded_lines() {
+        let mut reader = BufReader::with_capacity(2, &b"abcdef\n\nxy"[..]);
+        let mut line = Vec::new();
+        let mut got = Vec::new();
+        while let Some(len) = read_line_bounded(&mut reader, &mut line, 4).unwrap() {
+            got.push((len, String::from_utf8(line.clone()).unwrap()));
+        }
+        assert_eq!(
+            got,
+            [
+                (6, "abcd".to_owned()),
+                (0, String::new()),
+                (2, "xy".to_owned())
+            ]
+        );
+    }
+
+    fn args(domains: &[&str], files: &[&Path]) -> InputArgs {
+        InputArgs {
+            file: files.iter().map(|path| path.to_path_buf()).collect(),
+            shard: None,
+            resume: None,
+            domains: domains.iter().map(|name| (*name).to_owned()).collect(),
+        }
+    }
+
+    fn temp_file(contents: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(contents).unwrap();
+        file
+    }
+
+    #[test]
+    fn gathers_arguments_then_files_in_order() {
+        let first = temp_file(b"c.example\nB.example\nbad name\n");
+        let second = temp_file(b"d.example\na.example\n");
+        let gathered = gather(&args(
+            &["a.example", "b.example"],
+            &[first.path(), second.path()],
+        ))
+        .unwrap();
+        assert_eq!(
+            gathered.domains,
+            ["a.example", "b.example", "c.example", "d.example"]
+        );
+        let origins: Vec<(&str, Option<usize>)> = gathered
+            .errors
+            .iter()
+            .map(|err| (err.origin.as_str(), err.line))
+            .collect();
+        let first_name = first.path().to_string_lossy().into_owned();
+        assert_eq!(origins, [(first_name.as_str(), Some(3))]);
+        assert_eq!((gathered.resumed, gathered.other_shards), (0, 0));
+    }
+
+    #[test]
+    fn gather_applies_shard_then_resume() {
+        let list = generated_names(200, 7).join("\n");
+        let file = temp_file(list.as_bytes());
+        let all = dedup(generated_names(200, 7));
+        let shard = Shard::new(1, 3).unwrap();
+        let mine: Vec<&String> = all.iter().filter(|name| shard.contains(name)).collect();
+        assert!(mine.len() > 2);
+        // Two of this shard's names are done, and one of another shard's (not counted).
+        let other = all.iter().find(|name| !shard.contains(name)).unwrap();
+        let resume = temp_file(
+            format!(
+                "{{\"domain\":\"{}\"}}\n{{\"domain\":\"{}\"}}\n{{\"domain\":\"{other}\"}}\n{{\"dom",
+                mine[0], mine[1]
+            )
+            .as_bytes(),
+        );
+        let mut input = args(&[], &[file.path()]);
+        input.shard = Some("1/3".to_owned());
+        input.resume = Some(resume.path().to_path_buf());
+        let gathered = gather(&input).unwrap();
+        let expected: Vec<String> = mine[2..].iter().map(|name| (*name).clone()).collect();
+        assert_eq!(gathered.domains, expected);
+        assert_eq!(gathered.other_shards, all.len() - mine.len());
+        assert_eq!(gathered.resumed, 2);
+        assert_eq!(gathered.resume_unparsed_lines, 1);
+    }
+
+    #[test]
+    fn an_empty_shard_or_a_finished_list_is_a_normal_empty_run() {
+        let name = "a.example";
+        let count = 2;
+        let elsewhere = 1 - fnv1a64(name.as_bytes()) % count;
+        let mut input = args(&[name], &[]);
+        input.shard = Some(format!("{elsewhere}/{count}"));
+        let gathered = gather(&input).unwrap();
+        assert_eq!((gathered.domains.len(), gathered.other_shards), (0, 1));
+
+        let resume = temp_file(b"{\"domain\":\"a.example\"}\n");
+        let mut input = args(&[name], &[]);
+        input.resume = Some(resume.path().to_path_buf());
+        let gathered = gather(&input).unwrap();
+        assert_eq!((gathered.domains.len(), gathered.resumed), (0, 1));
+    }
+
+    #[test]
+    fn gather_stops_on_what_makes_the_input_unusable() {
+        let invalid = temp_file(b"# only bad names\nlocalhost\nex ample.com\n");
+        let err = gather(&args(&[], &[invalid.path()])).unwrap_err();
+        let no_valid = err.downcast_ref::<NoValidDomain>().unwrap();
+        assert_eq!(no_valid.errors.len(), 2);
+        let message = format!("{err:#}");
+        assert!(
+            message.starts_with("no valid domain given; 2 input errors:"),
+            "{message}"
+        );
+        assert!(message.contains(":3: \"ex ample.com\""), "{message}");
+
+        let message = format!(
+            "{:#}",
+            gather(&args(&["a.example", "a\x1b"], &[])).unwrap_err()
+        );
+        assert!(
+            message.starts_with("invalid domain \"a\\x1B\": `\\x1B` is not allowed"),
+            "{message}"
+        );
+
+        let empty = temp_file(b"# nothing\n\n");
+        let message = format!("{:#}", gather(&args(&[], &[empty.path()])).unwrap_err());
+        assert_eq!(message, "no valid domain given (the lists hold no names)");
+
+        let missing = Path::new("/nonexistent/mtasts-input-test.txt");
+        let message = format!(
+            "{:#}",
+            gather(&args(&["a.example"], &[missing])).unwrap_err()
+        );
+        assert!(
+            message.starts_with("cannot read the domain list /nonexistent/mtasts-input-test.txt:"),
+            "{message}"
+        );
+
+        let mut input = args(&["a.example"], &[]);
+        input.shard = Some("4/4".to_owned());
+        let message = format!("{:#}", gather(&input).unwrap_err());
+        assert!(
+            message.starts_with("--shard: shard 4 does not exist"),
+            "{message}"
+        );
+
+        let mut input = args(&["a.example"], &[]);
+        input.resume = Some(missing.to_path_buf());
+        let message = format!("{:#}", gather(&input).unwrap_err());
+        assert!(
+            message.starts_with("cannot read the --resume file /nonexistent/"),
+            "{message}"
+        );
+
+        let too_many = temp_file(&b"#\n".repeat(ListLimits::DEFAULT.max_lines + 1));
+        let message = format!(
+            "{:#}",
+            gather(&args(&["a.example"], &[too_many.path()])).unwrap_err()
+        );
+        assert!(
+            message.contains("1000001 lines (at most 1000000)"),
+            "{message}"
+        );
     }
 }

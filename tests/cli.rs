@@ -82,7 +82,7 @@ fn bad_domains_exit_2_naming_the_name() {
     let cases = [
         "exa mple.com",
         "a..example",
-        "bücher.example",
+        "_mta-sts.example.com",
         "-",
         "bad-.example",
         "192.0.2.1",

@@ -1,0 +1,175 @@
+//! The binary's domain-list input (`--file`, `--shard`, `--resume`) on the paths that stop the
+//! run before any network use: exit 2 with a message naming the file, line or flag.
+//!
+//! No test here may reach a resolver: every run also gets `--resolver 127.0.0.1:1` (loopback,
+//! nothing listens) and `--no-smtp`, so that even a regression that went on to audit would stay
+//! on this machine. Successful input paths are tested at the unit level, in `src/input.rs`.
+
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/input");
+
+/// Runs `mtasts check` with the safety flags, `stdin` piped in.
+fn check(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtasts"))
+        .arg("check")
+        .args([
+            "--resolver",
+            "127.0.0.1:1",
+            "--timeout",
+            "1",
+            "--no-smtp",
+            "--quiet",
+        ])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // The binary may exit before reading everything; a broken pipe is fine.
+    let _ = input.write_all(stdin);
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Exit status 2, nothing on standard output, and standard error containing every `expected`.
+fn assert_stops(output: &Output, expected: &[&str]) {
+    let text = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(output.stdout.is_empty(), "{text}");
+    for part in expected {
+        assert!(text.contains(part), "{part:?} missing from: {text}");
+    }
+}
+
+#[test]
+fn a_list_of_only_invalid_names_stops_with_every_line_named() {
+    let path = format!("{FIXTURES}/invalid-only.txt");
+    let output = check(&["--file", &path], b"");
+    assert_stops(
+        &output,
+        &[
+            "no valid domain given; 7 input errors:",
+            &format!("{path}:2: \"ex ample.com\": a space is not allowed"),
+            &format!("{path}:3: \"localhost\": `localhost` has a single label"),
+            &format!("{path}:5: \"_mta-sts.example.com\": `_` is not allowed"),
+            &format!("{path}:6: \"192.0.2.1\": an IP address"),
+            &format!("{path}:7: \"2001:db8::1\": an IP address"),
+            &format!("{path}:8: \"a..b.example\": the name has an empty label"),
+            // The escape sequence is shown, never sent to the terminal.
+            &format!("{path}:9: \"evil\\x1B[31m.example\": `\\x1B` is not allowed"),
+        ],
+    );
+    assert!(!output.stderr.contains(&0x1b), "{}", stderr(&output));
+}
+
+#[test]
+fn standard_input_is_a_list_too() {
+    let output = check(&["--file", "-"], b"# from a pipe\r\nnot a name\r\n");
+    assert_stops(&output, &["<stdin>:2: \"not a name\""]);
+
+    let output = check(&["--file", "-", "--file", "-"], b"a.example\n");
+    assert_stops(
+        &output,
+        &["--file - (standard input) is given more than once"],
+    );
+}
+
+#[test]
+fn an_invalid_argument_is_a_usage_error_even_with_a_list() {
+    // Valid names in a list do not let a typo on the command line through.
+    let output = check(&["bad_name.example", "--file", "-"], b"a.example\n");
+    assert_stops(
+        &output,
+        &["invalid domain \"bad_name.example\": `_` is not allowed"],
+    );
+}
+
+#[test]
+fn an_unreadable_list_stops_the_run_naming_it() {
+    let output = check(
+        &["a.example", "--file", "/nonexistent/mtasts/domains.txt"],
+        b"",
+    );
+    assert_stops(
+        &output,
+        &["cannot read the domain list /nonexistent/mtasts/domains.txt"],
+    );
+    // A directory opens but cannot be read.
+    let output = check(&["--file", FIXTURES], b"");
+    assert_stops(
+        &output,
+        &[&format!("cannot read the domain list {FIXTURES}")],
+    );
+}
+
+#[test]
+fn an_oversized_list_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.txt");
+    std::fs::write(&path, "#\n".repeat(1_000_001)).unwrap();
+    let path = path.to_str().unwrap();
+    let output = check(&["a.example", "--file", path], b"");
+    assert_stops(
+        &output,
+        &[
+            &format!("domain list {path}"),
+            "1000001 lines (at most 1000000)",
+        ],
+    );
+}
+
+#[test]
+fn a_bad_shard_is_a_usage_error() {
+    for (shard, reason) in [
+        (
+            "8/8",
+            "shard 8 does not exist: with 8 shards, K goes from 0 to 7",
+        ),
+        ("0/0", "the number of shards N must be at least 1"),
+        ("3", "`3` is not of the form K/N"),
+        ("a/4", "`a` is not a whole number"),
+    ] {
+        let output = check(&["a.example", "--shard", shard], b"");
+        assert_stops(&output, &["--shard", reason]);
+    }
+}
+
+#[test]
+fn an_unreadable_resume_file_stops_the_run_naming_it() {
+    let output = check(
+        &["a.example", "--resume", "/nonexistent/mtasts/out.jsonl"],
+        b"",
+    );
+    assert_stops(
+        &output,
+        &["cannot read the --resume file /nonexistent/mtasts/out.jsonl"],
+    );
+}
+
+#[test]
+fn help_describes_the_list_flags() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mtasts"))
+        .args(["check", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    for part in [
+        "--file <FILE>",
+        "--shard <K/N>",
+        "--resume <FILE>",
+        "FNV-1a",
+    ] {
+        assert!(text.contains(part), "{part} missing from check --help");
+    }
+}
