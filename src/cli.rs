@@ -1,8 +1,7 @@
 //! The command line: what `mtasts` accepts, parsed and validated by clap before anything runs.
 //!
-//! Domain names are normalised here (trimmed, lower-cased, one trailing dot dropped) and rejected
-//! when they cannot be a host name (RFC 1035 §2.3.4 lengths; letters, digits, hyphen and, for the
-//! `_mta-sts` style labels people paste, underscore). A bad value is a usage error: exit 2.
+//! Domains given as arguments or in `--file` lists are normalised and validated by
+//! [`crate::input`]; here only the flags are. A bad value is a usage error: exit 2.
 
 use crate::input::DomainError;
 use std::net::{IpAddr, SocketAddr};
