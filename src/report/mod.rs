@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod human;
 pub mod json;
+pub mod progress;
 pub mod stream;
 
 use std::io::{self, Write};
