@@ -1,31 +1,45 @@
-//! The application glue: parsed arguments in, an exit status out. It builds the network
-//! configuration, runs the audit of every domain on a tokio runtime, judges the observations,
-//! renders the report and decides the exit status:
+//! The application glue: parsed arguments in, an exit status out. `check` gathers the domains
+//! ([`crate::input`]), runs them through the bulk engine ([`crate::bulk`]) and streams each
+//! judged domain to the report sink ([`crate::report::stream`]) as it finishes; the exit status
+//! is kept up to date domain by domain, so nothing but counts outlives a domain's report.
+//!
+//! Exit status:
 //!
 //! - 0: nothing at or above `--fail-on`;
-//! - 1: something is (a check that could not be determined counts, unless `--allow-inconclusive`);
-//! - 2: a usage or internal error (returned as `Err` and printed by `main`).
+//! - 1: something is (a check that could not be determined counts, unless
+//!   `--allow-inconclusive`), in any domain; or some input line was not a domain name (each is
+//!   printed on standard error as `mtasts: …`, and the valid domains are still audited);
+//! - 2: a usage or internal error (returned as `Err` and printed by `main`), including input
+//!   that holds no valid domain at all, only rejected lines.
+//!
+//! Order: the streamed formats (human, `jsonl`, `csv`) write domains as they finish, which is
+//! not input order; the JSON document, which is written whole at the end anyway, keeps input
+//! order.
 //!
 //! This is the only module, with `main.rs`, that uses `anyhow`.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _};
 use rustls::pki_types::CertificateDer;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
-use crate::cli::{CheckArgs, ChecksArgs, Cli, Command, FailOn, LintArgs, DEFAULT_TIMEOUT_SECS};
+use crate::bulk::{self, RunConfig};
+use crate::cli::{
+    CheckArgs, ChecksArgs, Cli, Command, FailOn, LintArgs, DEFAULT_CONCURRENCY,
+    DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS, DEFAULT_TIMEOUT_SECS,
+};
+use crate::input::InputError;
 use crate::model::{DomainReport, Facts, Outcome};
-use crate::pipeline::{self, Options};
+use crate::pipeline::Options;
 use crate::probe::live::LiveProbe;
 use crate::probe::{Limits, NetworkConfig};
+use crate::report::progress::Progress;
+use crate::report::stream::{self, RunHeader, RunSummary};
 use crate::report::{self, AuditReport, Format, Style};
 use crate::verdict::{self, Context};
 
@@ -33,9 +47,6 @@ use crate::verdict::{self, Context};
 pub const EXIT_FINDINGS: u8 = 1;
 /// Exit status for a usage or internal error (clap uses the same for its usage errors).
 pub const EXIT_ERROR: u8 = 2;
-
-/// Domains audited at the same time; each one fans out further over its MX hosts and addresses.
-const MAX_CONCURRENT_DOMAINS: usize = 8;
 
 /// The largest file `mtasts lint` reads; senders stop at 64 KiB, so anything this big is not a
 /// policy file.
@@ -54,85 +65,151 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let gathered = crate::input::gather(&args.input)?;
+    print_input_errors(&gathered.errors);
+    if gathered.domains.is_empty() && !gathered.errors.is_empty() {
+        bail!(
+            "no valid domain to audit: every input line was rejected ({} above)",
+            gathered.errors.len()
+        );
+    }
+
     let config = network_config(&args)?;
-    let settings = settings(&args);
-    let options = Options {
-        skip_smtp: args.no_smtp,
-        limits: config.limits.clone(),
-    };
     let ctx = Context {
         profile: args.report.profile,
         now: unix_now(),
     };
+    let run_config = RunConfig {
+        concurrency: usize::try_from(args.concurrency).unwrap_or(usize::MAX),
+        per_address: usize::try_from(args.per_address).unwrap_or(usize::MAX),
+        domain_timeout: Duration::from_secs(args.domain_timeout),
+        options: Options {
+            skip_smtp: args.no_smtp,
+            limits: config.limits.clone(),
+        },
+        ctx,
+    };
+    let format = args.report.format;
+    let header = RunHeader {
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        profile: args.report.profile,
+        generated_at: ctx.now,
+        settings: settings(&args),
+    };
+    let out = SharedStdout::default();
+    let mut sink = stream::sink(format, style(format), header, Box::new(out.clone()));
+    let mut summary = RunSummary {
+        input_errors: gathered.errors.len(),
+        resumed: gathered.resumed,
+        other_shards: gathered.other_shards,
+        ..RunSummary::default()
+    };
+    let progress = Progress::new(
+        u64::try_from(gathered.domains.len()).unwrap_or(u64::MAX),
+        io::stderr().is_terminal() && !args.quiet,
+    );
+    // Rejected input lines make the run fail, even if every valid domain passes.
+    let mut reached = !gathered.errors.is_empty();
+    // The JSON document is one value written at the end, so its domains can keep input order.
+    let mut kept: Option<Vec<(usize, DomainReport)>> = (format == Format::Json).then(Vec::new);
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let gathered = crate::input::gather(&args.input)?;
-    let domains = runtime.block_on(audit_all(config, &gathered.domains, options, ctx))?;
-
-    let report = AuditReport {
-        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-        profile: args.report.profile,
-        generated_at: ctx.now,
-        settings,
-        domains,
-    };
-    let status = exit_status(
-        &report.domains,
-        args.report.fail_on,
-        args.allow_inconclusive,
-    );
-    emit(|out| report::render(&report, args.report.format, style(args.report.format), out))?;
-    Ok(status)
-}
-
-/// Observes and judges every domain, at most [`MAX_CONCURRENT_DOMAINS`] at a time; the reports
-/// come back in input order.
-async fn audit_all(
-    config: NetworkConfig,
-    domains: &[String],
-    options: Options,
-    ctx: Context,
-) -> anyhow::Result<Vec<DomainReport>> {
-    let probe = Arc::new(LiveProbe::new(config).context("cannot set up the network probe")?);
-    let options = Arc::new(options);
-    let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_DOMAINS));
-    let mut tasks = JoinSet::new();
-    let mut task_domains = HashMap::new();
-    for (index, domain) in domains.iter().enumerate() {
-        let (probe, options, permits) = (probe.clone(), options.clone(), permits.clone());
-        let name = domain.clone();
-        let handle = tasks.spawn(async move {
-            // The semaphore is never closed, so acquiring only waits.
-            let _permit = permits.acquire_owned().await;
-            let observations = pipeline::observe(&*probe, &name, &options).await;
-            (index, verdict::judge(&observations, &ctx))
-        });
-        task_domains.insert(handle.id(), domain.as_str());
-    }
-
-    let mut reports: Vec<Option<DomainReport>> = vec![None; domains.len()];
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, report)) => {
-                if let Some(slot) = reports.get_mut(index) {
-                    *slot = Some(report);
+    let ran = runtime.block_on(async {
+        let probe = LiveProbe::new(config).context("cannot set up the network probe")?;
+        let on_report = |index: usize, report: DomainReport| {
+            reached |= reaches_fail_on(
+                std::slice::from_ref(&report),
+                args.report.fail_on,
+                args.allow_inconclusive,
+            );
+            summary.add(&report);
+            progress.domain_done(&report.domain);
+            match &mut kept {
+                Some(kept) => kept.push((index, report)),
+                None => {
+                    sink.domain(&report)?;
+                    out.flush_now()?;
                 }
             }
-            Err(err) => {
-                let domain = task_domains.get(&err.id()).copied().unwrap_or("?");
-                bail!("internal error while auditing {domain}: {err}");
+            Ok(())
+        };
+        anyhow::Ok(bulk::run(probe, gathered.domains, &run_config, on_report).await)
+    })?;
+    progress.finish();
+
+    let written = ran.and_then(|stats| {
+        if let Some(mut kept) = kept.take() {
+            kept.sort_unstable_by_key(|(index, _)| *index);
+            for (_, report) in kept {
+                sink.domain(&report)?;
             }
         }
+        sink.finish(&summary)?;
+        out.flush_now()?;
+        Ok(stats)
+    });
+    match written {
+        Ok(stats) => {
+            if args.stats {
+                bulk::print_stats(&stats);
+            }
+            if stats.internal_errors > 0 {
+                bail!(
+                    "internal error: the audit of {} domain(s) stopped early (reported as could \
+                     not determine); the message is above",
+                    stats.internal_errors
+                );
+            }
+        }
+        // The reader went away (`mtasts check … | head`): not an error; the status so far.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(err) => return Err(err).context("cannot write to standard output"),
     }
-    reports
-        .into_iter()
-        .zip(domains)
-        .map(|(report, domain)| {
-            report.with_context(|| format!("internal error: no report for {domain}"))
-        })
-        .collect()
+    Ok(status(reached))
+}
+
+fn print_input_errors(errors: &[InputError]) {
+    let mut stderr = io::stderr().lock();
+    for error in errors {
+        // Nothing useful can be done if standard error is closed.
+        let _ = writeln!(stderr, "mtasts: {error}");
+    }
+}
+
+/// Standard output behind a buffer the caller can flush after each domain, while the sink owns
+/// a handle to it: one write per domain, and each domain visible as soon as it is judged.
+#[derive(Clone)]
+struct SharedStdout(Arc<Mutex<BufWriter<io::Stdout>>>);
+
+impl Default for SharedStdout {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(BufWriter::new(io::stdout()))))
+    }
+}
+
+impl SharedStdout {
+    fn flush_now(&self) -> io::Result<()> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .flush()
+    }
+}
+
+impl Write for SharedStdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_now()
+    }
 }
 
 fn network_config(args: &CheckArgs) -> anyhow::Result<NetworkConfig> {
@@ -200,6 +277,15 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     if args.smtp_port != defaults.smtp_port {
         add("smtp-port", args.smtp_port.to_string());
     }
+    if args.concurrency != DEFAULT_CONCURRENCY {
+        add("concurrency", args.concurrency.to_string());
+    }
+    if args.per_address != DEFAULT_PER_ADDRESS {
+        add("per-address", args.per_address.to_string());
+    }
+    if args.domain_timeout != DEFAULT_DOMAIN_TIMEOUT_SECS {
+        add("domain-timeout", args.domain_timeout.to_string());
+    }
     settings
 }
 
@@ -259,7 +345,11 @@ pub fn exit_status(
     fail_on: FailOn,
     allow_inconclusive: bool,
 ) -> ExitCode {
-    if reaches_fail_on(domains, fail_on, allow_inconclusive) {
+    status(reaches_fail_on(domains, fail_on, allow_inconclusive))
+}
+
+fn status(reached_fail_on: bool) -> ExitCode {
+    if reached_fail_on {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS

@@ -6,6 +6,7 @@
 //! to a check of the [`catalog`]. Renderers in [`report`] only format findings.
 
 pub mod app;
+pub mod bulk;
 pub mod catalog;
 pub mod cli;
 pub mod escape;

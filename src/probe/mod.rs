@@ -4,6 +4,7 @@
 //! Every method returns an observation, never an error: a failed lookup or connection is itself
 //! something observed, and the verdict code decides what it means.
 
+pub mod caching;
 pub mod cert;
 pub mod dns;
 pub mod https;

@@ -9,6 +9,16 @@
 //! Every read is bounded by [`Limits::max_smtp_line`] and [`Limits::max_smtp_lines`], every
 //! step runs under a timeout, and each connection under an overall deadline. Everything the
 //! server sends is escaped as it is recorded.
+//!
+//! Politeness: a temporary refusal (a 4xx greeting, or a 4xx answer to EHLO or STARTTLS, such
+//! as the `421` of a server limiting connections per client, RFC 5321 §3.1 and §4.2.5) is
+//! recognised by [`temporary_refusal`]. The caller retries the whole probe
+//! ([`super::caching::CachingProbe`], which gives the address's session slot back while it
+//! waits); the second connection, which our own first one may have pushed over a rate limit,
+//! is retried here. Both wait [`RETRY_BACKOFF`] and leave [`retry_note`] lines in the
+//! transcript; a refusal that persists is left for the verdict to call "rate limited". A
+//! greeting delay (a tarpit) is waited out up to [`Limits::greeting_timeout`] and recorded in
+//! [`SmtpObservation::greeting_delay`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -32,6 +42,14 @@ pub const STEP_TLS: &str = "tls";
 pub const STEP_EHLO_TLS: &str = "ehlo-tls";
 /// QUIT and the TLS close; a server's manners here are recorded but not judged.
 pub const STEP_QUIT: &str = "quit";
+/// Not a protocol step: the audit's own per-domain deadline stopped the probe (set by the bulk
+/// engine, never by this module).
+pub const STEP_DEADLINE: &str = "deadline";
+
+/// The waits before the second and third attempt when a server refuses temporarily (4xx).
+/// Short on purpose: a server that still refuses after four seconds is reported as rate
+/// limited, and the per-domain deadline bounds the whole probe anyway.
+pub const RETRY_BACKOFF: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
 
 /// The transcript line that separates plaintext from TLS-protected lines.
 pub const TLS_MARKER: &str = "-- TLS --";
@@ -44,8 +62,56 @@ const MAX_PRE_TLS_DRAIN: usize = 64 * 1024;
 const READ_CHUNK: usize = 4096;
 
 /// Probes one MX address: the STARTTLS session, then the TLS 1.0/1.1 probe on a second
-/// connection if the first one's STARTTLS was answered 220.
+/// connection if the first one's STARTTLS was answered 220. The second connection is tried
+/// again after a temporary refusal (see [`RETRY_BACKOFF`]); the first is tried once, and
+/// [`temporary_refusal`] tells the caller whether trying again later may help.
 pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObservation {
+    let mut obs = starttls_attempt(config, host, ip).await;
+    let accepted = obs
+        .starttls_reply
+        .as_ref()
+        .is_some_and(|reply| reply.code == 220);
+    if accepted {
+        obs.legacy_tls = legacy_with_retries(config, host, ip).await;
+    }
+    obs
+}
+
+/// The 4xx reply that ended a session early, if one did: the server refused for now (busy,
+/// rate limiting, greylisting), so trying again later may get further.
+pub fn temporary_refusal(obs: &SmtpObservation) -> Option<&SmtpReply> {
+    let failure = obs.failure.as_ref()?;
+    let reply = match failure.step.as_str() {
+        STEP_GREETING => obs.greeting.as_ref(),
+        STEP_EHLO => obs.ehlo.as_ref(),
+        STEP_STARTTLS => obs.starttls_reply.as_ref(),
+        _ => None,
+    }?;
+    is_temporary(reply.code).then_some(reply)
+}
+
+fn is_temporary(code: u16) -> bool {
+    (400..500).contains(&code)
+}
+
+/// "421 4.3.2 busy, try again later" (lines already escaped).
+pub fn describe_reply(reply: &SmtpReply) -> String {
+    format!("{} {}", reply.code, reply.lines.join(" / "))
+}
+
+/// The transcript line recording a refused attempt; the verdict counts these lines.
+pub fn retry_note(attempt: usize, refusal: &str, wait: Duration) -> String {
+    format!(
+        "{RETRY_NOTE_PREFIX}{attempt} refused for now ({refusal}); trying again after {} --",
+        seconds(wait)
+    )
+}
+
+/// How every [`retry_note`] starts.
+pub const RETRY_NOTE_PREFIX: &str = "-- attempt ";
+
+/// One connection: the STARTTLS session under its overall deadline.
+async fn starttls_attempt(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObservation {
     let mut obs = SmtpObservation {
         host: host.to_owned(),
         ip,
@@ -80,22 +146,46 @@ pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObserv
             });
         }
     }
-    let accepted = obs
-        .starttls_reply
-        .as_ref()
-        .is_some_and(|reply| reply.code == 220);
-    if accepted {
-        obs.legacy_tls = match timeout(deadline, legacy_probe(config, host, ip)).await {
-            Ok(result) => result,
-            Err(_) => LegacyTls::NotTested {
-                reason: format!(
-                    "the TLS 1.0/1.1 probe did not finish within {}",
-                    seconds(deadline)
-                ),
-            },
-        };
-    }
     obs
+}
+
+/// The second connection, tried again after a temporary refusal like the first.
+async fn legacy_with_retries(config: &NetworkConfig, host: &str, ip: IpAddr) -> LegacyTls {
+    let deadline = session_deadline(&config.limits);
+    let mut retries = 0;
+    loop {
+        let refusal = match timeout(deadline, legacy_probe(config, host, ip)).await {
+            Ok(Ok(result)) => return result,
+            Ok(Err(refusal)) => refusal,
+            Err(_) => {
+                return LegacyTls::NotTested {
+                    reason: format!(
+                        "the TLS 1.0/1.1 probe did not finish within {}",
+                        seconds(deadline)
+                    ),
+                }
+            }
+        };
+        let Some(&wait) = RETRY_BACKOFF.get(retries) else {
+            let attempts = retries + 1;
+            return LegacyTls::NotTested {
+                reason: format!(
+                    "the second connection was refused for now at {}: rate limited ({}), still \
+                     after {attempts} attempts",
+                    refusal.step,
+                    describe_reply(&refusal.reply)
+                ),
+            };
+        };
+        retries += 1;
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// A 4xx answer on the second connection.
+struct LegacyRefusal {
+    step: &'static str,
+    reply: SmtpReply,
 }
 
 /// The budget for one connection: the greeting wait plus a few steps. Each step has its own
@@ -234,13 +324,21 @@ async fn starttls_session(
 }
 
 /// The second connection: up to STARTTLS as before, then a ClientHello offering only TLS 1.0
-/// and 1.1, and a look at the first record of the answer.
-async fn legacy_probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> LegacyTls {
+/// and 1.1, and a look at the first record of the answer. `Err` is a temporary refusal, worth
+/// another try.
+async fn legacy_probe(
+    config: &NetworkConfig,
+    host: &str,
+    ip: IpAddr,
+) -> Result<LegacyTls, LegacyRefusal> {
     let limits = &config.limits;
     let wait = limits.step_timeout;
-    let not_tested = |step: &str, detail: String| LegacyTls::NotTested {
-        reason: format!("the second connection failed at {step}: {detail}"),
+    let not_tested = |step: &str, detail: String| {
+        Ok(LegacyTls::NotTested {
+            reason: format!("the second connection failed at {step}: {detail}"),
+        })
     };
+    let refused = |step: &'static str, reply: SmtpReply| Err(LegacyRefusal { step, reply });
     // This connection's transcript is not kept: the first one already shows the session.
     let mut transcript = Vec::new();
     let tcp = match connect(ip, config.smtp_port, wait).await {
@@ -253,17 +351,20 @@ async fn legacy_probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> LegacyT
         .await
     {
         Ok(reply) if reply.code == 220 => {}
+        Ok(reply) if is_temporary(reply.code) => return refused(STEP_GREETING, reply),
         Ok(reply) => return not_tested(STEP_GREETING, format!("greeted with {}", reply.code)),
         Err(error) => return not_tested(STEP_GREETING, error.detail),
     }
     let ehlo = format!("EHLO {}", config.ehlo_name);
     match conn.command(&ehlo, wait, &mut transcript).await {
         Ok(reply) if reply.code == 250 => {}
+        Ok(reply) if is_temporary(reply.code) => return refused(STEP_EHLO, reply),
         Ok(reply) => return not_tested(STEP_EHLO, format!("answered {}", reply.code)),
         Err(error) => return not_tested(STEP_EHLO, error.detail),
     }
     match conn.command("STARTTLS", wait, &mut transcript).await {
         Ok(reply) if reply.code == 220 => {}
+        Ok(reply) if is_temporary(reply.code) => return refused(STEP_STARTTLS, reply),
         Ok(reply) => return not_tested(STEP_STARTTLS, format!("answered {}", reply.code)),
         Err(error) => return not_tested(STEP_STARTTLS, error.detail),
     }
@@ -305,14 +406,14 @@ async fn legacy_probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> LegacyT
         }
     };
     let Ok(record) = timeout(wait, read).await else {
-        return LegacyTls::NotTested {
+        return Ok(LegacyTls::NotTested {
             reason: format!(
                 "no answer to a TLS 1.0/1.1 ClientHello within {}",
                 seconds(wait)
             ),
-        };
+        });
     };
-    legacy_verdict(record)
+    Ok(legacy_verdict(record))
 }
 
 /// Maps the first TLS record of the answer to a TLS 1.0/1.1-only ClientHello.
@@ -841,6 +942,80 @@ mod tests {
         assert_eq!(
             with_name.len() - with_ip.len(),
             4 + 5 + "mx.example.test".len()
+        );
+    }
+
+    #[test]
+    fn temporary_refusals_are_4xx_answers_that_ended_the_session() {
+        let reply = |code: u16| {
+            Some(SmtpReply {
+                code,
+                lines: vec!["4.7.0 busy".to_owned()],
+            })
+        };
+        let failure = |step: &str| {
+            Some(FetchFailure {
+                step: step.to_owned(),
+                timed_out: false,
+                detail: String::new(),
+            })
+        };
+        let base = SmtpObservation {
+            host: "mx.test".to_owned(),
+            ip: "192.0.2.1".parse().unwrap(),
+            transcript: Vec::new(),
+            greeting: reply(220),
+            greeting_delay: Duration::ZERO,
+            ehlo: reply(250),
+            starttls_offered: true,
+            starttls_reply: reply(220),
+            pre_tls_bytes: 0,
+            tls: None,
+            starttls_after_tls: false,
+            legacy_tls: LegacyTls::Refused,
+            failure: None,
+        };
+        type Edit = fn(&mut SmtpObservation, &dyn Fn(u16) -> Option<SmtpReply>);
+        // (edit, failed step, expected code)
+        let cases: [(Edit, &str, Option<u16>); 8] = [
+            (|obs, r| obs.greeting = r(421), STEP_GREETING, Some(421)),
+            (|obs, r| obs.greeting = r(450), STEP_GREETING, Some(450)),
+            (|obs, r| obs.greeting = r(554), STEP_GREETING, None),
+            (|obs, r| obs.ehlo = r(421), STEP_EHLO, Some(421)),
+            (|obs, r| obs.ehlo = r(502), STEP_EHLO, None),
+            (
+                |obs, r| obs.starttls_reply = r(454),
+                STEP_STARTTLS,
+                Some(454),
+            ),
+            // A timeout has no reply to go by.
+            (|obs, _| obs.starttls_reply = None, STEP_STARTTLS, None),
+            // A 4xx seen on a step that did not end the session does not count.
+            (|obs, r| obs.ehlo = r(421), STEP_TLS, None),
+        ];
+        for (edit, step, expected) in cases {
+            let mut obs = base.clone();
+            edit(&mut obs, &reply);
+            obs.failure = failure(step);
+            assert_eq!(
+                temporary_refusal(&obs).map(|reply| reply.code),
+                expected,
+                "{step}"
+            );
+        }
+        assert_eq!(
+            temporary_refusal(&base),
+            None,
+            "no failure, nothing to retry"
+        );
+    }
+
+    #[test]
+    fn retry_notes_name_the_refusal_and_the_wait() {
+        let note = retry_note(1, "421 4.3.2 busy", Duration::from_secs(1));
+        assert_eq!(
+            note,
+            "-- attempt 1 refused for now (421 4.3.2 busy); trying again after 1.0s --"
         );
     }
 

@@ -4,14 +4,21 @@
 //! One set of findings per probed (MX host, address). A failure reached from here (port 25
 //! blocked, a tarpit that never greets) is "could not determine", never a failure of the domain
 //! (SMTP-01); checks that could not run name the check that stopped them.
+//!
+//! So is a temporary refusal that outlasted the probe's retries (a `421`, or a 4xx greeting or
+//! EHLO answer: "rate limited", RFC 5321 §4.2.5), and a probe stopped by the audit's own
+//! per-domain deadline. A `454` to STARTTLS stays a failure: it is what every sender would get.
+//! A greeting slower than [`TARPIT_NOTICE`] passes, with the delay as evidence.
 
 use super::cert::{self, CertChecks};
 use super::{Context, Findings};
 use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
+use crate::observe::SmtpReply;
 use crate::observe::{LegacyTls, Observations, SmtpObservation};
 use crate::probe::smtp::{
-    STEP_CONNECT, STEP_EHLO, STEP_EHLO_TLS, STEP_GREETING, STEP_STARTTLS, STEP_TLS,
+    temporary_refusal, RETRY_NOTE_PREFIX, STEP_CONNECT, STEP_DEADLINE, STEP_EHLO, STEP_EHLO_TLS,
+    STEP_GREETING, STEP_STARTTLS, STEP_TLS,
 };
 
 /// Every `smtp.*` check, in catalog order.
@@ -41,6 +48,33 @@ pub const NO_MX_REACHABLE: &str = "no MX address reachable on port 25 from here:
                                    25 is probably blocked on this network";
 
 const TLSRPT: &str = "TLS-RPT result type";
+
+/// A greeting slower than this is noted as evidence (a tarpit, or a slow server).
+pub const TARPIT_NOTICE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Why a temporary refusal that outlasted the retries says nothing about the domain.
+fn refused_for_now(reply: &SmtpReply, attempts: usize) -> String {
+    let kind = if reply.code == 421 {
+        "rate limited"
+    } else {
+        "temporarily refused"
+    };
+    let tries = if attempts > 1 {
+        format!(", still after {attempts} attempts")
+    } else {
+        String::new()
+    };
+    format!("{kind} ({} {}){tries}", reply.code, reply.lines.join(" / "))
+}
+
+/// Attempts made: one more than the retry notes the probe left in the transcript.
+fn attempts(probe: &SmtpObservation) -> usize {
+    1 + probe
+        .transcript
+        .iter()
+        .filter(|line| line.starts_with(RETRY_NOTE_PREFIX))
+        .count()
+}
 
 /// Judges `smtp.*` for every probed MX address.
 pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
@@ -98,6 +132,48 @@ fn judge_endpoint(
             out.skip(later, subject.clone(), check.as_str());
         }
     };
+
+    // The audit's own deadline, or a refusal for now that the retries did not get past: the
+    // server was not seen refusing anything for good.
+    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_DEADLINE) {
+        out.undetermined(
+            CheckId::SmtpConnect,
+            subject.clone(),
+            failure.detail.clone(),
+            evidence,
+        );
+        skip_after(out, CheckId::SmtpConnect);
+        return;
+    }
+    let refusal = temporary_refusal(probe).filter(|reply| {
+        reply.code == 421
+            || probe
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.step != STEP_STARTTLS)
+    });
+    if let (Some(reply), Some(failure)) = (refusal, &probe.failure) {
+        let check = match failure.step.as_str() {
+            STEP_GREETING => CheckId::SmtpConnect,
+            STEP_EHLO => CheckId::SmtpStarttlsOffered,
+            _ => CheckId::SmtpStarttlsAccepted,
+        };
+        // The checks before the refused step passed.
+        if check != CheckId::SmtpConnect {
+            out.pass(CheckId::SmtpConnect, subject.clone());
+        }
+        if check == CheckId::SmtpStarttlsAccepted {
+            out.pass(CheckId::SmtpStarttlsOffered, subject.clone());
+        }
+        out.undetermined(
+            check,
+            subject.clone(),
+            refused_for_now(reply, attempts(probe)),
+            evidence,
+        );
+        skip_after(out, check);
+        return;
+    }
 
     // smtp.connect
     if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_CONNECT) {
@@ -165,6 +241,15 @@ fn judge_endpoint(
         "greeting delay",
         format!("{} ms", probe.greeting_delay.as_millis()),
     ));
+    if probe.greeting_delay > TARPIT_NOTICE {
+        greeting_evidence.push(Evidence::new(
+            "tarpit",
+            format!(
+                "greeting after {:.1} s (tarpit?)",
+                probe.greeting_delay.as_secs_f64()
+            ),
+        ));
+    }
     out.pass_with(
         CheckId::SmtpConnect,
         subject.clone(),
@@ -535,6 +620,72 @@ mod tests {
                 vec![(CheckId::SmtpConnect, "could-not-determine")],
             ),
             (
+                "greeting 421 after retries",
+                |p| {
+                    p.transcript
+                        .insert(0, "-- attempt 1 refused for now --".to_owned());
+                    p.greeting = reply(421, &["4.7.0 too many connections"]);
+                    p.failure = failure(STEP_GREETING, false, "greeted with 421");
+                },
+                vec![
+                    (CheckId::SmtpConnect, "could-not-determine"),
+                    (CheckId::SmtpStarttlsOffered, "skipped by smtp.connect"),
+                ],
+            ),
+            (
+                "greylisting 450 at the greeting",
+                |p| {
+                    p.greeting = reply(450, &["try later"]);
+                    p.failure = failure(STEP_GREETING, false, "greeted with 450");
+                },
+                vec![(CheckId::SmtpConnect, "could-not-determine")],
+            ),
+            (
+                "EHLO answered 421",
+                |p| {
+                    p.ehlo = reply(421, &["closing"]);
+                    p.failure = failure(STEP_EHLO, false, "EHLO was answered 421");
+                },
+                vec![
+                    (CheckId::SmtpConnect, "pass"),
+                    (CheckId::SmtpStarttlsOffered, "could-not-determine"),
+                    (
+                        CheckId::SmtpStarttlsAccepted,
+                        "skipped by smtp.starttls-offered",
+                    ),
+                ],
+            ),
+            (
+                "STARTTLS answered 421",
+                |p| {
+                    p.starttls_reply = reply(421, &["closing"]);
+                    p.tls = None;
+                    p.failure = failure(STEP_STARTTLS, false, "STARTTLS was answered 421");
+                },
+                vec![
+                    (CheckId::SmtpConnect, "pass"),
+                    (CheckId::SmtpStarttlsOffered, "pass"),
+                    (CheckId::SmtpStarttlsAccepted, "could-not-determine"),
+                    (
+                        CheckId::SmtpCertTrusted,
+                        "skipped by smtp.starttls-accepted",
+                    ),
+                ],
+            ),
+            (
+                "stopped by the domain's deadline",
+                |p| {
+                    p.transcript.clear();
+                    p.greeting = None;
+                    p.failure = failure(STEP_DEADLINE, true, "the domain's deadline passed");
+                },
+                vec![
+                    (CheckId::SmtpConnect, "could-not-determine"),
+                    (CheckId::SmtpStarttlsOffered, "skipped by smtp.connect"),
+                    (CheckId::SmtpPreTlsData, "skipped by smtp.connect"),
+                ],
+            ),
+            (
                 "EHLO timed out",
                 |p| p.failure = failure(STEP_EHLO, true, "no complete reply within 10s"),
                 vec![
@@ -632,6 +783,58 @@ mod tests {
             assert_eq!(findings.len(), SMTP_CHECKS.len(), "{name}: {findings:#?}");
             for (check, want) in expected {
                 assert_eq!(label(&findings, check), want, "{name}: {check}");
+            }
+        }
+    }
+
+    fn finding(findings: &[Finding], check: CheckId) -> &Finding {
+        findings.iter().find(|f| f.check == check).unwrap()
+    }
+
+    #[test]
+    fn rate_limiting_is_named_with_the_reply_and_the_attempts() {
+        let mut probe = good("mx.example.com", "192.0.2.1");
+        probe.transcript = vec![
+            "-- attempt 1 refused for now (421 4.7.0 busy); trying again after 1.0s --".to_owned(),
+            "-- attempt 2 refused for now (421 4.7.0 busy); trying again after 3.0s --".to_owned(),
+            "S: 421 4.7.0 busy".to_owned(),
+        ];
+        probe.greeting = reply(421, &["4.7.0 busy"]);
+        probe.failure = failure(STEP_GREETING, false, "greeted with 421");
+        let findings = run(vec![probe]);
+        let connect = finding(&findings, CheckId::SmtpConnect);
+        assert_eq!(
+            connect.outcome,
+            Outcome::CouldNotDetermine {
+                reason: "rate limited (421 4.7.0 busy), still after 3 attempts".to_owned()
+            }
+        );
+        assert!(connect
+            .evidence
+            .iter()
+            .any(|e| e.value.starts_with("-- attempt 2")));
+        assert!(findings
+            .iter()
+            .all(|f| !matches!(f.outcome, Outcome::Fail | Outcome::Warn)));
+    }
+
+    #[test]
+    fn a_slow_greeting_is_noted_as_a_tarpit() {
+        for (delay_ms, noted) in [(12_300, true), (2_500, true), (1_900, false), (12, false)] {
+            let mut probe = good("mx.example.com", "192.0.2.1");
+            probe.greeting_delay = Duration::from_millis(delay_ms);
+            let findings = run(vec![probe]);
+            let connect = finding(&findings, CheckId::SmtpConnect);
+            assert_eq!(connect.outcome, Outcome::Pass);
+            let tarpit: Vec<&str> = connect
+                .evidence
+                .iter()
+                .filter(|e| e.label == "tarpit")
+                .map(|e| e.value.as_str())
+                .collect();
+            assert_eq!(!tarpit.is_empty(), noted, "{delay_ms} ms");
+            if delay_ms == 12_300 {
+                assert_eq!(tarpit, ["greeting after 12.3 s (tarpit?)"]);
             }
         }
     }

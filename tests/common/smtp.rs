@@ -27,6 +27,11 @@ pub enum Behaviour {
     /// STARTTLS answered `454 4.7.0 TLS not available` (EC-63).
     Starttls454,
     Greeting421,
+    /// Greets `421` on the first N connections, then behaves as [`Behaviour::Normal`].
+    Greeting421First(usize),
+    /// Greets `421` on the connections with these 0-based indexes, otherwise as
+    /// [`Behaviour::Normal`].
+    Greeting421On(Vec<usize>),
     /// Greets normally after this delay.
     GreetingDelay(Duration),
     /// Accepts the connection and never sends a byte.
@@ -54,6 +59,7 @@ const TLS10_SERVER_HELLO: &str = include_str!("../../fixtures/smtp/openssl-tls10
 pub struct SmtpServer {
     pub addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    sessions: Arc<Sessions>,
     commands: Arc<Mutex<Vec<String>>>,
     task: JoinHandle<()>,
 }
@@ -66,18 +72,32 @@ impl SmtpServer {
             .expect("bind SMTP server");
         let addr = listener.local_addr().expect("local address");
         let connections = Arc::new(AtomicUsize::new(0));
+        let sessions = Arc::new(Sessions::default());
         let commands = Arc::new(Mutex::new(Vec::new()));
         let tls = server_config(leaf);
         let task = {
             let connections = connections.clone();
+            let sessions = sessions.clone();
             let commands = commands.clone();
             tokio::spawn(async move {
                 while let Ok((tcp, _)) = listener.accept().await {
-                    connections.fetch_add(1, Ordering::SeqCst);
+                    let index = connections.fetch_add(1, Ordering::SeqCst);
+                    let behaviour = match &behaviour {
+                        Behaviour::Greeting421First(count) if index < *count => {
+                            Behaviour::Greeting421
+                        }
+                        Behaviour::Greeting421First(_) => Behaviour::Normal,
+                        Behaviour::Greeting421On(refused) if refused.contains(&index) => {
+                            Behaviour::Greeting421
+                        }
+                        Behaviour::Greeting421On(_) => Behaviour::Normal,
+                        other => other.clone(),
+                    };
                     let session = Session {
-                        behaviour: behaviour.clone(),
+                        behaviour,
                         tls: tls.clone(),
                         commands: commands.clone(),
+                        open: Mutex::new(Some(sessions.open())),
                     };
                     tokio::spawn(async move {
                         let _ = session.serve(tcp).await;
@@ -88,9 +108,15 @@ impl SmtpServer {
         Self {
             addr,
             connections,
+            sessions,
             commands,
             task,
         }
+    }
+
+    /// The most sessions that were open at once.
+    pub fn max_concurrent(&self) -> usize {
+        self.sessions.most.load(Ordering::SeqCst)
     }
 
     pub fn port(&self) -> u16 {
@@ -124,13 +150,44 @@ impl Drop for SmtpServer {
     }
 }
 
+/// Counts open sessions and the most open at once.
+#[derive(Default)]
+struct Sessions {
+    open: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl Sessions {
+    fn open(self: &Arc<Self>) -> OpenSession {
+        let now = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        OpenSession(self.clone())
+    }
+}
+
+/// One open session; uncounted just before the server's last words (so that a client that
+/// heard them and moved on cannot be counted twice), or when the session ends otherwise.
+struct OpenSession(Arc<Sessions>);
+
+impl Drop for OpenSession {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 struct Session {
     behaviour: Behaviour,
     tls: Arc<rustls::ServerConfig>,
     commands: Arc<Mutex<Vec<String>>>,
+    open: Mutex<Option<OpenSession>>,
 }
 
 impl Session {
+    /// The session is about to say its last words.
+    fn closing(&self) {
+        self.open.lock().unwrap().take();
+    }
+
     async fn serve(self, mut tcp: TcpStream) -> std::io::Result<()> {
         match &self.behaviour {
             Behaviour::Silent => {
@@ -138,6 +195,7 @@ impl Session {
                 return Ok(());
             }
             Behaviour::Greeting421 => {
+                self.closing();
                 tcp.write_all(b"421 4.3.2 mx.example.test busy, try again later\r\n")
                     .await?;
                 return Ok(());
@@ -171,7 +229,12 @@ impl Session {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             return Ok(());
         }
-        if self.behaviour == Behaviour::LegacyTls10 && offers_only_legacy(&tcp).await? {
+        let legacy_only = offers_only_legacy(&tcp).await?;
+        if legacy_only {
+            // Refused (by rustls's alert) or answered with a canned hello: either way the end.
+            self.closing();
+        }
+        if self.behaviour == Behaviour::LegacyTls10 && legacy_only {
             tcp.write_all(&hex(TLS10_SERVER_HELLO)).await?;
             // Hold the connection open: a real server would go on with the handshake.
             tokio::time::sleep(Duration::from_secs(5)).await;
@@ -218,6 +281,7 @@ impl Session {
                     return Ok(true);
                 }
                 "QUIT" => {
+                    self.closing();
                     reader.write_all(b"221 2.0.0 Bye\r\n").await?;
                     return Ok(false);
                 }
@@ -243,6 +307,7 @@ impl Session {
                     reader.write_all(reply.as_bytes()).await?;
                 }
                 "QUIT" => {
+                    self.closing();
                     reader.write_all(b"221 2.0.0 Bye\r\n").await?;
                     reader.shutdown().await?;
                     return Ok(());

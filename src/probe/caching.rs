@@ -1,0 +1,567 @@
+//! A [`Probe`] wrapper for runs of many domains: each (MX host, address) is probed once and the
+//! observation reused, and no address sees more than `per_address` SMTP sessions at a time.
+//!
+//! A government's domains mostly share a few mail gateways; without this, 800 domains behind
+//! one gateway would open 1,600 connections to it (a STARTTLS session and the TLS 1.0/1.1 probe
+//! each), and the gateway's rate limiting would answer most of them `421` (RFC 5321 §4.2.5).
+//! The per-address limit also covers different MX names that lead to one address. One probe
+//! holds its address's slot for both of its connections (they run one after the other), so
+//! the limit counts sessions.
+//!
+//! A temporary refusal (`421`, or another 4xx before TLS; [`super::smtp::temporary_refusal`])
+//! is tried again after [`RETRY_BACKOFF`] (1 s, then 3 s), the slot given back while waiting;
+//! the attempts are noted at the top of the transcript, and a refusal that persists is judged
+//! "rate limited", never a failure of the domain.
+//!
+//! The memo is bounded ([`DEFAULT_MEMO_ENTRIES`]); when full, the least recently used half of
+//! the finished entries goes, so a hostile list cannot grow it without limit while gateways
+//! shared by many domains stay. DNS is not memoised here: the resolver's own cache (see
+//! [`super::dns`]) serves repeated names, TTLs counting down as they should.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
+
+use super::smtp::{describe_reply, retry_note, temporary_refusal, RETRY_BACKOFF};
+use super::Probe;
+use crate::observe::{
+    DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, TxtRecord,
+};
+
+/// SMTP observations kept at most. One is a few kilobytes (transcript and certificate
+/// summaries), so the memo stays in the tens of megabytes however long the list.
+pub const DEFAULT_MEMO_ENTRIES: usize = 10_000;
+
+/// How often the memo answered; for `--stats` and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MemoStats {
+    /// SMTP probes asked for.
+    pub smtp_requests: u64,
+    /// SMTP probes actually run (the rest were answered from the memo).
+    pub smtp_probes: u64,
+}
+
+/// Memoises [`Probe::smtp`] per (host, address) and limits sessions per address; every other
+/// question goes straight to `P`.
+pub struct CachingProbe<P> {
+    inner: P,
+    per_address: usize,
+    smtp: Mutex<Memo<(String, IpAddr), SmtpObservation>>,
+    /// One semaphore per address with a session under way or waiting; removed when idle.
+    gates: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
+    smtp_requests: AtomicU64,
+    smtp_probes: AtomicU64,
+    /// Waits before each retry of a temporary refusal.
+    backoff: Vec<Duration>,
+}
+
+impl<P: Probe> CachingProbe<P> {
+    /// At most `per_address` (at least 1) sessions at once per address.
+    pub fn new(inner: P, per_address: usize) -> Self {
+        Self::with_capacity(inner, per_address, DEFAULT_MEMO_ENTRIES)
+    }
+
+    /// As [`CachingProbe::new`], keeping at most `memo_entries` (at least 1) observations.
+    pub fn with_capacity(inner: P, per_address: usize, memo_entries: usize) -> Self {
+        Self {
+            inner,
+            per_address: per_address.max(1),
+            smtp: Mutex::new(Memo::new(memo_entries.max(1))),
+            gates: Mutex::new(HashMap::new()),
+            smtp_requests: AtomicU64::new(0),
+            smtp_probes: AtomicU64::new(0),
+            backoff: RETRY_BACKOFF.to_vec(),
+        }
+    }
+
+    /// Other waits between attempts than [`RETRY_BACKOFF`] (one retry per wait); for tests.
+    pub fn with_backoff(mut self, backoff: &[Duration]) -> Self {
+        self.backoff = backoff.to_vec();
+        self
+    }
+
+    pub fn inner(&self) -> &P {
+        &self.inner
+    }
+
+    pub fn stats(&self) -> MemoStats {
+        MemoStats {
+            smtp_requests: self.smtp_requests.load(Ordering::Relaxed),
+            smtp_probes: self.smtp_probes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Observations held in the memo now.
+    pub fn memo_len(&self) -> usize {
+        lock(&self.smtp).entries.len()
+    }
+
+    /// Addresses with a session under way or waiting.
+    pub fn busy_addresses(&self) -> usize {
+        lock(&self.gates).len()
+    }
+
+    /// Waits for a session slot at `ip`; the slot is given back when the guard is dropped,
+    /// also when the probe is cancelled (a domain's deadline).
+    async fn enter(&self, ip: IpAddr) -> Gate<'_> {
+        let semaphore = lock(&self.gates)
+            .entry(ip)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_address)))
+            .clone();
+        let mut gate = Gate {
+            gates: &self.gates,
+            ip,
+            semaphore: Some(semaphore.clone()),
+            permit: None,
+        };
+        // The semaphore is never closed, so acquiring only waits.
+        gate.permit = semaphore.acquire_owned().await.ok();
+        gate
+    }
+}
+
+impl<P: Probe> CachingProbe<P> {
+    /// Probes within the address's session limit; a temporary refusal is tried again after
+    /// each wait of the backoff, with the slot given back while waiting.
+    async fn probe_politely(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+        let mut notes = Vec::new();
+        loop {
+            let mut obs = {
+                let _gate = self.enter(ip).await;
+                self.inner.smtp(host, ip).await
+            };
+            let retry = temporary_refusal(&obs)
+                .map(describe_reply)
+                .zip(self.backoff.get(notes.len()));
+            let Some((refusal, &wait)) = retry else {
+                // The earlier attempts only say why they were given up; the transcript is the
+                // last one's.
+                obs.transcript.splice(0..0, notes);
+                return obs;
+            };
+            notes.push(retry_note(notes.len() + 1, &refusal, wait));
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+impl<P: Probe> Probe for CachingProbe<P> {
+    async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
+        self.inner.txt(name).await
+    }
+
+    async fn mx(&self, name: &str) -> DnsAnswer<Vec<MxRecord>> {
+        self.inner.mx(name).await
+    }
+
+    async fn addrs(&self, name: &str) -> HostLookup {
+        self.inner.addrs(name).await
+    }
+
+    async fn tlsa(&self, name: &str) -> DnsAnswer<Vec<String>> {
+        self.inner.tlsa(name).await
+    }
+
+    async fn fetch_policy(&self, host: &str, ip: IpAddr) -> FetchObservation {
+        self.inner.fetch_policy(host, ip).await
+    }
+
+    async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+        self.smtp_requests.fetch_add(1, Ordering::Relaxed);
+        let cell = lock(&self.smtp).cell((host.to_ascii_lowercase(), ip));
+        // Whoever comes first probes; the others wait for its observation. If the first is
+        // cancelled, one of the waiting callers probes instead (tokio's OnceCell).
+        let observation = cell
+            .get_or_init(|| async {
+                self.smtp_probes.fetch_add(1, Ordering::Relaxed);
+                self.probe_politely(host, ip).await
+            })
+            .await;
+        let mut observation = observation.clone();
+        // The caller's spelling, as if it had probed itself.
+        host.clone_into(&mut observation.host);
+        observation
+    }
+}
+
+/// A session slot at one address.
+struct Gate<'a> {
+    gates: &'a Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
+    ip: IpAddr,
+    semaphore: Option<Arc<Semaphore>>,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for Gate<'_> {
+    fn drop(&mut self) {
+        self.permit = None;
+        self.semaphore = None;
+        // Clones are only taken under this lock, so a count of one (the map's) means nobody
+        // holds or waits for this address: forget it, so the map stays as small as the work.
+        let mut gates = lock(self.gates);
+        if gates
+            .get(&self.ip)
+            .is_some_and(|semaphore| Arc::strong_count(semaphore) == 1)
+        {
+            gates.remove(&self.ip);
+        }
+    }
+}
+
+/// A bounded map from a key to a cell that is filled once.
+struct Memo<K, V> {
+    entries: HashMap<K, MemoEntry<V>>,
+    capacity: usize,
+    /// Counts uses, to tell recent entries from old ones.
+    clock: u64,
+}
+
+struct MemoEntry<V> {
+    cell: Arc<OnceCell<V>>,
+    last_used: u64,
+}
+
+impl<K: Eq + Hash, V> Memo<K, V> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            capacity,
+            clock: 0,
+        }
+    }
+
+    /// The cell for `key`, new and empty if the key was not seen (or was evicted).
+    fn cell(&mut self, key: K) -> Arc<OnceCell<V>> {
+        self.clock += 1;
+        let now = self.clock;
+        if let Some(entry) = self.entries.get_mut(&key) {
+            entry.last_used = now;
+            return entry.cell.clone();
+        }
+        if self.entries.len() >= self.capacity {
+            self.evict();
+        }
+        let cell = Arc::new(OnceCell::new());
+        self.entries.insert(
+            key,
+            MemoEntry {
+                cell: cell.clone(),
+                last_used: now,
+            },
+        );
+        cell
+    }
+
+    /// Drops the least recently used half of the entries nobody is waiting for, and every
+    /// empty cell nobody holds (its probe was cancelled). A cell being filled stays, so that
+    /// no address is probed twice at once. With everything under way, the map may pass its
+    /// capacity for a while; the number of domains in flight bounds that.
+    fn evict(&mut self) {
+        let idle = |entry: &MemoEntry<V>| Arc::strong_count(&entry.cell) == 1;
+        self.entries
+            .retain(|_, entry| entry.cell.initialized() || !idle(entry));
+        let mut settled: Vec<u64> = self
+            .entries
+            .values()
+            .filter(|entry| entry.cell.initialized())
+            .map(|entry| entry.last_used)
+            .collect();
+        if settled.is_empty() {
+            return;
+        }
+        settled.sort_unstable();
+        let cutoff = settled[(settled.len() - 1) / 2];
+        self.entries
+            .retain(|_, entry| !entry.cell.initialized() || entry.last_used > cutoff);
+    }
+}
+
+/// A poisoned lock only means another task panicked while holding it; the maps stay usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::observe::LegacyTls;
+
+    /// Counts SMTP probes and how many run at once per address; each takes `delay`. Hosts
+    /// named `busy…` are greeted `421` on their first `refusals` probes.
+    struct Fake {
+        delay: Duration,
+        refusals: usize,
+        probes: AtomicUsize,
+        active: Mutex<HashMap<IpAddr, usize>>,
+        most_active: Mutex<HashMap<IpAddr, usize>>,
+    }
+
+    impl Fake {
+        fn new(delay: Duration) -> Self {
+            Self {
+                delay,
+                refusals: 0,
+                probes: AtomicUsize::new(0),
+                active: Mutex::new(HashMap::new()),
+                most_active: Mutex::new(HashMap::new()),
+            }
+        }
+
+        fn most_active(&self, ip: IpAddr) -> usize {
+            self.most_active
+                .lock()
+                .unwrap()
+                .get(&ip)
+                .copied()
+                .unwrap_or(0)
+        }
+    }
+
+    fn observation(host: &str, ip: IpAddr) -> SmtpObservation {
+        SmtpObservation {
+            host: host.to_owned(),
+            ip,
+            transcript: vec![format!("S: 220 {host}")],
+            greeting: None,
+            greeting_delay: Duration::ZERO,
+            ehlo: None,
+            starttls_offered: false,
+            starttls_reply: None,
+            pre_tls_bytes: 0,
+            tls: None,
+            starttls_after_tls: false,
+            legacy_tls: LegacyTls::Refused,
+            failure: None,
+        }
+    }
+
+    impl Probe for Fake {
+        async fn txt(&self, _: &str) -> DnsAnswer<Vec<TxtRecord>> {
+            DnsAnswer::NoData
+        }
+        async fn mx(&self, _: &str) -> DnsAnswer<Vec<MxRecord>> {
+            DnsAnswer::NoData
+        }
+        async fn addrs(&self, name: &str) -> HostLookup {
+            HostLookup {
+                name: name.to_owned(),
+                a: DnsAnswer::NoData,
+                aaaa: DnsAnswer::NoData,
+            }
+        }
+        async fn tlsa(&self, _: &str) -> DnsAnswer<Vec<String>> {
+            DnsAnswer::NoData
+        }
+        async fn fetch_policy(&self, _: &str, _: IpAddr) -> FetchObservation {
+            unreachable!("not used here")
+        }
+        async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+            let earlier = self.probes.fetch_add(1, Ordering::SeqCst);
+            if host.starts_with("busy") && earlier < self.refusals {
+                let mut obs = observation(host, ip);
+                obs.greeting = Some(crate::observe::SmtpReply {
+                    code: 421,
+                    lines: vec!["4.7.0 busy".to_owned()],
+                });
+                obs.failure = Some(crate::observe::FetchFailure {
+                    step: super::super::smtp::STEP_GREETING.to_owned(),
+                    timed_out: false,
+                    detail: "greeted with 421".to_owned(),
+                });
+                return obs;
+            }
+            {
+                let mut active = self.active.lock().unwrap();
+                let now = active.entry(ip).or_default();
+                *now += 1;
+                let mut most = self.most_active.lock().unwrap();
+                let most = most.entry(ip).or_default();
+                *most = (*most).max(*now);
+            }
+            tokio::time::sleep(self.delay).await;
+            *self.active.lock().unwrap().entry(ip).or_default() -= 1;
+            observation(host, ip)
+        }
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    /// Runs `calls` concurrently against one shared probe.
+    async fn run_all(
+        probe: &Arc<CachingProbe<Fake>>,
+        calls: Vec<(String, IpAddr)>,
+    ) -> Vec<SmtpObservation> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (host, ip) in calls {
+            let probe = probe.clone();
+            tasks.spawn(async move { probe.smtp(&host, ip).await });
+        }
+        let mut out = Vec::new();
+        while let Some(result) = tasks.join_next().await {
+            out.push(result.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_probe_per_host_and_address() {
+        let probe = Arc::new(CachingProbe::new(Fake::new(Duration::from_millis(50)), 2));
+        let mut calls = Vec::new();
+        for index in 0..100 {
+            // Same gateway under two spellings, on two addresses.
+            let host = if index % 2 == 0 {
+                "mx.gw.test"
+            } else {
+                "MX.gw.test"
+            };
+            let address = if index % 3 == 0 {
+                "192.0.2.1"
+            } else {
+                "192.0.2.2"
+            };
+            calls.push((host.to_owned(), ip(address)));
+        }
+        let results = run_all(&probe, calls).await;
+        assert_eq!(results.len(), 100);
+        assert_eq!(probe.inner().probes.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            probe.stats(),
+            MemoStats {
+                smtp_requests: 100,
+                smtp_probes: 2
+            }
+        );
+        for obs in &results {
+            assert!(["mx.gw.test", "MX.gw.test"].contains(&obs.host.as_str()));
+            assert_eq!(obs.transcript.len(), 1);
+        }
+        assert_eq!(probe.busy_addresses(), 0, "idle gates are forgotten");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sessions_per_address_are_limited() {
+        for per_address in [1, 2, 3] {
+            let fake = Fake::new(Duration::from_millis(30));
+            let probe = Arc::new(CachingProbe::new(fake, per_address));
+            // Twelve MX names on one address, four on another.
+            let mut calls: Vec<(String, IpAddr)> = (0..12)
+                .map(|n| (format!("mx{n}.a.test"), ip("192.0.2.1")))
+                .collect();
+            calls.extend((0..4).map(|n| (format!("mx{n}.b.test"), ip("2001:db8::1"))));
+            run_all(&probe, calls).await;
+            let fake = probe.inner();
+            assert_eq!(fake.probes.load(Ordering::SeqCst), 16);
+            // Reached, never passed.
+            assert_eq!(fake.most_active(ip("192.0.2.1")), per_address);
+            assert_eq!(fake.most_active(ip("2001:db8::1")), per_address);
+            assert_eq!(probe.busy_addresses(), 0);
+        }
+    }
+
+    const QUICK_BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
+
+    #[tokio::test]
+    async fn temporary_refusals_are_retried_with_backoff() {
+        // (refusals, probes run, notes, refused in the end)
+        for (refusals, probes, notes, refused) in
+            [(0, 1, 0, false), (2, 3, 2, false), (9, 3, 2, true)]
+        {
+            let mut fake = Fake::new(Duration::ZERO);
+            fake.refusals = refusals;
+            let probe = CachingProbe::new(fake, 1).with_backoff(&QUICK_BACKOFF);
+            let started = tokio::time::Instant::now();
+            let obs = probe.smtp("busy.test", ip("192.0.2.7")).await;
+            assert_eq!(probe.inner().probes.load(Ordering::SeqCst), probes);
+            let noted: Vec<&String> = obs
+                .transcript
+                .iter()
+                .filter(|line| line.starts_with("-- attempt "))
+                .collect();
+            assert_eq!(noted.len(), notes, "{:?}", obs.transcript);
+            assert_eq!(temporary_refusal(&obs).is_some(), refused);
+            if notes == 2 {
+                assert_eq!(
+                    noted[1],
+                    "-- attempt 2 refused for now (421 4.7.0 busy); trying again after 0.3s --"
+                );
+                assert!(started.elapsed() >= Duration::from_millis(400));
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_slot_is_free_while_a_refused_probe_waits() {
+        let mut fake = Fake::new(Duration::from_millis(10));
+        fake.refusals = 2;
+        let slow_backoff = [Duration::from_secs(1), Duration::from_secs(1)];
+        let probe = Arc::new(CachingProbe::new(fake, 1).with_backoff(&slow_backoff));
+        let shared = ip("192.0.2.8");
+        let busy = {
+            let probe = probe.clone();
+            tokio::spawn(async move { probe.smtp("busy.test", shared).await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = tokio::time::Instant::now();
+        probe.smtp("calm.test", shared).await;
+        // Not after the busy probe's two seconds of waiting.
+        assert!(
+            started.elapsed() < Duration::from_millis(700),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(temporary_refusal(&busy.await.unwrap()).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_probe_is_run_again_and_frees_its_slot() {
+        let probe = CachingProbe::new(Fake::new(Duration::from_millis(200)), 1);
+        let target = ip("192.0.2.9");
+        let cut = tokio::time::timeout(Duration::from_millis(20), probe.smtp("mx.test", target));
+        assert!(cut.await.is_err());
+        assert_eq!(probe.busy_addresses(), 0, "the slot was given back");
+        let obs = probe.smtp("mx.test", target).await;
+        assert_eq!(obs.host, "mx.test");
+        assert_eq!(probe.inner().probes.load(Ordering::SeqCst), 2);
+        // Now memoised.
+        probe.smtp("mx.test", target).await;
+        assert_eq!(probe.inner().probes.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn the_memo_is_bounded_and_keeps_what_is_used() {
+        let probe = CachingProbe::with_capacity(Fake::new(Duration::ZERO), 2, 4);
+        let hot = ip("192.0.2.100");
+        for n in 0..20u8 {
+            probe.smtp("hot.test", hot).await;
+            probe.smtp("cold.test", IpAddr::from([192, 0, 2, n])).await;
+            assert!(probe.memo_len() <= 4, "{} entries", probe.memo_len());
+        }
+        // The hot gateway was probed once; the cold ones once each.
+        assert_eq!(probe.inner().probes.load(Ordering::SeqCst), 21);
+    }
+
+    #[test]
+    fn eviction_drops_idle_empty_cells_and_the_older_half() {
+        let mut memo: Memo<u32, u32> = Memo::new(10);
+        for key in 0..4 {
+            let cell = memo.cell(key);
+            cell.set(key).unwrap();
+        }
+        // An empty cell whose probe was cancelled, and one still being filled.
+        let _held = memo.cell(10);
+        drop(memo.cell(11));
+        memo.evict();
+        let mut keys: Vec<u32> = memo.entries.keys().copied().collect();
+        keys.sort_unstable();
+        assert_eq!(keys, [2, 3, 10]);
+    }
+}

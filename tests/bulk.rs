@@ -1,0 +1,555 @@
+//! The bulk engine (issue 4) with the real probes against loopback servers: one probe per
+//! shared MX address, no more sessions per address than allowed, `421` retried then reported
+//! as rate limited, a per-domain deadline that reports rather than drops, and reports handed
+//! out as each domain finishes.
+//!
+//! Each test uses its own loopback addresses (127.0.0.1x, 2x, …) so that tests running at the
+//! same time cannot share a port. Every name resolves through the test's own DNS server.
+
+// Test code: a failed setup step should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::ca::{LeafSpec, TestCa};
+use common::dns::{DnsServer, Zone};
+use common::https::{Behaviour as HttpsBehaviour, HttpsServer, Script};
+use common::smtp::{Behaviour, SmtpServer};
+use mtasts::bulk::{self, RunConfig, RunStats};
+use mtasts::catalog::{CheckId, Profile};
+use mtasts::model::{DomainReport, Finding, Outcome};
+use mtasts::pipeline::Options;
+use mtasts::probe::live::LiveProbe;
+use mtasts::probe::{Limits, NetworkConfig};
+use mtasts::report::stream::{RunSummary, Sink};
+use mtasts::verdict::Context;
+
+fn ip(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, last)
+}
+
+/// A world: the DNS server, the CA, and the SMTP servers, all on one SMTP port.
+struct World {
+    dns: DnsServer,
+    ca: TestCa,
+    smtp: Vec<SmtpServer>,
+    smtp_port: u16,
+    https: Vec<HttpsServer>,
+    https_port: u16,
+}
+
+impl World {
+    /// Starts `zone`'s DNS server and one SMTP server per (address, name, behaviour).
+    async fn start(zone: Zone, smtp: &[(u8, &str, Behaviour)]) -> Self {
+        let dns = DnsServer::start(zone).await;
+        let ca = TestCa::new("mtasts bulk test CA");
+        let mut servers: Vec<SmtpServer> = Vec::new();
+        let mut port = 0;
+        for (last, name, behaviour) in smtp {
+            let leaf = ca.issue(&LeafSpec::valid_for(&[name]));
+            let server =
+                SmtpServer::start(IpAddr::V4(ip(*last)), port, behaviour.clone(), &leaf).await;
+            port = server.port();
+            servers.push(server);
+        }
+        Self {
+            dns,
+            ca,
+            smtp: servers,
+            smtp_port: port,
+            https: Vec::new(),
+            // No policy host has an address unless a test adds one.
+            https_port: 9,
+        }
+    }
+
+    fn network(&self, timeout: Duration) -> NetworkConfig {
+        NetworkConfig {
+            limits: Limits::with_timeout(timeout),
+            resolver: Some(self.dns.addr()),
+            extra_roots: vec![self.ca.cert_der.clone()],
+            https_port: self.https_port,
+            smtp_port: self.smtp_port,
+            ehlo_name: "probe.bulk.test".to_owned(),
+        }
+    }
+}
+
+fn run_config(network: &NetworkConfig, per_address: usize, domain_timeout: Duration) -> RunConfig {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    RunConfig {
+        concurrency: 64,
+        per_address,
+        domain_timeout,
+        options: Options {
+            skip_smtp: false,
+            limits: network.limits.clone(),
+        },
+        ctx: Context {
+            profile: Profile::Rfc,
+            now: i64::try_from(now).unwrap(),
+        },
+    }
+}
+
+/// A report as it arrived: when (since the start of the run), and its input index.
+struct Arrival {
+    at: Duration,
+    index: usize,
+    report: DomainReport,
+}
+
+/// Runs the engine with the live probe; reports in the order they arrived.
+async fn audit(
+    network: NetworkConfig,
+    domains: &[String],
+    config: &RunConfig,
+) -> (Vec<Arrival>, RunStats) {
+    let probe = LiveProbe::new(network).unwrap();
+    let started = Instant::now();
+    let mut arrivals = Vec::new();
+    let stats = bulk::run(probe, domains.to_vec(), config, |index, report| {
+        arrivals.push(Arrival {
+            at: started.elapsed(),
+            index,
+            report,
+        });
+        Ok(())
+    })
+    .await
+    .unwrap();
+    (arrivals, stats)
+}
+
+fn findings(report: &DomainReport, check: CheckId) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|finding| finding.check == check)
+        .collect()
+}
+
+fn labels(report: &DomainReport, check: CheckId) -> Vec<&'static str> {
+    findings(report, check)
+        .iter()
+        .map(|finding| finding.outcome.label())
+        .collect()
+}
+
+fn report<'a>(arrivals: &'a [Arrival], domain: &str) -> &'a DomainReport {
+    &arrivals
+        .iter()
+        .find(|arrival| arrival.report.domain == domain)
+        .unwrap_or_else(|| panic!("{domain} was not reported"))
+        .report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domains_sharing_mx_hosts_probe_each_address_once() {
+    let mut zone = Zone::new("test")
+        .a("mx1.gw.test", ip(11))
+        .a("mx2.gw.test", ip(12));
+    let domains: Vec<String> = (0..60).map(|n| format!("d{n}.shared.test")).collect();
+    for domain in &domains {
+        zone = zone
+            .mx(domain, 10, "mx1.gw.test")
+            .mx(domain, 20, "mx2.gw.test");
+    }
+    let world = World::start(
+        zone,
+        &[
+            (11, "mx1.gw.test", Behaviour::Normal),
+            (12, "mx2.gw.test", Behaviour::Normal),
+        ],
+    )
+    .await;
+    let network = world.network(Duration::from_secs(5));
+    let config = run_config(&network, 2, Duration::from_secs(60));
+    let (arrivals, stats) = audit(network, &domains, &config).await;
+
+    assert_eq!(arrivals.len(), 60);
+    assert_eq!(stats.domains, 60);
+    // One STARTTLS session and one TLS 1.0/1.1 probe per address, for all 60 domains.
+    for server in &world.smtp {
+        assert_eq!(server.connections(), 2, "{}", server.addr);
+        server.assert_no_mail_transaction();
+    }
+    assert_eq!(stats.memo.smtp_requests, 120);
+    assert_eq!(stats.memo.smtp_probes, 2);
+    for arrival in &arrivals {
+        let report = &arrival.report;
+        assert_eq!(report.domain, domains[arrival.index]);
+        assert_eq!(labels(report, CheckId::SmtpConnect), ["pass", "pass"]);
+        assert_eq!(
+            labels(report, CheckId::SmtpCertTrusted),
+            ["pass", "pass"],
+            "{}",
+            report.domain
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_address_sees_more_sessions_than_allowed() {
+    // Ten domains, each with its own MX name, all on one address: ten different probes.
+    let mut zone = Zone::new("test");
+    let domains: Vec<String> = (0..10).map(|n| format!("p{n}.polite.test")).collect();
+    for (n, domain) in domains.iter().enumerate() {
+        let mx = format!("mx{n}.polite.test");
+        zone = zone.mx(domain, 10, &mx).a(&mx, ip(21));
+    }
+    // Slow greetings, so that sessions would overlap if nothing held them back.
+    let world = World::start(
+        zone,
+        &[(
+            21,
+            "mx0.polite.test",
+            Behaviour::GreetingDelay(Duration::from_millis(200)),
+        )],
+    )
+    .await;
+    let network = world.network(Duration::from_secs(5));
+    let config = run_config(&network, 2, Duration::from_secs(60));
+    let (arrivals, stats) = audit(network, &domains, &config).await;
+
+    assert_eq!(arrivals.len(), 10);
+    assert_eq!(stats.memo.smtp_probes, 10);
+    let server = &world.smtp[0];
+    assert_eq!(
+        server.connections(),
+        20,
+        "a session and a TLS 1.0/1.1 probe each"
+    );
+    // Reached (the probes did run side by side), never passed.
+    assert_eq!(server.max_concurrent(), 2);
+    for arrival in &arrivals {
+        assert_eq!(labels(&arrival.report, CheckId::SmtpConnect), ["pass"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_421_is_retried_and_a_persistent_one_is_rate_limiting_not_failure() {
+    let zone = Zone::new("test")
+        .mx("busy.retry.test", 10, "mx.busy.retry.test")
+        .a("mx.busy.retry.test", ip(31))
+        .mx("full.retry.test", 10, "mx.full.retry.test")
+        .a("mx.full.retry.test", ip(32))
+        .mx("second.retry.test", 10, "mx.second.retry.test")
+        .a("mx.second.retry.test", ip(33))
+        .mx("never.retry.test", 10, "mx.never.retry.test")
+        .a("mx.never.retry.test", ip(34));
+    let world = World::start(
+        zone,
+        &[
+            (31, "mx.busy.retry.test", Behaviour::Greeting421First(2)),
+            (32, "mx.full.retry.test", Behaviour::Greeting421),
+            // The TLS 1.0/1.1 probe's connection refused once, or always.
+            (
+                33,
+                "mx.second.retry.test",
+                Behaviour::Greeting421On(vec![1]),
+            ),
+            (
+                34,
+                "mx.never.retry.test",
+                Behaviour::Greeting421On(vec![1, 2, 3]),
+            ),
+        ],
+    )
+    .await;
+    let network = world.network(Duration::from_secs(5));
+    let config = run_config(&network, 2, Duration::from_secs(60));
+    let domains = [
+        "busy.retry.test",
+        "full.retry.test",
+        "second.retry.test",
+        "never.retry.test",
+    ]
+    .map(str::to_owned);
+    let started = Instant::now();
+    let (arrivals, _) = audit(network, &domains, &config).await;
+    // Two waits (1 s, then 3 s), both domains at once.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Refused twice, then a session and the TLS 1.0/1.1 probe.
+    let busy = report(&arrivals, "busy.retry.test");
+    assert_eq!(world.smtp[0].connections(), 4);
+    for check in [
+        CheckId::SmtpConnect,
+        CheckId::SmtpStarttlsAccepted,
+        CheckId::SmtpCertTrusted,
+        CheckId::SmtpLegacyTls,
+    ] {
+        assert_eq!(labels(busy, check), ["pass"], "{check}");
+    }
+
+    // Three attempts, all refused: could not determine, and not a failure of the domain.
+    let full = report(&arrivals, "full.retry.test");
+    assert_eq!(world.smtp[1].connections(), 3);
+    let connect = findings(full, CheckId::SmtpConnect);
+    let Outcome::CouldNotDetermine { reason } = &connect[0].outcome else {
+        panic!("{:?}", connect[0]);
+    };
+    assert!(reason.starts_with("rate limited (421 4.3.2"), "{reason}");
+    assert!(reason.contains("3 attempts"), "{reason}");
+    assert!(
+        connect[0]
+            .evidence
+            .iter()
+            .any(|evidence| evidence.value.starts_with("-- attempt 2 refused")),
+        "{:?}",
+        connect[0].evidence
+    );
+    let smtp_problems: Vec<&Finding> = full
+        .findings
+        .iter()
+        .filter(|finding| finding.check.as_str().starts_with("smtp."))
+        .filter(|finding| matches!(finding.outcome, Outcome::Fail | Outcome::Warn))
+        .collect();
+    assert!(smtp_problems.is_empty(), "{smtp_problems:#?}");
+
+    // The second connection is retried on its own.
+    let second = report(&arrivals, "second.retry.test");
+    assert_eq!(world.smtp[2].connections(), 3);
+    assert_eq!(labels(second, CheckId::SmtpLegacyTls), ["pass"]);
+    let never = report(&arrivals, "never.retry.test");
+    assert_eq!(world.smtp[3].connections(), 4);
+    assert_eq!(labels(never, CheckId::SmtpConnect), ["pass"]);
+    let legacy = findings(never, CheckId::SmtpLegacyTls);
+    let Outcome::CouldNotDetermine { reason } = &legacy[0].outcome else {
+        panic!("{:?}", legacy[0]);
+    };
+    assert!(reason.contains("rate limited (421 4.3.2"), "{reason}");
+    assert!(reason.contains("3 attempts"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_past_its_deadline_is_reported_in_time_with_what_was_seen() {
+    let zone = Zone::new("test")
+        .txt("_mta-sts.slow.deadline.test", &["v=STSv1; id=1"])
+        .a("mta-sts.slow.deadline.test", ip(41))
+        .mx("slow.deadline.test", 10, "mx.deadline.test")
+        .mx("quick.deadline.test", 10, "mx.deadline.test")
+        .a("mx.deadline.test", ip(42));
+    let mut world = World::start(zone, &[(42, "mx.deadline.test", Behaviour::Normal)]).await;
+    // The policy host accepts the connection and never says a word.
+    let leaf = world
+        .ca
+        .issue(&LeafSpec::valid_for(&["mta-sts.slow.deadline.test"]));
+    let silent = HttpsServer::start(
+        IpAddr::V4(ip(41)),
+        &leaf,
+        Script::ok("").with_behaviour(HttpsBehaviour::SilentTcp),
+    )
+    .await;
+    world.https_port = silent.port();
+    world.https.push(silent);
+
+    // Each step may take 10 s; the domain only 2.
+    let network = world.network(Duration::from_secs(10));
+    let config = run_config(&network, 2, Duration::from_secs(2));
+    let domains = ["slow.deadline.test", "quick.deadline.test"].map(str::to_owned);
+    let started = Instant::now();
+    let (arrivals, stats) = audit(network, &domains, &config).await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
+    assert_eq!(stats.deadlines_passed, 1);
+
+    // The quick domain is not held back by the slow one.
+    assert_eq!(arrivals[0].report.domain, "quick.deadline.test");
+    assert!(
+        arrivals[0].at < Duration::from_millis(1500),
+        "{:?}",
+        arrivals[0].at
+    );
+
+    let slow = report(&arrivals, "slow.deadline.test");
+    let fetch = findings(slow, CheckId::PolicyFetchConnect);
+    let Outcome::CouldNotDetermine { reason } = &fetch[0].outcome else {
+        panic!("{:#?}", fetch);
+    };
+    assert_eq!(
+        reason,
+        "the domain's deadline of 2 s (--domain-timeout) passed"
+    );
+    // What was observed in time is kept.
+    assert_eq!(labels(slow, CheckId::StsRecordPresent), ["pass"]);
+    assert_eq!(labels(slow, CheckId::PolicyHostResolves), ["pass"]);
+    assert_eq!(labels(slow, CheckId::SmtpConnect), ["pass"]);
+    assert!(!slow
+        .findings
+        .iter()
+        .any(|finding| finding.outcome == Outcome::Fail));
+}
+
+/// A sink that notes when each domain reached it.
+struct ArrivalSink {
+    started: Instant,
+    arrived: Vec<(Duration, String)>,
+    finished: bool,
+}
+
+impl Sink for ArrivalSink {
+    fn domain(&mut self, report: &DomainReport) -> io::Result<()> {
+        self.arrived
+            .push((self.started.elapsed(), report.domain.clone()));
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &RunSummary) -> io::Result<()> {
+        self.finished = true;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_domain_reaches_the_sink_as_soon_as_it_is_judged() {
+    let zone = Zone::new("test")
+        .mx("tarpit.stream.test", 10, "mx.tarpit.stream.test")
+        .a("mx.tarpit.stream.test", ip(51))
+        .mx("quick.stream.test", 10, "mx.quick.stream.test")
+        .a("mx.quick.stream.test", ip(52));
+    let world = World::start(
+        zone,
+        &[
+            (
+                51,
+                "mx.tarpit.stream.test",
+                Behaviour::GreetingDelay(Duration::from_millis(2300)),
+            ),
+            (52, "mx.quick.stream.test", Behaviour::Normal),
+        ],
+    )
+    .await;
+    let network = world.network(Duration::from_secs(5));
+    let config = run_config(&network, 2, Duration::from_secs(60));
+    // The slow domain first in the input.
+    let domains = ["tarpit.stream.test", "quick.stream.test"].map(str::to_owned);
+    let probe = LiveProbe::new(network).unwrap();
+    let mut sink = ArrivalSink {
+        started: Instant::now(),
+        arrived: Vec::new(),
+        finished: false,
+    };
+    let mut tarpit_report = None;
+    bulk::run(probe, domains, &config, |_, report| {
+        sink.domain(&report)?;
+        if report.domain.starts_with("tarpit") {
+            tarpit_report = Some(report);
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    sink.finish(&RunSummary::default()).unwrap();
+    assert!(sink.finished);
+
+    let names: Vec<&str> = sink.arrived.iter().map(|(_, name)| name.as_str()).collect();
+    assert_eq!(names, ["quick.stream.test", "tarpit.stream.test"]);
+    let (quick_at, tarpit_at) = (sink.arrived[0].0, sink.arrived[1].0);
+    // Two greetings of 2.3 s (the session and the TLS 1.0/1.1 probe) for the tarpit.
+    assert!(quick_at < Duration::from_millis(1500), "{quick_at:?}");
+    assert!(tarpit_at > Duration::from_millis(4000), "{tarpit_at:?}");
+
+    // The tarpit passes, with the delay as evidence.
+    let tarpit = tarpit_report.unwrap();
+    let connect = findings(&tarpit, CheckId::SmtpConnect);
+    assert_eq!(connect[0].outcome, Outcome::Pass);
+    let noted: Vec<&str> = connect[0]
+        .evidence
+        .iter()
+        .filter(|evidence| evidence.label == "tarpit")
+        .map(|evidence| evidence.value.as_str())
+        .collect();
+    assert_eq!(noted.len(), 1, "{:?}", connect[0].evidence);
+    assert!(
+        noted[0].starts_with("greeting after 2.") && noted[0].ends_with(" s (tarpit?)"),
+        "{noted:?}"
+    );
+}
+
+/// The binary end to end: `--format jsonl` writes one domain object per line, `--stats` its
+/// figures on standard error, and the exit status covers every domain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs report::stream from the issue 4 output helper; un-ignore at the merge"]
+async fn the_binary_streams_jsonl_and_prints_stats() {
+    let mut zone = Zone::new("test")
+        .a("mx.bin.test", ip(61))
+        .mx("bad.bin.test", 10, "mx.bad.bin.test")
+        .a("mx.bad.bin.test", ip(62));
+    let mut domains: Vec<String> = (0..12).map(|n| format!("b{n}.bin.test")).collect();
+    for domain in &domains {
+        zone = zone.mx(domain, 10, "mx.bin.test");
+    }
+    domains.insert(5, "bad.bin.test".to_owned());
+    let world = World::start(
+        zone,
+        &[
+            (61, "mx.bin.test", Behaviour::Normal),
+            (62, "mx.bad.bin.test", Behaviour::NoStarttls),
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = world.ca.write_pem(dir.path());
+    let mut args: Vec<String> = [
+        "check",
+        "--format",
+        "jsonl",
+        "--stats",
+        "--quiet",
+        "--concurrency",
+        "4",
+        "--resolver",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.push(world.dns.addr().to_string());
+    args.extend(["--ca-file".to_owned(), ca_file.display().to_string()]);
+    args.extend(["--smtp-port".to_owned(), world.smtp_port.to_string()]);
+    args.extend(["--https-port".to_owned(), world.https_port.to_string()]);
+    args.extend(domains.iter().cloned());
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mtasts"))
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut seen: Vec<String> = stdout
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|err| panic!("{err}: {line:?}\nstderr: {stderr}"));
+            value["domain"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    seen.sort();
+    let mut expected = domains.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "stderr: {stderr}");
+    // One domain's MX offers no STARTTLS: that one failure decides the run's status.
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    let stats: serde_json::Value = stderr
+        .lines()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("no statistics on stderr: {stderr}"));
+    assert_eq!(stats["domains"], 13);
+    assert_eq!(stats["smtp_probes"], 2);
+    assert_eq!(world.smtp[0].connections(), 2);
+}
