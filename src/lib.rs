@@ -17,4 +17,5 @@ pub mod parse;
 pub mod pipeline;
 pub mod probe;
 pub mod report;
+pub mod stats;
 pub mod verdict;

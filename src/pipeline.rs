@@ -1,13 +1,19 @@
 //! One domain: runs the network stages through a [`Probe`], concurrently wherever one stage does
 //! not need another's answer, and collects [`Observations`].
+//!
+//! Every probe call is timed into [`crate::stats::stage_clock`] (DNS, policy fetch, SMTP), for
+//! `check --stats` and the benchmark; the timing does not change what is observed.
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::time::Instant;
 
 use crate::observe::{
     DnsAnswer, HostLookup, MisplacedRecord, MxHostObservation, MxRecord, Observations,
 };
 use crate::parse::tlsrpt_record::analyse_tlsrpt_records;
 use crate::probe::{Limits, Probe};
+use crate::stats::{stage_clock, Stage};
 
 /// What to run.
 #[derive(Clone, Debug, Default)]
@@ -40,7 +46,7 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
     let tlsrpt_name = format!("_smtp._tls.{domain}");
 
     let sts = async {
-        let answer = probe.txt(&sts_name).await;
+        let answer = timed(Stage::Dns, probe.txt(&sts_name)).await;
         let misplaced = if has_record_with_prefix(&answer, b"v=STSv1") {
             Vec::new()
         } else {
@@ -49,15 +55,20 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
         (answer, misplaced)
     };
     let fetches = async {
-        let lookup = probe.addrs(&policy_host).await;
+        let lookup = timed(Stage::Dns, probe.addrs(&policy_host)).await;
         let addrs = capped(lookup.addresses(), options.limits.max_addrs_per_host);
-        let fetches = join_all(addrs.iter().map(|&ip| probe.fetch_policy(&policy_host, ip))).await;
+        let fetches = join_all(
+            addrs
+                .iter()
+                .map(|&ip| timed(Stage::PolicyFetch, probe.fetch_policy(&policy_host, ip))),
+        )
+        .await;
         (lookup, fetches)
     };
     let mx = async {
-        let answer = probe.mx(domain).await;
+        let answer = timed(Stage::Dns, probe.mx(domain)).await;
         let domain_addrs = match &answer {
-            DnsAnswer::NoData => Some(probe.addrs(domain).await),
+            DnsAnswer::NoData => Some(timed(Stage::Dns, probe.addrs(domain)).await),
             _ => None,
         };
         let hosts = mx_hosts(domain, &answer, options.limits.max_mx_hosts);
@@ -65,7 +76,7 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
         (answer, domain_addrs, observed)
     };
     let tlsrpt = async {
-        let answer = probe.txt(&tlsrpt_name).await;
+        let answer = timed(Stage::Dns, probe.txt(&tlsrpt_name)).await;
         let misplaced = if has_record_with_prefix(&answer, b"v=TLSRPTv1") {
             Vec::new()
         } else {
@@ -78,7 +89,8 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
                     .map(|record| record.mailto_domains())
                     .unwrap_or_default();
                 let domains = capped(domains, 10);
-                let answers = join_all(domains.iter().map(|name| probe.mx(name))).await;
+                let answers =
+                    join_all(domains.iter().map(|name| timed(Stage::Dns, probe.mx(name)))).await;
                 domains.into_iter().zip(answers).collect()
             }
             None => Vec::new(),
@@ -137,13 +149,19 @@ async fn observe_mx_host<P: Probe>(
     options: &Options,
 ) -> MxHostObservation {
     let tlsa_name = format!("_25._tcp.{}", mx.exchange);
-    let (addrs, tlsa): (HostLookup, _) =
-        tokio::join!(probe.addrs(&mx.exchange), probe.tlsa(&tlsa_name));
+    let (addrs, tlsa): (HostLookup, _) = tokio::join!(
+        timed(Stage::Dns, probe.addrs(&mx.exchange)),
+        timed(Stage::Dns, probe.tlsa(&tlsa_name))
+    );
     let smtp = if options.skip_smtp {
         Vec::new()
     } else {
         let ips: Vec<IpAddr> = capped(addrs.addresses(), options.limits.max_addrs_per_host);
-        join_all(ips.iter().map(|&ip| probe.smtp(&mx.exchange, ip))).await
+        join_all(
+            ips.iter()
+                .map(|&ip| timed(Stage::Smtp, probe.smtp(&mx.exchange, ip))),
+        )
+        .await
     };
     MxHostObservation {
         name: mx.exchange.clone(),
@@ -174,7 +192,7 @@ async fn find_misplaced<P: Probe>(
     names: Vec<String>,
     prefix: &[u8],
 ) -> Vec<MisplacedRecord> {
-    let answers = join_all(names.iter().map(|name| probe.txt(name))).await;
+    let answers = join_all(names.iter().map(|name| timed(Stage::Dns, probe.txt(name)))).await;
     let mut found = Vec::new();
     for (name, answer) in names.into_iter().zip(answers) {
         for record in answer.data().into_iter().flatten() {
@@ -190,13 +208,21 @@ async fn find_misplaced<P: Probe>(
     found
 }
 
+/// Awaits one probe call and adds its duration to `stage` in the run statistics.
+async fn timed<F: Future>(stage: Stage, call: F) -> F::Output {
+    let started = Instant::now();
+    let output = call.await;
+    stage_clock().record(stage, started.elapsed());
+    output
+}
+
 fn capped<T>(mut items: Vec<T>, cap: usize) -> Vec<T> {
     items.truncate(cap);
     items
 }
 
 /// Runs futures concurrently on the current task and keeps their order.
-async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+async fn join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let futures: Vec<_> = futures.map(Box::pin).collect();
     let mut outputs = Vec::with_capacity(futures.len());
     // A small fan-out (addresses of one host, MX hosts of one domain): join by hand rather than
@@ -220,4 +246,103 @@ async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> V
     .await;
     outputs.extend(slots.into_iter().flatten());
     outputs
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::observe::{FetchFailure, FetchObservation, LegacyTls, SmtpObservation, TxtRecord};
+    use crate::stats::StageTimes;
+
+    const ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
+
+    /// One MX host and one policy host, each at one address; no record anywhere else.
+    struct FakeProbe;
+
+    fn failure() -> FetchFailure {
+        FetchFailure {
+            step: "connect".to_owned(),
+            timed_out: false,
+            detail: "refused".to_owned(),
+        }
+    }
+
+    impl Probe for FakeProbe {
+        async fn txt(&self, _name: &str) -> DnsAnswer<Vec<TxtRecord>> {
+            DnsAnswer::NxDomain
+        }
+        async fn mx(&self, _name: &str) -> DnsAnswer<Vec<MxRecord>> {
+            DnsAnswer::records(vec![MxRecord {
+                preference: 10,
+                exchange: "mx.example.test".to_owned(),
+            }])
+        }
+        async fn addrs(&self, name: &str) -> HostLookup {
+            HostLookup {
+                name: name.to_owned(),
+                a: DnsAnswer::records(vec![ADDRESS]),
+                aaaa: DnsAnswer::NoData,
+            }
+        }
+        async fn tlsa(&self, _name: &str) -> DnsAnswer<Vec<String>> {
+            DnsAnswer::NxDomain
+        }
+        async fn fetch_policy(&self, _host: &str, ip: IpAddr) -> FetchObservation {
+            FetchObservation {
+                ip,
+                elapsed: Duration::ZERO,
+                tls: None,
+                result: Err(failure()),
+            }
+        }
+        async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+            // Long enough to be measurable whatever the clock's resolution.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            SmtpObservation {
+                host: host.to_owned(),
+                ip,
+                transcript: Vec::new(),
+                greeting: None,
+                greeting_delay: Duration::ZERO,
+                ehlo: None,
+                starttls_offered: false,
+                starttls_reply: None,
+                pre_tls_bytes: 0,
+                tls: None,
+                starttls_after_tls: false,
+                legacy_tls: LegacyTls::NotTested {
+                    reason: "test".to_owned(),
+                },
+                failure: Some(failure()),
+            }
+        }
+    }
+
+    fn calls(times: &StageTimes) -> [u64; 3] {
+        [times.dns.calls, times.policy_fetch.calls, times.smtp.calls]
+    }
+
+    #[tokio::test]
+    async fn every_probe_call_is_timed_into_its_stage() {
+        let before = stage_clock().totals();
+        let observations = observe(&FakeProbe, "example.test", &Options::default()).await;
+        let after = stage_clock().totals();
+        assert_eq!(observations.mx_hosts.len(), 1);
+
+        // DNS: _mta-sts TXT + 3 misplaced, policy host addresses, MX, MX host addresses and
+        // TLSA, _smtp._tls TXT + 4 misplaced. The clock is process-wide and other tests may
+        // run at the same time, so only lower bounds hold.
+        let expected = [4 + 1 + 1 + 2 + 5, 1, 1];
+        let (before_calls, after_calls) = (calls(&before), calls(&after));
+        for (index, expected) in expected.into_iter().enumerate() {
+            assert!(
+                after_calls[index] >= before_calls[index] + expected,
+                "stage {index}: {before_calls:?} -> {after_calls:?}"
+            );
+        }
+        assert!(after.smtp.total >= before.smtp.total + Duration::from_millis(5));
+    }
 }
