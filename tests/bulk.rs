@@ -483,7 +483,6 @@ async fn each_domain_reaches_the_sink_as_soon_as_it_is_judged() {
 /// The binary end to end: `--format jsonl` writes one domain object per line, `--stats` its
 /// figures on standard error, and the exit status covers every domain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs report::stream from the issue 4 output helper; un-ignore at the merge"]
 async fn the_binary_streams_jsonl_and_prints_stats() {
     let mut zone = Zone::new("test")
         .a("mx.bin.test", ip(61))
