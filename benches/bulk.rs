@@ -495,6 +495,7 @@ impl Runner {
             &world.smtp_port.to_string(),
             "--stats",
             "--quiet",
+            "--allow-private",
         ]
         .iter()
         .map(|arg| (*arg).to_owned())

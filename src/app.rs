@@ -85,6 +85,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         domain_timeout: Duration::from_secs(args.domain_timeout),
         options: Options {
             skip_smtp: args.no_smtp,
+            allow_private: args.allow_private,
             limits: config.limits.clone(),
         },
         ctx,
@@ -225,6 +226,7 @@ fn network_config(args: &CheckArgs) -> anyhow::Result<NetworkConfig> {
         https_port: args.https_port,
         smtp_port: args.smtp_port,
         ehlo_name: args.ehlo_name.clone().unwrap_or(defaults.ehlo_name),
+        allow_private: args.allow_private,
     })
 }
 
@@ -263,6 +265,9 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     }
     if args.no_smtp {
         add("no-smtp", String::new());
+    }
+    if args.allow_private {
+        add("allow-private", String::new());
     }
     if args.timeout != DEFAULT_TIMEOUT_SECS {
         add("timeout", args.timeout.to_string());
@@ -493,6 +498,7 @@ mod tests {
             "--resolver",
             "127.0.0.1:5353",
             "--no-smtp",
+            "--allow-private",
             "--https-port",
             "8443",
             "a.example",
@@ -502,6 +508,6 @@ mod tests {
             panic!("not check");
         };
         let keys: Vec<String> = settings(&args).into_iter().map(|(key, _)| key).collect();
-        assert_eq!(keys, ["resolver", "no-smtp", "https-port"]);
+        assert_eq!(keys, ["resolver", "no-smtp", "allow-private", "https-port"]);
     }
 }

@@ -243,6 +243,10 @@ catalog! {
         "mta-sts.DOMAIN is reachable over IPv4",
         [rfc(8461, "3.3")], ["FET-14"],
         "Add an A record for mta-sts.DOMAIN: IPv4-only senders cannot fetch a policy served over IPv6 alone and deliver without MTA-STS.";
+    PolicyHostPublicAddress = "policy-host.public-address", PolicyHost, [F, F, F],
+        "Every address of mta-sts.DOMAIN is a public address",
+        [rfc(8461, "3.3"), rfc(6890, "2.2")], ["FET-03"],
+        "Publish only public addresses for mta-sts.DOMAIN: no sender can reach a loopback, private (RFC 1918, fc00::/7), link-local, CGNAT or documentation address, so it never gets the policy. Serve internal names from internal DNS only.";
 
     // ---- Policy fetch (RFC 8461 §3.3) ----
     PolicyFetchConnect = "policy-fetch.connect", PolicyFetch, [F, F, F],
@@ -425,6 +429,10 @@ catalog! {
         "Every MX host has an IPv4 or IPv6 address",
         [rfc(5321, "5.1")], ["MX-07", "MX-06"],
         "Publish A/AAAA records for every MX host (and never use an IP address as an MX target).";
+    MxPublicAddress = "mx.public-address", Mx, [F, F, F],
+        "Every address of every MX host is a public address",
+        [rfc(5321, "5.1"), rfc(6890, "2.2")], ["MX-07"],
+        "Publish only public addresses for the MX hosts: no sender can deliver to a loopback, private (RFC 1918, fc00::/7), link-local, CGNAT or documentation address, and it may try that address before the good ones.";
     MxCovered = "mx.covered", Mx, [F, F, F],
         "Every MX host matches an `mx` pattern of the policy",
         [rfc(8461, "4.1"), rfc(8461, "8.4"), sge("step 2")], ["MXM-01", "MXM-02", "MXM-03", "MXM-04", "MXM-05", "MXM-06", "SGE-08"],

@@ -68,6 +68,11 @@ pub struct CheckArgs {
     /// Skip the STARTTLS probes of the MX hosts (for networks that block outbound port 25).
     #[arg(long)]
     pub no_smtp: bool,
+    /// Also connect to loopback, private (RFC 1918, fc00::/7), link-local, CGNAT and other
+    /// non-public addresses, for labs and internal audits. Without it such addresses are not
+    /// contacted and fail policy-host.public-address / mx.public-address.
+    #[arg(long)]
+    pub allow_private: bool,
     /// Extra trust anchors (PEM), added to the Mozilla roots.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,

@@ -290,6 +290,8 @@ pub struct Observations {
     pub mx_hosts: Vec<MxHostObservation>,
     /// `--no-smtp` was given.
     pub smtp_skipped: bool,
+    /// `--allow-private` was given: non-public addresses were contacted like any other.
+    pub private_allowed: bool,
     pub tlsrpt_txt: DnsAnswer<Vec<TxtRecord>>,
     pub tlsrpt_misplaced: Vec<MisplacedRecord>,
     /// MX answers for the domains of `mailto:` report addresses.
@@ -335,6 +337,7 @@ impl Observations {
             domain_addrs: None,
             mx_hosts: Vec::new(),
             smtp_skipped: false,
+            private_allowed: false,
             tlsrpt_txt: DnsAnswer::NoData,
             tlsrpt_misplaced: Vec::new(),
             rua_domains: Vec::new(),

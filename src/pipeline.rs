@@ -12,6 +12,7 @@ use crate::observe::{
     DnsAnswer, HostLookup, MisplacedRecord, MxHostObservation, MxRecord, Observations,
 };
 use crate::parse::tlsrpt_record::analyse_tlsrpt_records;
+use crate::probe::address::is_public;
 use crate::probe::{Limits, Probe};
 use crate::stats::{stage_clock, Stage};
 
@@ -19,6 +20,10 @@ use crate::stats::{stage_clock, Stage};
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub skip_smtp: bool,
+    /// `--allow-private`: also contact non-public addresses. Without it they are not contacted
+    /// (the verdict reports them as `policy-host.public-address` / `mx.public-address`); the
+    /// live probe refuses them as well, so this filter is not the only line of defence.
+    pub allow_private: bool,
     pub limits: Limits,
 }
 
@@ -56,7 +61,10 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
     };
     let fetches = async {
         let lookup = timed(Stage::Dns, probe.addrs(&policy_host)).await;
-        let addrs = capped(lookup.addresses(), options.limits.max_addrs_per_host);
+        let addrs = contactable(
+            capped(lookup.addresses(), options.limits.max_addrs_per_host),
+            options,
+        );
         let fetches = join_all(
             addrs
                 .iter()
@@ -112,6 +120,7 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
         domain_addrs,
         mx_hosts,
         smtp_skipped: options.skip_smtp,
+        private_allowed: options.allow_private,
         tlsrpt_txt,
         tlsrpt_misplaced,
         rua_domains,
@@ -156,7 +165,10 @@ async fn observe_mx_host<P: Probe>(
     let smtp = if options.skip_smtp {
         Vec::new()
     } else {
-        let ips: Vec<IpAddr> = capped(addrs.addresses(), options.limits.max_addrs_per_host);
+        let ips: Vec<IpAddr> = contactable(
+            capped(addrs.addresses(), options.limits.max_addrs_per_host),
+            options,
+        );
         join_all(
             ips.iter()
                 .map(|&ip| timed(Stage::Smtp, probe.smtp(&mx.exchange, ip))),
@@ -216,6 +228,14 @@ async fn timed<F: Future>(stage: Stage, call: F) -> F::Output {
     output
 }
 
+/// The addresses that may be contacted: public ones, or all with `--allow-private`.
+fn contactable(addrs: Vec<IpAddr>, options: &Options) -> Vec<IpAddr> {
+    if options.allow_private {
+        return addrs;
+    }
+    addrs.into_iter().filter(|&ip| is_public(ip)).collect()
+}
+
 fn capped<T>(mut items: Vec<T>, cap: usize) -> Vec<T> {
     items.truncate(cap);
     items
@@ -257,10 +277,74 @@ mod tests {
     use crate::observe::{FetchFailure, FetchObservation, LegacyTls, SmtpObservation, TxtRecord};
     use crate::stats::StageTimes;
 
-    const ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
+    /// A public address; the fake probe never connects anywhere.
+    const ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(93, 184, 215, 1));
 
     /// One MX host and one policy host, each at one address; no record anywhere else.
     struct FakeProbe;
+
+    /// Every host at `address`; counts the connections the pipeline asks for.
+    struct CountingProbe {
+        address: IpAddr,
+        connections: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Probe for CountingProbe {
+        async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
+            FakeProbe.txt(name).await
+        }
+        async fn mx(&self, name: &str) -> DnsAnswer<Vec<MxRecord>> {
+            FakeProbe.mx(name).await
+        }
+        async fn addrs(&self, name: &str) -> HostLookup {
+            HostLookup {
+                name: name.to_owned(),
+                a: DnsAnswer::records(vec![self.address]),
+                aaaa: DnsAnswer::NoData,
+            }
+        }
+        async fn tlsa(&self, name: &str) -> DnsAnswer<Vec<String>> {
+            FakeProbe.tlsa(name).await
+        }
+        async fn fetch_policy(&self, host: &str, ip: IpAddr) -> FetchObservation {
+            self.connections
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            FakeProbe.fetch_policy(host, ip).await
+        }
+        async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+            self.connections
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            FakeProbe.smtp(host, ip).await
+        }
+    }
+
+    #[tokio::test]
+    async fn non_public_addresses_are_contacted_only_when_allowed() {
+        // (address, --allow-private, connections expected: one fetch and one SMTP probe)
+        let cases = [
+            ("93.184.215.1", false, 2),
+            ("127.0.0.1", false, 0),
+            ("10.0.0.1", false, 0),
+            ("169.254.169.254", false, 0),
+            ("::ffff:192.168.0.1", false, 0),
+            ("127.0.0.1", true, 2),
+        ];
+        for (address, allow_private, expected) in cases {
+            let probe = CountingProbe {
+                address: address.parse().unwrap(),
+                connections: Default::default(),
+            };
+            let options = Options {
+                allow_private,
+                ..Options::default()
+            };
+            let observations = observe(&probe, "example.test", &options).await;
+            let made = probe.connections.load(std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(made, expected, "{address} allow_private={allow_private}");
+            assert_eq!(observations.fetches.len(), expected / 2, "{address}");
+            assert_eq!(observations.private_allowed, allow_private);
+        }
+    }
 
     fn failure() -> FetchFailure {
         FetchFailure {

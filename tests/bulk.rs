@@ -75,6 +75,7 @@ impl World {
             https_port: self.https_port,
             smtp_port: self.smtp_port,
             ehlo_name: "probe.bulk.test".to_owned(),
+            allow_private: true,
         }
     }
 }
@@ -90,6 +91,7 @@ fn run_config(network: &NetworkConfig, per_address: usize, domain_timeout: Durat
         domain_timeout,
         options: Options {
             skip_smtp: false,
+            allow_private: true,
             limits: network.limits.clone(),
         },
         ctx: Context {
@@ -519,6 +521,8 @@ async fn the_binary_streams_jsonl_and_prints_stats() {
     args.extend(["--ca-file".to_owned(), ca_file.display().to_string()]);
     args.extend(["--smtp-port".to_owned(), world.smtp_port.to_string()]);
     args.extend(["--https-port".to_owned(), world.https_port.to_string()]);
+    // The world is on loopback.
+    args.push("--allow-private".to_owned());
     args.extend(domains.iter().cloned());
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_mtasts"))

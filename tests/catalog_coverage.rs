@@ -18,8 +18,8 @@ use mtasts::observe::{DnsAnswer, FetchFailure, LegacyTls, Observations, SmtpObse
 fn with_policy(body: &str) -> Observations {
     let mut obs = perfect();
     obs.fetches = vec![
-        good_fetch("192.0.2.10", body),
-        good_fetch("2001:db8::10", body),
+        good_fetch("93.184.215.10", body),
+        good_fetch("2606:2800:21f::10", body),
     ];
     obs
 }
@@ -46,6 +46,13 @@ fn with_fetch(change: impl Fn(&mut mtasts::observe::FetchObservation)) -> Observ
 fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
     let mut list = vec![("perfect", Profile::Rfc, perfect())];
 
+    list.push(("non-public addresses", Profile::Rfc, non_public()));
+    list.push((
+        "non-public addresses, --allow-private",
+        Profile::Rfc,
+        non_public_allowed(),
+    ));
+
     list.push((
         "testing mode",
         Profile::Sge,
@@ -53,7 +60,7 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
     ));
     list.push(("backup MX uncovered", Profile::Rfc, {
         let mut obs = perfect();
-        obs.mx_hosts[1] = mx_host("backup.other.net", 20, "192.0.2.99");
+        obs.mx_hosts[1] = mx_host("backup.other.net", 20, "93.184.215.99");
         obs
     }));
     list.push((
@@ -117,7 +124,7 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
     }));
     list.push(("policy host IPv6 only", Profile::Rfc, {
         let mut obs = perfect();
-        obs.policy_host = host("mta-sts.example.org", &["2001:db8::10"]);
+        obs.policy_host = host("mta-sts.example.org", &["2606:2800:21f::10"]);
         obs.fetches.remove(0);
         obs
     }));
@@ -160,8 +167,8 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
     list.push(("implicit MX", Profile::Rfc, {
         let mut obs = perfect();
         obs.mx = DnsAnswer::NoData;
-        obs.domain_addrs = Some(host("example.org", &["192.0.2.80"]));
-        obs.mx_hosts = vec![mx_host("example.org", 0, "192.0.2.80")];
+        obs.domain_addrs = Some(host("example.org", &["93.184.215.80"]));
+        obs.mx_hosts = vec![mx_host("example.org", 0, "93.184.215.80")];
         obs
     }));
     list.push(("domain missing", Profile::Rfc, {
@@ -175,7 +182,7 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
         obs.mx_hosts[0].addrs.a = DnsAnswer::NxDomain;
         obs.mx_hosts[0].smtp.clear();
         obs.mx_hosts[1].addrs.a = DnsAnswer::Records {
-            data: vec!["192.0.2.26".parse().unwrap()],
+            data: vec!["93.184.215.26".parse().unwrap()],
             ttl: 300,
             cname_chain: vec!["mx2.example.org -> mail.provider.example".into()],
         };

@@ -35,7 +35,7 @@ struct World {
     smtp_port: u16,
     ca_file: PathBuf,
     _dir: tempfile::TempDir,
-    _https: Vec<HttpsServer>,
+    https: Vec<HttpsServer>,
     smtp: Vec<SmtpServer>,
 }
 
@@ -117,13 +117,21 @@ impl World {
             smtp_port,
             ca_file,
             _dir: dir,
-            _https: https,
+            https,
             smtp: vec![good_mx, broken_mx],
         }
     }
 
-    /// The lab flags that point the binary at this world, as a user would pass them.
+    /// The lab flags that point the binary at this world, as a user would pass them; the world
+    /// is on loopback, so they include `--allow-private`.
     fn lab_flags(&self) -> Vec<String> {
+        let mut flags = self.lab_flags_public_only();
+        flags.push("--allow-private".into());
+        flags
+    }
+
+    /// The lab flags without `--allow-private`.
+    fn lab_flags_public_only(&self) -> Vec<String> {
         vec![
             "--resolver".into(),
             self.dns.addr().to_string(),
@@ -144,6 +152,22 @@ impl World {
         all.extend(args.iter().map(|arg| (*arg).to_owned()));
         all.extend(self.lab_flags());
         run_binary(all).await
+    }
+
+    /// Runs `mtasts check` with `args`, then the lab flags without `--allow-private`.
+    async fn check_public_only(&self, args: &[&str]) -> Output {
+        let mut all: Vec<String> = vec!["check".into()];
+        all.extend(args.iter().map(|arg| (*arg).to_owned()));
+        all.extend(self.lab_flags_public_only());
+        run_binary(all).await
+    }
+
+    fn connections(&self) -> usize {
+        self.https
+            .iter()
+            .map(HttpsServer::connection_count)
+            .chain(self.smtp.iter().map(SmtpServer::connections))
+            .sum()
     }
 }
 
@@ -229,6 +253,64 @@ async fn perfect_domain_passes_every_check_that_ran() {
         report["settings"]
     );
     world.smtp[0].assert_no_mail_transaction();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_addresses_are_not_contacted_without_allow_private() {
+    let world = World::start().await;
+    let output = world
+        .check_public_only(&["--format", "json", "good.test", "broken.test"])
+        .await;
+    // No HTTPS and no SMTP server saw a single connection.
+    assert_eq!(world.connections(), 0);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    assert!(
+        report["settings"].get("allow-private").is_none(),
+        "{}",
+        report["settings"]
+    );
+    let good = domain(&report, "good.test");
+    assert_eq!(outcomes(good, "policy-host.public-address"), vec!["fail"]);
+    assert_eq!(outcomes(good, "mx.public-address"), vec!["fail"]);
+    let finding = good["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|finding| finding["id"] == "policy-host.public-address")
+        .expect("policy-host.public-address");
+    assert!(finding.to_string().contains("loopback"), "{finding}");
+    // The connection checks name the check that stopped them.
+    for id in ["policy-fetch.connect", "smtp.connect"] {
+        let blocked: Vec<&Value> = good["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|finding| finding["id"] == id)
+            .collect();
+        assert_eq!(blocked.len(), 1, "{id}");
+        assert_eq!(blocked[0]["outcome"], "skipped", "{id}");
+        assert!(
+            blocked[0].to_string().contains("public-address"),
+            "{}",
+            blocked[0]
+        );
+    }
+
+    // With --allow-private the same world is contacted, and the header says so.
+    let allowed = world.check(&["--format", "json", "good.test"]).await;
+    assert!(world.connections() > 0);
+    assert_eq!(allowed.status.code(), Some(0));
+    let report = json(&allowed);
+    assert!(
+        report["settings"].get("allow-private").is_some(),
+        "{}",
+        report["settings"]
+    );
+    let good = domain(&report, "good.test");
+    assert_eq!(outcomes(good, "policy-host.public-address"), vec!["pass"]);
+    let human = world.check(&["good.test"]).await;
+    assert!(String::from_utf8_lossy(&human.stdout).contains("--allow-private"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,7 @@ fn dns_config(dns: &DnsServer, step: Duration) -> NetworkConfig {
     NetworkConfig {
         resolver: Some(dns.addr()),
         limits: Limits::with_timeout(step),
+        allow_private: true,
         ..NetworkConfig::default()
     }
 }
@@ -279,6 +280,7 @@ impl Lab {
             https_port: server.port(),
             extra_roots: vec![self.ca.cert_der.clone()],
             limits: Limits::with_timeout(Duration::from_secs(3)),
+            allow_private: true,
             ..NetworkConfig::default()
         }
     }
@@ -488,6 +490,7 @@ async fn a_closed_port_is_a_connect_failure() {
         https_port: port,
         extra_roots: vec![lab.ca.cert_der.clone()],
         limits: Limits::with_timeout(Duration::from_secs(2)),
+        allow_private: true,
         ..NetworkConfig::default()
     };
     let observation = fetch_policy(&config, POLICY_HOST, LOCALHOST).await;
@@ -565,4 +568,34 @@ async fn ca_file_roots_are_what_makes_the_test_ca_trusted() {
 
     let observation = fetch_policy(&lab.config(&server), POLICY_HOST, LOCALHOST).await;
     assert_eq!(observation.tls.as_ref().unwrap().trust, Ok(()));
+}
+
+#[tokio::test]
+async fn the_live_probe_refuses_non_public_addresses_without_allow_private() {
+    use mtasts::probe::live::LiveProbe;
+    use mtasts::probe::Probe;
+
+    let lab = Lab::new();
+    let server = lab.serve(Script::ok(POLICY)).await;
+    let mut config = lab.config(&server);
+    config.allow_private = false;
+    // Never asked: only the connection gate is under test.
+    config.resolver = Some((LOCALHOST, 9).into());
+    let probe = LiveProbe::new(config).unwrap();
+    for ip in [
+        LOCALHOST,
+        "::ffff:127.0.0.1".parse().unwrap(),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ] {
+        let observation = probe.fetch_policy(POLICY_HOST, ip).await;
+        let failure = observation.result.expect_err("refused");
+        assert_eq!(failure.step, "connect", "{ip}");
+        assert!(failure.detail.contains("not a public address"), "{ip}");
+        assert!(failure.detail.contains("--allow-private"), "{ip}");
+        assert!(observation.tls.is_none());
+        let smtp = probe.smtp("mx.example.test", ip).await;
+        assert_eq!(smtp.failure.expect("refused").step, "connect");
+        assert!(smtp.transcript.is_empty());
+    }
+    assert_eq!(server.connection_count(), 0);
 }

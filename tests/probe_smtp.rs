@@ -42,6 +42,7 @@ fn config(ca: &TestCa, port: u16, limits: Limits) -> NetworkConfig {
         extra_roots: vec![ca.cert_der.clone()],
         smtp_port: port,
         ehlo_name: "probe.example.test".to_owned(),
+        allow_private: true,
         ..NetworkConfig::default()
     }
 }
@@ -569,4 +570,25 @@ async fn one_unreachable_address_among_reachable_ones() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_loopback_mx_is_not_contacted_without_allow_private() {
+    let ca = TestCa::new("mtasts test CA");
+    let leaf = ca.issue(&LeafSpec::valid_for(&[MX]));
+    let server = SmtpServer::start(LOCALHOST, 0, Behaviour::Normal, &leaf).await;
+    let mut config = config(&ca, server.port(), Limits::default());
+    config.allow_private = false;
+    let obs = probe(&config, MX, LOCALHOST).await;
+    let failure = obs.failure.expect("refused");
+    assert_eq!(failure.step, "connect");
+    assert!(failure.detail.contains("loopback"), "{}", failure.detail);
+    assert!(obs.greeting.is_none());
+    assert_eq!(server.connections(), 0);
+
+    // The same server, allowed: it is contacted.
+    config.allow_private = true;
+    let obs = probe(&config, MX, LOCALHOST).await;
+    assert!(obs.failure.is_none(), "{:?}", obs.failure);
+    assert!(server.connections() > 0);
 }

@@ -43,8 +43,8 @@ fn testing_mode_is_judged_by_profile() {
     let mut obs = perfect();
     let body = GOOD_POLICY.replace("enforce", "testing");
     obs.fetches = vec![
-        good_fetch("192.0.2.10", &body),
-        good_fetch("2001:db8::10", &body),
+        good_fetch("93.184.215.10", &body),
+        good_fetch("2606:2800:21f::10", &body),
     ];
     assert_eq!(
         problems_of(&obs, Profile::Rfc),
@@ -72,7 +72,7 @@ fn testing_mode_is_judged_by_profile() {
 #[test]
 fn backup_mx_missing_from_an_enforce_policy_fails() {
     let mut obs = perfect();
-    obs.mx_hosts[1] = mx_host("backup.other.net", 20, "192.0.2.99");
+    obs.mx_hosts[1] = mx_host("backup.other.net", 20, "93.184.215.99");
     let report = run(&obs, Profile::Rfc);
     assert_eq!(
         problems(&report),
@@ -93,8 +93,8 @@ fn no_mx_covered_under_testing_warns_that_enforce_would_stop_mail() {
     let mut obs = perfect();
     let body = "version: STSv1\nmode: testing\nmx: old.example.net\nmax_age: 604800\n";
     obs.fetches = vec![
-        good_fetch("192.0.2.10", body),
-        good_fetch("2001:db8::10", body),
+        good_fetch("93.184.215.10", body),
+        good_fetch("2606:2800:21f::10", body),
     ];
     let found = problems_of(&obs, Profile::Rfc);
     assert_eq!(
@@ -120,8 +120,8 @@ fn one_label_wildcard_names_the_pattern_that_would_match() {
         "mx: mx1.example.org\r\nmx: mx2.example.org",
         "mx: *.outlook.com",
     );
-    obs.fetches = vec![good_fetch("192.0.2.10", &body)];
-    obs.policy_host = host("mta-sts.example.org", &["192.0.2.10"]);
+    obs.fetches = vec![good_fetch("93.184.215.10", &body)];
+    obs.policy_host = host("mta-sts.example.org", &["93.184.215.10"]);
     obs.mx = records(
         vec![MxRecord {
             preference: 0,
@@ -132,7 +132,7 @@ fn one_label_wildcard_names_the_pattern_that_would_match() {
     obs.mx_hosts = vec![mx_host(
         "example-org.mail.protection.outlook.com",
         0,
-        "192.0.2.30",
+        "93.184.215.30",
     )];
     let report = run(&obs, Profile::Rfc);
     let covered = report
@@ -194,7 +194,10 @@ fn redirect_is_never_followed_and_blocks_the_policy_checks() {
 #[test]
 fn addresses_serving_different_policies_warn() {
     let mut obs = perfect();
-    obs.fetches[1] = good_fetch("2001:db8::10", &GOOD_POLICY.replace("enforce", "testing"));
+    obs.fetches[1] = good_fetch(
+        "2606:2800:21f::10",
+        &GOOD_POLICY.replace("enforce", "testing"),
+    );
     assert_eq!(
         problems_of(&obs, Profile::Rfc),
         pairs(&[("policy-fetch.consistent", "warn")])
@@ -229,7 +232,7 @@ fn one_address_down_is_a_failure_of_that_address() {
 fn wrong_content_type_slow_and_cached_fetch() {
     let mut obs = perfect();
     obs.fetches.truncate(1);
-    obs.policy_host = host("mta-sts.example.org", &["192.0.2.10"]);
+    obs.policy_host = host("mta-sts.example.org", &["93.184.215.10"]);
     let response = obs.fetches[0].result.as_mut().expect("response");
     response.headers = vec![
         (
@@ -300,7 +303,7 @@ fn null_mx_makes_mta_sts_moot_and_mixed_null_mx_fails() {
     ));
 
     obs.mx = mx_records(&[(0, ""), (10, "mx1.example.org")]);
-    obs.mx_hosts = vec![mx_host("mx1.example.org", 10, "192.0.2.25")];
+    obs.mx_hosts = vec![mx_host("mx1.example.org", 10, "93.184.215.25")];
     let report = run(&obs, Profile::Rfc);
     assert_eq!(outcomes(&report, CheckId::MxNullMixed), vec![Outcome::Fail]);
 }
@@ -309,8 +312,8 @@ fn null_mx_makes_mta_sts_moot_and_mixed_null_mx_fails() {
 fn implicit_mx_warns_and_matches_the_domain_itself() {
     let mut obs = perfect();
     obs.mx = DnsAnswer::NoData;
-    obs.domain_addrs = Some(host("example.org", &["192.0.2.80"]));
-    obs.mx_hosts = vec![mx_host("example.org", 0, "192.0.2.80")];
+    obs.domain_addrs = Some(host("example.org", &["93.184.215.80"]));
+    obs.mx_hosts = vec![mx_host("example.org", 0, "93.184.215.80")];
     let report = run(&obs, Profile::Rfc);
     assert_eq!(outcomes(&report, CheckId::MxImplicit), vec![Outcome::Warn]);
     assert_eq!(outcomes(&report, CheckId::MxCovered), vec![Outcome::Fail]);
@@ -322,7 +325,7 @@ fn mx_target_problems() {
     obs.mx_hosts[0].addrs.a = DnsAnswer::NxDomain;
     obs.mx_hosts[0].smtp.clear();
     obs.mx_hosts[1].addrs.a = DnsAnswer::Records {
-        data: vec!["192.0.2.26".parse().expect("ip")],
+        data: vec!["93.184.215.26".parse().expect("ip")],
         ttl: 300,
         cname_chain: vec!["mx2.example.org".into(), "mail.provider.example".into()],
     };
@@ -331,6 +334,7 @@ fn mx_target_problems() {
     assert_eq!(
         found,
         pairs(&[
+            ("mx.public-address", "skipped"),
             ("mx.target-address", "fail"),
             ("mx.target-cname", "skipped"),
             ("mx.target-cname", "warn"),
@@ -395,5 +399,86 @@ fn expired_policy_certificate_fails_expiry_and_skips_expiring() {
             ("policy-fetch.certificate-expiry", "fail"),
             ("policy-fetch.certificate-expiry", "fail"),
         ])
+    );
+}
+
+#[test]
+fn non_public_addresses_fail_and_are_not_probed() {
+    let report = run(&non_public(), Profile::Rfc);
+    let found = problems(&report);
+    let count = |id: &str, outcome: &str| {
+        found
+            .iter()
+            .filter(|(check, label)| check == id && *label == outcome)
+            .count()
+    };
+    assert_eq!(count("policy-host.public-address", "fail"), 1, "{found:#?}");
+    assert_eq!(count("mx.public-address", "fail"), 2, "{found:#?}");
+    // Nothing was contacted: every fetch and SMTP check is skipped, none fails.
+    assert!(found
+        .iter()
+        .filter(|(id, _)| id.starts_with("policy-fetch.") || id.starts_with("smtp."))
+        .all(|(_, outcome)| *outcome == "skipped"));
+    for check in [CheckId::PolicyFetchConnect, CheckId::SmtpConnect] {
+        let blocked = outcomes(&report, check);
+        assert!(!blocked.is_empty(), "{check}");
+        for outcome in blocked {
+            assert!(
+                matches!(&outcome, Outcome::Skipped { blocked_by } if blocked_by.ends_with(".public-address")),
+                "{check}: {outcome:?}"
+            );
+        }
+    }
+    let metadata = report
+        .findings
+        .iter()
+        .find(|finding| {
+            finding.check == CheckId::MxPublicAddress
+                && finding
+                    .evidence
+                    .iter()
+                    .any(|evidence| evidence.value == "169.254.169.254")
+        })
+        .expect("metadata address finding");
+    assert!(metadata
+        .evidence
+        .iter()
+        .any(|evidence| evidence.label == "class" && evidence.value.contains("metadata")));
+    assert_eq!(
+        metadata.subject,
+        Subject::endpoint("mx2.example.org", "169.254.169.254".parse().expect("ip"))
+    );
+}
+
+#[test]
+fn non_public_addresses_pass_with_a_note_under_allow_private() {
+    let report = run(&non_public_allowed(), Profile::Sge);
+    assert_eq!(problems(&report), vec![], "{report:#?}");
+    let notes: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|finding| {
+            matches!(
+                finding.check,
+                CheckId::PolicyHostPublicAddress | CheckId::MxPublicAddress
+            )
+        })
+        .collect();
+    assert_eq!(notes.len(), 3);
+    assert!(notes
+        .iter()
+        .all(|finding| finding.summary.contains("--allow-private")));
+}
+
+#[test]
+fn public_addresses_pass_once_per_host() {
+    let report = run(&perfect(), Profile::Rfc);
+    assert_eq!(
+        outcomes(&report, CheckId::PolicyHostPublicAddress),
+        vec![Outcome::Pass]
+    );
+    assert_eq!(
+        outcomes(&report, CheckId::MxPublicAddress),
+        vec![Outcome::Pass, Outcome::Pass]
     );
 }

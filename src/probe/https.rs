@@ -37,6 +37,14 @@ const MAX_DETAIL: usize = 1000;
 /// it; when the handshake-only connection already fails, it covers that connection instead, and
 /// the fetch is not attempted (it would fail at the same step).
 pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> FetchObservation {
+    if let Some(reason) = super::refuse_connection(config, ip) {
+        return FetchObservation {
+            ip,
+            elapsed: Duration::ZERO,
+            tls: None,
+            result: Err(failure("connect", false, reason)),
+        };
+    }
     let addr = SocketAddr::new(ip, config.https_port);
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let roots = root_store(&config.extra_roots);

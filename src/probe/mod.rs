@@ -4,6 +4,7 @@
 //! Every method returns an observation, never an error: a failed lookup or connection is itself
 //! something observed, and the verdict code decides what it means.
 
+pub mod address;
 pub mod caching;
 pub mod cert;
 pub mod dns;
@@ -100,6 +101,11 @@ pub struct NetworkConfig {
     pub smtp_port: u16,
     /// The name sent in EHLO.
     pub ehlo_name: String,
+    /// `--allow-private`: connect to loopback, private, link-local and other non-public
+    /// addresses too. Off by default, so a domain list cannot point the probe at this machine's
+    /// own network (see [`address`]). The `--resolver` address is the user's own choice and is
+    /// never filtered.
+    pub allow_private: bool,
 }
 
 impl Default for NetworkConfig {
@@ -111,8 +117,22 @@ impl Default for NetworkConfig {
             https_port: 443,
             smtp_port: 25,
             ehlo_name: "mtasts.invalid".to_owned(),
+            allow_private: false,
         }
     }
+}
+
+/// Why the probe will not connect to `ip`, or `None` when it may: the one gate every HTTPS and
+/// SMTP connection passes, so no caller can bypass it.
+pub fn refuse_connection(config: &NetworkConfig, ip: IpAddr) -> Option<String> {
+    let class = address::classify(ip);
+    if config.allow_private || class.is_public() {
+        return None;
+    }
+    Some(format!(
+        "not attempted: {ip} is not a public address ({class}); senders on the internet cannot \
+         reach it (--allow-private lifts this)"
+    ))
 }
 
 /// The trust anchors a sender uses: Mozilla's roots plus any `--ca-file` roots.

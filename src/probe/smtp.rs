@@ -66,7 +66,8 @@ const READ_CHUNK: usize = 4096;
 /// again after a temporary refusal (see [`RETRY_BACKOFF`]); the first is tried once, and
 /// [`temporary_refusal`] tells the caller whether trying again later may help.
 pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObservation {
-    let mut obs = starttls_attempt(config, host, ip).await;
+    let refusal = super::refuse_connection(config, ip);
+    let mut obs = starttls_attempt(config, host, ip, refusal).await;
     let accepted = obs
         .starttls_reply
         .as_ref()
@@ -111,7 +112,14 @@ pub fn retry_note(attempt: usize, refusal: &str, wait: Duration) -> String {
 pub const RETRY_NOTE_PREFIX: &str = "-- attempt ";
 
 /// One connection: the STARTTLS session under its overall deadline.
-async fn starttls_attempt(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObservation {
+/// `refusal`: the reason this address may not be contacted; the observation then records a
+/// connect failure and no connection is made.
+async fn starttls_attempt(
+    config: &NetworkConfig,
+    host: &str,
+    ip: IpAddr,
+    refusal: Option<String>,
+) -> SmtpObservation {
     let mut obs = SmtpObservation {
         host: host.to_owned(),
         ip,
@@ -129,6 +137,14 @@ async fn starttls_attempt(config: &NetworkConfig, host: &str, ip: IpAddr) -> Smt
         },
         failure: None,
     };
+    if let Some(detail) = refusal {
+        obs.failure = Some(FetchFailure {
+            step: STEP_CONNECT.to_owned(),
+            timed_out: false,
+            detail,
+        });
+        return obs;
+    }
     let deadline = session_deadline(&config.limits);
     let mut step = STEP_CONNECT;
     let session = starttls_session(config, host, ip, &mut obs, &mut step);

@@ -121,6 +121,10 @@ fn describe_setting(key: &str, value: &str) -> String {
         "ca-file" => format!("extra trust anchors from --ca-file {value}"),
         "resolver" => format!("DNS questions go to --resolver {value}"),
         "no-smtp" => "STARTTLS probes skipped (--no-smtp)".to_owned(),
+        "allow-private" => {
+            "loopback, private and other non-public addresses contacted (--allow-private)"
+                .to_owned()
+        }
         "timeout" => format!("network step timeout {value} s (--timeout)"),
         "ehlo-name" => format!("EHLO name {value} (--ehlo-name)"),
         "https-port" => format!("policy fetched from port {value} (lab setting)"),

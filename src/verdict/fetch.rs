@@ -2,6 +2,7 @@
 //! (RFC 8461 §3.3). Every address is judged on its own, because a sender reaches whichever one
 //! its resolver hands it.
 
+use super::address;
 use super::cert::{self, CertChecks};
 use super::{Context, Findings};
 use crate::catalog::{CheckId, Severity};
@@ -64,7 +65,11 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
             None if no_sts_record(obs) => {
                 let blocked_by = CheckId::StsRecordPresent.as_str();
                 out.skip_all(
-                    &[CheckId::PolicyHostResolves, CheckId::PolicyHostIpv4],
+                    &[
+                        CheckId::PolicyHostResolves,
+                        CheckId::PolicyHostIpv4,
+                        CheckId::PolicyHostPublicAddress,
+                    ],
                     &host_subject,
                     blocked_by,
                 );
@@ -80,9 +85,9 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
                 out.problem(problem, host_subject.clone());
             }
         }
-        out.skip(
-            CheckId::PolicyHostIpv4,
-            host_subject.clone(),
+        out.skip_all(
+            &[CheckId::PolicyHostIpv4, CheckId::PolicyHostPublicAddress],
+            &host_subject,
             "policy-host.resolves",
         );
         skip_fetch_checks(out, &host_subject, "policy-host.resolves");
@@ -122,8 +127,28 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
         );
     }
 
+    let not_contacted = address::judge(
+        CheckId::PolicyHostPublicAddress,
+        host,
+        &addresses,
+        obs.private_allowed,
+        out,
+    );
+    let public_address = CheckId::PolicyHostPublicAddress.as_str();
+    let not_contacted: Vec<_> = not_contacted
+        .into_iter()
+        .filter(|&ip| !obs.fetches.iter().any(|fetch| fetch.ip == ip))
+        .collect();
+    for &ip in &not_contacted {
+        skip_address_fetch_checks(out, &Subject::endpoint(host, ip), public_address);
+    }
+
     if obs.fetches.is_empty() {
-        skip_fetch_checks(out, &host_subject, "an HTTPS fetch (none was attempted)");
+        if not_contacted.is_empty() {
+            skip_fetch_checks(out, &host_subject, "an HTTPS fetch (none was attempted)");
+        } else {
+            out.skip(CheckId::PolicyFetchConsistent, host_subject, public_address);
+        }
         return None;
     }
     for fetch in &obs.fetches {
@@ -154,6 +179,12 @@ fn no_sts_record(obs: &Observations) -> bool {
 }
 
 fn skip_fetch_checks(out: &mut Findings, subject: &Subject, blocked_by: &str) {
+    skip_address_fetch_checks(out, subject, blocked_by);
+    out.skip(CheckId::PolicyFetchConsistent, subject.clone(), blocked_by);
+}
+
+/// The checks made of each address's fetch.
+fn skip_address_fetch_checks(out: &mut Findings, subject: &Subject, blocked_by: &str) {
     out.skip_all(
         &[
             CheckId::PolicyFetchConnect,
@@ -167,7 +198,6 @@ fn skip_fetch_checks(out: &mut Findings, subject: &Subject, blocked_by: &str) {
         blocked_by,
     );
     out.skip_all(&RESPONSE_CHECKS, subject, blocked_by);
-    out.skip(CheckId::PolicyFetchConsistent, subject.clone(), blocked_by);
 }
 
 fn judge_one_fetch(host: &str, fetch: &FetchObservation, ctx: &Context, out: &mut Findings) {

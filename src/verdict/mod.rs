@@ -1,6 +1,7 @@
 //! Verdicts: observations in, findings out, in catalog order. Synchronous and pure; the clock is
 //! passed in.
 
+pub mod address;
 pub mod cert;
 pub mod fetch;
 pub mod mx;

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::Findings;
+use super::{address, Findings};
 use crate::catalog::{CheckId, Profile, Severity};
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{DnsAnswer, MxHostObservation, MxRecord, Observations};
@@ -98,7 +98,7 @@ pub fn judge(obs: &Observations, policy: Option<&Policy>, out: &mut Findings) ->
     }
 
     for host in &obs.mx_hosts {
-        judge_host(host, out);
+        judge_host(host, obs.private_allowed, out);
     }
     judge_coverage(obs, policy, out);
     obs.mx_hosts.iter().map(|host| host.name.clone()).collect()
@@ -171,7 +171,7 @@ fn judge_null_mx(records: &[MxRecord], out: &mut Findings) -> bool {
     false
 }
 
-fn judge_host(host: &MxHostObservation, out: &mut Findings) {
+fn judge_host(host: &MxHostObservation, private_allowed: bool, out: &mut Findings) {
     let subject = Subject::host(&host.name);
     if host.name.parse::<IpAddr>().is_ok() {
         out.problem(
@@ -182,7 +182,11 @@ fn judge_host(host: &MxHostObservation, out: &mut Findings) {
             subject.clone(),
         );
         out.skip_all(
-            &[CheckId::MxTargetCname, CheckId::MxTlsa],
+            &[
+                CheckId::MxTargetCname,
+                CheckId::MxPublicAddress,
+                CheckId::MxTlsa,
+            ],
             &subject,
             "mx.target-address",
         );
@@ -214,7 +218,11 @@ fn judge_host(host: &MxHostObservation, out: &mut Findings) {
                 out.problem(problem, subject.clone());
             }
         }
-        out.skip(CheckId::MxTargetCname, subject.clone(), "mx.target-address");
+        out.skip_all(
+            &[CheckId::MxTargetCname, CheckId::MxPublicAddress],
+            &subject,
+            "mx.target-address",
+        );
     } else {
         let listed = addresses
             .iter()
@@ -226,6 +234,14 @@ fn judge_host(host: &MxHostObservation, out: &mut Findings) {
             subject.clone(),
             format!("{} address(es)", addresses.len()),
             vec![Evidence::new("addresses", listed)],
+        );
+        // The addresses not contacted are skipped by the smtp stage.
+        address::judge(
+            CheckId::MxPublicAddress,
+            &host.name,
+            &addresses,
+            private_allowed,
+            out,
         );
         let chain = host.addrs.cname_chain();
         if chain.is_empty() {

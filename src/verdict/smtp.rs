@@ -16,6 +16,7 @@ use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::SmtpReply;
 use crate::observe::{LegacyTls, Observations, SmtpObservation};
+use crate::probe::address::is_public;
 use crate::probe::smtp::{
     temporary_refusal, RETRY_NOTE_PREFIX, STEP_CONNECT, STEP_DEADLINE, STEP_EHLO, STEP_EHLO_TLS,
     STEP_GREETING, STEP_STARTTLS, STEP_TLS,
@@ -81,6 +82,23 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
     if obs.smtp_skipped {
         out.skip_all(&SMTP_CHECKS, &Subject::Domain, "--no-smtp");
         return;
+    }
+    // Addresses not contacted because they are not public; mx.public-address fails for them.
+    if !obs.private_allowed {
+        for host in &obs.mx_hosts {
+            let not_contacted = host
+                .addrs
+                .addresses()
+                .into_iter()
+                .filter(|&ip| !is_public(ip) && !host.smtp.iter().any(|probe| probe.ip == ip));
+            for ip in not_contacted {
+                out.skip_all(
+                    &SMTP_CHECKS,
+                    &Subject::endpoint(&host.name, ip),
+                    CheckId::MxPublicAddress.as_str(),
+                );
+            }
+        }
     }
     let probes: Vec<&SmtpObservation> = obs
         .mx_hosts

@@ -133,10 +133,13 @@ pub fn perfect() -> Observations {
         vec![TxtRecord::single("v=STSv1; id=20250101T000000")],
         86_400,
     );
-    obs.policy_host = host("mta-sts.example.org", &["192.0.2.10", "2001:db8::10"]);
+    obs.policy_host = host(
+        "mta-sts.example.org",
+        &["93.184.215.10", "2606:2800:21f::10"],
+    );
     obs.fetches = vec![
-        good_fetch("192.0.2.10", GOOD_POLICY),
-        good_fetch("2001:db8::10", GOOD_POLICY),
+        good_fetch("93.184.215.10", GOOD_POLICY),
+        good_fetch("2606:2800:21f::10", GOOD_POLICY),
     ];
     obs.mx = records(
         vec![
@@ -152,8 +155,8 @@ pub fn perfect() -> Observations {
         3600,
     );
     obs.mx_hosts = vec![
-        mx_host("mx1.example.org", 10, "192.0.2.25"),
-        mx_host("mx2.example.org", 20, "192.0.2.26"),
+        mx_host("mx1.example.org", 10, "93.184.215.25"),
+        mx_host("mx2.example.org", 20, "93.184.215.26"),
     ];
     obs.tlsrpt_txt = records(
         vec![TxtRecord::single(
@@ -232,4 +235,33 @@ pub fn unreachable(probe: &SmtpObservation) -> SmtpObservation {
         }),
         ..probe.clone()
     }
+}
+
+/// The perfect deployment moved to addresses no sender can reach: the policy host at 10.0.0.1,
+/// the MX hosts at 127.0.0.1 and the cloud metadata address. Without `--allow-private` none of
+/// them is contacted, so there is no fetch and no SMTP probe.
+pub fn non_public() -> Observations {
+    let mut obs = perfect();
+    obs.policy_host = host("mta-sts.example.org", &["10.0.0.1"]);
+    obs.fetches.clear();
+    obs.mx_hosts = vec![
+        mx_host("mx1.example.org", 10, "127.0.0.1"),
+        mx_host("mx2.example.org", 20, "169.254.169.254"),
+    ];
+    for host in &mut obs.mx_hosts {
+        host.smtp.clear();
+    }
+    obs
+}
+
+/// [`non_public`] under `--allow-private`: every address was contacted and answered well.
+pub fn non_public_allowed() -> Observations {
+    let mut obs = non_public();
+    obs.private_allowed = true;
+    obs.fetches = vec![good_fetch("10.0.0.1", GOOD_POLICY)];
+    for host in &mut obs.mx_hosts {
+        let ip = host.addrs.addresses()[0].to_string();
+        host.smtp = vec![good_smtp(&host.name, &ip)];
+    }
+    obs
 }
