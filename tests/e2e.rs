@@ -37,10 +37,18 @@ fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_mtasts"))
 }
 
-/// `mtasts check --ca-file CA --timeout 3 [extra...] DOMAIN` inside the namespace.
+/// `mtasts check --ca-file CA --timeout 3 --allow-private [extra...] DOMAIN` inside the
+/// namespace (its world is on 127.0.0.0/8, which is not contacted without the flag).
 fn check(world: &World, extra: &[&str], domain: &str) -> Run {
     let ca = world.ca_file.display().to_string();
-    let mut args = vec!["check", "--ca-file", &ca, "--timeout", TIMEOUT_SECS];
+    let mut args = vec![
+        "check",
+        "--ca-file",
+        &ca,
+        "--timeout",
+        TIMEOUT_SECS,
+        "--allow-private",
+    ];
     args.extend_from_slice(extra);
     args.push(domain);
     world.run(binary(), &args, RUN_DEADLINE)
@@ -204,9 +212,9 @@ fn judge_scenario(scenario: &Scenario, run: &Run) -> Vec<String> {
         .as_object()
         .map(|settings| settings.keys().collect())
         .unwrap_or_default();
-    if settings != ["ca-file", "timeout"] {
+    if settings != ["allow-private", "ca-file", "timeout"] {
         problems.push(format!(
-            "settings {settings:?}, expected only ca-file and timeout"
+            "settings {settings:?}, expected only allow-private, ca-file and timeout"
         ));
     }
     let Some(domain) = report["domains"]

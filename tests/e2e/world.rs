@@ -573,7 +573,7 @@ Inside it:
   dig @{AUTHORITATIVE} TXT _mta-sts.good.test    # NSD directly
   curl -si --cacert {ca} https://mta-sts.good.test/.well-known/mta-sts.txt
   openssl s_client -starttls smtp -connect 127.0.3.1:25 -servername mx.good.test -CAfile {ca}
-  target/debug/mtasts check --ca-file {ca} --timeout 3 good.test
+  target/debug/mtasts check --ca-file {ca} --timeout 3 --allow-private good.test
 Tear it down:
   ip netns exec {ns} postfix -c {dir}/postfix stop; ip netns pids {ns} | xargs -r kill
   ip netns del {ns}; rm -rf /etc/netns/{ns} {dir}
