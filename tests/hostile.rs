@@ -21,15 +21,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::ca::{LeafSpec, TestCa};
 use common::dns::{DnsServer, Zone};
 use common::https::{Behaviour as HttpsBehaviour, HttpsServer, Script};
+use common::smtp::{Behaviour as SmtpBehaviour, SmtpServer};
 use mtasts::catalog::{CheckId, Profile};
 use mtasts::model::{Finding, Outcome};
-use mtasts::observe::{DnsAnswer, FetchFailure, FetchObservation, Observations, TxtRecord};
+use mtasts::observe::{
+    DnsAnswer, FetchFailure, FetchObservation, HostLookup, MxHostObservation, Observations,
+    SmtpObservation, TxtRecord,
+};
 use mtasts::probe::dns::{
     DnsClient, MAX_CNAME_STEPS, MAX_RECORDS, MAX_TXT_ANSWER_BYTES, MAX_TXT_RECORD_BYTES,
 };
 use mtasts::probe::https::fetch_policy;
+use mtasts::probe::smtp::probe as smtp_probe;
 use mtasts::probe::{Limits, NetworkConfig};
-use mtasts::verdict::Context;
+use mtasts::verdict::{Context, Findings};
 
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// The step timeout every scenario runs with.
@@ -577,4 +582,203 @@ async fn https_huge_header() {
         .sum();
     assert!(kept <= 4096, "{kept}");
     assert!(response.header("content-type").is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// SMTP (more in tests/probe_smtp.rs: silent, slow, dripped, endless and huge greetings, 421
+// greeting, handshake stalled after STARTTLS 220, bytes injected after the 220, STARTTLS
+// re-advertised inside TLS)
+
+const MX: &str = "mx.example.test";
+
+/// The most one probe may take: the STARTTLS connection and, when STARTTLS was answered 220,
+/// the TLS 1.0/1.1 connection, each under its session deadline (greeting wait + 4 steps).
+fn smtp_bound(limits: &Limits) -> Duration {
+    (limits.greeting_timeout + limits.step_timeout * 4) * 2
+}
+
+async fn smtp_run(behaviour: SmtpBehaviour) -> (SmtpObservation, Duration, Limits) {
+    let ca = TestCa::new("hostile test CA");
+    let leaf = ca.issue(&LeafSpec::valid_for(&[MX]));
+    let server = SmtpServer::start(LOCALHOST, 0, behaviour, &leaf).await;
+    let config = NetworkConfig {
+        limits: limits(),
+        extra_roots: vec![ca.cert_der.clone()],
+        smtp_port: server.port(),
+        ehlo_name: "probe.example.test".to_owned(),
+        ..NetworkConfig::default()
+    };
+    let started = Instant::now();
+    let obs = smtp_probe(&config, MX, LOCALHOST).await;
+    let elapsed = started.elapsed();
+    server.assert_no_mail_transaction();
+    (obs, elapsed, config.limits)
+}
+
+/// The SMTP verdicts on one probe.
+fn judge_smtp(probe: SmtpObservation) -> Vec<Finding> {
+    let mut obs = Observations::empty("example.test");
+    obs.mx_hosts.push(MxHostObservation {
+        name: probe.host.clone(),
+        preference: 10,
+        addrs: HostLookup {
+            name: probe.host.clone(),
+            a: DnsAnswer::records(vec![probe.ip]),
+            aaaa: DnsAnswer::NoData,
+        },
+        tlsa: DnsAnswer::NoData,
+        smtp: vec![probe],
+    });
+    let ctx = Context {
+        profile: Profile::Rfc,
+        now: now(),
+    };
+    let mut out = Findings::new(Profile::Rfc);
+    mtasts::verdict::smtp::judge(&obs, &ctx, &mut out);
+    out.finish()
+}
+
+/// The transcript stays bounded whatever the server sent.
+fn assert_bounded_transcript(obs: &SmtpObservation, limits: &Limits) {
+    let bytes: usize = obs.transcript.iter().map(String::len).sum();
+    assert!(bytes < 64 * 1024, "transcript of {bytes} bytes");
+    assert!(
+        obs.transcript.len() <= limits.max_smtp_lines * 4,
+        "{}",
+        obs.transcript.len()
+    );
+    for reply in [&obs.greeting, &obs.ehlo].into_iter().flatten() {
+        assert!(reply.lines.len() <= limits.max_smtp_lines);
+    }
+}
+
+#[tokio::test]
+async fn smtp_hostile_ehlo_replies() {
+    let cases = [
+        (
+            SmtpBehaviour::EndlessEhlo,
+            "SMTP: endless 250- continuation",
+            "more than 100 lines",
+        ),
+        (
+            SmtpBehaviour::HugeEhloLine,
+            "SMTP: 1 MiB EHLO reply line",
+            "longer than 2048 bytes",
+        ),
+    ];
+    for (behaviour, scenario, detail) in cases {
+        let (obs, elapsed, limits) = smtp_run(behaviour).await;
+        ended(scenario, elapsed, smtp_bound(&limits));
+        let failure = obs.failure.as_ref().unwrap_or_else(|| panic!("{scenario}"));
+        assert_eq!(failure.step, "ehlo", "{scenario}: {failure:?}");
+        assert!(!failure.timed_out, "{scenario}: {failure:?}");
+        assert!(failure.detail.contains(detail), "{scenario}: {failure:?}");
+        assert_bounded_transcript(&obs, &limits);
+        let findings = judge_smtp(obs);
+        let offered = finding(&findings, CheckId::SmtpStarttlsOffered);
+        assert_eq!(offered.outcome, Outcome::Fail, "{scenario}: {offered:?}");
+        assert!(offered.summary.contains(detail), "{scenario}: {offered:?}");
+    }
+}
+
+#[tokio::test]
+async fn smtp_starttls_220_then_no_tls() {
+    let cases = [
+        (
+            SmtpBehaviour::CloseAfterStarttls,
+            "SMTP: closes after STARTTLS 220",
+        ),
+        (
+            SmtpBehaviour::GarbageAfterStarttls,
+            "SMTP: garbage instead of ServerHello",
+        ),
+    ];
+    for (behaviour, scenario) in cases {
+        let (obs, elapsed, limits) = smtp_run(behaviour).await;
+        ended(scenario, elapsed, smtp_bound(&limits));
+        let failure = obs.failure.as_ref().unwrap_or_else(|| panic!("{scenario}"));
+        assert_eq!(failure.step, "tls", "{scenario}: {failure:?}");
+        assert!(!failure.timed_out, "{scenario}: {failure:?}");
+        assert!(obs.tls.is_none());
+        assert_bounded_transcript(&obs, &limits);
+        let findings = judge_smtp(obs);
+        let accepted = finding(&findings, CheckId::SmtpStarttlsAccepted);
+        assert_eq!(accepted.outcome, Outcome::Fail, "{scenario}: {accepted:?}");
+        println!("{scenario}: {}", accepted.summary);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names from DNS answers
+
+#[tokio::test]
+async fn mx_targets_that_are_not_host_names_are_never_used() {
+    let zone = Zone::new("weird.test")
+        .mx("weird.test", 10, "192.0.2.1")
+        .mx_raw("weird.test", 20, &[b"mx space\x01", b"weird", b"test"])
+        .mx_raw("weird.test", 30, &[b"-dash", b"weird", b"test"])
+        .mx("weird.test", 40, "mx_ok.weird.test")
+        .a("mx_ok.weird.test", Ipv4Addr::new(192, 0, 2, 9));
+    let dns = DnsServer::start(zone).await;
+    let probe = mtasts::probe::live::LiveProbe::new(dns_config(&dns)).unwrap();
+    let options = mtasts::pipeline::Options {
+        skip_smtp: true,
+        limits: limits(),
+    };
+    let started = Instant::now();
+    let obs = mtasts::pipeline::observe(&probe, "weird.test", &options).await;
+    ended(
+        "DNS: MX targets that are not host names",
+        started.elapsed(),
+        dns_question_bound() * 2,
+    );
+    let asked: Vec<String> = dns.queries().into_iter().map(|query| query.name).collect();
+    for bad in ["192.0.2.1", "space.weird.test", "dash.weird.test"] {
+        assert!(
+            !asked.iter().any(|name| name.contains(bad)),
+            "{bad} was asked: {asked:?}"
+        );
+    }
+    assert!(
+        asked.iter().any(|name| name == "mx_ok.weird.test"),
+        "{asked:?}"
+    );
+
+    let report = mtasts::verdict::judge(
+        &obs,
+        &Context {
+            profile: Profile::Rfc,
+            now: now(),
+        },
+    );
+    let invalid: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|finding| {
+            finding.check == CheckId::MxTargetAddress
+                && finding.summary.contains("is not a valid host name")
+        })
+        .collect();
+    assert_eq!(invalid.len(), 3, "{:#?}", report.findings);
+    assert!(invalid
+        .iter()
+        .all(|finding| finding.outcome == Outcome::Fail));
+    let reasons: Vec<&str> = invalid
+        .iter()
+        .map(|finding| finding.summary.as_str())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("IP address")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("which host names cannot have")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("-dash.weird.test")),
+        "{reasons:?}"
+    );
 }

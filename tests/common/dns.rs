@@ -129,6 +129,12 @@ impl Zone {
         self.add(name, RData::MX(MX::new(preference, exchange)))
     }
 
+    /// An MX whose exchange is made of raw labels (any bytes), as a hostile zone may publish.
+    pub fn mx_raw(self, name: &str, preference: u16, exchange_labels: &[&[u8]]) -> Self {
+        let exchange = Name::from_labels(exchange_labels.iter().copied()).expect("raw labels");
+        self.add(name, RData::MX(MX::new(preference, exchange)))
+    }
+
     pub fn a(self, name: &str, ip: Ipv4Addr) -> Self {
         self.add(name, RData::A(A(ip)))
     }
