@@ -157,6 +157,23 @@ async fn observe_mx_host<P: Probe>(
     mx: &MxRecord,
     options: &Options,
 ) -> MxHostObservation {
+    // A name from the MX answer that no host can have is never resolved or probed.
+    if let Err(reason) = crate::probe::dns::check_host_name(&mx.exchange) {
+        let not_asked = || DnsAnswer::Failed {
+            reason: reason.clone(),
+        };
+        return MxHostObservation {
+            name: mx.exchange.clone(),
+            preference: mx.preference,
+            addrs: HostLookup {
+                name: mx.exchange.clone(),
+                a: not_asked(),
+                aaaa: not_asked(),
+            },
+            tlsa: DnsAnswer::Failed { reason },
+            smtp: Vec::new(),
+        };
+    }
     let tlsa_name = format!("_25._tcp.{}", mx.exchange);
     let (addrs, tlsa): (HostLookup, _) = tokio::join!(
         timed(Stage::Dns, probe.addrs(&mx.exchange)),

@@ -12,6 +12,8 @@ use crate::observe::CertSummary;
 
 /// SAN entries kept per certificate; certificates for CDNs can carry hundreds.
 const MAX_DNS_NAMES: usize = 100;
+/// Characters kept of a subject, issuer or SAN name (escaped); real ones are under 200.
+pub const MAX_NAME_TEXT: usize = 512;
 
 /// Summarises one DER certificate. Never panics; garbage gives an "unparsable certificate" summary.
 pub fn summarise(der: &[u8]) -> CertSummary {
@@ -45,7 +47,7 @@ fn summarise_parsed(cert: &X509Certificate<'_>) -> CertSummary {
             .general_names
             .iter()
             .filter_map(|name| match name {
-                GeneralName::DNSName(dns) => Some(escape_str(dns)),
+                GeneralName::DNSName(dns) => Some(bounded_text(dns)),
                 _ => None,
             })
             .take(MAX_DNS_NAMES)
@@ -55,13 +57,24 @@ fn summarise_parsed(cert: &X509Certificate<'_>) -> CertSummary {
     };
     let validity = cert.validity();
     CertSummary {
-        subject: escape_str(&cert.subject().to_string()),
-        issuer: escape_str(&cert.issuer().to_string()),
+        subject: bounded_text(&cert.subject().to_string()),
+        issuer: bounded_text(&cert.issuer().to_string()),
         dns_names,
         not_before: validity.not_before.timestamp(),
         not_after: validity.not_after.timestamp(),
         serial: hex(cert.raw_serial()),
     }
+}
+
+/// `text` escaped, cut at [`MAX_NAME_TEXT`] characters (marked with `…`).
+fn bounded_text(text: &str) -> String {
+    let escaped = escape_str(text);
+    if escaped.chars().count() <= MAX_NAME_TEXT {
+        return escaped;
+    }
+    let mut cut: String = escaped.chars().take(MAX_NAME_TEXT).collect();
+    cut.push('…');
+    cut
 }
 
 /// Lower-case hex without separators.
@@ -146,5 +159,14 @@ mod tests {
         params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x01, 0x02, 0xa0]));
         let key = rcgen::KeyPair::generate().unwrap();
         params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn long_names_are_cut() {
+        let long = "a".repeat(5000);
+        let cut = bounded_text(&long);
+        assert_eq!(cut.chars().count(), MAX_NAME_TEXT + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(bounded_text("CN=mx.example"), "CN=mx.example");
     }
 }

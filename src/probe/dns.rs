@@ -34,8 +34,18 @@ use crate::observe::{DnsAnswer, HostLookup, MxRecord, TxtRecord};
 
 /// Records kept per answer; a zone can publish thousands at one name.
 pub const MAX_RECORDS: usize = 100;
-/// CNAME steps kept per answer (hickory follows at most 8).
-const MAX_CNAME_STEPS: usize = 16;
+/// CNAME steps accepted per answer. A longer chain is reported as a failed lookup, as the
+/// recursive resolvers senders use give up long before (Unbound and BIND restart a query at
+/// most 11 times); hickory itself chases at most 8 steps when the server does not.
+pub const MAX_CNAME_STEPS: usize = 16;
+/// Bytes of one TXT record kept (its character-strings together). A record cannot exceed
+/// 65,535 bytes on the wire; MTA-STS and TLS-RPT records are under 1 KiB, and the largest
+/// TXT records in real zones (2048-bit DKIM keys, long SPF) under 2 KiB. A longer record is
+/// kept cut at this size, whole character-strings first.
+pub const MAX_TXT_RECORD_BYTES: usize = 8 * 1024;
+/// Bytes of TXT data kept per answer, all records together; records past it are dropped. A
+/// busy apex (SPF, verification tokens) holds a few KiB.
+pub const MAX_TXT_ANSWER_BYTES: usize = 32 * 1024;
 /// Tries per question, as in resolv.conf `attempts:2`.
 const ATTEMPTS: usize = 2;
 /// Answers the resolver keeps; a bound so that a long list cannot grow the cache without limit.
@@ -93,13 +103,24 @@ impl DnsClient {
 
     /// TXT records at `name`, each record's character-strings kept apart.
     pub async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
-        self.ask(name, RecordType::TXT, |data| match data {
-            RData::TXT(txt) => Some(TxtRecord {
-                strings: txt.txt_data().iter().map(|s| s.to_vec()).collect(),
-            }),
-            _ => None,
-        })
-        .await
+        let answer = self
+            .ask(name, RecordType::TXT, |data| match data {
+                RData::TXT(txt) => Some(bounded_txt(txt.txt_data())),
+                _ => None,
+            })
+            .await;
+        match answer {
+            DnsAnswer::Records {
+                data,
+                ttl,
+                cname_chain,
+            } => DnsAnswer::Records {
+                data: within_answer_budget(data),
+                ttl,
+                cname_chain,
+            },
+            other => other,
+        }
     }
 
     /// MX records at `name`; exchanges lower-cased without the trailing dot, `""` for `.`.
@@ -197,6 +218,110 @@ fn fully_qualified(name: &str) -> Result<Name, String> {
     })
 }
 
+/// One TXT record's character-strings, cut at [`MAX_TXT_RECORD_BYTES`].
+fn bounded_txt(strings: &[Box<[u8]>]) -> TxtRecord {
+    let mut kept = Vec::new();
+    let mut room = MAX_TXT_RECORD_BYTES;
+    for string in strings {
+        if room == 0 {
+            break;
+        }
+        let take = string.len().min(room);
+        kept.push(string[..take].to_vec());
+        room -= take;
+    }
+    TxtRecord { strings: kept }
+}
+
+/// The records of one TXT answer up to [`MAX_TXT_ANSWER_BYTES`] in all.
+fn within_answer_budget(records: Vec<TxtRecord>) -> Vec<TxtRecord> {
+    let mut used = 0usize;
+    records
+        .into_iter()
+        .take_while(|record| {
+            used = used.saturating_add(record.strings.iter().map(Vec::len).sum::<usize>());
+            used <= MAX_TXT_ANSWER_BYTES
+        })
+        .collect()
+}
+
+/// Longest host name kept in an error message.
+const MAX_NAME_IN_MESSAGE: usize = 80;
+
+/// Checks that `name`, taken from a DNS answer (an MX exchange), is a host name a sender can
+/// use, before it is resolved or probed. Lower-case text without the trailing dot, as
+/// [`DnsClient::mx`] gives it; `Err` says why not.
+///
+/// The rule is what sending MTAs accept (Postfix's `valid_hostname`, Exim's): ASCII letters,
+/// digits and hyphens (RFC 5321 §2.3.5, RFC 1123 §2.1), plus the underscore, which those MTAs
+/// tolerate and which some real MX names carry; labels of 1 to 63 characters not starting or
+/// ending with a hyphen; at most 253 characters; not an IP address (RFC 5321 §5.1 wants a name).
+/// IDNs arrive as A-labels (`xn--`), which pass. Stricter than `input::normalize_domain` in not
+/// accepting U-labels: a name from the wire is never Unicode, and hickory shows bytes outside
+/// these characters escaped (`\032`), which fail here.
+pub fn check_host_name(name: &str) -> Result<(), String> {
+    let reason = host_name_problem(name);
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(format!(
+            "the MX target `{}` is not a valid host name: {reason}",
+            shortened(name)
+        )),
+    }
+}
+
+fn host_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".to_owned());
+    }
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<IpAddr>().is_ok() {
+        return Some("it is an IP address, not a host name (RFC 5321 §5.1)".to_owned());
+    }
+    if name.len() > crate::input::MAX_NAME_LEN {
+        return Some(format!(
+            "it is {} characters long (at most {})",
+            name.len(),
+            crate::input::MAX_NAME_LEN
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Some(format!(
+            "it contains `{}`, which host names cannot have",
+            escape_str(&bad.to_string())
+        ));
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Some("it has an empty label".to_owned());
+        }
+        if label.len() > crate::input::MAX_LABEL_LEN {
+            return Some(format!(
+                "a label is {} characters long (at most {})",
+                label.len(),
+                crate::input::MAX_LABEL_LEN
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Some(format!("the label `{label}` starts or ends with a hyphen"));
+        }
+    }
+    None
+}
+
+/// `name` escaped and cut to [`MAX_NAME_IN_MESSAGE`] characters.
+fn shortened(name: &str) -> String {
+    let escaped = escape_str(name);
+    if escaped.chars().count() <= MAX_NAME_IN_MESSAGE {
+        return escaped;
+    }
+    let cut: String = escaped.chars().take(MAX_NAME_IN_MESSAGE).collect();
+    format!("{cut}…")
+}
+
 /// A name as text: lower-case, no trailing dot, the root as `""`.
 fn name_text(name: &Name) -> String {
     name.to_ascii().trim_end_matches('.').to_ascii_lowercase()
@@ -224,38 +349,66 @@ fn answer_from_lookup<T>(
             }
         }
     }
+    // A looping or overlong chain fails the lookup, as it does at senders' resolvers, whether
+    // or not the server put an answer at its end.
+    let cname_chain = match cname_chain(asked, records) {
+        Ok(chain) => chain,
+        Err(reason) => return DnsAnswer::Failed { reason },
+    };
     if data.is_empty() {
         return DnsAnswer::NoData;
     }
     DnsAnswer::Records {
         data,
         ttl,
-        cname_chain: cname_chain(asked, records),
+        cname_chain,
     }
 }
 
 /// The CNAME steps `owner -> target` in the order they lead from the asked name; CNAMEs that do
-/// not continue the chain (unusual) are kept after it.
-fn cname_chain(asked: &Name, records: &[Record]) -> Vec<String> {
+/// not continue the chain (unusual) are kept after it. `Err` names a loop, or a chain longer
+/// than [`MAX_CNAME_STEPS`].
+fn cname_chain(asked: &Name, records: &[Record]) -> Result<Vec<String>, String> {
+    // One more than accepted, to see that a chain is too long; the rest are never looked at.
     let mut cnames: Vec<(Name, Name)> = records
         .iter()
         .filter_map(|record| match record.data() {
             RData::CNAME(target) => Some((record.name().clone(), target.0.clone())),
             _ => None,
         })
-        .take(MAX_CNAME_STEPS)
+        .take(MAX_CNAME_STEPS + 1)
         .collect();
     let mut chain = Vec::with_capacity(cnames.len());
+    let mut visited = vec![asked.clone()];
     let mut current = asked.clone();
     while let Some(index) = cnames.iter().position(|(owner, _)| owner == &current) {
         let (owner, target) = cnames.remove(index);
         chain.push(format!("{} -> {}", name_text(&owner), name_text(&target)));
+        if visited.contains(&target) {
+            return Err(format!(
+                "CNAME loop: {} -> {}",
+                chain_names(&visited),
+                name_text(&target)
+            ));
+        }
+        visited.push(target.clone());
         current = target;
+    }
+    if chain.len() + cnames.len() > MAX_CNAME_STEPS {
+        return Err(format!(
+            "the CNAME chain is longer than {MAX_CNAME_STEPS} steps ({} -> …); resolvers give up \
+             on chains this long",
+            chain_names(&visited[..visited.len().min(4)])
+        ));
     }
     for (owner, target) in cnames {
         chain.push(format!("{} -> {}", name_text(&owner), name_text(&target)));
     }
-    chain
+    Ok(chain)
+}
+
+fn chain_names(names: &[Name]) -> String {
+    names.iter().map(name_text).collect::<Vec<_>>().join(" -> ")
 }
 
 fn answer_from_error<T>(err: &ResolveError) -> DnsAnswer<T> {
@@ -329,7 +482,7 @@ mod tests {
             Record::from_rdata(name("c.test."), 300, RData::A(A::new(192, 0, 2, 1))),
         ];
         assert_eq!(
-            cname_chain(&name("a.test."), &records),
+            cname_chain(&name("a.test."), &records).unwrap(),
             vec!["a.test -> b.test", "b.test -> c.test"]
         );
         let lookup = Lookup::new_with_max_ttl(
@@ -391,5 +544,90 @@ mod tests {
         let answer: DnsAnswer<Vec<()>> =
             answer_from_lookup(&lookup, &name("a.test."), RecordType::MX, |_| Some(()));
         assert_eq!(answer, DnsAnswer::NoData);
+    }
+
+    #[test]
+    fn cname_loops_and_long_chains_fail() {
+        let cname = |from: &str, to: &str| {
+            Record::from_rdata(name(from), 60, RData::CNAME(CNAME(name(to))))
+        };
+        let looping = vec![cname("a.test.", "b.test."), cname("b.test.", "a.test.")];
+        let err = cname_chain(&name("a.test."), &looping).unwrap_err();
+        assert_eq!(err, "CNAME loop: a.test -> b.test -> a.test");
+
+        let long: Vec<Record> = (0..20)
+            .map(|index| cname(&format!("c{index}.test."), &format!("c{}.test.", index + 1)))
+            .collect();
+        let err = cname_chain(&name("c0.test."), &long).unwrap_err();
+        assert!(
+            err.starts_with("the CNAME chain is longer than 16 steps (c0.test -> c1.test"),
+            "{err}"
+        );
+        assert_eq!(
+            cname_chain(&name("c4.test."), &long[4..]).unwrap().len(),
+            MAX_CNAME_STEPS
+        );
+    }
+
+    #[test]
+    fn txt_records_and_answers_are_cut() {
+        let strings: Vec<Box<[u8]>> = (0..40)
+            .map(|_| vec![b'x'; 255].into_boxed_slice())
+            .collect();
+        let record = bounded_txt(&strings);
+        assert_eq!(
+            record.strings.iter().map(Vec::len).sum::<usize>(),
+            MAX_TXT_RECORD_BYTES
+        );
+        let records = vec![record; 10];
+        let kept = within_answer_budget(records);
+        assert_eq!(kept.len(), MAX_TXT_ANSWER_BYTES / MAX_TXT_RECORD_BYTES);
+        let small = vec![TxtRecord::single("v=STSv1; id=1"); 3];
+        assert_eq!(within_answer_budget(small.clone()), small);
+    }
+
+    #[test]
+    fn host_names_from_answers_are_checked() {
+        let long_label = "a".repeat(64);
+        let long_name = vec!["abcdefghi"; 30].join(".");
+        let cases: &[(&str, Option<&str>)] = &[
+            ("mx1.example.com", None),
+            ("mx_1.example.com", None),
+            ("xn--bcher-kva.example", None),
+            ("localhost", None),
+            ("", Some("it is empty")),
+            ("192.0.2.1", Some("IP address")),
+            ("[192.0.2.1]", Some("IP address")),
+            ("2001:db8::1", Some("IP address")),
+            ("a..example", Some("empty label")),
+            (".example", Some("empty label")),
+            ("-mx.example", Some("hyphen")),
+            ("mx-.example", Some("hyphen")),
+            ("mx\\032.example", Some("contains `\\\\`")),
+            ("mx example", Some("contains ` `")),
+            ("bücher.example", Some("contains `ü`")),
+            ("mx@example", Some("contains `@`")),
+            (&long_label, Some("a label is 64 characters")),
+            (&long_name, Some("299 characters long")),
+        ];
+        for (input, expected) in cases {
+            match (check_host_name(input), expected) {
+                (Ok(()), None) => {}
+                (Err(reason), Some(part)) => {
+                    assert!(reason.contains(part), "{input:?}: {reason}");
+                    assert!(reason.starts_with("the MX target `"), "{reason}");
+                    assert!(reason.chars().count() < 200, "{reason}");
+                }
+                (other, _) => panic!("{input:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn odd_bytes_in_names_are_shown_escaped() {
+        let odd = Name::from_labels(vec![&b"mx\x00 \xff"[..], b"example"]).unwrap();
+        let text = name_text(&odd);
+        assert!(text.chars().all(|c| c.is_ascii_graphic()), "{text:?}");
+        assert!(check_host_name(&text).is_err(), "{text:?}");
     }
 }

@@ -47,7 +47,10 @@ use crate::escape::escape_str;
 use crate::observe::{CertSummary, TlsObservation};
 
 /// Certificates kept from one presented chain (real chains have 2–4).
-const MAX_CHAIN: usize = 10;
+pub const MAX_CHAIN: usize = 10;
+/// DER bytes summarised from one presented chain (real chains are 3–8 KiB); certificates past
+/// it are not summarised. rustls already refuses a Certificate message over 64 KiB.
+pub const MAX_CHAIN_BYTES: usize = 64 * 1024;
 
 /// What the verifier saw during one handshake.
 #[derive(Clone, Debug)]
@@ -223,11 +226,7 @@ fn judge_chain(
     roots: &RootCertStore,
     provider: &CryptoProvider,
 ) -> Recorded {
-    let chain = std::iter::once(end_entity)
-        .chain(intermediates)
-        .take(MAX_CHAIN)
-        .map(|der| cert::summarise(der))
-        .collect();
+    let chain = summarise_chain(end_entity, intermediates);
     let parsed = match ParsedCertificate::try_from(end_entity) {
         Ok(parsed) => parsed,
         Err(err) => {
@@ -257,6 +256,25 @@ fn judge_chain(
         trust,
         name_match,
     }
+}
+
+/// Summaries of the presented chain, leaf first, within [`MAX_CHAIN`] and [`MAX_CHAIN_BYTES`]
+/// (the leaf is always summarised).
+fn summarise_chain(
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+) -> Vec<CertSummary> {
+    let mut used = 0usize;
+    std::iter::once(end_entity)
+        .chain(intermediates)
+        .take(MAX_CHAIN)
+        .enumerate()
+        .take_while(|(index, der)| {
+            used = used.saturating_add(der.len());
+            *index == 0 || used <= MAX_CHAIN_BYTES
+        })
+        .map(|(_, der)| cert::summarise(der))
+        .collect()
 }
 
 /// A time inside the leaf's validity period, so that "untrusted" never just means "expired":
@@ -530,5 +548,19 @@ mod tests {
     fn version_names() {
         assert_eq!(version_name(ProtocolVersion::TLSv1_2), "TLSv1.2");
         assert_eq!(version_name(ProtocolVersion::TLSv1_0), "TLSv1.0");
+    }
+
+    #[test]
+    fn presented_chains_are_bounded() {
+        let ca = ca("Bound CA");
+        let leaf = leaf(&ca, &["mx.example.test"], -1, 30);
+        let long: Vec<CertificateDer<'static>> = vec![leaf.clone(); 30];
+        assert_eq!(summarise_chain(&leaf, &long).len(), MAX_CHAIN);
+        let big = CertificateDer::from(vec![0x30; 40 * 1024]);
+        let heavy = vec![big.clone(), big.clone(), big];
+        // The leaf and the first 40 KiB intermediate fit; the next would pass 64 KiB.
+        assert_eq!(summarise_chain(&leaf, &heavy).len(), 2);
+        let huge_leaf = CertificateDer::from(vec![0x30; 100 * 1024]);
+        assert_eq!(summarise_chain(&huge_leaf, &heavy).len(), 1);
     }
 }

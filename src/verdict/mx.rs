@@ -173,12 +173,10 @@ fn judge_null_mx(records: &[MxRecord], out: &mut Findings) -> bool {
 
 fn judge_host(host: &MxHostObservation, private_allowed: bool, out: &mut Findings) {
     let subject = Subject::host(&host.name);
-    if host.name.parse::<IpAddr>().is_ok() {
+    // An IP literal, or a name no host can have: the pipeline did not resolve or probe it.
+    if let Err(reason) = crate::probe::dns::check_host_name(&host.name) {
         out.problem(
-            Problem::new(
-                CheckId::MxTargetAddress,
-                "the MX target is an IP address, not a host name (RFC 5321 §5.1)",
-            ),
+            Problem::new(CheckId::MxTargetAddress, reason),
             subject.clone(),
         );
         out.skip_all(

@@ -45,6 +45,8 @@ pub struct Zone {
     refused: HashSet<String>,
     truncate_udp: HashSet<String>,
     silent: HashSet<String>,
+    /// Names looked at per question while chasing CNAMEs (a loop is chased until this).
+    chase_limit: usize,
 }
 
 /// One question the server received.
@@ -85,6 +87,7 @@ impl Zone {
             refused: HashSet::new(),
             truncate_udp: HashSet::new(),
             silent: HashSet::new(),
+            chase_limit: 10,
         }
     }
 
@@ -123,6 +126,12 @@ impl Zone {
         } else {
             dns_name(exchange)
         };
+        self.add(name, RData::MX(MX::new(preference, exchange)))
+    }
+
+    /// An MX whose exchange is made of raw labels (any bytes), as a hostile zone may publish.
+    pub fn mx_raw(self, name: &str, preference: u16, exchange_labels: &[&[u8]]) -> Self {
+        let exchange = Name::from_labels(exchange_labels.iter().copied()).expect("raw labels");
         self.add(name, RData::MX(MX::new(preference, exchange)))
     }
 
@@ -174,6 +183,12 @@ impl Zone {
         self
     }
 
+    /// Names looked at per question, 10 unless changed (a CNAME loop is chased this far).
+    pub fn chase_limit(mut self, steps: usize) -> Self {
+        self.chase_limit = steps;
+        self
+    }
+
     fn soa(&self) -> &Record {
         &self.records[0]
     }
@@ -201,7 +216,7 @@ impl Zone {
     fn resolve(&self, name: &str, record_type: RecordType) -> (Vec<Record>, ResponseCode, bool) {
         let mut answers = Vec::new();
         let mut current = name.to_owned();
-        for _ in 0..10 {
+        for _ in 0..self.chase_limit {
             let found: Vec<Record> = self.records_at(&current, record_type).cloned().collect();
             if !found.is_empty() {
                 answers.extend(found);

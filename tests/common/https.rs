@@ -34,6 +34,18 @@ pub enum Behaviour {
     SilentTcp,
     /// Complete TLS, read the request, never answer.
     SilentAfterRequest,
+    /// Complete TLS, read the request, then send the response head one byte per interval
+    /// (never finishing within any sane timeout), then the body.
+    DripHead(Duration),
+    /// Complete TLS, read the request, send the head at once and the body one byte per interval.
+    DripBody(Duration),
+    /// Read the ClientHello and never answer it (a handshake stalled midway).
+    StallHandshake,
+    /// Read the ClientHello and answer with the first half of a TLS handshake record (its
+    /// header promises 16 KiB; a few bytes follow), then nothing.
+    HalfRecord,
+    /// Read the ClientHello and answer with plain-text garbage instead of a ServerHello.
+    GarbageHandshake,
 }
 
 /// The response the server gives.
@@ -224,6 +236,13 @@ async fn serve(tcp: TcpStream, acceptor: TlsAcceptor, script: Arc<Script>, state
         drop(tcp);
         return;
     }
+    if matches!(
+        script.behaviour,
+        Behaviour::StallHandshake | Behaviour::HalfRecord | Behaviour::GarbageHandshake
+    ) {
+        hostile_handshake(tcp, script.behaviour).await;
+        return;
+    }
     let Ok(Ok(mut tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
     else {
         return;
@@ -238,9 +257,60 @@ async fn serve(tcp: TcpStream, acceptor: TlsAcceptor, script: Arc<Script>, state
         return;
     }
     tokio::time::sleep(script.delay).await;
-    let _ = tls.write_all(&script.response_bytes()).await;
+    match script.behaviour {
+        Behaviour::DripHead(interval) => {
+            let bytes = script.response_bytes();
+            for byte in &bytes {
+                if tls.write_all(&[*byte]).await.is_err() || tls.flush().await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(interval).await;
+            }
+        }
+        Behaviour::DripBody(interval) => {
+            let bytes = script.response_bytes();
+            let head_len = bytes.len() - script.body.len();
+            if tls.write_all(&bytes[..head_len]).await.is_err() {
+                return;
+            }
+            for byte in &bytes[head_len..] {
+                if tls.write_all(&[*byte]).await.is_err() || tls.flush().await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(interval).await;
+            }
+        }
+        _ => {
+            let _ = tls.write_all(&script.response_bytes()).await;
+        }
+    }
     let _ = tls.flush().await;
     let _ = tls.shutdown().await;
+}
+
+/// The handshake misbehaviours: read what the client sends first (its ClientHello), then stall,
+/// send half a record, or send garbage, and hold the connection open.
+async fn hostile_handshake(mut tcp: TcpStream, behaviour: Behaviour) {
+    let mut hello = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut hello)).await;
+    match behaviour {
+        Behaviour::HalfRecord => {
+            // Handshake record, TLS 1.2, length 0x4000; then only the start of a ServerHello.
+            let _ = tcp
+                .write_all(&[
+                    0x16, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3f, 0xfc, 0x03, 0x03,
+                ])
+                .await;
+        }
+        Behaviour::GarbageHandshake => {
+            let _ = tcp
+                .write_all(b"SSH-2.0-OpenSSH_9.6 this is not TLS at all\r\n\x00\xff\xfe garbage")
+                .await;
+        }
+        _ => {}
+    }
+    let _ = tcp.flush().await;
+    tokio::time::sleep(Duration::from_secs(3600)).await;
 }
 
 /// Reads up to the blank line ending the request head; `None` on EOF or an oversized head.

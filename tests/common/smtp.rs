@@ -51,6 +51,14 @@ pub enum Behaviour {
     HugeGreetingLine,
     /// A greeting dripped one byte every 100 ms, never finished.
     DripGreeting,
+    /// Answers EHLO with endless `250-` continuation lines.
+    EndlessEhlo,
+    /// Answers EHLO with `250-` and one line of 1 MiB, then the rest of a normal reply.
+    HugeEhloLine,
+    /// Answers STARTTLS with 220 and closes the connection.
+    CloseAfterStarttls,
+    /// Answers STARTTLS with 220 and then sends plain-text garbage instead of a ServerHello.
+    GarbageAfterStarttls,
 }
 
 /// The canned TLS 1.0 ServerHello, captured from OpenSSL (see the fixture's header).
@@ -253,6 +261,40 @@ impl Session {
                 return Ok(false);
             };
             match verb(&command).as_str() {
+                "EHLO" if self.behaviour == Behaviour::EndlessEhlo => loop {
+                    reader
+                        .write_all(b"250-SIZE 10240000 and more, and more\r\n")
+                        .await?;
+                },
+                "EHLO" if self.behaviour == Behaviour::HugeEhloLine => {
+                    reader.write_all(b"250-mx.example.test ").await?;
+                    reader.write_all(&vec![b'x'; 1024 * 1024]).await?;
+                    reader
+                        .write_all(b"\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+                        .await?;
+                }
+                "STARTTLS" if self.behaviour == Behaviour::CloseAfterStarttls => {
+                    self.closing();
+                    reader
+                        .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+                        .await?;
+                    reader.shutdown().await?;
+                    return Ok(false);
+                }
+                "STARTTLS" if self.behaviour == Behaviour::GarbageAfterStarttls => {
+                    reader
+                        .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+                        .await?;
+                    reader.flush().await?;
+                    // Wait for the ClientHello, then answer it with text.
+                    let mut hello = [0u8; 1024];
+                    let _ = reader.read(&mut hello).await?;
+                    reader
+                        .write_all(b"500 5.5.1 what is this? \x00\xff garbage\r\n")
+                        .await?;
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    return Ok(false);
+                }
                 "EHLO" => {
                     let mut reply = String::from(
                         "250-mx.example.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n",

@@ -1,0 +1,784 @@
+//! The hostile-server suite: loopback DNS, HTTPS and SMTP servers that misbehave on purpose
+//! (silence, dripping, floods, loops, garbage), each run against the library's probes with
+//! short timeouts. Every scenario asserts that the call ends within a bound derived from the
+//! configured timeouts, that what is kept stays within the size bounds, that the observation or
+//! finding names what the server did, and (by finishing) that nothing panicked.
+//!
+//! Each test prints `hostile: <scenario> ended in <ms> ms`; `docs/hostile.md` collects them:
+//! `cargo test --test hostile -- --nocapture`. Scenarios already covered by
+//! `tests/probe_smtp.rs` (silent, slow, dripped, endless and huge greetings, 421 greeting, stalled
+//! handshake after STARTTLS, injection after STARTTLS 220, STARTTLS re-advertised) are not
+//! repeated here.
+
+// Test code: a failed setup step should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::ca::{LeafSpec, TestCa};
+use common::dns::{DnsServer, Zone};
+use common::https::{Behaviour as HttpsBehaviour, HttpsServer, Script};
+use common::smtp::{Behaviour as SmtpBehaviour, SmtpServer};
+use mtasts::catalog::{CheckId, Profile};
+use mtasts::model::{Finding, Outcome};
+use mtasts::observe::{
+    DnsAnswer, FetchFailure, FetchObservation, HostLookup, MxHostObservation, Observations,
+    SmtpObservation, TxtRecord,
+};
+use mtasts::probe::dns::{
+    DnsClient, MAX_CNAME_STEPS, MAX_RECORDS, MAX_TXT_ANSWER_BYTES, MAX_TXT_RECORD_BYTES,
+};
+use mtasts::probe::https::fetch_policy;
+use mtasts::probe::smtp::probe as smtp_probe;
+use mtasts::probe::{Limits, NetworkConfig};
+use mtasts::verdict::{Context, Findings};
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// The step timeout every scenario runs with.
+const STEP: Duration = Duration::from_secs(1);
+/// Slack for scheduling on a busy machine (two cores shared with other builds).
+const SLACK: Duration = Duration::from_millis(1500);
+
+fn limits() -> Limits {
+    Limits {
+        step_timeout: STEP,
+        fetch_timeout: STEP * 2,
+        greeting_timeout: STEP,
+        ..Limits::default()
+    }
+}
+
+fn dns_config(dns: &DnsServer) -> NetworkConfig {
+    NetworkConfig {
+        limits: limits(),
+        resolver: Some(dns.addr()),
+        ..NetworkConfig::default()
+    }
+}
+
+/// The DNS client's bound on one question: a try and a retry of one step each, plus one step
+/// and a second of margin (see `DnsClient::new`).
+fn dns_question_bound() -> Duration {
+    STEP * 3 + Duration::from_secs(1)
+}
+
+/// Prints the line `docs/hostile.md` is made from and asserts the bound.
+fn ended(scenario: &str, elapsed: Duration, bound: Duration) {
+    println!("hostile: {scenario} ended in {} ms", elapsed.as_millis());
+    assert!(
+        elapsed <= bound + SLACK,
+        "{scenario} took {elapsed:?}, bound {bound:?}"
+    );
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn finding(findings: &[Finding], check: CheckId) -> &Finding {
+    findings
+        .iter()
+        .find(|finding| finding.check == check)
+        .unwrap_or_else(|| panic!("no {check} finding: {findings:#?}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// DNS
+
+#[tokio::test]
+async fn dns_never_answers() {
+    let dns = DnsServer::start(Zone::new("quiet.test").silent("_mta-sts.quiet.test")).await;
+    let client = DnsClient::new(&dns_config(&dns)).unwrap();
+    let started = Instant::now();
+    let answer = client.txt("_mta-sts.quiet.test").await;
+    ended(
+        "DNS never answers (TXT)",
+        started.elapsed(),
+        dns_question_bound(),
+    );
+    match &answer {
+        DnsAnswer::Failed { reason } => assert!(
+            reason.contains("timed out") || reason.contains("no answer"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn dns_never_answers_is_could_not_determine() {
+    let dns = DnsServer::start(Zone::new("quiet.test").silent("_mta-sts.quiet.test")).await;
+    let probe = mtasts::probe::live::LiveProbe::new(dns_config(&dns)).unwrap();
+    let options = mtasts::pipeline::Options {
+        skip_smtp: true,
+        limits: limits(),
+    };
+    let started = Instant::now();
+    let obs = mtasts::pipeline::observe(&probe, "quiet.test", &options).await;
+    // The silent question runs alongside the others; the misplaced-record lookups follow it.
+    ended(
+        "DNS never answers (whole audit)",
+        started.elapsed(),
+        dns_question_bound() * 2,
+    );
+    let report = mtasts::verdict::judge(
+        &obs,
+        &Context {
+            profile: Profile::Rfc,
+            now: now(),
+        },
+    );
+    match &finding(&report.findings, CheckId::StsRecordPresent).outcome {
+        Outcome::CouldNotDetermine { reason } => assert!(
+            reason.contains("timed out") || reason.contains("no answer"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn dns_truncated_answer_is_retried_over_tcp() {
+    let zone = Zone::new("trunc.test")
+        .txt("_mta-sts.trunc.test", &["v=STSv1; id=1"])
+        .truncate_udp("_mta-sts.trunc.test");
+    let dns = DnsServer::start(zone).await;
+    let client = DnsClient::new(&dns_config(&dns)).unwrap();
+    let started = Instant::now();
+    let answer = client.txt("_mta-sts.trunc.test").await;
+    ended(
+        "DNS truncated answer",
+        started.elapsed(),
+        dns_question_bound(),
+    );
+    assert_eq!(answer.data().map(Vec::len), Some(1), "{answer:?}");
+    assert!(dns.queries().iter().any(|query| query.tcp));
+}
+
+#[tokio::test]
+async fn dns_thousands_of_records_are_bounded() {
+    // 4,000 A records fill one 64 KiB TCP message (16 bytes each); UDP gets TC and an empty answer.
+    let mut zone = Zone::new("many.test").truncate_udp("many.test");
+    for index in 0..4000u32 {
+        let [_, _, high, low] = index.to_be_bytes();
+        zone = zone.a("many.test", Ipv4Addr::new(10, 9, high, low));
+    }
+    let dns = DnsServer::start(zone).await;
+    let client = DnsClient::new(&dns_config(&dns)).unwrap();
+    let started = Instant::now();
+    let lookup = client.addrs("many.test").await;
+    ended(
+        "DNS 4,000 A records",
+        started.elapsed(),
+        dns_question_bound(),
+    );
+    assert_eq!(
+        lookup.a.data().map(Vec::len),
+        Some(MAX_RECORDS),
+        "{:?}",
+        lookup.a
+    );
+    assert!(dns.queries().iter().any(|query| query.tcp));
+}
+
+#[tokio::test]
+async fn dns_cname_loop() {
+    let zone = Zone::new("loop.test")
+        .cname("a.loop.test", "b.loop.test")
+        .cname("b.loop.test", "a.loop.test")
+        .chase_limit(40);
+    let dns = DnsServer::start(zone).await;
+    let client = DnsClient::new(&dns_config(&dns)).unwrap();
+    let started = Instant::now();
+    let lookup = client.addrs("a.loop.test").await;
+    ended("DNS CNAME loop", started.elapsed(), dns_question_bound());
+    // hickory turns the answer (the loop's CNAMEs, no address, an SOA) into "no records" and
+    // drops the CNAMEs, so the loop shows as NODATA: the MX target then fails
+    // `mx.target-address` ("has no A or AAAA record"), the outcome a sender meets too. When
+    // CNAMEs do reach us, `cname_chain` names the loop (unit test in src/probe/dns.rs).
+    for answer in [&lookup.a, &lookup.aaaa] {
+        match answer {
+            DnsAnswer::NoData => {}
+            DnsAnswer::Failed { reason } => assert!(reason.contains("CNAME loop"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn dns_cname_chain_of_20() {
+    let mut zone = Zone::new("chain.test").chase_limit(40);
+    for index in 0..20 {
+        zone = zone.cname(
+            &format!("c{index}.chain.test"),
+            &format!("c{}.chain.test", index + 1),
+        );
+    }
+    zone = zone.a("c20.chain.test", Ipv4Addr::new(192, 0, 2, 1));
+    let dns = DnsServer::start(zone).await;
+    let client = DnsClient::new(&dns_config(&dns)).unwrap();
+    let started = Instant::now();
+    let lookup = client.addrs("c0.chain.test").await;
+    ended(
+        "DNS CNAME chain of 20",
+        started.elapsed(),
+        dns_question_bound(),
+    );
+    match &lookup.a {
+        DnsAnswer::Failed { reason } => assert!(
+            reason.starts_with(&format!(
+                "the CNAME chain is longer than {MAX_CNAME_STEPS} steps (c0.chain.test -> c1.chain.test"
+            )),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn dns_huge_txt_answer_is_bounded() {
+    // Eight records of 7,650 bytes (30 strings of 255) and one of 12,750: 74 KiB is more than
+    // one message holds, so six big records (45 KiB) and the long one are sent over TCP.
+    let big: Vec<String> = (0..30).map(|_| "x".repeat(255)).collect();
+    let big: Vec<&str> = big.iter().map(String::as_str).collect();
+    let long: Vec<String> = (0..50).map(|_| "y".repeat(255)).collect();
+    let long: Vec<&str> = long.iter().map(String::as_str).collect();
+    let mut zone = Zone::new("txt.test")
+        .truncate_udp("txt.test")
+        .txt("txt.test", &long);
+    for index in 0..6 {
+        let mut strings = big.clone();
+        let tag = format!("record {index}");
+        strings[0] = &tag;
+        zone = zone.txt("txt.test", &strings);
+    }
+    let dns = DnsServer::start(zone).await;
+    let client = DnsClient::new(&dns_config(&dns)).unwrap();
+    let started = Instant::now();
+    let answer = client.txt("txt.test").await;
+    ended(
+        "DNS 57 KiB TXT answer",
+        started.elapsed(),
+        dns_question_bound(),
+    );
+    let records = answer.data().unwrap();
+    let sizes: Vec<usize> = records
+        .iter()
+        .map(|record| record.strings.iter().map(Vec::len).sum())
+        .collect();
+    assert!(
+        sizes.iter().all(|&size| size <= MAX_TXT_RECORD_BYTES),
+        "{sizes:?}"
+    );
+    assert!(
+        sizes.contains(&MAX_TXT_RECORD_BYTES),
+        "the long record is cut: {sizes:?}"
+    );
+    assert!(
+        sizes.iter().sum::<usize>() <= MAX_TXT_ANSWER_BYTES,
+        "{sizes:?}"
+    );
+    assert!(
+        records.len() < 7,
+        "records past the budget are dropped: {sizes:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTPS: the policy fetch
+
+const POLICY_HOST: &str = "mta-sts.example.test";
+const GOOD_POLICY: &str =
+    "version: STSv1\r\nmode: enforce\r\nmx: mx.example.test\r\nmax_age: 1209600\r\n";
+
+struct Fetched {
+    fetch: FetchObservation,
+    elapsed: Duration,
+    config: NetworkConfig,
+}
+
+/// Serves `script` on 127.0.0.1 with a trusted certificate and fetches the policy from it.
+async fn fetch_from(script: Script, limits: Limits) -> Fetched {
+    let ca = TestCa::new("hostile test CA");
+    let leaf = ca.issue(&LeafSpec::valid_for(&[POLICY_HOST]));
+    let server = HttpsServer::start(LOCALHOST, &leaf, script).await;
+    let config = NetworkConfig {
+        limits,
+        extra_roots: vec![ca.cert_der.clone()],
+        https_port: server.port(),
+        ..NetworkConfig::default()
+    };
+    let started = Instant::now();
+    let fetch = fetch_policy(&config, POLICY_HOST, LOCALHOST).await;
+    let elapsed = started.elapsed();
+    drop(server);
+    Fetched {
+        fetch,
+        elapsed,
+        config,
+    }
+}
+
+/// The longest a fetch may take: the handshake-only connection (connect and TLS, a step each),
+/// then the fetch under its own timeout and the outer second of margin.
+fn fetch_bound(limits: &Limits) -> Duration {
+    limits.step_timeout * 2 + limits.fetch_timeout + Duration::from_secs(1)
+}
+
+/// The whole verdict on one fetch: a domain with an MTA-STS record whose policy host has one
+/// address, fetched as observed.
+fn judge_fetch(fetch: FetchObservation) -> Vec<Finding> {
+    let mut obs = Observations::empty("example.test");
+    obs.sts_txt = DnsAnswer::records(vec![TxtRecord::single("v=STSv1; id=1")]);
+    obs.policy_host.a = DnsAnswer::records(vec![fetch.ip]);
+    obs.fetches = vec![fetch];
+    let ctx = Context {
+        profile: Profile::Rfc,
+        now: now(),
+    };
+    mtasts::verdict::judge(&obs, &ctx).findings
+}
+
+fn failure(fetch: &FetchObservation) -> &FetchFailure {
+    match &fetch.result {
+        Err(failure) => failure,
+        Ok(response) => panic!("expected a failure, got {response:?}"),
+    }
+}
+
+/// The connection worked but no complete response came: `policy-fetch.status` fails saying how.
+fn assert_no_response(fetch: FetchObservation, how: &str) {
+    let findings = judge_fetch(fetch);
+    assert_eq!(
+        finding(&findings, CheckId::PolicyFetchConnect).outcome,
+        Outcome::Pass
+    );
+    let status = finding(&findings, CheckId::PolicyFetchStatus);
+    assert_eq!(status.outcome, Outcome::Fail, "{status:?}");
+    assert!(status.summary.contains(how), "{status:?}");
+}
+
+#[tokio::test]
+async fn https_tcp_accepts_and_never_sends() {
+    let limits = limits();
+    let bound = fetch_bound(&limits);
+    let run = fetch_from(
+        Script::ok(GOOD_POLICY).with_behaviour(HttpsBehaviour::SilentTcp),
+        limits,
+    )
+    .await;
+    ended("HTTPS: TCP accepted, nothing sent", run.elapsed, bound);
+    let failure = failure(&run.fetch);
+    assert_eq!(failure.step, "tls");
+    assert!(failure.timed_out);
+    assert!(
+        failure.detail.contains("not completed within"),
+        "{failure:?}"
+    );
+    let findings = judge_fetch(run.fetch);
+    let connect = finding(&findings, CheckId::PolicyFetchConnect);
+    assert_eq!(connect.outcome, Outcome::Fail, "{connect:?}");
+    assert!(
+        connect.summary.contains("timed out at the tls step"),
+        "{connect:?}"
+    );
+}
+
+#[tokio::test]
+async fn https_tls_handshakes_that_stall_or_lie() {
+    let cases = [
+        (
+            HttpsBehaviour::StallHandshake,
+            "HTTPS: ClientHello read, no answer",
+            true,
+            "not completed within",
+        ),
+        (
+            HttpsBehaviour::HalfRecord,
+            "HTTPS: half a TLS record",
+            true,
+            "not completed within",
+        ),
+        (
+            HttpsBehaviour::GarbageHandshake,
+            "HTTPS: garbage instead of ServerHello",
+            false,
+            "TLS handshake with",
+        ),
+    ];
+    for (behaviour, scenario, timed_out, detail) in cases {
+        let limits = limits();
+        let bound = if timed_out {
+            fetch_bound(&limits)
+        } else {
+            limits.step_timeout
+        };
+        let run = fetch_from(Script::ok(GOOD_POLICY).with_behaviour(behaviour), limits).await;
+        ended(scenario, run.elapsed, bound);
+        let failure = failure(&run.fetch);
+        assert_eq!(failure.step, "tls", "{scenario}: {failure:?}");
+        assert_eq!(failure.timed_out, timed_out, "{scenario}: {failure:?}");
+        assert!(failure.detail.contains(detail), "{scenario}: {failure:?}");
+        assert!(run.fetch.tls.is_none(), "{scenario}");
+        let findings = judge_fetch(run.fetch);
+        let connect = &finding(&findings, CheckId::PolicyFetchConnect);
+        assert_eq!(connect.outcome, Outcome::Fail, "{scenario}: {connect:?}");
+        assert!(
+            connect.summary.contains("at the tls step"),
+            "{scenario}: {connect:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn https_headers_dripped_one_byte_a_second() {
+    let limits = limits();
+    let bound = fetch_bound(&limits);
+    let run = fetch_from(
+        Script::ok(GOOD_POLICY).with_behaviour(HttpsBehaviour::DripHead(Duration::from_secs(1))),
+        limits,
+    )
+    .await;
+    ended("HTTPS: headers dripped 1 byte/s", run.elapsed, bound);
+    let failure = failure(&run.fetch);
+    assert!(failure.timed_out, "{failure:?}");
+    assert!(
+        run.elapsed >= run.config.limits.fetch_timeout,
+        "{:?}",
+        run.elapsed
+    );
+    assert_eq!(failure.step, "http", "{failure:?}");
+    assert_no_response(run.fetch, "timed out at the http step");
+}
+
+#[tokio::test]
+async fn https_body_dripped_one_byte_a_second() {
+    let limits = limits();
+    let bound = fetch_bound(&limits);
+    let run = fetch_from(
+        Script::ok(GOOD_POLICY).with_behaviour(HttpsBehaviour::DripBody(Duration::from_secs(1))),
+        limits,
+    )
+    .await;
+    ended("HTTPS: body dripped 1 byte/s", run.elapsed, bound);
+    let failure = failure(&run.fetch);
+    assert_eq!(failure.step, "body", "{failure:?}");
+    assert!(failure.timed_out, "{failure:?}");
+    assert_no_response(run.fetch, "timed out at the body step");
+}
+
+#[tokio::test]
+async fn https_ten_megabyte_policy_is_cut() {
+    let body = GOOD_POLICY
+        .as_bytes()
+        .repeat(10 * 1024 * 1024 / GOOD_POLICY.len() + 1);
+    let limits = limits();
+    let cap = limits.max_policy_bytes;
+    let bound = fetch_bound(&limits);
+    let run = fetch_from(
+        Script::respond("HTTP/1.1 200 OK", &[("Content-Type", "text/plain")], &body),
+        limits,
+    )
+    .await;
+    ended("HTTPS: 10 MB policy body", run.elapsed, bound);
+    let response = run.fetch.result.as_ref().unwrap();
+    assert_eq!(response.body.len(), cap + 1);
+    assert!(response.truncated);
+    let findings = judge_fetch(run.fetch);
+    let size = finding(&findings, CheckId::PolicyFetchSize);
+    assert_eq!(size.outcome, Outcome::Fail, "{size:?}");
+}
+
+#[tokio::test]
+async fn https_one_megabyte_single_line_is_cut() {
+    let body = vec![b'm'; 1024 * 1024];
+    let limits = limits();
+    let cap = limits.max_policy_bytes;
+    let bound = fetch_bound(&limits);
+    let run = fetch_from(
+        Script::respond("HTTP/1.1 200 OK", &[("Content-Type", "text/plain")], &body),
+        limits,
+    )
+    .await;
+    ended("HTTPS: 1 MB single-line body", run.elapsed, bound);
+    let response = run.fetch.result.as_ref().unwrap();
+    assert_eq!(response.body.len(), cap + 1);
+    assert!(response.truncated);
+    let findings = judge_fetch(run.fetch);
+    assert_eq!(
+        finding(&findings, CheckId::PolicyFetchSize).outcome,
+        Outcome::Fail
+    );
+}
+
+#[tokio::test]
+async fn https_invalid_utf8_policy() {
+    let mut body = GOOD_POLICY.as_bytes().to_vec();
+    body.extend_from_slice(b"mx: caf\xe9.example.test\r\n\xff\xfe\r\n");
+    let limits = limits();
+    let bound = fetch_bound(&limits);
+    let run = fetch_from(
+        Script::respond("HTTP/1.1 200 OK", &[("Content-Type", "text/plain")], &body),
+        limits,
+    )
+    .await;
+    ended("HTTPS: invalid UTF-8 policy", run.elapsed, bound);
+    assert_eq!(run.fetch.result.as_ref().unwrap().body, body);
+    let findings = judge_fetch(run.fetch);
+    let utf8 = finding(&findings, CheckId::PolicyUtf8);
+    assert_eq!(utf8.outcome, Outcome::Fail, "{utf8:?}");
+    let lint = mtasts::verdict::policy::lint(&body, Profile::Rfc);
+    assert_eq!(finding(&lint, CheckId::PolicyUtf8).outcome, Outcome::Fail);
+}
+
+#[tokio::test]
+async fn https_huge_header() {
+    // One 1 MiB header: hyper refuses a head that large; the fetch fails, naming it.
+    let huge = "h".repeat(1024 * 1024);
+    let limits = limits();
+    let bound = fetch_bound(&limits);
+    let run = fetch_from(
+        Script::respond(
+            "HTTP/1.1 200 OK",
+            &[("Content-Type", "text/plain"), ("X-Huge", &huge)],
+            GOOD_POLICY.as_bytes(),
+        ),
+        limits,
+    )
+    .await;
+    ended("HTTPS: 1 MiB header", run.elapsed, bound);
+    let failure = failure(&run.fetch);
+    assert_eq!(failure.step, "http", "{failure:?}");
+    assert!(failure.detail.len() <= 1100, "{}", failure.detail.len());
+    assert!(
+        failure.detail.to_lowercase().contains("too large"),
+        "{failure:?}"
+    );
+
+    // Headers hyper accepts are kept up to max_header_bytes.
+    let big = "b".repeat(3000);
+    let limits = Limits {
+        max_header_bytes: 4096,
+        ..self::limits()
+    };
+    let headers: Vec<(String, String)> = (0..5)
+        .map(|i| (format!("X-Big-{i}"), big.clone()))
+        .collect();
+    let mut script = Script::ok(GOOD_POLICY);
+    script.headers.extend(headers);
+    let run = fetch_from(script, limits).await;
+    ended("HTTPS: 15 KB of headers", run.elapsed, bound);
+    let response = run.fetch.result.as_ref().unwrap();
+    let kept: usize = response
+        .headers
+        .iter()
+        .map(|(name, value)| name.len() + value.len())
+        .sum();
+    assert!(kept <= 4096, "{kept}");
+    assert!(response.header("content-type").is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// SMTP (more in tests/probe_smtp.rs: silent, slow, dripped, endless and huge greetings, 421
+// greeting, handshake stalled after STARTTLS 220, bytes injected after the 220, STARTTLS
+// re-advertised inside TLS)
+
+const MX: &str = "mx.example.test";
+
+/// The most one probe may take: the STARTTLS connection and, when STARTTLS was answered 220,
+/// the TLS 1.0/1.1 connection, each under its session deadline (greeting wait + 4 steps).
+fn smtp_bound(limits: &Limits) -> Duration {
+    (limits.greeting_timeout + limits.step_timeout * 4) * 2
+}
+
+async fn smtp_run(behaviour: SmtpBehaviour) -> (SmtpObservation, Duration, Limits) {
+    let ca = TestCa::new("hostile test CA");
+    let leaf = ca.issue(&LeafSpec::valid_for(&[MX]));
+    let server = SmtpServer::start(LOCALHOST, 0, behaviour, &leaf).await;
+    let config = NetworkConfig {
+        limits: limits(),
+        extra_roots: vec![ca.cert_der.clone()],
+        smtp_port: server.port(),
+        ehlo_name: "probe.example.test".to_owned(),
+        ..NetworkConfig::default()
+    };
+    let started = Instant::now();
+    let obs = smtp_probe(&config, MX, LOCALHOST).await;
+    let elapsed = started.elapsed();
+    server.assert_no_mail_transaction();
+    (obs, elapsed, config.limits)
+}
+
+/// The SMTP verdicts on one probe.
+fn judge_smtp(probe: SmtpObservation) -> Vec<Finding> {
+    let mut obs = Observations::empty("example.test");
+    obs.mx_hosts.push(MxHostObservation {
+        name: probe.host.clone(),
+        preference: 10,
+        addrs: HostLookup {
+            name: probe.host.clone(),
+            a: DnsAnswer::records(vec![probe.ip]),
+            aaaa: DnsAnswer::NoData,
+        },
+        tlsa: DnsAnswer::NoData,
+        smtp: vec![probe],
+    });
+    let ctx = Context {
+        profile: Profile::Rfc,
+        now: now(),
+    };
+    let mut out = Findings::new(Profile::Rfc);
+    mtasts::verdict::smtp::judge(&obs, &ctx, &mut out);
+    out.finish()
+}
+
+/// The transcript stays bounded whatever the server sent.
+fn assert_bounded_transcript(obs: &SmtpObservation, limits: &Limits) {
+    let bytes: usize = obs.transcript.iter().map(String::len).sum();
+    assert!(bytes < 64 * 1024, "transcript of {bytes} bytes");
+    assert!(
+        obs.transcript.len() <= limits.max_smtp_lines * 4,
+        "{}",
+        obs.transcript.len()
+    );
+    for reply in [&obs.greeting, &obs.ehlo].into_iter().flatten() {
+        assert!(reply.lines.len() <= limits.max_smtp_lines);
+    }
+}
+
+#[tokio::test]
+async fn smtp_hostile_ehlo_replies() {
+    let cases = [
+        (
+            SmtpBehaviour::EndlessEhlo,
+            "SMTP: endless 250- continuation",
+            "more than 100 lines",
+        ),
+        (
+            SmtpBehaviour::HugeEhloLine,
+            "SMTP: 1 MiB EHLO reply line",
+            "longer than 2048 bytes",
+        ),
+    ];
+    for (behaviour, scenario, detail) in cases {
+        let (obs, elapsed, limits) = smtp_run(behaviour).await;
+        ended(scenario, elapsed, smtp_bound(&limits));
+        let failure = obs.failure.as_ref().unwrap_or_else(|| panic!("{scenario}"));
+        assert_eq!(failure.step, "ehlo", "{scenario}: {failure:?}");
+        assert!(!failure.timed_out, "{scenario}: {failure:?}");
+        assert!(failure.detail.contains(detail), "{scenario}: {failure:?}");
+        assert_bounded_transcript(&obs, &limits);
+        let findings = judge_smtp(obs);
+        let offered = finding(&findings, CheckId::SmtpStarttlsOffered);
+        assert_eq!(offered.outcome, Outcome::Fail, "{scenario}: {offered:?}");
+        assert!(offered.summary.contains(detail), "{scenario}: {offered:?}");
+    }
+}
+
+#[tokio::test]
+async fn smtp_starttls_220_then_no_tls() {
+    let cases = [
+        (
+            SmtpBehaviour::CloseAfterStarttls,
+            "SMTP: closes after STARTTLS 220",
+        ),
+        (
+            SmtpBehaviour::GarbageAfterStarttls,
+            "SMTP: garbage instead of ServerHello",
+        ),
+    ];
+    for (behaviour, scenario) in cases {
+        let (obs, elapsed, limits) = smtp_run(behaviour).await;
+        ended(scenario, elapsed, smtp_bound(&limits));
+        let failure = obs.failure.as_ref().unwrap_or_else(|| panic!("{scenario}"));
+        assert_eq!(failure.step, "tls", "{scenario}: {failure:?}");
+        assert!(!failure.timed_out, "{scenario}: {failure:?}");
+        assert!(obs.tls.is_none());
+        assert_bounded_transcript(&obs, &limits);
+        let findings = judge_smtp(obs);
+        let accepted = finding(&findings, CheckId::SmtpStarttlsAccepted);
+        assert_eq!(accepted.outcome, Outcome::Fail, "{scenario}: {accepted:?}");
+        println!("{scenario}: {}", accepted.summary);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names from DNS answers
+
+#[tokio::test]
+async fn mx_targets_that_are_not_host_names_are_never_used() {
+    let zone = Zone::new("weird.test")
+        .mx("weird.test", 10, "192.0.2.1")
+        .mx_raw("weird.test", 20, &[b"mx space\x01", b"weird", b"test"])
+        .mx_raw("weird.test", 30, &[b"-dash", b"weird", b"test"])
+        .mx("weird.test", 40, "mx_ok.weird.test")
+        .a("mx_ok.weird.test", Ipv4Addr::new(192, 0, 2, 9));
+    let dns = DnsServer::start(zone).await;
+    let probe = mtasts::probe::live::LiveProbe::new(dns_config(&dns)).unwrap();
+    let options = mtasts::pipeline::Options {
+        skip_smtp: true,
+        limits: limits(),
+    };
+    let started = Instant::now();
+    let obs = mtasts::pipeline::observe(&probe, "weird.test", &options).await;
+    ended(
+        "DNS: MX targets that are not host names",
+        started.elapsed(),
+        dns_question_bound() * 2,
+    );
+    let asked: Vec<String> = dns.queries().into_iter().map(|query| query.name).collect();
+    for bad in ["192.0.2.1", "space.weird.test", "dash.weird.test"] {
+        assert!(
+            !asked.iter().any(|name| name.contains(bad)),
+            "{bad} was asked: {asked:?}"
+        );
+    }
+    assert!(
+        asked.iter().any(|name| name == "mx_ok.weird.test"),
+        "{asked:?}"
+    );
+
+    let report = mtasts::verdict::judge(
+        &obs,
+        &Context {
+            profile: Profile::Rfc,
+            now: now(),
+        },
+    );
+    let invalid: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|finding| {
+            finding.check == CheckId::MxTargetAddress
+                && finding.summary.contains("is not a valid host name")
+        })
+        .collect();
+    assert_eq!(invalid.len(), 3, "{:#?}", report.findings);
+    assert!(invalid
+        .iter()
+        .all(|finding| finding.outcome == Outcome::Fail));
+    let reasons: Vec<&str> = invalid
+        .iter()
+        .map(|finding| finding.summary.as_str())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("IP address")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("which host names cannot have")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("-dash.weird.test")),
+        "{reasons:?}"
+    );
+}
