@@ -55,6 +55,8 @@ fn dns_config(dns: &DnsServer) -> NetworkConfig {
     NetworkConfig {
         limits: limits(),
         resolver: Some(dns.addr()),
+        // The hostile servers live on loopback.
+        allow_private: true,
         ..NetworkConfig::default()
     }
 }
@@ -118,6 +120,7 @@ async fn dns_never_answers_is_could_not_determine() {
     let options = mtasts::pipeline::Options {
         skip_smtp: true,
         limits: limits(),
+        allow_private: true,
     };
     let started = Instant::now();
     let obs = mtasts::pipeline::observe(&probe, "quiet.test", &options).await;
@@ -312,6 +315,7 @@ async fn fetch_from(script: Script, limits: Limits) -> Fetched {
         limits,
         extra_roots: vec![ca.cert_der.clone()],
         https_port: server.port(),
+        allow_private: true,
         ..NetworkConfig::default()
     };
     let started = Instant::now();
@@ -606,6 +610,7 @@ async fn smtp_run(behaviour: SmtpBehaviour) -> (SmtpObservation, Duration, Limit
         extra_roots: vec![ca.cert_der.clone()],
         smtp_port: server.port(),
         ehlo_name: "probe.example.test".to_owned(),
+        allow_private: true,
         ..NetworkConfig::default()
     };
     let started = Instant::now();
@@ -724,6 +729,7 @@ async fn mx_targets_that_are_not_host_names_are_never_used() {
     let options = mtasts::pipeline::Options {
         skip_smtp: true,
         limits: limits(),
+        allow_private: true,
     };
     let started = Instant::now();
     let obs = mtasts::pipeline::observe(&probe, "weird.test", &options).await;
