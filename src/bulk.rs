@@ -34,8 +34,8 @@ use tokio::time::Instant;
 
 use crate::model::{DomainReport, Finding, Outcome, Subject};
 use crate::observe::{
-    DnsAnswer, FetchFailure, FetchObservation, HostLookup, LegacyTls, MxRecord, Observations,
-    SmtpObservation, TxtRecord,
+    DnsAnswer, FetchFailure, FetchObservation, HostLookup, MxRecord, Observations, SmtpObservation,
+    TxtRecord,
 };
 use crate::pipeline::{self, Options};
 use crate::probe::caching::{CachingProbe, MemoStats};
@@ -364,22 +364,13 @@ impl<P: Probe> Probe for DeadlineProbe<'_, P> {
         let answer = self
             .within(self.inner.smtp(host, ip), Some((host, ip)))
             .await;
-        answer.unwrap_or_else(|| SmtpObservation {
-            host: host.to_owned(),
-            ip,
-            transcript: Vec::new(),
-            greeting: None,
-            greeting_delay: Duration::ZERO,
-            ehlo: None,
-            starttls_offered: false,
-            starttls_reply: None,
-            pre_tls_bytes: 0,
-            tls: None,
-            starttls_after_tls: false,
-            legacy_tls: LegacyTls::NotTested {
-                reason: self.reason.to_owned(),
-            },
-            failure: Some(self.deadline_failure(STEP_DEADLINE)),
+        answer.unwrap_or_else(|| {
+            SmtpObservation::unanswered(
+                host,
+                ip,
+                self.reason,
+                Some(self.deadline_failure(STEP_DEADLINE)),
+            )
         })
     }
 }

@@ -262,6 +262,35 @@ pub struct SmtpObservation {
     pub failure: Option<FetchFailure>,
 }
 
+impl SmtpObservation {
+    /// A probe of `host` at `ip` that learned nothing: no reply, no TLS; `failure` says why, and
+    /// `legacy_reason` why TLS 1.0/1.1 was not tried.
+    pub fn unanswered(
+        host: &str,
+        ip: IpAddr,
+        legacy_reason: &str,
+        failure: Option<FetchFailure>,
+    ) -> Self {
+        Self {
+            host: host.to_owned(),
+            ip,
+            transcript: Vec::new(),
+            greeting: None,
+            greeting_delay: Duration::ZERO,
+            ehlo: None,
+            starttls_offered: false,
+            starttls_reply: None,
+            pre_tls_bytes: 0,
+            tls: None,
+            starttls_after_tls: false,
+            legacy_tls: LegacyTls::NotTested {
+                reason: legacy_reason.to_owned(),
+            },
+            failure,
+        }
+    }
+}
+
 /// DNS facts about one MX host and the probes of its addresses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MxHostObservation {

@@ -291,7 +291,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::observe::{FetchFailure, FetchObservation, LegacyTls, SmtpObservation, TxtRecord};
+    use crate::observe::{FetchFailure, FetchObservation, SmtpObservation, TxtRecord};
     use crate::stats::StageTimes;
 
     /// A public address; the fake probe never connects anywhere.
@@ -402,23 +402,7 @@ mod tests {
         async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
             // Long enough to be measurable whatever the clock's resolution.
             tokio::time::sleep(Duration::from_millis(5)).await;
-            SmtpObservation {
-                host: host.to_owned(),
-                ip,
-                transcript: Vec::new(),
-                greeting: None,
-                greeting_delay: Duration::ZERO,
-                ehlo: None,
-                starttls_offered: false,
-                starttls_reply: None,
-                pre_tls_bytes: 0,
-                tls: None,
-                starttls_after_tls: false,
-                legacy_tls: LegacyTls::NotTested {
-                    reason: "test".to_owned(),
-                },
-                failure: Some(failure()),
-            }
+            SmtpObservation::unanswered(host, ip, "test", Some(failure()))
         }
     }
 

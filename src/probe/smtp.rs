@@ -120,23 +120,12 @@ async fn starttls_attempt(
     ip: IpAddr,
     refusal: Option<String>,
 ) -> SmtpObservation {
-    let mut obs = SmtpObservation {
-        host: host.to_owned(),
+    let mut obs = SmtpObservation::unanswered(
+        host,
         ip,
-        transcript: Vec::new(),
-        greeting: None,
-        greeting_delay: Duration::ZERO,
-        ehlo: None,
-        starttls_offered: false,
-        starttls_reply: None,
-        pre_tls_bytes: 0,
-        tls: None,
-        starttls_after_tls: false,
-        legacy_tls: LegacyTls::NotTested {
-            reason: "STARTTLS was not accepted, so TLS 1.0/1.1 could not be offered".to_owned(),
-        },
-        failure: None,
-    };
+        "STARTTLS was not accepted, so TLS 1.0/1.1 could not be offered",
+        None,
+    );
     if let Some(detail) = refusal {
         obs.failure = Some(FetchFailure {
             step: STEP_CONNECT.to_owned(),
