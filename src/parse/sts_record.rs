@@ -7,6 +7,8 @@
 //! The delimiter and extension helpers are shared with the `_smtp._tls` parser (RFC 8460 §3),
 //! whose grammar has the same shape.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::catalog::CheckId;
 use crate::escape::escape_bytes;
 use crate::model::Problem;
@@ -369,10 +371,14 @@ fn parse_candidate(text: &[u8]) -> (Option<StsRecord>, Vec<Problem>) {
     let record = match id {
         Some(id) if valid => {
             let mut extensions: Vec<(String, String)> = Vec::new();
+            // A set, not a scan: thousands of distinct fields would take quadratic time.
+            let mut seen: HashSet<&[u8]> = HashSet::new();
             for (name, value) in fields {
-                let name = String::from_utf8_lossy(name).into_owned();
-                if name != "id" && !extensions.iter().any(|(seen, _)| *seen == name) {
-                    extensions.push((name, String::from_utf8_lossy(value).into_owned()));
+                if name != b"id" && seen.insert(name) {
+                    extensions.push((
+                        String::from_utf8_lossy(name).into_owned(),
+                        String::from_utf8_lossy(value).into_owned(),
+                    ));
                 }
             }
             Some(StsRecord { id, extensions })
@@ -408,12 +414,15 @@ fn id_problem(value: &[u8]) -> Option<String> {
 
 /// Each field name that appears more than once, with its values, in order of first appearance.
 fn duplicates<'a>(fields: &[(&'a [u8], &'a [u8])]) -> Vec<(&'a [u8], Vec<&'a [u8]>)> {
+    // Indexed, so that a record of thousands of distinct fields stays linear.
+    let mut index: HashMap<&[u8], usize> = HashMap::new();
     let mut seen: Vec<(&[u8], Vec<&[u8]>)> = Vec::new();
     for &(name, value) in fields {
-        match seen.iter_mut().find(|(seen_name, _)| *seen_name == name) {
-            Some((_, values)) => values.push(value),
-            None => seen.push((name, vec![value])),
-        }
+        let slot = *index.entry(name).or_insert_with(|| {
+            seen.push((name, Vec::new()));
+            seen.len() - 1
+        });
+        seen[slot].1.push(value);
     }
     seen.retain(|(_, values)| values.len() > 1);
     seen

@@ -3,6 +3,8 @@
 //! (RFC 7405 case-sensitive literals), and checks of each `rua` URI (RFC 3986; `mailto:` per
 //! RFC 6068, `https:` absolute). `,`, `!` and `;` inside a URI must be percent-encoded (§3).
 
+use std::collections::HashSet;
+
 use super::sts_record::{
     classify, describe_byte, ext_name_problem, ext_value_problem, split_fields, DelimiterMistake,
     Shape,
@@ -37,13 +39,15 @@ impl TlsRptRecord {
     /// is not a host name is left out (it is reported by `tlsrpt.rua-syntax`).
     pub fn mailto_domains(&self) -> Vec<String> {
         let mut domains: Vec<String> = Vec::new();
+        // A set, not a scan: thousands of domains would take quadratic time.
+        let mut seen: HashSet<String> = HashSet::new();
         for uri in &self.rua {
             let Some(addresses) = mailto_addresses(uri) else {
                 continue;
             };
             for address in addresses {
                 if let Some(domain) = address_domain(&address) {
-                    if !domains.contains(&domain) {
+                    if seen.insert(domain.clone()) {
                         domains.push(domain);
                     }
                 }
@@ -297,8 +301,10 @@ fn parse_candidate(text: &[u8]) -> (Option<TlsRptRecord>, Vec<Problem>) {
     }
 
     let mut rua: Vec<String> = Vec::new();
+    // A set, not a scan: thousands of URIs would take quadratic time.
+    let mut seen: HashSet<&str> = HashSet::new();
     for uri in rua_fields.iter().flatten() {
-        if !rua.contains(uri) {
+        if seen.insert(uri.as_str()) {
             rua.push(uri.clone());
         }
     }

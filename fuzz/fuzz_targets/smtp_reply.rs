@@ -1,0 +1,10 @@
+//! Fuzz target `smtp_reply`: the input handling and invariants live in tests/fuzz_harness, shared
+//! with the regression test that replays every crash found.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../../tests/fuzz_harness/mod.rs"]
+mod harness;
+
+fuzz_target!(|data: &[u8]| harness::smtp_reply(data));
