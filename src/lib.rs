@@ -5,6 +5,9 @@
 //! [`observe::Observations`]; [`verdict::judge`] turns those into [`model::Finding`]s, each tied
 //! to a check of the [`catalog`]. Renderers in [`report`] only format findings.
 
+// Also set in Cargo.toml `[lints.rust]`; stated here so the guarantee is visible in the code.
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod bulk;
 pub mod catalog;

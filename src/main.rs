@@ -2,6 +2,9 @@
 //!
 //! Exit status: 0 clean, 1 findings at or above `--fail-on`, 2 usage or internal error.
 
+// Also set in Cargo.toml `[lints.rust]`; stated here so the guarantee is visible in the code.
+#![forbid(unsafe_code)]
+
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
