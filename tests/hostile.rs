@@ -61,6 +61,17 @@ fn dns_config(dns: &DnsServer) -> NetworkConfig {
     }
 }
 
+/// A whole audit of `domain` through the real probe, DNS from `dns`, SMTP probes skipped.
+async fn observe_without_smtp(dns: &DnsServer, domain: &str) -> Observations {
+    let probe = mtasts::probe::live::LiveProbe::new(dns_config(dns)).unwrap();
+    let options = mtasts::pipeline::Options {
+        skip_smtp: true,
+        limits: limits(),
+        allow_private: true,
+    };
+    mtasts::pipeline::observe(&probe, domain, &options).await
+}
+
 /// The DNS client's bound on one question: a try and a retry of one step each, plus one step
 /// and a second of margin (see `DnsClient::new`).
 fn dns_question_bound() -> Duration {
@@ -116,14 +127,8 @@ async fn dns_never_answers() {
 #[tokio::test]
 async fn dns_never_answers_is_could_not_determine() {
     let dns = DnsServer::start(Zone::new("quiet.test").silent("_mta-sts.quiet.test")).await;
-    let probe = mtasts::probe::live::LiveProbe::new(dns_config(&dns)).unwrap();
-    let options = mtasts::pipeline::Options {
-        skip_smtp: true,
-        limits: limits(),
-        allow_private: true,
-    };
     let started = Instant::now();
-    let obs = mtasts::pipeline::observe(&probe, "quiet.test", &options).await;
+    let obs = observe_without_smtp(&dns, "quiet.test").await;
     // The silent question runs alongside the others; the misplaced-record lookups follow it.
     ended(
         "DNS never answers (whole audit)",
@@ -725,14 +730,8 @@ async fn mx_targets_that_are_not_host_names_are_never_used() {
         .mx("weird.test", 40, "mx_ok.weird.test")
         .a("mx_ok.weird.test", Ipv4Addr::new(192, 0, 2, 9));
     let dns = DnsServer::start(zone).await;
-    let probe = mtasts::probe::live::LiveProbe::new(dns_config(&dns)).unwrap();
-    let options = mtasts::pipeline::Options {
-        skip_smtp: true,
-        limits: limits(),
-        allow_private: true,
-    };
     let started = Instant::now();
-    let obs = mtasts::pipeline::observe(&probe, "weird.test", &options).await;
+    let obs = observe_without_smtp(&dns, "weird.test").await;
     ended(
         "DNS: MX targets that are not host names",
         started.elapsed(),

@@ -325,21 +325,10 @@ mod tests {
     }
 
     fn observation(host: &str, ip: IpAddr) -> SmtpObservation {
-        SmtpObservation {
-            host: host.to_owned(),
-            ip,
-            transcript: vec![format!("S: 220 {host}")],
-            greeting: None,
-            greeting_delay: Duration::ZERO,
-            ehlo: None,
-            starttls_offered: false,
-            starttls_reply: None,
-            pre_tls_bytes: 0,
-            tls: None,
-            starttls_after_tls: false,
-            legacy_tls: LegacyTls::Refused,
-            failure: None,
-        }
+        let mut obs = SmtpObservation::unanswered(host, ip, "", None);
+        obs.transcript = vec![format!("S: 220 {host}")];
+        obs.legacy_tls = LegacyTls::Refused;
+        obs
     }
 
     impl Probe for Fake {
