@@ -431,7 +431,7 @@ mod tests {
             reason: "timeout".to_owned(),
         };
         let skipped = Outcome::Skipped {
-            blocked_by: "policy.mode".to_owned(),
+            blocked_by: CheckId::PolicyMode.into(),
         };
         // (outcomes, fail_on, allow_inconclusive, expected to reach fail_on)
         let cases = [

@@ -103,6 +103,40 @@ impl Stage {
     }
 }
 
+/// What a check is judged for: once per domain, once per host name (the policy host, each MX
+/// host, each `mailto:` report domain), or once per address of a host. When the finer subjects
+/// do not exist (no address, `--no-smtp`), a check is reported once, skipped, for the coarser
+/// subject instead, so every check appears in every report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    Domain,
+    Host,
+    Endpoint,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Domain => "domain",
+            Self::Host => "host",
+            Self::Endpoint => "endpoint",
+        }
+    }
+}
+
+/// Facts about a check that the verdict code selects checks by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CheckFlag {
+    /// Judged by the strict parser of the file itself (RFC 8461 §3.2's grammar and what it
+    /// implies), not by guidance applied to the parsed policy.
+    Grammar,
+    /// A strict sender rejects the whole policy when this check fails.
+    Rejects,
+    /// Compares what DNS says with the policy's `mx` patterns, so it needs a valid policy.
+    NeedsPolicy,
+}
+
 /// A document a check's rule comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -139,6 +173,9 @@ impl fmt::Display for Source {
 pub struct CheckSpec {
     pub id: CheckId,
     pub stage: Stage,
+    /// What one finding of this check is about.
+    pub scope: Scope,
+    pub flags: &'static [CheckFlag],
     pub title: &'static str,
     /// Severity when the rule is broken, per profile (`rfc`, `sge`, `ncsc`).
     pub severity: [Severity; 3],
@@ -149,6 +186,10 @@ pub struct CheckSpec {
 }
 
 impl CheckSpec {
+    pub fn has(&self, flag: CheckFlag) -> bool {
+        self.flags.contains(&flag)
+    }
+
     pub fn severity(&self, profile: Profile) -> Severity {
         self.severity[profile as usize]
     }
@@ -168,7 +209,7 @@ use Severity::{Fail as F, Info as I, Warn as W};
 
 /// Defines `CheckId` and `CATALOG` from one list, so they cannot drift apart.
 macro_rules! catalog {
-    ($( $variant:ident = $wire:literal, $stage:ident, [$r:ident, $s:ident, $n:ident],
+    ($( $variant:ident = $wire:literal, $stage:ident, $scope:ident $(+ $flag:ident)*, [$r:ident, $s:ident, $n:ident],
         $title:literal, [$($src:expr),* $(,)?], [$($rule:literal),* $(,)?], $fix:literal; )*) => {
         /// A check's stable identity. Its wire form is [`CheckId::as_str`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -185,6 +226,8 @@ macro_rules! catalog {
             $(CheckSpec {
                 id: CheckId::$variant,
                 stage: Stage::$stage,
+                scope: Scope::$scope,
+                flags: &[$(CheckFlag::$flag),*],
                 title: $title,
                 severity: [$r, $s, $n],
                 sources: &[$($src),*],
@@ -197,346 +240,371 @@ macro_rules! catalog {
 
 catalog! {
     // ---- _mta-sts TXT record (RFC 8461 §3.1) ----
-    StsRecordPresent = "sts-record.present", StsRecord, [W, F, F],
+    StsRecordPresent = "sts-record.present", StsRecord, Domain, [W, F, F],
         "An MTA-STS TXT record is published at _mta-sts.DOMAIN",
         [rfc(8461, "3.1"), sge("step 1"), ncsc("§5")], ["TXT-01", "TXT-15", "TXT-16"],
         "Publish a TXT record at _mta-sts.DOMAIN (with the leading underscore) reading `v=STSv1; id=20250101T000000`, after the policy file is being served.";
-    StsRecordCname = "sts-record.cname", StsRecord, [I, I, I],
+    StsRecordCname = "sts-record.cname", StsRecord, Domain, [I, I, I],
         "CNAME delegation of _mta-sts is followed",
         [rfc(8461, "3.1"), rfc(8461, "8.2"), sge("appendix 1")], ["TXT-02", "SGE-12"],
         "Nothing to fix: delegating _mta-sts by CNAME to a provider is allowed; make sure the provider updates the id when the policy changes.";
-    StsRecordSingle = "sts-record.single", StsRecord, [F, F, F],
+    StsRecordSingle = "sts-record.single", StsRecord, Domain, [F, F, F],
         "Exactly one TXT record starts with v=STSv1;",
         [rfc(8461, "3.1")], ["TXT-04", "TXT-05"],
         "Delete all but one `v=STSv1` record: with two or more, senders act as if the domain had no MTA-STS.";
-    StsRecordSyntax = "sts-record.syntax", StsRecord, [F, F, F],
+    StsRecordSyntax = "sts-record.syntax", StsRecord, Domain, [F, F, F],
         "The record matches the RFC 8461 grammar",
         [rfc(8461, "3.1")], ["TXT-03", "TXT-06", "TXT-07", "TXT-10", "TXT-12", "TXT-14", "SGE-05"],
         "Write the record exactly as `v=STSv1; id=ID` with `v=STSv1` first, fields separated by `;`, extension values without spaces, `=` or `;`, and ASCII only.";
-    StsRecordId = "sts-record.id", StsRecord, [F, F, F],
+    StsRecordId = "sts-record.id", StsRecord, Domain, [F, F, F],
         "The id is 1 to 32 ASCII letters and digits",
         [rfc(8461, "3.1"), ncsc("§5")], ["TXT-08", "TXT-09", "NCSC-10"],
         "Use an id of letters and digits only, at most 32 of them (a timestamp such as 20250101T000000 works); change it every time the policy changes.";
-    StsRecordDelimiterSpace = "sts-record.delimiter-space", StsRecord, [W, W, W],
+    StsRecordDelimiterSpace = "sts-record.delimiter-space", StsRecord, Domain, [W, W, W],
         "The record begins with the literal bytes `v=STSv1;`",
         [rfc(8461, "3.1"), Source::Senders], ["TXT-11"],
         "Remove the space before the first `;` (write `v=STSv1;`): some senders (chasquid) and the RFC's record filter look for that literal prefix.";
-    StsRecordDuplicateField = "sts-record.duplicate-field", StsRecord, [W, W, W],
+    StsRecordDuplicateField = "sts-record.duplicate-field", StsRecord, Domain, [W, W, W],
         "No field appears twice in the record",
         [rfc(8461, "3.2")], ["TXT-13"],
         "Keep one `id=` field: the first one counts, and senders disagree about which one they use.";
-    StsRecordOtherTxt = "sts-record.other-txt", StsRecord, [W, W, W],
+    StsRecordOtherTxt = "sts-record.other-txt", StsRecord, Domain, [W, W, W],
         "No other TXT records share the _mta-sts name",
         [rfc(8461, "3.1"), Source::Senders], ["TXT-04"],
         "Remove the unrelated TXT records from _mta-sts.DOMAIN: the RFC discards them, but go-mtasts (maddy) counts every TXT record and then sees no policy.";
-    StsRecordTtl = "sts-record.ttl", StsRecord, [I, I, I],
+    StsRecordTtl = "sts-record.ttl", StsRecord, Domain, [I, I, I],
         "The TXT record's TTL matches the guidance (86400, or 3600 around a change)",
         [sge("step 1")], ["SGE-06"],
         "Set the TTL of the _mta-sts record to 86400 seconds (3600 while you change the policy).";
 
     // ---- Policy host (RFC 8461 §3.2, §3.3) ----
-    PolicyHostResolves = "policy-host.resolves", PolicyHost, [F, F, F],
+    PolicyHostResolves = "policy-host.resolves", PolicyHost, Host, [F, F, F],
         "mta-sts.DOMAIN has an IPv4 or IPv6 address",
         [rfc(8461, "3.2"), rfc(8461, "8.2")], ["FET-03"],
         "Publish an A and/or AAAA record (or a CNAME to your policy host provider) for mta-sts.DOMAIN.";
-    PolicyHostIpv4 = "policy-host.ipv4", PolicyHost, [I, I, I],
+    PolicyHostIpv4 = "policy-host.ipv4", PolicyHost, Host, [I, I, I],
         "mta-sts.DOMAIN is reachable over IPv4",
         [rfc(8461, "3.3")], ["FET-14"],
         "Add an A record for mta-sts.DOMAIN: IPv4-only senders cannot fetch a policy served over IPv6 alone and deliver without MTA-STS.";
-    PolicyHostPublicAddress = "policy-host.public-address", PolicyHost, [F, F, F],
+    PolicyHostPublicAddress = "policy-host.public-address", PolicyHost, Host, [F, F, F],
         "Every address of mta-sts.DOMAIN is a public address",
         [rfc(8461, "3.3"), rfc(6890, "2.2")], ["FET-03"],
         "Publish only public addresses for mta-sts.DOMAIN: no sender can reach a loopback, private (RFC 1918, fc00::/7), link-local, CGNAT or documentation address, so it never gets the policy. Serve internal names from internal DNS only.";
 
     // ---- Policy fetch (RFC 8461 §3.3) ----
-    PolicyFetchConnect = "policy-fetch.connect", PolicyFetch, [F, F, F],
+    PolicyFetchConnect = "policy-fetch.connect", PolicyFetch, Endpoint, [F, F, F],
         "Every address of the policy host accepts HTTPS on port 443",
         [rfc(8461, "3.3")], ["FET-02", "FET-04", "FET-13", "FET-14", "FET-15"],
         "Make the web server listen on port 443 on every address of mta-sts.DOMAIN and complete a TLS handshake with SNI mta-sts.DOMAIN.";
-    PolicyFetchCertTrusted = "policy-fetch.certificate-trusted", PolicyFetch, [F, F, F],
+    PolicyFetchCertTrusted = "policy-fetch.certificate-trusted", PolicyFetch, Endpoint, [F, F, F],
         "The policy host's certificate chains to a publicly trusted root",
         [rfc(8461, "3.3"), sge("step 2")], ["FET-05", "FET-06", "CRT-01", "CRT-06", "SGE-10"],
         "Serve a certificate from a publicly trusted CA with the full intermediate chain; senders do not fetch missing intermediates.";
-    PolicyFetchCertName = "policy-fetch.certificate-name", PolicyFetch, [F, F, F],
+    PolicyFetchCertName = "policy-fetch.certificate-name", PolicyFetch, Endpoint, [F, F, F],
         "The policy host's certificate is valid for mta-sts.DOMAIN",
         [rfc(8461, "3.3"), rfc(9525, "6.3")], ["FET-05", "FET-16", "CRT-04", "CRT-05"],
         "Issue the certificate with a subjectAltName DNS entry for mta-sts.DOMAIN (or *.DOMAIN); the bare domain, the CNAME target's name or the CN alone do not count.";
-    PolicyFetchCertExpiry = "policy-fetch.certificate-expiry", PolicyFetch, [F, F, F],
+    PolicyFetchCertExpiry = "policy-fetch.certificate-expiry", PolicyFetch, Endpoint, [F, F, F],
         "The policy host's certificate is within its validity period",
         [rfc(8461, "3.3")], ["CRT-02"],
         "Renew the certificate of mta-sts.DOMAIN (and automate renewal).";
-    PolicyFetchCertExpiring = "policy-fetch.certificate-expiring", PolicyFetch, [W, W, W],
+    PolicyFetchCertExpiring = "policy-fetch.certificate-expiring", PolicyFetch, Endpoint, [W, W, W],
         "The policy host's certificate has more than 14 days left",
         [Source::Operational], ["CRT-08"],
         "Renew the certificate of mta-sts.DOMAIN soon, and check that automatic renewal works.";
-    PolicyFetchStatus = "policy-fetch.status", PolicyFetch, [F, F, F],
+    PolicyFetchStatus = "policy-fetch.status", PolicyFetch, Endpoint, [F, F, F],
         "The policy URL answers 200 without redirecting",
         [rfc(8461, "3.3")], ["FET-01", "FET-07", "FET-08"],
         "Serve the policy itself at https://mta-sts.DOMAIN/.well-known/mta-sts.txt with status 200; senders never follow redirects.";
-    PolicyFetchContentType = "policy-fetch.content-type", PolicyFetch, [F, F, F],
+    PolicyFetchContentType = "policy-fetch.content-type", PolicyFetch, Endpoint, [F, F, F],
         "The policy is served as text/plain",
         [rfc(8461, "3.2"), ncsc("§3"), Source::Senders], ["FET-09", "NCSC-07"],
         "Serve mta-sts.txt with `Content-Type: text/plain` (go-mtasts, chasquid and postfix-mta-sts-resolver reject any other type, or none).";
-    PolicyFetchCharset = "policy-fetch.charset", PolicyFetch, [W, W, W],
+    PolicyFetchCharset = "policy-fetch.charset", PolicyFetch, Endpoint, [W, W, W],
         "The Content-Type charset, if any, is utf-8 or us-ascii",
         [rfc(8461, "3.2")], ["FET-10"],
         "Drop the charset parameter or set it to utf-8.";
-    PolicyFetchSize = "policy-fetch.size", PolicyFetch, [F, F, F],
+    PolicyFetchSize = "policy-fetch.size", PolicyFetch, Endpoint, [F, F, F],
         "The policy is at most 64 KiB",
         [rfc(8461, "3.3")], ["FET-11"],
         "Serve only the policy file; senders stop reading after 64 KiB.";
-    PolicyFetchSizeLarge = "policy-fetch.size-large", PolicyFetch, [W, W, W],
+    PolicyFetchSizeLarge = "policy-fetch.size-large", PolicyFetch, Endpoint, [W, W, W],
         "The policy is at most 10 KiB",
         [rfc(8461, "3.3"), Source::Senders], ["FET-11"],
         "Shorten the policy below 10 KiB: chasquid silently truncates longer policies.";
-    PolicyFetchTime = "policy-fetch.time", PolicyFetch, [W, W, W],
+    PolicyFetchTime = "policy-fetch.time", PolicyFetch, Endpoint, [W, W, W],
         "The policy is served within 4 seconds",
         [rfc(8461, "3.3"), Source::Senders], ["FET-12"],
         "Speed up the policy host: postfix-mta-sts-resolver gives up after 4 seconds by default.";
-    PolicyFetchConsistent = "policy-fetch.consistent", PolicyFetch, [W, W, W],
+    PolicyFetchConsistent = "policy-fetch.consistent", PolicyFetch, Host, [W, W, W],
         "Every address of the policy host serves the same policy",
         [ncsc("§3"), Source::Senders], ["NCSC-08"],
         "Make every address of mta-sts.DOMAIN serve the same file: senders get whichever address they reach.";
-    PolicyFetchCacheControl = "policy-fetch.cache-control", PolicyFetch, [I, I, I],
+    PolicyFetchCacheControl = "policy-fetch.cache-control", PolicyFetch, Endpoint, [I, I, I],
         "The policy is not cached by intermediaries for more than an hour",
         [rfc(8461, "8.2"), ncsc("§6")], ["FET-16"],
         "Lower the CDN or proxy cache lifetime of mta-sts.txt (RFC 8461 §8.2 suggests max-age=60) so that changes reach senders promptly.";
 
     // ---- Policy file (RFC 8461 §3.2) ----
-    PolicySyntax = "policy.syntax", Policy, [F, F, F],
+    PolicySyntax = "policy.syntax", Policy, Domain + Grammar + Rejects, [F, F, F],
         "Every line of the policy is a valid `key: value` field",
         [rfc(8461, "3.2")], ["POL-01", "POL-14", "POL-20"],
         "Write one `key: value` field per line with keys spelt exactly `version`, `mode`, `mx`, `max_age`, and nothing else in the file.";
-    PolicyUtf8 = "policy.utf8", Policy, [F, F, F],
+    PolicyUtf8 = "policy.utf8", Policy, Domain + Grammar + Rejects, [F, F, F],
         "The policy is valid UTF-8",
         [rfc(8461, "3.2")], ["FET-10"],
         "Save the policy as plain ASCII (or UTF-8) text.";
-    PolicyBom = "policy.bom", Policy, [F, F, F],
+    PolicyBom = "policy.bom", Policy, Domain + Grammar + Rejects, [F, F, F],
         "The policy has no byte-order mark",
         [rfc(8461, "3.2")], ["POL-19"],
         "Save the file without a BOM (in Notepad: UTF-8, not UTF-8 with BOM).";
-    PolicyLineEndings = "policy.line-endings", Policy, [F, F, F],
+    PolicyLineEndings = "policy.line-endings", Policy, Domain + Grammar + Rejects, [F, F, F],
         "Lines end in LF or CRLF, never a bare CR",
         [rfc(8461, "3.2")], ["POL-15"],
         "Save the file with CRLF (or LF) line endings.";
-    PolicyCrlf = "policy.crlf", Policy, [I, I, I],
+    PolicyCrlf = "policy.crlf", Policy, Domain + Grammar, [I, I, I],
         "Lines end in CRLF, as NCSC asks",
         [rfc(8461, "3.2"), ncsc("§2")], ["POL-15", "NCSC-03"],
         "Nothing is wrong with LF (the RFC's grammar allows it); use CRLF if you follow the NCSC guide to the letter.";
-    PolicyBlankLines = "policy.blank-lines", Policy, [F, F, F],
+    PolicyBlankLines = "policy.blank-lines", Policy, Domain + Grammar + Rejects, [F, F, F],
         "The policy has no blank lines",
         [rfc(8461, "3.2"), ncsc("§6"), Source::Senders], ["POL-16", "NCSC-03"],
         "Remove blank lines, including a second line break at the end: mox and go-mtasts reject the policy.";
-    PolicyWhitespace = "policy.whitespace", Policy, [F, F, F],
+    PolicyWhitespace = "policy.whitespace", Policy, Domain + Grammar + Rejects, [F, F, F],
         "No whitespace before a key or before its colon",
         [rfc(8461, "3.2")], ["POL-17"],
         "Start every line with its key and put the `:` right after it (`mode: enforce`).";
-    PolicyTrailingWhitespace = "policy.trailing-whitespace", Policy, [I, I, I],
+    PolicyTrailingWhitespace = "policy.trailing-whitespace", Policy, Domain + Grammar, [I, I, I],
         "No trailing whitespace after values",
         [rfc(8461, "3.2"), ncsc("§2")], ["POL-18", "NCSC-03"],
         "Trailing spaces are valid; remove them if you follow the NCSC guide to the letter.";
-    PolicyVersion = "policy.version", Policy, [F, F, F],
+    PolicyVersion = "policy.version", Policy, Domain + Grammar + Rejects, [F, F, F],
         "The policy has `version: STSv1`",
         [rfc(8461, "3.2")], ["POL-02"],
         "Add the line `version: STSv1`.";
-    PolicyVersionFirst = "policy.version-first", Policy, [W, W, F],
+    PolicyVersionFirst = "policy.version-first", Policy, Domain + Grammar, [W, W, F],
         "`version` is the first line",
         [rfc(8461, "3.2"), ncsc("§2")], ["POL-03", "NCSC-05"],
         "Move `version: STSv1` to the first line: the RFC does not require it, but Google and NCSC say it must be first.";
-    PolicyMode = "policy.mode", Policy, [F, F, F],
+    PolicyMode = "policy.mode", Policy, Domain + Grammar + Rejects, [F, F, F],
         "The policy has a valid `mode` (enforce, testing or none, lower case)",
         [rfc(8461, "3.2")], ["POL-04"],
         "Add `mode: enforce` (or `testing`), spelt in lower case.";
-    PolicyMaxAge = "policy.max-age", Policy, [F, F, F],
+    PolicyMaxAge = "policy.max-age", Policy, Domain + Grammar + Rejects, [F, F, F],
         "`max_age` is present, 1 to 10 digits, at most 31557600",
         [rfc(8461, "3.2")], ["POL-05"],
         "Add `max_age: 604800` (digits only; at most 31557600, one year).";
-    PolicyMaxAgeShort = "policy.max-age-short", Policy, [W, W, W],
+    PolicyMaxAgeShort = "policy.max-age-short", Policy, Domain, [W, W, W],
         "`max_age` is at least one day",
         [rfc(8461, "3.2"), rfc(8461, "10.2")], ["POL-06", "POL-07"],
         "Raise max_age to at least 86400, and to 604800 or more once the policy is stable: a short max_age lets an attacker who blocks DNS strip the policy.";
-    PolicyMaxAgeWeek = "policy.max-age-week", Policy, [I, W, I],
+    PolicyMaxAgeWeek = "policy.max-age-week", Policy, Domain, [I, W, I],
         "`max_age` is at least one week (604800)",
         [rfc(8461, "3.2"), sge("step 2")], ["POL-06", "SGE-07"],
         "Set `max_age: 604800` (SGE's default; RFC 8461 expects weeks or more).";
-    PolicyMaxAgeNcsc = "policy.max-age-ncsc", Policy, [I, I, W],
+    PolicyMaxAgeNcsc = "policy.max-age-ncsc", Policy, Domain, [I, I, W],
         "`max_age` follows NCSC (86401 in testing, 1209600 or more in enforce)",
         [ncsc("§2"), ncsc("§6")], ["NCSC-06", "NCSC-12"],
         "Use `max_age: 86401` while testing and `max_age: 1209600` (two weeks) in enforce, as NCSC recommends.";
-    PolicyMx = "policy.mx", Policy, [F, F, F],
+    PolicyMx = "policy.mx", Policy, Domain + Grammar + Rejects, [F, F, F],
         "The policy lists at least one `mx` (required unless mode is none)",
         [rfc(8461, "3.2")], ["POL-08"],
         "Add one `mx:` line for each MX host of the domain.";
-    PolicyMxInNoneMode = "policy.mx-in-none-mode", Policy, [W, W, W],
+    PolicyMxInNoneMode = "policy.mx-in-none-mode", Policy, Domain + Grammar, [W, W, W],
         "A `mode: none` policy still lists an `mx`",
         [rfc(8461, "3.2"), rfc(8461, "8.3"), Source::Senders], ["POL-09"],
         "Keep at least one `mx:` line even in mode none: Stalwart and chasquid reject a policy without one, so it cannot replace a cached enforce policy.";
-    PolicyMxSyntax = "policy.mx-syntax", Policy, [F, F, F],
+    PolicyMxSyntax = "policy.mx-syntax", Policy, Domain + Grammar + Rejects, [F, F, F],
         "Every `mx` value is one host name or `*.` wildcard",
         [rfc(8461, "3.2"), rfc(5321, "4.1.2")], ["POL-10", "POL-11"],
         "Write one host name per `mx:` line, in A-label form, without a trailing dot; a wildcard is only `*.` followed by a name.";
-    PolicyDuplicateField = "policy.duplicate-field", Policy, [W, W, W],
+    PolicyDuplicateField = "policy.duplicate-field", Policy, Domain + Grammar, [W, W, W],
         "No single-valued field appears twice",
         [rfc(8461, "3.2"), Source::Senders], ["POL-12"],
         "Keep one line each of version, mode and max_age: the RFC says the first counts, most senders take the last.";
-    PolicyMisspelledKey = "policy.misspelled-key", Policy, [W, W, W],
+    PolicyMisspelledKey = "policy.misspelled-key", Policy, Domain + Grammar, [W, W, W],
         "No key looks like a misspelt standard key",
         [rfc(8461, "3.2")], ["POL-13"],
         "Spell the key exactly as the RFC does (`max_age`, `mode`, `mx`, `version`, lower case); a misspelt key is ignored.";
-    PolicyExtension = "policy.extension", Policy, [I, I, I],
+    PolicyExtension = "policy.extension", Policy, Domain + Grammar, [I, I, I],
         "Extension fields are reported (senders ignore them)",
         [rfc(8461, "3.2"), Source::Senders], ["POL-13"],
         "Remove fields senders do not use; go-mtasts rejects a line with a second `:` in it.";
-    PolicyModeEnforce = "policy.mode-enforce", Policy, [I, F, W],
+    PolicyModeEnforce = "policy.mode-enforce", Policy, Domain, [I, F, W],
         "The policy is in enforce mode (not testing)",
         [rfc(8461, "5"), sge("§3"), ncsc("§6")], ["POL-22", "SGE-01", "SGE-04", "NCSC-02", "NCSC-11"],
         "After two weeks of clean TLS-RPT reports, change the policy to `mode: enforce`, then update the TXT id.";
-    PolicyModeNone = "policy.mode-none", Policy, [W, F, F],
+    PolicyModeNone = "policy.mode-none", Policy, Domain, [W, F, F],
         "The policy is not in mode none",
         [rfc(8461, "5"), rfc(8461, "8.3"), sge("appendix 1")], ["POL-21", "SGE-13"],
         "`mode: none` tells senders there is no policy; move to testing, then enforce.";
-    PolicyWildcard = "policy.wildcard", Policy, [W, F, F],
+    PolicyWildcard = "policy.wildcard", Policy, Domain, [W, F, F],
         "The policy lists exact MX names, not wildcards",
         [rfc(8461, "10.4"), sge("step 2"), ncsc("§2")], ["POL-23", "SGE-09", "NCSC-04"],
         "Replace each `*.` pattern with the exact MX host names: a wildcard lets any host under that name with a certificate receive your mail.";
-    PolicyWildcardPublicSuffix = "policy.wildcard-public-suffix", Policy, [F, F, F],
+    PolicyWildcardPublicSuffix = "policy.wildcard-public-suffix", Policy, Domain, [F, F, F],
         "No wildcard covers a public suffix",
         [rfc(8461, "10.4")], ["POL-23"],
         "Remove the wildcard under a public suffix (`*.com`, `*.govt.nz`): anyone can get a certificate there.";
 
     // ---- MX (RFC 5321 §5.1, RFC 7505, RFC 8461 §4) ----
-    MxLookup = "mx.lookup", Mx, [F, F, F],
+    MxLookup = "mx.lookup", Mx, Domain, [F, F, F],
         "The domain exists and its MX records can be looked up",
         [rfc(5321, "5.1")], ["MX-01", "MX-02", "MX-03"],
         "Make sure the domain exists and its name servers answer MX queries.";
-    MxNull = "mx.null", Mx, [I, I, I],
+    MxNull = "mx.null", Mx, Domain, [I, I, I],
         "The domain does not publish a null MX (accepts mail)",
         [rfc(7505, "3")], ["MX-08", "EC-71"],
         "Nothing to fix if the domain should receive no mail; MTA-STS then does not apply.";
-    MxNullMixed = "mx.null-mixed", Mx, [F, F, F],
+    MxNullMixed = "mx.null-mixed", Mx, Domain, [F, F, F],
         "A null MX is the only MX record",
         [rfc(7505, "3")], ["MX-08"],
         "Either delete the null MX (`MX 0 .`) or delete every other MX record.";
-    MxImplicit = "mx.implicit", Mx, [W, W, W],
+    MxImplicit = "mx.implicit", Mx, Domain, [W, W, W],
         "The domain publishes MX records (no implicit MX)",
         [rfc(5321, "5.1"), rfc(8461, "4.1")], ["MX-04", "MX-05"],
         "Publish MX records: without them senders use the domain's own address, and the policy and certificate must then name the domain itself.";
-    MxTargetCname = "mx.target-cname", Mx, [W, W, W],
+    MxTargetCname = "mx.target-cname", Mx, Host, [W, W, W],
         "MX targets are host names, not CNAME aliases",
         [rfc(5321, "5.1"), rfc(2181, "10.3")], ["MX-07", "MXM-01"],
         "Point the MX record at the canonical host name, not at a CNAME.";
-    MxTargetAddress = "mx.target-address", Mx, [F, F, F],
+    MxTargetAddress = "mx.target-address", Mx, Host, [F, F, F],
         "Every MX host has an IPv4 or IPv6 address",
         [rfc(5321, "5.1")], ["MX-07", "MX-06"],
         "Publish A/AAAA records for every MX host (and never use an IP address as an MX target).";
-    MxPublicAddress = "mx.public-address", Mx, [F, F, F],
+    MxPublicAddress = "mx.public-address", Mx, Host, [F, F, F],
         "Every address of every MX host is a public address",
         [rfc(5321, "5.1"), rfc(6890, "2.2")], ["MX-07"],
         "Publish only public addresses for the MX hosts: no sender can deliver to a loopback, private (RFC 1918, fc00::/7), link-local, CGNAT or documentation address, and it may try that address before the good ones.";
-    MxCovered = "mx.covered", Mx, [F, F, F],
+    MxCovered = "mx.covered", Mx, Host + NeedsPolicy, [F, F, F],
         "Every MX host matches an `mx` pattern of the policy",
         [rfc(8461, "4.1"), rfc(8461, "8.4"), sge("step 2")], ["MXM-01", "MXM-02", "MXM-03", "MXM-04", "MXM-05", "MXM-06", "SGE-08"],
         "Add an `mx:` line for each MX host, including backup MX hosts, then change the TXT id. A wildcard covers exactly one label.";
-    MxAnyCovered = "mx.any-covered", Mx, [F, F, F],
+    MxAnyCovered = "mx.any-covered", Mx, Domain + NeedsPolicy, [F, F, F],
         "At least one MX host matches the policy",
         [rfc(8461, "4.1"), rfc(8461, "5")], ["MXM-05"],
         "Mail stops under enforce when no MX matches: list the MX hosts in the policy now.";
-    MxStalePattern = "mx.stale-pattern", Mx, [W, W, W],
+    MxStalePattern = "mx.stale-pattern", Mx, Domain + NeedsPolicy, [W, W, W],
         "Every `mx` pattern matches a current MX host",
         [rfc(8461, "10.4")], ["POL-24"],
         "Remove `mx:` lines for hosts that no longer receive the domain's mail.";
-    MxTlsa = "mx.tlsa", Mx, [I, I, I],
+    MxTlsa = "mx.tlsa", Mx, Host, [I, I, I],
         "DANE TLSA records at _25._tcp.MX are reported",
         [rfc(8461, "2"), sge("appendix 2")], ["CRT-07", "SGE-14"],
         "Nothing to fix: senders that do DANE check TLSA first; MTA-STS still needs a Web PKI certificate.";
 
     // ---- STARTTLS on every MX (RFC 3207, RFC 8461 §4.2, §7.2) ----
-    SmtpConnect = "smtp.connect", Smtp, [F, F, F],
+    SmtpConnect = "smtp.connect", Smtp, Endpoint, [F, F, F],
         "Each MX address accepts a connection on port 25 and greets with 220",
         [rfc(5321, "3.1"), rfc(5321, "4.2")], ["SMTP-01", "SMTP-02", "SMTP-03"],
         "Make the MX listen on port 25 and greet with `220`.";
-    SmtpStarttlsOffered = "smtp.starttls-offered", Smtp, [F, F, F],
+    SmtpStarttlsOffered = "smtp.starttls-offered", Smtp, Endpoint, [F, F, F],
         "STARTTLS is advertised in the EHLO reply",
         [rfc(3207, "2"), rfc(8461, "5")], ["SMTP-04"],
         "Enable STARTTLS on the MX (Postfix: smtpd_tls_security_level = may with a certificate).";
-    SmtpStarttlsAccepted = "smtp.starttls-accepted", Smtp, [F, F, F],
+    SmtpStarttlsAccepted = "smtp.starttls-accepted", Smtp, Endpoint, [F, F, F],
         "STARTTLS is answered 220 and the TLS handshake completes",
         [rfc(3207, "4"), rfc(8461, "7.1")], ["SMTP-05", "SMTP-07", "SMTP-08"],
         "Fix the MX's TLS configuration so that STARTTLS is answered 220 and a TLS 1.2+ handshake with SNI completes.";
-    SmtpCertTrusted = "smtp.certificate-trusted", Smtp, [F, F, F],
+    SmtpCertTrusted = "smtp.certificate-trusted", Smtp, Endpoint, [F, F, F],
         "The MX certificate chains to a publicly trusted root",
         [rfc(8461, "4.2")], ["CRT-01", "CRT-06", "CRT-07"],
         "Install a certificate from a publicly trusted CA, with the full intermediate chain.";
-    SmtpCertName = "smtp.certificate-name", Smtp, [F, F, F],
+    SmtpCertName = "smtp.certificate-name", Smtp, Endpoint, [F, F, F],
         "The MX certificate is valid for the MX host name",
         [rfc(8461, "4.2"), rfc(9525, "6.3")], ["CRT-03", "CRT-05"],
         "Issue the MX certificate with a subjectAltName DNS entry for the MX host name as it appears in the MX record.";
-    SmtpCertExpiry = "smtp.certificate-expiry", Smtp, [F, F, F],
+    SmtpCertExpiry = "smtp.certificate-expiry", Smtp, Endpoint, [F, F, F],
         "The MX certificate is within its validity period",
         [rfc(8461, "4.2")], ["CRT-02"],
         "Renew the MX certificate (and automate renewal).";
-    SmtpCertExpiring = "smtp.certificate-expiring", Smtp, [W, W, W],
+    SmtpCertExpiring = "smtp.certificate-expiring", Smtp, Endpoint, [W, W, W],
         "The MX certificate has more than 14 days left",
         [Source::Operational], ["CRT-08"],
         "Renew the MX certificate soon, and check that automatic renewal works.";
-    SmtpTlsVersion = "smtp.tls-version", Smtp, [F, F, F],
+    SmtpTlsVersion = "smtp.tls-version", Smtp, Endpoint, [F, F, F],
         "The MX negotiates TLS 1.2 or 1.3",
         [rfc(8461, "7.2"), sge("§3")], ["TLSV-01", "TLSV-03", "SGE-02"],
         "Enable TLS 1.2 and 1.3 on the MX.";
-    SmtpLegacyTls = "smtp.legacy-tls", Smtp, [W, F, W],
+    SmtpLegacyTls = "smtp.legacy-tls", Smtp, Endpoint, [W, F, W],
         "The MX refuses TLS 1.0 and 1.1",
         [rfc(8996, "4"), rfc(8996, "5"), sge("§3")], ["TLSV-02", "SGE-02"],
         "Disable TLS 1.0 and 1.1 on the MX (Postfix: smtpd_tls_protocols = >=TLSv1.2).";
-    SmtpStarttlsReadvertised = "smtp.starttls-readvertised", Smtp, [W, W, W],
+    SmtpStarttlsReadvertised = "smtp.starttls-readvertised", Smtp, Endpoint, [W, W, W],
         "STARTTLS is not advertised again after TLS",
         [rfc(3207, "4.2")], ["SMTP-06"],
         "Stop advertising STARTTLS inside the TLS session.";
-    SmtpPreTlsData = "smtp.pre-tls-data", Smtp, [W, W, W],
+    SmtpPreTlsData = "smtp.pre-tls-data", Smtp, Endpoint, [W, W, W],
         "No bytes arrive between the STARTTLS 220 and the TLS handshake",
         [rfc(3207, "4.2")], ["SMTP-06"],
         "Make the MX send nothing after `220` to STARTTLS until the handshake; extra bytes there are how STARTTLS command injection works.";
 
     // ---- TLS-RPT (RFC 8460 §3) ----
-    TlsRptPresent = "tlsrpt.present", TlsRpt, [W, F, F],
+    TlsRptPresent = "tlsrpt.present", TlsRpt, Domain, [W, F, F],
         "A TLS-RPT record is published at _smtp._tls.DOMAIN",
         [rfc(8460, "3"), rfc(8461, "6"), sge("§4"), ncsc("§1")], ["RPT-01", "SGE-03", "NCSC-01"],
         "Publish `v=TLSRPTv1; rua=mailto:tls-reports@DOMAIN` at _smtp._tls.DOMAIN (two underscores, one per label) before enforcing MTA-STS.";
-    TlsRptSingle = "tlsrpt.single", TlsRpt, [F, F, F],
+    TlsRptSingle = "tlsrpt.single", TlsRpt, Domain, [F, F, F],
         "Exactly one TXT record starts with v=TLSRPTv1;",
         [rfc(8460, "3")], ["RPT-03"],
         "Merge the TLS-RPT records into one: with two, senders send no reports.";
-    TlsRptSyntax = "tlsrpt.syntax", TlsRpt, [F, F, F],
+    TlsRptSyntax = "tlsrpt.syntax", TlsRpt, Domain, [F, F, F],
         "The record matches the RFC 8460 grammar",
         [rfc(8460, "3")], ["RPT-02", "RPT-04"],
         "Write the record as `v=TLSRPTv1; rua=mailto:ADDRESS`, with `v=TLSRPTv1` first and exactly in that case.";
-    TlsRptRua = "tlsrpt.rua", TlsRpt, [F, F, F],
+    TlsRptRua = "tlsrpt.rua", TlsRpt, Domain, [F, F, F],
         "The record has a `rua` with at least one URI",
         [rfc(8460, "3")], ["RPT-05"],
         "Add `rua=mailto:ADDRESS` (or an https: URL) to the record.";
-    TlsRptRuaScheme = "tlsrpt.rua-scheme", TlsRpt, [F, F, F],
+    TlsRptRuaScheme = "tlsrpt.rua-scheme", TlsRpt, Domain, [F, F, F],
         "Every rua URI is mailto: or https:",
         [rfc(8460, "3")], ["RPT-06"],
         "Use only mailto: or https: report URIs.";
-    TlsRptRuaSyntax = "tlsrpt.rua-syntax", TlsRpt, [F, F, F],
+    TlsRptRuaSyntax = "tlsrpt.rua-syntax", TlsRpt, Domain, [F, F, F],
         "Every rua URI is well formed",
         [rfc(8460, "3"), rfc(6068, "2")], ["RPT-07", "RPT-08", "RPT-15"],
         "Write each URI in full (`mailto:user@example.com`, `https://host/path`); percent-encode `,`, `!` and `;`.";
-    TlsRptMultipleRua = "tlsrpt.multiple-rua", TlsRpt, [W, W, W],
+    TlsRptMultipleRua = "tlsrpt.multiple-rua", TlsRpt, Domain, [W, W, W],
         "`rua` appears once",
         [rfc(8460, "3")], ["RPT-10"],
         "Put all report URIs in one `rua=` field, separated by commas.";
-    TlsRptExtension = "tlsrpt.extension", TlsRpt, [I, I, I],
+    TlsRptExtension = "tlsrpt.extension", TlsRpt, Domain, [I, I, I],
         "Extension fields are reported (senders ignore them)",
         [rfc(8460, "3")], ["RPT-09", "RPT-12"],
         "Remove fields copied from DMARC (`ruf=`, `p=`): TLS-RPT ignores them.";
-    TlsRptMailtoDomain = "tlsrpt.mailto-domain", TlsRpt, [W, W, W],
+    TlsRptMailtoDomain = "tlsrpt.mailto-domain", TlsRpt, Host, [W, W, W],
         "The domain of every mailto: rua can receive mail",
         [Source::Operational], ["RPT-13"],
         "Use a report address whose domain has working MX records.";
-    TlsRptTtl = "tlsrpt.ttl", TlsRpt, [I, I, I],
+    TlsRptTtl = "tlsrpt.ttl", TlsRpt, Domain, [I, I, I],
         "The TLS-RPT record has a TTL of an hour or more",
         [rfc(8460, "7")], ["RPT-14"],
         "Raise the TTL of the _smtp._tls record (RFC 8460 §7 asks for a large TTL).";
+}
+
+/// The checks of `stage`, in catalog order.
+pub fn stage_checks(stage: Stage) -> impl Iterator<Item = CheckId> {
+    CATALOG
+        .iter()
+        .filter(move |spec| spec.stage == stage)
+        .map(|spec| spec.id)
+}
+
+/// The checks of `stage` judged once per `scope`, in catalog order.
+pub fn scoped_checks(stage: Stage, scope: Scope) -> impl Iterator<Item = CheckId> {
+    CATALOG
+        .iter()
+        .filter(move |spec| spec.stage == stage && spec.scope == scope)
+        .map(|spec| spec.id)
+}
+
+/// The checks after `check` in its stage and scope, in catalog order: what a failure of
+/// `check` leaves unjudged when the stage's checks run in sequence (the SMTP session).
+pub fn checks_after(check: CheckId) -> impl Iterator<Item = CheckId> {
+    let spec = check.spec();
+    scoped_checks(spec.stage, spec.scope)
+        .skip_while(move |&id| id != check)
+        .skip(1)
 }
 
 impl CheckId {

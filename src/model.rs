@@ -1,8 +1,9 @@
 //! Findings and reports: what the verdict code produces and the renderers read.
 
+use std::fmt;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CheckId, Profile, Severity};
 
@@ -16,7 +17,7 @@ pub enum Outcome {
     Info,
     /// The check could not run because an earlier one failed; never shown as passing.
     Skipped {
-        blocked_by: String,
+        blocked_by: Blocker,
     },
     /// The auditor could not find out (DNS SERVFAIL, timeout, port 25 blocked from here).
     CouldNotDetermine {
@@ -46,6 +47,80 @@ impl Outcome {
 
     pub fn is_problem(&self) -> bool {
         !matches!(self, Self::Pass | Self::Info | Self::Skipped { .. })
+    }
+}
+
+/// What kept a check from running: a check that did not pass, or an option of the run.
+///
+/// On the wire it is the check's ID (`policy.mode`) or the flag (`--no-smtp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Blocker {
+    Check(CheckId),
+    Flag(RunFlag),
+}
+
+/// Options of a run that leave checks out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RunFlag {
+    /// `--no-smtp`: no STARTTLS probes.
+    NoSmtp,
+}
+
+impl RunFlag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoSmtp => "--no-smtp",
+        }
+    }
+}
+
+impl Blocker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Check(check) => check.as_str(),
+            Self::Flag(flag) => flag.as_str(),
+        }
+    }
+
+    /// Reads the wire form back; `None` for text that names neither a check nor a flag.
+    pub fn from_wire(wire: &str) -> Option<Self> {
+        if wire == RunFlag::NoSmtp.as_str() {
+            return Some(Self::Flag(RunFlag::NoSmtp));
+        }
+        CheckId::from_wire(wire).map(Self::Check)
+    }
+}
+
+impl From<CheckId> for Blocker {
+    fn from(check: CheckId) -> Self {
+        Self::Check(check)
+    }
+}
+
+impl From<RunFlag> for Blocker {
+    fn from(flag: RunFlag) -> Self {
+        Self::Flag(flag)
+    }
+}
+
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Blocker {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Blocker {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = String::deserialize(deserializer)?;
+        Self::from_wire(&wire).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{wire}` names neither a check nor a flag"))
+        })
     }
 }
 

@@ -6,10 +6,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The outcome of one DNS question. A failed lookup is never the same as "no record".
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum DnsAnswer<T> {
     Records {
@@ -69,7 +69,7 @@ impl<T> DnsAnswer<T> {
 }
 
 /// One TXT resource record, its character-strings kept apart (RFC 1035 §3.3.14).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxtRecord {
     pub strings: Vec<Vec<u8>>,
 }
@@ -87,7 +87,7 @@ impl TxtRecord {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxRecord {
     pub preference: u16,
     /// The exchange as published, lower-cased, without the trailing dot; `""` for a null MX (`.`).
@@ -95,7 +95,7 @@ pub struct MxRecord {
 }
 
 /// The A and AAAA answers for one host name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostLookup {
     pub name: String,
     pub a: DnsAnswer<Vec<IpAddr>>,
@@ -141,14 +141,14 @@ impl HostLookup {
 }
 
 /// A record found at a name where people put it by mistake (`mta-sts.D` instead of `_mta-sts.D`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MisplacedRecord {
     pub name: String,
     pub text: String,
 }
 
 /// A summary of one certificate, for evidence.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertSummary {
     pub subject: String,
     pub issuer: String,
@@ -160,7 +160,7 @@ pub struct CertSummary {
 }
 
 /// What the TLS layer saw, verified the way a sender verifies.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsObservation {
     /// "TLSv1.3".
     pub version: String,
@@ -175,7 +175,7 @@ pub struct TlsObservation {
 }
 
 /// One HTTP response as received.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpResponse {
     /// "HTTP/1.1 200 OK", escaped.
     pub status_line: String,
@@ -198,7 +198,7 @@ impl HttpResponse {
 }
 
 /// A fetch of the policy from one address of the policy host.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchObservation {
     pub ip: IpAddr,
     #[serde(with = "duration_ms")]
@@ -209,7 +209,7 @@ pub struct FetchObservation {
 }
 
 /// Why a step did not complete.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchFailure {
     /// Which step: "connect", "tls", "http", "body".
     pub step: String,
@@ -218,14 +218,14 @@ pub struct FetchFailure {
 }
 
 /// One SMTP reply: the code and its lines (escaped, without the code prefix).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpReply {
     pub code: u16,
     pub lines: Vec<String>,
 }
 
 /// How an MX address answered a TLS 1.0/1.1-only ClientHello.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum LegacyTls {
     /// The server answered with a ServerHello for this version ("TLSv1.0").
@@ -239,7 +239,7 @@ pub enum LegacyTls {
 }
 
 /// The STARTTLS probe of one MX address.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpObservation {
     pub host: String,
     pub ip: IpAddr,
@@ -292,7 +292,7 @@ impl SmtpObservation {
 }
 
 /// DNS facts about one MX host and the probes of its addresses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxHostObservation {
     pub name: String,
     pub preference: u16,
@@ -303,9 +303,19 @@ pub struct MxHostObservation {
     pub smtp: Vec<SmtpObservation>,
 }
 
+/// The version of the [`Observations`] wire form. Bumped whenever a field changes meaning or a
+/// field that older readers need is removed; adding an optional field keeps it.
+pub const OBSERVATIONS_SCHEMA_VERSION: u32 = 1;
+
 /// Everything observed about one domain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// This is the contract between the probes and the verdict: plain data, serialisable both ways,
+/// so that saved observations can be judged again later, offline, by a newer `mtasts`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Observations {
+    /// [`OBSERVATIONS_SCHEMA_VERSION`] of the code that made them.
+    pub schema_version: u32,
     pub domain: String,
     pub sts_txt: DnsAnswer<Vec<TxtRecord>>,
     /// Looked for only when `_mta-sts` has no MTA-STS record.
@@ -327,16 +337,29 @@ pub struct Observations {
     pub rua_domains: Vec<(String, DnsAnswer<Vec<MxRecord>>)>,
 }
 
+/// `elapsed` cut to whole milliseconds: what observations keep of a duration, so they read back
+/// from their serialised form unchanged.
+pub fn whole_millis(elapsed: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Durations travel as whole milliseconds, which is all the verdict and the reports use.
 mod duration_ms {
     use std::time::Duration;
 
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub(crate) fn serialize<S: Serializer>(
         value: &Duration,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
     }
 }
 
@@ -357,6 +380,7 @@ impl Observations {
             aaaa: DnsAnswer::NoData,
         };
         Self {
+            schema_version: OBSERVATIONS_SCHEMA_VERSION,
             domain: domain.to_owned(),
             sts_txt: DnsAnswer::NoData,
             sts_misplaced: Vec::new(),

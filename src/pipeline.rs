@@ -111,6 +111,7 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
     let (tlsrpt_txt, tlsrpt_misplaced, rua_domains) = tlsrpt;
 
     Observations {
+        schema_version: crate::observe::OBSERVATIONS_SCHEMA_VERSION,
         domain: domain.to_owned(),
         sts_txt,
         sts_misplaced,

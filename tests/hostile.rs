@@ -135,7 +135,7 @@ async fn dns_never_answers_is_could_not_determine() {
         started.elapsed(),
         dns_question_bound() * 2,
     );
-    let report = mtasts::verdict::judge(
+    let report = common::contract::judge_checked(
         &obs,
         &Context {
             profile: Profile::Rfc,
@@ -351,7 +351,7 @@ fn judge_fetch(fetch: FetchObservation) -> Vec<Finding> {
         profile: Profile::Rfc,
         now: now(),
     };
-    mtasts::verdict::judge(&obs, &ctx).findings
+    common::contract::judge_checked(&obs, &ctx).findings
 }
 
 fn failure(fetch: &FetchObservation) -> &FetchFailure {
@@ -749,7 +749,7 @@ async fn mx_targets_that_are_not_host_names_are_never_used() {
         "{asked:?}"
     );
 
-    let report = mtasts::verdict::judge(
+    let report = common::contract::judge_checked(
         &obs,
         &Context {
             profile: Profile::Rfc,

@@ -134,7 +134,7 @@ fn assert_outcomes(findings: &[Finding], expected: &[(CheckId, &str)]) {
 
 fn blocked_by(findings: &[Finding], check: CheckId) -> String {
     match &finding(findings, check).outcome {
-        Outcome::Skipped { blocked_by } => blocked_by.clone(),
+        Outcome::Skipped { blocked_by } => blocked_by.to_string(),
         other => panic!("{check} is {other:?}"),
     }
 }

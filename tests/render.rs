@@ -101,7 +101,7 @@ fn sample_report() -> AuditReport {
                 CheckId::SmtpStarttlsOffered,
                 Subject::endpoint("mx1.example.com", mx1),
                 Outcome::Skipped {
-                    blocked_by: "smtp.connect".to_owned(),
+                    blocked_by: CheckId::SmtpConnect.into(),
                 },
                 "not checked: needs smtp.connect",
             ),

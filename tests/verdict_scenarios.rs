@@ -292,7 +292,7 @@ fn null_mx_makes_mta_sts_moot_and_mixed_null_mx_fails() {
     let moot = run(&obs, Profile::Sge);
     for check in [CheckId::StsRecordPresent, CheckId::TlsRptPresent] {
         assert!(
-            matches!(&outcomes(&moot, check)[0], Outcome::Skipped { blocked_by } if blocked_by == "mx.null"),
+            matches!(&outcomes(&moot, check)[0], Outcome::Skipped { blocked_by } if blocked_by.as_str() == "mx.null"),
             "{check}"
         );
     }
@@ -381,7 +381,7 @@ fn no_smtp_flag_skips_every_smtp_check() {
         .filter(|finding| finding.check.as_str().starts_with("smtp."))
         .collect();
     assert!(!smtp.is_empty());
-    assert!(smtp.iter().all(|finding| matches!(&finding.outcome, Outcome::Skipped { blocked_by } if blocked_by == "--no-smtp")));
+    assert!(smtp.iter().all(|finding| matches!(&finding.outcome, Outcome::Skipped { blocked_by } if blocked_by.as_str() == "--no-smtp")));
 }
 
 #[test]
@@ -424,7 +424,7 @@ fn non_public_addresses_fail_and_are_not_probed() {
         assert!(!blocked.is_empty(), "{check}");
         for outcome in blocked {
             assert!(
-                matches!(&outcome, Outcome::Skipped { blocked_by } if blocked_by.ends_with(".public-address")),
+                matches!(&outcome, Outcome::Skipped { blocked_by } if blocked_by.as_str().ends_with(".public-address")),
                 "{check}: {outcome:?}"
             );
         }

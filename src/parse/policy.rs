@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::mx_pattern::MxPattern;
-use crate::catalog::CheckId;
+use crate::catalog::{CheckFlag, CheckId};
 use crate::escape::escape_bytes;
 use crate::model::Problem;
 
@@ -52,21 +52,6 @@ pub const KNOWN_KEYS: [&str; 4] = ["version", "mode", "mx", "max_age"];
 
 /// Largest `max_age` (RFC 8461 §3.2, one year; errata 7282 on the 10-digit grammar).
 pub const MAX_AGE_LIMIT: u64 = 31_557_600;
-
-/// The checks whose problems make a strict sender reject the whole policy.
-pub const STRICT_CHECKS: [CheckId; 11] = [
-    CheckId::PolicySyntax,
-    CheckId::PolicyUtf8,
-    CheckId::PolicyBom,
-    CheckId::PolicyLineEndings,
-    CheckId::PolicyBlankLines,
-    CheckId::PolicyWhitespace,
-    CheckId::PolicyVersion,
-    CheckId::PolicyMode,
-    CheckId::PolicyMaxAge,
-    CheckId::PolicyMx,
-    CheckId::PolicyMxSyntax,
-];
 
 /// `sts-policy-ext-name` is one alphanumeric and up to 31 more characters.
 const EXT_NAME_MAX: usize = 32;
@@ -156,7 +141,7 @@ pub fn parse_policy(body: &[u8]) -> (Policy, Vec<Problem>) {
     let problems = cap_problems(problems);
     policy.valid = !problems
         .iter()
-        .any(|problem| STRICT_CHECKS.contains(&problem.check));
+        .any(|problem| problem.check.spec().has(CheckFlag::Rejects));
     (policy, problems)
 }
 
@@ -1504,7 +1489,9 @@ mod tests {
             let (policy, problems) = parse_policy(&body);
             assert_eq!(
                 policy.valid,
-                !problems.iter().any(|p| STRICT_CHECKS.contains(&p.check)),
+                !problems
+                    .iter()
+                    .any(|p| p.check.spec().has(CheckFlag::Rejects)),
                 "{body:?}"
             );
         }

@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use super::tls::{self, Recorder};
 use super::{root_store, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
-use crate::observe::{FetchFailure, FetchObservation, HttpResponse, TlsObservation};
+use crate::observe::{whole_millis, FetchFailure, FetchObservation, HttpResponse, TlsObservation};
 
 /// The path RFC 8461 §3.2 fixes.
 pub const POLICY_PATH: &str = "/.well-known/mta-sts.txt";
@@ -56,7 +56,7 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
         Err(failure) => {
             return FetchObservation {
                 ip,
-                elapsed: started.elapsed(),
+                elapsed: whole_millis(started.elapsed()),
                 tls: None,
                 result: Err(failure),
             }
@@ -78,7 +78,7 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
         };
     FetchObservation {
         ip,
-        elapsed: started.elapsed(),
+        elapsed: whole_millis(started.elapsed()),
         // The handshake-only connection knows the version and suite; fall back to what the
         // fetch's own handshake recorded.
         tls: tls.or_else(|| tls::observation(&recorder, None, None)),

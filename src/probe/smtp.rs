@@ -30,7 +30,9 @@ use tokio::time::timeout;
 
 use super::{root_store, tls, Limits, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
-use crate::observe::{FetchFailure, LegacyTls, SmtpObservation, SmtpReply, TlsObservation};
+use crate::observe::{
+    whole_millis, FetchFailure, LegacyTls, SmtpObservation, SmtpReply, TlsObservation,
+};
 use crate::parse::smtp_reply::{advertises, parse_reply, ReplyParse};
 
 /// Step names, as recorded in [`FetchFailure::step`].
@@ -227,7 +229,7 @@ async fn starttls_session(
         .read_reply(limits.greeting_timeout, &mut obs.transcript)
         .await
         .map_err(|error| error.at(STEP_GREETING))?;
-    obs.greeting_delay = started.elapsed();
+    obs.greeting_delay = whole_millis(started.elapsed());
     let greeting_code = greeting.code;
     let greeting_text = greeting.lines.join(" ");
     obs.greeting = Some(greeting);

@@ -243,7 +243,7 @@ mod tests {
 
     fn skipped() -> Outcome {
         Outcome::Skipped {
-            blocked_by: "smtp.connect".to_owned(),
+            blocked_by: CheckId::SmtpConnect.into(),
         }
     }
 

@@ -24,6 +24,12 @@ pub struct CertChecks {
     pub expiring: CheckId,
 }
 
+impl CertChecks {
+    pub fn all(self) -> [CheckId; 4] {
+        [self.trusted, self.name, self.expiry, self.expiring]
+    }
+}
+
 /// Judges the four certificate checks for one TLS session.
 pub fn judge(
     tls: &TlsObservation,
@@ -132,7 +138,7 @@ pub fn judge(
             problem.with("TLS-RPT result type", "certificate-expired"),
             subject.clone(),
         );
-        out.skip(checks.expiring, subject.clone(), checks.expiry.as_str());
+        out.skip(checks.expiring, subject.clone(), checks.expiry);
         return;
     }
 
@@ -418,7 +424,7 @@ mod tests {
         assert_eq!(
             outcome(&findings, CheckId::SmtpCertExpiring).outcome,
             Outcome::Skipped {
-                blocked_by: "smtp.certificate-expiry".to_owned()
+                blocked_by: CheckId::SmtpCertExpiry.into()
             }
         );
     }

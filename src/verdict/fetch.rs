@@ -5,7 +5,7 @@
 use super::address;
 use super::cert::{self, CertChecks};
 use super::{Context, Findings};
-use crate::catalog::{CheckId, Severity};
+use crate::catalog::{checks_after, scoped_checks, stage_checks, CheckId, Scope, Severity, Stage};
 use crate::escape::escape_bytes;
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{DnsAnswer, FetchObservation, HttpResponse, Observations};
@@ -28,15 +28,11 @@ const POLICY_CERT: CertChecks = CertChecks {
     expiring: CheckId::PolicyFetchCertExpiring,
 };
 
-/// The checks of one HTTP response, skipped together when there is no 200 response.
-const RESPONSE_CHECKS: [CheckId; 6] = [
-    CheckId::PolicyFetchContentType,
-    CheckId::PolicyFetchCharset,
-    CheckId::PolicyFetchSize,
-    CheckId::PolicyFetchSizeLarge,
-    CheckId::PolicyFetchTime,
-    CheckId::PolicyFetchCacheControl,
-];
+/// The checks of one HTTP response, skipped together when there is no 200 response: those after
+/// `policy-fetch.status` in the catalog.
+fn response_checks() -> impl Iterator<Item = CheckId> {
+    checks_after(CheckId::PolicyFetchStatus)
+}
 
 /// Judges `policy-host.*` and `policy-fetch.*`; returns the body a sender would parse (from the
 /// first address that answered 200 with a body within the size cap).
@@ -63,16 +59,8 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
             // Senders look for the policy only once they have seen the record (RFC 8461
             // §3.3, §5): a domain without either has no MTA-STS, which sts-record.present says.
             None if no_sts_record(obs) => {
-                let blocked_by = CheckId::StsRecordPresent.as_str();
-                out.skip_all(
-                    &[
-                        CheckId::PolicyHostResolves,
-                        CheckId::PolicyHostIpv4,
-                        CheckId::PolicyHostPublicAddress,
-                    ],
-                    &host_subject,
-                    blocked_by,
-                );
+                let blocked_by = CheckId::StsRecordPresent;
+                out.skip_all(stage_checks(Stage::PolicyHost), &host_subject, blocked_by);
                 skip_fetch_checks(out, &host_subject, blocked_by);
                 return None;
             }
@@ -86,11 +74,11 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
             }
         }
         out.skip_all(
-            &[CheckId::PolicyHostIpv4, CheckId::PolicyHostPublicAddress],
+            checks_after(CheckId::PolicyHostResolves),
             &host_subject,
-            "policy-host.resolves",
+            CheckId::PolicyHostResolves,
         );
-        skip_fetch_checks(out, &host_subject, "policy-host.resolves");
+        skip_fetch_checks(out, &host_subject, CheckId::PolicyHostResolves);
         return None;
     }
 
@@ -134,7 +122,7 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
         obs.private_allowed,
         out,
     );
-    let public_address = CheckId::PolicyHostPublicAddress.as_str();
+    let public_address = CheckId::PolicyHostPublicAddress;
     let not_contacted: Vec<_> = not_contacted
         .into_iter()
         .filter(|&ip| !obs.fetches.iter().any(|fetch| fetch.ip == ip))
@@ -144,8 +132,17 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
     }
 
     if obs.fetches.is_empty() {
-        if not_contacted.is_empty() {
-            skip_fetch_checks(out, &host_subject, "an HTTPS fetch (none was attempted)");
+        if not_contacted.is_empty() && no_sts_record(obs) {
+            skip_fetch_checks(out, &host_subject, CheckId::StsRecordPresent);
+        } else if not_contacted.is_empty() {
+            // Every address was public, yet none was fetched: the audit stopped first.
+            out.undetermined(
+                CheckId::PolicyFetchConnect,
+                host_subject.clone(),
+                "no HTTPS fetch was attempted",
+                Vec::new(),
+            );
+            skip_fetch_checks_after_connect(out, &host_subject);
         } else {
             out.skip(CheckId::PolicyFetchConsistent, host_subject, public_address);
         }
@@ -178,26 +175,22 @@ fn no_sts_record(obs: &Observations) -> bool {
     }
 }
 
-fn skip_fetch_checks(out: &mut Findings, subject: &Subject, blocked_by: &str) {
-    skip_address_fetch_checks(out, subject, blocked_by);
-    out.skip(CheckId::PolicyFetchConsistent, subject.clone(), blocked_by);
+fn skip_fetch_checks(out: &mut Findings, subject: &Subject, blocked_by: CheckId) {
+    out.skip_all(stage_checks(Stage::PolicyFetch), subject, blocked_by);
+}
+
+fn skip_fetch_checks_after_connect(out: &mut Findings, subject: &Subject) {
+    let rest = stage_checks(Stage::PolicyFetch).filter(|&id| id != CheckId::PolicyFetchConnect);
+    out.skip_all(rest, subject, CheckId::PolicyFetchConnect);
 }
 
 /// The checks made of each address's fetch.
-fn skip_address_fetch_checks(out: &mut Findings, subject: &Subject, blocked_by: &str) {
+fn skip_address_fetch_checks(out: &mut Findings, subject: &Subject, blocked_by: CheckId) {
     out.skip_all(
-        &[
-            CheckId::PolicyFetchConnect,
-            CheckId::PolicyFetchCertTrusted,
-            CheckId::PolicyFetchCertName,
-            CheckId::PolicyFetchCertExpiry,
-            CheckId::PolicyFetchCertExpiring,
-            CheckId::PolicyFetchStatus,
-        ],
+        scoped_checks(Stage::PolicyFetch, Scope::Endpoint),
         subject,
         blocked_by,
     );
-    out.skip_all(&RESPONSE_CHECKS, subject, blocked_by);
 }
 
 fn judge_one_fetch(host: &str, fetch: &FetchObservation, ctx: &Context, out: &mut Findings) {
@@ -234,16 +227,7 @@ fn judge_one_fetch(host: &str, fetch: &FetchObservation, ctx: &Context, out: &mu
 
     match &fetch.tls {
         Some(tls) => cert::judge(tls, POLICY_CERT, &subject, ctx, out),
-        None => out.skip_all(
-            &[
-                POLICY_CERT.trusted,
-                POLICY_CERT.name,
-                POLICY_CERT.expiry,
-                POLICY_CERT.expiring,
-            ],
-            &subject,
-            "policy-fetch.connect",
-        ),
+        None => out.skip_all(POLICY_CERT.all(), &subject, CheckId::PolicyFetchConnect),
     }
 
     let response = match &fetch.result {
@@ -270,10 +254,10 @@ fn judge_one_fetch(host: &str, fetch: &FetchObservation, ctx: &Context, out: &mu
                 out.skip(
                     CheckId::PolicyFetchStatus,
                     subject.clone(),
-                    "policy-fetch.connect",
+                    CheckId::PolicyFetchConnect,
                 );
             }
-            out.skip_all(&RESPONSE_CHECKS, &subject, "policy-fetch.status");
+            out.skip_all(response_checks(), &subject, CheckId::PolicyFetchStatus);
             return;
         }
     };
@@ -287,7 +271,7 @@ fn judge_one_fetch(host: &str, fetch: &FetchObservation, ctx: &Context, out: &mu
         );
     } else {
         out.problem(status_problem(response), subject.clone());
-        out.skip_all(&RESPONSE_CHECKS, &subject, "policy-fetch.status");
+        out.skip_all(response_checks(), &subject, CheckId::PolicyFetchStatus);
         return;
     }
 
@@ -358,7 +342,7 @@ fn judge_content_type(response: &HttpResponse, subject: &Subject, out: &mut Find
         out.skip(
             CheckId::PolicyFetchCharset,
             subject.clone(),
-            "policy-fetch.content-type",
+            CheckId::PolicyFetchContentType,
         );
         return;
     };
@@ -420,7 +404,7 @@ fn judge_size(response: &HttpResponse, subject: &Subject, out: &mut Findings) {
         out.skip(
             CheckId::PolicyFetchSizeLarge,
             subject.clone(),
-            "policy-fetch.size",
+            CheckId::PolicyFetchSize,
         );
         return;
     }

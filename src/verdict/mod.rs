@@ -11,7 +11,7 @@ pub mod sts_record;
 pub mod tlsrpt;
 
 use crate::catalog::{CheckId, Profile};
-use crate::model::{DomainReport, Evidence, Facts, Finding, Outcome, Problem, Subject};
+use crate::model::{Blocker, DomainReport, Evidence, Facts, Finding, Outcome, Problem, Subject};
 use crate::observe::Observations;
 
 /// What the verdict code needs besides the observations.
@@ -32,13 +32,13 @@ pub fn judge(obs: &Observations, ctx: &Context) -> DomainReport {
 
     let body = fetch::judge(obs, ctx, &mut out);
     let policy = policy::judge(body.as_deref(), ctx, &mut out);
-    if let Some(policy) = &policy {
+    if let Ok(policy) = &policy {
         facts.mode = policy.mode.map(|mode| mode.as_str().to_owned());
         facts.max_age = policy.max_age;
         facts.policy_mx = policy.mx.iter().map(ToString::to_string).collect();
     }
 
-    facts.mx_hosts = mx::judge(obs, policy.as_ref(), &mut out);
+    facts.mx_hosts = mx::judge(obs, policy.as_ref().map_err(|blocker| *blocker), &mut out);
     smtp::judge(obs, ctx, &mut out);
     facts.tlsrpt_rua = tlsrpt::judge(obs, &mut out);
 
@@ -86,8 +86,8 @@ impl Findings {
         self.list.push(problem.into_finding(subject, self.profile));
     }
 
-    /// Records that `check` did not run because of `blocked_by` (a check ID or a flag).
-    pub fn skip(&mut self, check: CheckId, subject: Subject, blocked_by: impl Into<String>) {
+    /// Records that `check` did not run because of `blocked_by` (a check or a flag).
+    pub fn skip(&mut self, check: CheckId, subject: Subject, blocked_by: impl Into<Blocker>) {
         let blocked_by = blocked_by.into();
         let summary = format!("not checked: needs {blocked_by}");
         self.push(
@@ -99,8 +99,14 @@ impl Findings {
         );
     }
 
-    pub fn skip_all(&mut self, checks: &[CheckId], subject: &Subject, blocked_by: &str) {
-        for &check in checks {
+    pub fn skip_all(
+        &mut self,
+        checks: impl IntoIterator<Item = CheckId>,
+        subject: &Subject,
+        blocked_by: impl Into<Blocker>,
+    ) {
+        let blocked_by = blocked_by.into();
+        for check in checks {
             self.skip(check, subject.clone(), blocked_by);
         }
     }

@@ -4,20 +4,37 @@
 use std::net::IpAddr;
 
 use super::{address, Findings};
-use crate::catalog::{CheckId, Profile, Severity};
+use crate::catalog::{
+    scoped_checks, stage_checks, CheckFlag, CheckId, Profile, Scope, Severity, Stage,
+};
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{DnsAnswer, MxHostObservation, MxRecord, Observations};
 use crate::parse::mx_pattern::MxPattern;
 use crate::parse::policy::{Mode, Policy};
 
-const COVERAGE_CHECKS: [CheckId; 3] = [
-    CheckId::MxCovered,
-    CheckId::MxAnyCovered,
-    CheckId::MxStalePattern,
-];
+/// The checks that match the MX hosts against the policy.
+fn coverage_checks() -> impl Iterator<Item = CheckId> {
+    stage_checks(Stage::Mx).filter(|check| check.spec().has(CheckFlag::NeedsPolicy))
+}
+
+/// The checks of one MX host's own DNS data, in catalog order.
+fn target_checks() -> impl Iterator<Item = CheckId> {
+    scoped_checks(Stage::Mx, Scope::Host).filter(|check| !check.spec().has(CheckFlag::NeedsPolicy))
+}
+
+/// No MX host to judge: the per-host checks are reported once, for the domain, as blocked.
+fn skip_target_checks(out: &mut Findings, blocked_by: CheckId) {
+    out.skip_all(target_checks(), &Subject::Domain, blocked_by);
+}
 
 /// Judges `mx.*`; returns the MX host names senders would try, in preference order.
-pub fn judge(obs: &Observations, policy: Option<&Policy>, out: &mut Findings) -> Vec<String> {
+///
+/// `policy` is the policy a sender would apply, or the check that kept it from being one.
+pub fn judge(
+    obs: &Observations,
+    policy: Result<&Policy, CheckId>,
+    out: &mut Findings,
+) -> Vec<String> {
     let domain = Subject::Domain;
     let records = match &obs.mx {
         DnsAnswer::Records { data, .. } => {
@@ -64,7 +81,8 @@ pub fn judge(obs: &Observations, policy: Option<&Policy>, out: &mut Findings) ->
 
     if judge_null_mx(records, out) {
         out.pass(CheckId::MxImplicit, domain.clone());
-        out.skip_all(&COVERAGE_CHECKS, &domain, "mx.null");
+        skip_target_checks(out, CheckId::MxNull);
+        out.skip_all(coverage_checks(), &domain, CheckId::MxNull);
         return Vec::new();
     }
 
@@ -100,6 +118,10 @@ pub fn judge(obs: &Observations, policy: Option<&Policy>, out: &mut Findings) ->
     for host in &obs.mx_hosts {
         judge_host(host, obs.private_allowed, out);
     }
+    if obs.mx_hosts.is_empty() {
+        // No MX records and no address of the domain itself: `mx.implicit` says so.
+        skip_target_checks(out, CheckId::MxImplicit);
+    }
     judge_coverage(obs, policy, out);
     obs.mx_hosts.iter().map(|host| host.name.clone()).collect()
 }
@@ -114,12 +136,11 @@ fn describe_mx(mx: &MxRecord) -> String {
 }
 
 fn skip_after_lookup(out: &mut Findings, domain: &Subject) {
-    out.skip_all(
-        &[CheckId::MxNull, CheckId::MxNullMixed, CheckId::MxImplicit],
-        domain,
-        "mx.lookup",
-    );
-    out.skip_all(&COVERAGE_CHECKS, domain, "mx.lookup");
+    let rest = scoped_checks(Stage::Mx, Scope::Domain)
+        .filter(|&check| check != CheckId::MxLookup && !check.spec().has(CheckFlag::NeedsPolicy));
+    out.skip_all(rest, domain, CheckId::MxLookup);
+    skip_target_checks(out, CheckId::MxLookup);
+    out.skip_all(coverage_checks(), domain, CheckId::MxLookup);
 }
 
 /// RFC 7505 §3: a null MX (`.`) says the domain accepts no mail and must be the only MX.
@@ -179,15 +200,8 @@ fn judge_host(host: &MxHostObservation, private_allowed: bool, out: &mut Finding
             Problem::new(CheckId::MxTargetAddress, reason),
             subject.clone(),
         );
-        out.skip_all(
-            &[
-                CheckId::MxTargetCname,
-                CheckId::MxPublicAddress,
-                CheckId::MxTlsa,
-            ],
-            &subject,
-            "mx.target-address",
-        );
+        let rest = target_checks().filter(|&check| check != CheckId::MxTargetAddress);
+        out.skip_all(rest, &subject, CheckId::MxTargetAddress);
         return;
     }
 
@@ -217,9 +231,9 @@ fn judge_host(host: &MxHostObservation, private_allowed: bool, out: &mut Finding
             }
         }
         out.skip_all(
-            &[CheckId::MxTargetCname, CheckId::MxPublicAddress],
+            [CheckId::MxTargetCname, CheckId::MxPublicAddress],
             &subject,
-            "mx.target-address",
+            CheckId::MxTargetAddress,
         );
     } else {
         let listed = addresses
@@ -268,28 +282,32 @@ fn judge_host(host: &MxHostObservation, private_allowed: bool, out: &mut Finding
             out.problem(problem, subject);
         }
         DnsAnswer::NoData | DnsAnswer::NxDomain => out.pass(CheckId::MxTlsa, subject),
-        DnsAnswer::Failed { reason } => out.skip(
+        DnsAnswer::Failed { reason } => out.undetermined(
             CheckId::MxTlsa,
             subject,
-            format!("a TLSA answer ({reason})"),
+            format!("the TLSA lookup failed ({reason})"),
+            Vec::new(),
         ),
     }
 }
 
-fn judge_coverage(obs: &Observations, policy: Option<&Policy>, out: &mut Findings) {
+fn judge_coverage(obs: &Observations, policy: Result<&Policy, CheckId>, out: &mut Findings) {
     let domain = Subject::Domain;
-    let Some(policy) = policy else {
-        out.skip_all(&COVERAGE_CHECKS, &domain, "a valid policy");
-        return;
+    let policy = match policy {
+        Ok(policy) => policy,
+        Err(policy_blocker) => {
+            out.skip_all(coverage_checks(), &domain, policy_blocker);
+            return;
+        }
     };
     if obs.mx_hosts.is_empty() {
-        out.skip_all(&COVERAGE_CHECKS, &domain, "mx.lookup (no MX host to match)");
+        out.skip_all(coverage_checks(), &domain, CheckId::MxLookup);
         return;
     }
     let mode = policy.mode.unwrap_or(Mode::None);
     if mode == Mode::None {
         // Senders do not apply a `none` policy, so nothing can fail to match.
-        out.skip_all(&COVERAGE_CHECKS, &domain, "policy.mode-none");
+        out.skip_all(coverage_checks(), &domain, CheckId::PolicyModeNone);
         return;
     }
     // Under testing nothing is blocked yet; SGE still requires every MX to be listed.

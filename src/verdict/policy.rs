@@ -7,29 +7,10 @@
 //! reports the missing field, and never passes.
 
 use super::{Context, Findings};
-use crate::catalog::{CheckId, Profile, Severity, Stage, CATALOG};
+use crate::catalog::{stage_checks, CheckFlag, CheckId, Profile, Severity, Stage};
 use crate::model::{Finding, Problem, Subject};
 use crate::parse::mx_pattern::MxPattern;
 use crate::parse::policy::{looks_like_html, parse_policy, Mode, Policy, MAX_AGE_LIMIT};
-
-/// RFC checks the parser always evaluates on a body that is not an HTML page.
-const ALWAYS_EVALUATED: [CheckId; 15] = [
-    CheckId::PolicySyntax,
-    CheckId::PolicyUtf8,
-    CheckId::PolicyBom,
-    CheckId::PolicyLineEndings,
-    CheckId::PolicyCrlf,
-    CheckId::PolicyBlankLines,
-    CheckId::PolicyWhitespace,
-    CheckId::PolicyTrailingWhitespace,
-    CheckId::PolicyVersion,
-    CheckId::PolicyMode,
-    CheckId::PolicyMaxAge,
-    CheckId::PolicyMxSyntax,
-    CheckId::PolicyDuplicateField,
-    CheckId::PolicyMisspelledKey,
-    CheckId::PolicyExtension,
-];
 
 const ONE_DAY: u64 = 86_400;
 const ONE_WEEK: u64 = 604_800;
@@ -73,52 +54,35 @@ pub const PUBLIC_SUFFIXES: &[&str] = &[
 ];
 
 /// Judges `policy.*` on the body a sender would use; `None` means no policy was fetched, and every
-/// policy check is skipped. Returns the policy if a strict sender would accept it.
-pub fn judge(body: Option<&[u8]>, ctx: &Context, out: &mut Findings) -> Option<Policy> {
+/// policy check is skipped. Returns the policy if a strict sender would accept it, else the check
+/// that says why there is none (for the checks that need a policy to skip on).
+pub fn judge(body: Option<&[u8]>, ctx: &Context, out: &mut Findings) -> Result<Policy, CheckId> {
     let subject = Subject::Domain;
-    let all = policy_checks();
     let Some(body) = body else {
-        out.skip_all(&all, &subject, CheckId::PolicyFetchStatus.as_str());
-        return None;
+        out.skip_all(
+            stage_checks(Stage::Policy),
+            &subject,
+            CheckId::PolicyFetchStatus,
+        );
+        return Err(CheckId::PolicyFetchStatus);
     };
 
     if looks_like_html(body) {
         // One problem says it all; every other check would only repeat it line by line.
         let (_, problems) = parse_policy(body);
         out.judge_all(&[CheckId::PolicySyntax], problems, &subject);
-        let rest: Vec<CheckId> = all
-            .into_iter()
-            .filter(|&check| check != CheckId::PolicySyntax)
-            .collect();
-        out.skip_all(&rest, &subject, CheckId::PolicySyntax.as_str());
-        return None;
+        let rest = stage_checks(Stage::Policy).filter(|&check| check != CheckId::PolicySyntax);
+        out.skip_all(rest, &subject, CheckId::PolicySyntax);
+        return Err(CheckId::PolicySyntax);
     }
 
     let (policy, problems) = parse_policy(body);
-    let mut evaluated = ALWAYS_EVALUATED.to_vec();
-    let mode_blocker = CheckId::PolicyMode.as_str();
-    if policy.version.is_some() {
-        evaluated.push(CheckId::PolicyVersionFirst);
-    } else {
-        out.skip(
-            CheckId::PolicyVersionFirst,
-            subject.clone(),
-            CheckId::PolicyVersion.as_str(),
-        );
-    }
-    // Whether `mx` is required depends on the mode, unless there is an mx anyway.
-    if policy.mode.is_some() || !policy.mx.is_empty() {
-        evaluated.push(CheckId::PolicyMx);
-    } else {
-        out.skip(CheckId::PolicyMx, subject.clone(), mode_blocker);
-    }
-    if policy.mode.is_some() {
-        evaluated.push(CheckId::PolicyMxInNoneMode);
-    } else {
-        out.skip(CheckId::PolicyMxInNoneMode, subject.clone(), mode_blocker);
-    }
-
-    for check in evaluated {
+    let grammar = stage_checks(Stage::Policy).filter(|check| check.spec().has(CheckFlag::Grammar));
+    for check in grammar {
+        if let Some(blocker) = grammar_blocker(check, &policy) {
+            out.skip(check, subject.clone(), blocker);
+            continue;
+        }
         if problems.iter().any(|problem| problem.check == check) {
             continue;
         }
@@ -127,6 +91,11 @@ pub fn judge(body: Option<&[u8]>, ctx: &Context, out: &mut Findings) -> Option<P
             None => out.pass(check, subject.clone()),
         }
     }
+    let rejected_by = problems
+        .iter()
+        .map(|problem| problem.check)
+        .filter(|check| check.spec().has(CheckFlag::Rejects))
+        .min();
     for problem in problems {
         out.problem(problem, subject.clone());
     }
@@ -139,13 +108,32 @@ pub fn judge(body: Option<&[u8]>, ctx: &Context, out: &mut Findings) -> Option<P
         }
     }
 
-    policy.valid.then_some(policy)
+    match rejected_by {
+        None if policy.valid => Ok(policy),
+        None => Err(CheckId::PolicySyntax),
+        Some(check) => Err(check),
+    }
+}
+
+/// The check a grammar check needs and the policy lacks, if any: `version-first` needs a
+/// version line, and whether `mx` is required (or wrong) depends on the mode, unless there is an
+/// `mx` anyway.
+fn grammar_blocker(check: CheckId, policy: &Policy) -> Option<CheckId> {
+    match check {
+        CheckId::PolicyVersionFirst if policy.version.is_none() => Some(CheckId::PolicyVersion),
+        CheckId::PolicyMx if policy.mode.is_none() && policy.mx.is_empty() => {
+            Some(CheckId::PolicyMode)
+        }
+        CheckId::PolicyMxInNoneMode if policy.mode.is_none() => Some(CheckId::PolicyMode),
+        _ => None,
+    }
 }
 
 /// Lints a policy file on its own (`mtasts lint FILE`): every `policy.*` finding, in catalog order.
 pub fn lint(body: &[u8], profile: Profile) -> Vec<Finding> {
     let mut out = Findings::new(profile);
-    judge(Some(body), &Context { profile, now: 0 }, &mut out);
+    // The policy itself is not needed here, only its findings.
+    let _policy = judge(Some(body), &Context { profile, now: 0 }, &mut out);
     out.finish()
 }
 
@@ -155,7 +143,7 @@ pub enum Guidance {
     Pass,
     Problem(Problem),
     /// Not evaluated: the policy lacks what the check needs (a check ID or a flag).
-    Skip(&'static str),
+    Skip(CheckId),
 }
 
 /// Every guidance check on `policy`, in catalog order.
@@ -177,9 +165,9 @@ pub fn guidance(policy: &Policy, profile: Profile) -> Vec<(CheckId, Guidance)> {
 /// `policy.mode-enforce`: testing is a problem; none is a different check's concern.
 pub fn mode_enforce(policy: &Policy) -> Guidance {
     match policy.mode {
-        None => Guidance::Skip("policy.mode"),
+        None => Guidance::Skip(CheckId::PolicyMode),
         Some(Mode::Enforce) => Guidance::Pass,
-        Some(Mode::None) => Guidance::Skip("policy.mode-none"),
+        Some(Mode::None) => Guidance::Skip(CheckId::PolicyModeNone),
         Some(Mode::Testing) => Guidance::Problem(
             Problem::new(
                 CheckId::PolicyModeEnforce,
@@ -193,7 +181,7 @@ pub fn mode_enforce(policy: &Policy) -> Guidance {
 /// `policy.mode-none`: none tells senders there is no active policy.
 pub fn mode_none(policy: &Policy) -> Guidance {
     match policy.mode {
-        None => Guidance::Skip("policy.mode"),
+        None => Guidance::Skip(CheckId::PolicyMode),
         Some(Mode::None) => Guidance::Problem(
             Problem::new(
                 CheckId::PolicyModeNone,
@@ -209,7 +197,7 @@ pub fn mode_none(policy: &Policy) -> Guidance {
 /// (not for `mode: none`, where a short max_age is the RFC 8461 §8.3 advice).
 pub fn max_age_short(policy: &Policy) -> Guidance {
     let Some(max_age) = policy.max_age else {
-        return Guidance::Skip("policy.max-age");
+        return Guidance::Skip(CheckId::PolicyMaxAge);
     };
     // RFC 8461 §8.3: a `none` policy that retires MTA-STS should have a short max_age.
     if max_age >= ONE_DAY || policy.mode == Some(Mode::None) {
@@ -233,7 +221,7 @@ pub fn max_age_short(policy: &Policy) -> Guidance {
 /// `policy.max-age-week`: RFC 8461 expects weeks; SGE's default is 604800 (not for `mode: none`).
 pub fn max_age_week(policy: &Policy, profile: Profile) -> Guidance {
     let Some(max_age) = policy.max_age else {
-        return Guidance::Skip("policy.max-age");
+        return Guidance::Skip(CheckId::PolicyMaxAge);
     };
     if max_age >= ONE_WEEK || policy.mode == Some(Mode::None) {
         return Guidance::Pass;
@@ -255,13 +243,13 @@ pub fn max_age_week(policy: &Policy, profile: Profile) -> Guidance {
 /// `policy.max-age-ncsc`: NCSC asks for 86401 while testing and at least 1209600 in enforce.
 pub fn max_age_ncsc(policy: &Policy) -> Guidance {
     let Some(mode) = policy.mode else {
-        return Guidance::Skip("policy.mode");
+        return Guidance::Skip(CheckId::PolicyMode);
     };
     if mode == Mode::None {
         return Guidance::Pass;
     }
     let Some(max_age) = policy.max_age else {
-        return Guidance::Skip("policy.max-age");
+        return Guidance::Skip(CheckId::PolicyMaxAge);
     };
     match mode {
         Mode::Enforce if max_age < NCSC_ENFORCE_MAX_AGE => Guidance::Problem(
@@ -287,7 +275,7 @@ pub fn max_age_ncsc(policy: &Policy) -> Guidance {
 /// `policy.wildcard`: any `*.` pattern.
 pub fn wildcard(policy: &Policy) -> Guidance {
     if policy.mx.is_empty() {
-        return Guidance::Skip("policy.mx");
+        return Guidance::Skip(CheckId::PolicyMx);
     }
     let wildcards: Vec<&MxPattern> = policy.mx.iter().filter(|mx| mx.wildcard).collect();
     if wildcards.is_empty() {
@@ -315,7 +303,7 @@ pub fn wildcard(policy: &Policy) -> Guidance {
 /// `policy.wildcard-public-suffix`: a wildcard directly under a public suffix.
 pub fn wildcard_public_suffix(policy: &Policy) -> Guidance {
     if policy.mx.is_empty() {
-        return Guidance::Skip("policy.mx");
+        return Guidance::Skip(CheckId::PolicyMx);
     }
     let public: Vec<&MxPattern> = policy
         .mx
@@ -353,15 +341,6 @@ fn pass_note(check: CheckId, policy: &Policy) -> Option<String> {
         )),
         _ => None,
     }
-}
-
-/// Every check of the policy stage, in catalog order.
-fn policy_checks() -> Vec<CheckId> {
-    CATALOG
-        .iter()
-        .filter(|spec| spec.stage == Stage::Policy)
-        .map(|spec| spec.id)
-        .collect()
 }
 
 #[cfg(test)]
@@ -406,14 +385,17 @@ mod tests {
             profile: Profile::Rfc,
             now: 0,
         };
-        assert!(judge(None, &ctx, &mut out).is_none());
+        assert_eq!(
+            judge(None, &ctx, &mut out).err(),
+            Some(CheckId::PolicyFetchStatus)
+        );
         let findings = out.finish();
-        assert_eq!(findings.len(), policy_checks().len());
+        assert_eq!(findings.len(), stage_checks(Stage::Policy).count());
         for finding in findings {
             assert_eq!(
                 finding.outcome,
                 Outcome::Skipped {
-                    blocked_by: "policy-fetch.status".into()
+                    blocked_by: CheckId::PolicyFetchStatus.into()
                 }
             );
         }
@@ -432,7 +414,7 @@ mod tests {
         for body in bodies {
             for profile in [Profile::Rfc, Profile::Sge, Profile::Ncsc] {
                 let findings = lint(body, profile);
-                for check in policy_checks() {
+                for check in stage_checks(Stage::Policy) {
                     assert!(
                         findings.iter().any(|finding| finding.check == check),
                         "{check} missing for {body:?}"
@@ -461,7 +443,7 @@ mod tests {
         );
 
         let mut out = Findings::new(Profile::Rfc);
-        assert!(judge(Some(b"version: STSv1\nmode: enforce\n"), &ctx, &mut out).is_none());
+        assert!(judge(Some(b"version: STSv1\nmode: enforce\n"), &ctx, &mut out).is_err());
     }
 
     #[test]

@@ -13,9 +13,9 @@
 use super::cert::{self, CertChecks};
 use super::{Context, Findings};
 use crate::catalog::CheckId;
-use crate::model::{Evidence, Problem, Subject};
+use crate::model::{Evidence, Problem, RunFlag, Subject};
 use crate::observe::SmtpReply;
-use crate::observe::{LegacyTls, Observations, SmtpObservation};
+use crate::observe::{DnsAnswer, LegacyTls, Observations, SmtpObservation};
 use crate::probe::address::is_public;
 use crate::probe::smtp::{
     temporary_refusal, RETRY_NOTE_PREFIX, STEP_CONNECT, STEP_DEADLINE, STEP_EHLO, STEP_EHLO_TLS,
@@ -80,7 +80,28 @@ fn attempts(probe: &SmtpObservation) -> usize {
 /// Judges `smtp.*` for every probed MX address.
 pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
     if obs.smtp_skipped {
-        out.skip_all(&SMTP_CHECKS, &Subject::Domain, "--no-smtp");
+        out.skip_all(SMTP_CHECKS, &Subject::Domain, RunFlag::NoSmtp);
+        return;
+    }
+    // Nothing to probe (a null MX, or no MX answer): said once, for the domain.
+    if obs.mx_hosts.is_empty() {
+        let blocker = if obs.accepts_no_mail() {
+            CheckId::MxNull
+        } else if matches!(obs.mx, DnsAnswer::NoData) {
+            CheckId::MxImplicit
+        } else {
+            CheckId::MxLookup
+        };
+        out.skip_all(SMTP_CHECKS, &Subject::Domain, blocker);
+        return;
+    }
+    // No MX host has an address to probe (`mx.target-address` says why, host by host).
+    if obs
+        .mx_hosts
+        .iter()
+        .all(|host| host.smtp.is_empty() && host.addrs.addresses().is_empty())
+    {
+        out.skip_all(SMTP_CHECKS, &Subject::Domain, CheckId::MxTargetAddress);
         return;
     }
     // Addresses not contacted because they are not public; mx.public-address fails for them.
@@ -93,9 +114,9 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
                 .filter(|&ip| !is_public(ip) && !host.smtp.iter().any(|probe| probe.ip == ip));
             for ip in not_contacted {
                 out.skip_all(
-                    &SMTP_CHECKS,
+                    SMTP_CHECKS,
                     &Subject::endpoint(&host.name, ip),
-                    CheckId::MxPublicAddress.as_str(),
+                    CheckId::MxPublicAddress,
                 );
             }
         }
@@ -147,7 +168,7 @@ fn judge_endpoint(
     let skip_after = |out: &mut Findings, check: CheckId| {
         let rest = SMTP_CHECKS.iter().skip_while(|&&id| id != check).skip(1);
         for &later in rest {
-            out.skip(later, subject.clone(), check.as_str());
+            out.skip(later, subject.clone(), check);
         }
     };
 
@@ -369,7 +390,7 @@ fn judge_endpoint(
     }
 
     // The certificate and the negotiated version need the TLS session.
-    let blocked = CheckId::SmtpStarttlsAccepted.as_str();
+    let blocked = CheckId::SmtpStarttlsAccepted;
     match &probe.tls {
         Some(tls) => {
             cert::judge(tls, CERT_CHECKS, &subject, ctx, out);
@@ -868,15 +889,27 @@ mod tests {
             assert_eq!(
                 finding.outcome,
                 Outcome::Skipped {
-                    blocked_by: "--no-smtp".to_owned()
+                    blocked_by: RunFlag::NoSmtp.into()
                 }
             );
         }
     }
 
+    /// Every check appears in every report: with no MX host to probe, once for the domain,
+    /// blocked by `mx.implicit` when there is no MX record (the `mx` stage says why there is no host).
     #[test]
-    fn mx_without_addresses_reports_nothing_here() {
-        assert!(run(Vec::new()).is_empty());
+    fn no_mx_host_skips_every_check_for_the_domain() {
+        let findings = run(Vec::new());
+        assert_eq!(findings.len(), SMTP_CHECKS.len());
+        for finding in findings {
+            assert_eq!(finding.subject, Subject::Domain);
+            assert_eq!(
+                finding.outcome,
+                Outcome::Skipped {
+                    blocked_by: CheckId::MxImplicit.into()
+                }
+            );
+        }
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub(crate) fn counted_down_from(observed: u32, published: u32) -> bool {
 pub fn judge(obs: &Observations, out: &mut Findings) -> Option<StsRecord> {
     let subject = Subject::Domain;
     let name = format!("_mta-sts.{}", obs.domain);
-    let blocked_by = CheckId::StsRecordPresent.as_str();
+    let blocked_by = CheckId::StsRecordPresent;
 
     let (records, ttl, cname_chain) = match &obs.sts_txt {
         DnsAnswer::Failed { reason } => {
@@ -62,16 +62,12 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Option<StsRecord> {
                 ),
                 vec![Evidence::new(STS_EVIDENCE, obs.sts_txt.describe_absence())],
             );
-            out.skip_all(&NEEDS_RECORD, &subject, blocked_by);
+            out.skip_all(NEEDS_RECORD, &subject, blocked_by);
             return None;
         }
         DnsAnswer::NoData | DnsAnswer::NxDomain if obs.accepts_no_mail() => {
-            out.skip(
-                CheckId::StsRecordPresent,
-                subject.clone(),
-                CheckId::MxNull.as_str(),
-            );
-            out.skip_all(&NEEDS_RECORD, &subject, CheckId::MxNull.as_str());
+            out.skip(CheckId::StsRecordPresent, subject.clone(), CheckId::MxNull);
+            out.skip_all(NEEDS_RECORD, &subject, CheckId::MxNull);
             return None;
         }
         DnsAnswer::NoData | DnsAnswer::NxDomain => {
@@ -82,7 +78,7 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Option<StsRecord> {
                 &obs.sts_misplaced,
             );
             out.problem(problem, subject.clone());
-            out.skip_all(&NEEDS_RECORD, &subject, blocked_by);
+            out.skip_all(NEEDS_RECORD, &subject, blocked_by);
             return None;
         }
         DnsAnswer::Records {
@@ -154,7 +150,7 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Option<StsRecord> {
             &GRAMMAR_CHECKS,
             &mut problems,
             &subject,
-            CheckId::StsRecordSingle.as_str(),
+            CheckId::StsRecordSingle,
         );
     }
 
@@ -244,7 +240,7 @@ pub(crate) fn report_or_skip(
     checks: &[CheckId],
     problems: &mut Vec<Problem>,
     subject: &Subject,
-    blocked_by: &str,
+    blocked_by: CheckId,
 ) {
     let mine = take_problems(problems, checks);
     for &check in checks {

@@ -44,7 +44,7 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
     let subject = Subject::Domain;
     let name = format!("_smtp._tls.{}", obs.domain);
     let right_name = name.as_str();
-    let blocked_by = CheckId::TlsRptPresent.as_str();
+    let blocked_by = CheckId::TlsRptPresent;
 
     let (records, ttl) = match &obs.tlsrpt_txt {
         DnsAnswer::Failed { reason } => {
@@ -57,16 +57,12 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
                     obs.tlsrpt_txt.describe_absence(),
                 )],
             );
-            out.skip_all(&NEEDS_RECORD, &subject, blocked_by);
+            out.skip_all(NEEDS_RECORD, &subject, blocked_by);
             return Vec::new();
         }
         DnsAnswer::NoData | DnsAnswer::NxDomain if obs.accepts_no_mail() => {
-            out.skip(
-                CheckId::TlsRptPresent,
-                subject.clone(),
-                CheckId::MxNull.as_str(),
-            );
-            out.skip_all(&NEEDS_RECORD, &subject, CheckId::MxNull.as_str());
+            out.skip(CheckId::TlsRptPresent, subject.clone(), CheckId::MxNull);
+            out.skip_all(NEEDS_RECORD, &subject, CheckId::MxNull);
             return Vec::new();
         }
         DnsAnswer::NoData | DnsAnswer::NxDomain => {
@@ -85,7 +81,7 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
                 &obs.tlsrpt_misplaced,
             );
             out.problem(problem, subject.clone());
-            out.skip_all(&NEEDS_RECORD, &subject, blocked_by);
+            out.skip_all(NEEDS_RECORD, &subject, blocked_by);
             return Vec::new();
         }
         DnsAnswer::Records { data, ttl, .. } => (data, *ttl),
@@ -130,7 +126,7 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
 
     let single = take_problems(&mut problems, &[CheckId::TlsRptSingle]);
     out.judge_all(&[CheckId::TlsRptSingle], single, &subject);
-    let single_blocker = CheckId::TlsRptSingle.as_str();
+    let single_blocker = CheckId::TlsRptSingle;
     if analysis.parsed {
         out.judge_all(&GRAMMAR_CHECKS, problems, &subject);
     } else {
@@ -150,12 +146,12 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
         None => out.skip(
             CheckId::TlsRptMailtoDomain,
             subject.clone(),
-            CheckId::TlsRptSyntax.as_str(),
+            CheckId::TlsRptSyntax,
         ),
         Some(record) if record.rua.is_empty() => out.skip(
             CheckId::TlsRptMailtoDomain,
             subject.clone(),
-            CheckId::TlsRptRua.as_str(),
+            CheckId::TlsRptRua,
         ),
         Some(record) => judge_mailto_domains(obs, record, out),
     }

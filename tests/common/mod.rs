@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod ca;
+pub mod contract;
 pub mod dns;
 pub mod fixtures;
 pub mod https;

@@ -11,7 +11,7 @@ use mtasts::observe::{
     MxHostObservation, MxRecord, Observations, SmtpObservation, SmtpReply, TlsObservation,
     TxtRecord,
 };
-use mtasts::verdict::{judge, Context};
+use mtasts::verdict::Context;
 
 /// 2026-09-21, a fixed "now" so that certificate dates are stable.
 pub const NOW: i64 = 1_790_000_000;
@@ -178,7 +178,7 @@ pub fn perfect() -> Observations {
 }
 
 pub fn run(obs: &Observations, profile: Profile) -> DomainReport {
-    judge(obs, &Context { profile, now: NOW })
+    super::contract::judge_checked(obs, &Context { profile, now: NOW })
 }
 
 /// The outcomes reported for `check`, for every subject.
