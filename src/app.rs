@@ -1,5 +1,5 @@
 //! The application glue: parsed arguments in, an exit status out. `check` gathers the domains
-//! ([`crate::input`]), runs them through the bulk engine ([`crate::bulk`]) and streams each
+//! ([`crate::input`]), runs them through the many-domain engine ([`crate::engine`]) and streams each
 //! judged domain to the report sink ([`crate::report::stream`]) as it finishes; the exit status
 //! is kept up to date domain by domain, so nothing but counts outlives a domain's report.
 //!
@@ -28,14 +28,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context as _};
 use rustls::pki_types::CertificateDer;
 
-use crate::bulk::{self, RunConfig};
+use crate::audit::Options;
 use crate::cli::{
     CheckArgs, ChecksArgs, Cli, Command, FailOn, LintArgs, DEFAULT_CONCURRENCY,
     DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS, DEFAULT_TIMEOUT_SECS,
 };
-use crate::input::InputError;
+use crate::engine::{self, RunConfig};
+use crate::input::{InputError, Sources};
 use crate::model::{DomainReport, Facts, Outcome};
-use crate::pipeline::Options;
 use crate::probe::live::LiveProbe;
 use crate::probe::{Limits, NetworkConfig};
 use crate::report::progress::Progress;
@@ -65,7 +65,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let gathered = crate::input::gather(&args.input)?;
+    let gathered = crate::input::gather(&Sources {
+        files: &args.input.file,
+        shard: args.input.shard.as_deref(),
+        resume: args.input.resume.as_deref(),
+        domains: &args.input.domains,
+    })?;
     print_input_errors(&gathered.errors);
     if gathered.domains.is_empty() && !gathered.errors.is_empty() {
         bail!(
@@ -137,7 +142,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(())
         };
-        anyhow::Ok(bulk::run(probe, gathered.domains, &run_config, on_report).await)
+        anyhow::Ok(engine::run(probe, gathered.domains, &run_config, on_report).await)
     })?;
     progress.finish();
 
@@ -155,7 +160,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     match written {
         Ok(stats) => {
             if args.stats {
-                bulk::print_stats(&stats);
+                engine::print_stats(&stats);
             }
             if stats.internal_errors > 0 {
                 bail!(

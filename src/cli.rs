@@ -3,7 +3,7 @@
 //! Domains given as arguments or in `--file` lists are normalised and validated by
 //! [`crate::input`]; here only the flags are. A bad value is a usage error: exit 2.
 
-use crate::input::DomainError;
+use crate::name::{DomainName, NameError};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
@@ -170,8 +170,8 @@ pub struct ChecksArgs {
 }
 
 /// clap value parser for domain names; clap's message names the rejected value.
-fn parse_domain(input: &str) -> Result<String, DomainError> {
-    crate::input::normalize_domain(input)
+fn parse_domain(input: &str) -> Result<String, NameError> {
+    DomainName::parse(input).map(String::from)
 }
 
 /// Parses `IP` or `IP:PORT` (`[v6]:PORT` for IPv6); the port defaults to 53.

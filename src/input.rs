@@ -13,229 +13,19 @@ use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::cli::InputArgs;
 use crate::escape::{escape_bytes, escape_str};
+use crate::name::DomainName;
 
-/// The longest name in text form: the 255-octet wire limit of RFC 1035 §2.3.4.
-pub const MAX_NAME_LEN: usize = 253;
-/// The longest label (RFC 1035 §2.3.4).
-pub const MAX_LABEL_LEN: usize = 63;
-/// Input longer than this is too long whatever IDNA makes of it; checked before IDNA runs.
-const MAX_RAW_NAME_BYTES: usize = 1024;
+pub use crate::name::{NameError as DomainError, MAX_LABEL_LEN, MAX_NAME_LEN};
 
-/// Why a domain name was rejected.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DomainError {
-    Empty,
-    TooLong {
-        len: usize,
-    },
-    EmptyLabel,
-    LabelTooLong {
-        label: String,
-    },
-    /// A character outside letters, digits, hyphen and dot (underscore included).
-    BadCharacter {
-        ch: char,
-    },
-    EdgeHyphen {
-        label: String,
-    },
-    IpLiteral,
-    /// One label only, such as `localhost`.
-    SingleLabel {
-        name: String,
-    },
-    /// UTS #46 processing failed; `label` (escaped) is the first label that fails on its own.
-    InvalidIdn {
-        label: Option<String>,
-    },
-    /// An `xn--` label that is not a valid A-label.
-    InvalidALabel {
-        label: String,
-    },
-}
-
-impl fmt::Display for DomainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => f.write_str("the name is empty"),
-            Self::TooLong { len } => write!(
-                f,
-                "the name is {len} characters long (at most {MAX_NAME_LEN})"
-            ),
-            Self::EmptyLabel => {
-                f.write_str("the name has an empty label (two dots in a row, or a leading dot)")
-            }
-            Self::LabelTooLong { label } => write!(
-                f,
-                "the label `{label}` is {} characters long (at most {MAX_LABEL_LEN})",
-                label.len()
-            ),
-            Self::BadCharacter { ch: '_' } => f.write_str(
-                "`_` is not allowed in a mail domain (only letters, digits and hyphens); \
-                 give the domain itself, not a record name such as _mta-sts.example.com",
-            ),
-            Self::BadCharacter { ch: ' ' } => f.write_str(
-                "a space is not allowed in a mail domain (only letters, digits and hyphens)",
-            ),
-            Self::BadCharacter { ch } => write!(
-                f,
-                "`{}` is not allowed in a mail domain (only letters, digits and hyphens)",
-                escape_str(ch.encode_utf8(&mut [0; 4]))
-            ),
-            Self::EdgeHyphen { label } => {
-                write!(f, "the label `{label}` starts or ends with a hyphen")
-            }
-            Self::IpLiteral => f.write_str(
-                "an IP address is not a mail domain (no top-level domain is all digits)",
-            ),
-            Self::SingleLabel { name } => write!(
-                f,
-                "`{name}` has a single label; a mail domain on the public internet has at least \
-                 two (example.com)"
-            ),
-            Self::InvalidIdn { label: Some(label) } => write!(
-                f,
-                "`{label}` is not a valid internationalised label (UTS #46 with STD3 rules)"
-            ),
-            Self::InvalidIdn { label: None } => {
-                f.write_str("not a valid internationalised domain name (UTS #46 with STD3 rules)")
-            }
-            Self::InvalidALabel { label } => {
-                write!(f, "`{label}` is not a valid A-label (bad Punycode or IDNA)")
-            }
-        }
-    }
-}
-
-impl std::error::Error for DomainError {}
-
-/// Normalises a domain name given by a user: trims it, drops one trailing dot, converts an
-/// internationalised name to A-labels (UTS #46 ToASCII with STD3 rules, which also folds case),
-/// lower-cases it, and checks that it can be the domain of a mail address on the public
-/// internet: LDH labels of 1 to 63 characters, at most 253 in all, at least two labels, not an
-/// IP address. Underscore is rejected: it appears in DNS record names (`_mta-sts.`), never in a
-/// mail domain.
+/// Normalises a domain name given by a user (see [`DomainName::parse`]).
 pub fn normalize_domain(input: &str) -> Result<String, DomainError> {
-    let trimmed = input.trim();
-    let had_trailing_dot = trimmed.ends_with('.');
-    let name = trimmed.strip_suffix('.').unwrap_or(trimmed);
-    if name.is_empty() {
-        return Err(DomainError::Empty);
-    }
-    // Only IPv6 addresses contain a colon; `[192.0.2.1]` is an SMTP address literal.
-    if name.contains(':') || (name.starts_with('[') && name.ends_with(']')) {
-        return Err(DomainError::IpLiteral);
-    }
-    if name.len() > MAX_RAW_NAME_BYTES {
-        return Err(DomainError::TooLong {
-            len: name.chars().count(),
-        });
-    }
-    // ASCII characters keep their meaning through UTS #46, so a bad one gets a precise message
-    // here rather than IDNA's bare "failed".
-    if let Some(ch) = name
-        .chars()
-        .find(|ch| ch.is_ascii() && !is_ldh(*ch) && *ch != '.')
-    {
-        return Err(DomainError::BadCharacter { ch });
-    }
-    let ascii = if name.is_ascii() {
-        let lower = name.to_ascii_lowercase();
-        check_host_name(&lower)?;
-        if let Some(label) = lower
-            .split('.')
-            .find(|label| label.starts_with("xn--") && !is_valid_a_label(label))
-        {
-            return Err(DomainError::InvalidALabel {
-                label: label.to_owned(),
-            });
-        }
-        lower
-    } else {
-        let converted = to_a_labels(name).ok_or_else(|| DomainError::InvalidIdn {
-            label: name
-                .split('.')
-                .find(|label| to_a_labels(label).is_none())
-                .map(escape_str),
-        })?;
-        // UTS #46 maps the ideographic full stop to `.`, so a dot can appear only now.
-        let converted = match converted.strip_suffix('.') {
-            Some(stripped) if !had_trailing_dot => stripped.to_owned(),
-            _ => converted,
-        };
-        check_host_name(&converted)?;
-        converted
-    };
-    Ok(ascii)
-}
-
-fn is_ldh(ch: char) -> bool {
-    ch.is_ascii_alphanumeric() || ch == '-'
-}
-
-/// UTS #46 ToASCII with the STD3 deny list. Hyphen positions and lengths are left to
-/// [`check_host_name`], which words the problem better; `None` when processing fails.
-fn to_a_labels(name: &str) -> Option<String> {
-    idna::uts46::Uts46::new()
-        .to_ascii(
-            name.as_bytes(),
-            idna::uts46::AsciiDenyList::STD3,
-            idna::uts46::Hyphens::Allow,
-            idna::uts46::DnsLength::Ignore,
-        )
-        .ok()
-        .map(|cow| cow.into_owned())
-}
-
-/// An `xn--` label is valid when UTS #46 decodes it and gives it back unchanged.
-fn is_valid_a_label(label: &str) -> bool {
-    to_a_labels(label).is_some_and(|again| again == label)
-}
-
-/// The host name rules for a lower-case ASCII name without a trailing dot.
-fn check_host_name(name: &str) -> Result<(), DomainError> {
-    if let Some(ch) = name.chars().find(|ch| !is_ldh(*ch) && *ch != '.') {
-        return Err(DomainError::BadCharacter { ch });
-    }
-    if name.len() > MAX_NAME_LEN {
-        return Err(DomainError::TooLong { len: name.len() });
-    }
-    for label in name.split('.') {
-        if label.is_empty() {
-            return Err(DomainError::EmptyLabel);
-        }
-        if label.len() > MAX_LABEL_LEN {
-            return Err(DomainError::LabelTooLong {
-                label: label.to_owned(),
-            });
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(DomainError::EdgeHyphen {
-                label: label.to_owned(),
-            });
-        }
-    }
-    // No top-level domain is all digits (RFC 3696 §2), so this is an IPv4 address.
-    if name
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(DomainError::IpLiteral);
-    }
-    if !name.contains('.') {
-        return Err(DomainError::SingleLabel {
-            name: name.to_owned(),
-        });
-    }
-    Ok(())
+    DomainName::parse(input).map(String::from)
 }
 
 /// A line of input that is not a domain name; the run goes on without it.
@@ -323,19 +113,22 @@ impl std::error::Error for ListError {}
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Parses a domain list with [`ListLimits::DEFAULT`]; see [`parse_list_with`].
-pub fn parse_list(bytes: &[u8], origin: &str) -> Result<(Vec<String>, Vec<InputError>), ListError> {
+pub fn parse_list(
+    bytes: &[u8],
+    origin: &str,
+) -> Result<(Vec<DomainName>, Vec<InputError>), ListError> {
     parse_list_with(bytes, origin, &ListLimits::DEFAULT)
 }
 
 /// Parses a domain list: one name per line (LF or CRLF), a BOM at the start dropped, `#`
 /// starting a comment at the start of a line or after whitespace, blank lines ignored, each name
-/// through [`normalize_domain`]. Returns the names in order (duplicates kept; see [`dedup`]) and
+/// through [`DomainName::parse`]. Returns the names in order (duplicates kept; see [`dedup`]) and
 /// the lines that were not names, `origin` and line number attached.
 pub fn parse_list_with(
     bytes: &[u8],
     origin: &str,
     limits: &ListLimits,
-) -> Result<(Vec<String>, Vec<InputError>), ListError> {
+) -> Result<(Vec<DomainName>, Vec<InputError>), ListError> {
     if bytes.len() > limits.max_bytes {
         return Err(ListError::TooManyBytes {
             limit: limits.max_bytes,
@@ -413,7 +206,7 @@ fn prefix(bytes: &[u8], max: usize) -> &[u8] {
 }
 
 /// One line without its end: `None` for a blank or comment line.
-fn parse_line(raw: &[u8]) -> Option<Result<String, LineError>> {
+fn parse_line(raw: &[u8]) -> Option<Result<DomainName, LineError>> {
     // `#` and ASCII whitespace never occur inside a UTF-8 sequence, so comments are cut on
     // bytes, and a comment in another encoding does not spoil the line.
     let content = raw
@@ -431,14 +224,14 @@ fn parse_line(raw: &[u8]) -> Option<Result<String, LineError>> {
     if name.is_empty() {
         return None;
     }
-    Some(normalize_domain(name).map_err(|err| LineError {
+    Some(DomainName::parse(name).map_err(|err| LineError {
         text: escape_str(name),
         reason: err.to_string(),
     }))
 }
 
 /// Keeps the first occurrence of each name, in order.
-pub fn dedup(names: Vec<String>) -> Vec<String> {
+pub fn dedup(names: Vec<DomainName>) -> Vec<DomainName> {
     let mut seen = HashSet::with_capacity(names.len());
     names
         .into_iter()
@@ -691,10 +484,20 @@ impl<'de> Deserialize<'de> for DomainField {
     }
 }
 
+/// Where a run's domains come from, as the command line gave them (`--file`, `--shard`,
+/// `--resume` and the arguments).
+#[derive(Clone, Copy, Debug)]
+pub struct Sources<'a> {
+    pub files: &'a [PathBuf],
+    pub shard: Option<&'a str>,
+    pub resume: Option<&'a Path>,
+    pub domains: &'a [String],
+}
+
 /// The domains a run audits, in input order without duplicates, and the input it rejected.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Gathered {
-    pub domains: Vec<String>,
+    pub domains: Vec<DomainName>,
     pub errors: Vec<InputError>,
     /// Domains left out because `--resume` found them already done.
     pub resumed: usize,
@@ -733,16 +536,15 @@ impl fmt::Display for NoValidDomain {
 
 impl std::error::Error for NoValidDomain {}
 
-/// Reads every input named by `args`: the arguments first, then each `--file` in order; then
+/// Reads every input named in `sources`: the arguments first, then each `--file` in order; then
 /// normalises, deduplicates (first occurrence wins), keeps this `--shard`'s names and drops the
 /// ones `--resume` finds done. A bad line in a list is an [`InputError`] in the result; errors
 /// are only for what stops the run: an invalid name given as an argument, a bad `--shard`, an
 /// unreadable or oversized list, an unreadable `--resume` file, or no valid name at all
 /// ([`NoValidDomain`]). An empty result because of `--shard` or `--resume` is not an error.
-pub fn gather(args: &InputArgs) -> anyhow::Result<Gathered> {
-    let shard = args
+pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
+    let shard = sources
         .shard
-        .as_deref()
         .map(Shard::parse)
         .transpose()
         .map_err(|err| anyhow!("--shard: {err}"))?;
@@ -751,14 +553,14 @@ pub fn gather(args: &InputArgs) -> anyhow::Result<Gathered> {
     let mut errors = Vec::new();
     // A name typed on the command line is checked strictly: a typo there is a usage error, as
     // it always was; only lists, often exported from elsewhere, are worked through regardless.
-    for arg in &args.domains {
-        match normalize_domain(arg) {
+    for arg in sources.domains {
+        match DomainName::parse(arg) {
             Ok(name) => names.push(name),
             Err(err) => bail!("invalid domain \"{}\": {err}", escape_str(arg)),
         }
     }
     let mut read_stdin = false;
-    for path in &args.file {
+    for path in sources.files {
         let (origin, bytes) = if path == Path::new("-") {
             if read_stdin {
                 bail!("--file - (standard input) is given more than once");
@@ -785,7 +587,7 @@ pub fn gather(args: &InputArgs) -> anyhow::Result<Gathered> {
     }
 
     let before_shard = domains.len();
-    let domains: Vec<String> = match shard {
+    let domains: Vec<DomainName> = match shard {
         Some(shard) => domains
             .into_iter()
             .filter(|name| shard.contains(name))
@@ -801,9 +603,9 @@ pub fn gather(args: &InputArgs) -> anyhow::Result<Gathered> {
         other_shards,
         resume_unparsed_lines: 0,
     };
-    if let Some(path) = &args.resume {
+    if let Some(path) = sources.resume {
         let origin = escape_str(&path.to_string_lossy());
-        let candidates: HashSet<&str> = gathered.domains.iter().map(String::as_str).collect();
+        let candidates: HashSet<&str> = gathered.domains.iter().map(DomainName::as_str).collect();
         let completed = File::open(path)
             .and_then(|file| {
                 completed_domains(BufReader::new(file), &candidates, &ResumeLimits::DEFAULT)
@@ -811,7 +613,7 @@ pub fn gather(args: &InputArgs) -> anyhow::Result<Gathered> {
             .with_context(|| format!("cannot read the --resume file {origin}"))?;
         gathered
             .domains
-            .retain(|name| !completed.domains.contains(name));
+            .retain(|name| !completed.domains.contains(name.as_str()));
         gathered.resumed = completed.domains.len();
         gathered.resume_unparsed_lines = completed.unparsed_lines;
     }
@@ -990,7 +792,7 @@ mod tests {
         }
     }
 
-    fn names(list: &[u8]) -> Vec<String> {
+    fn names(list: &[u8]) -> Vec<DomainName> {
         let (names, errors) = parse_list(list, "t.txt").unwrap();
         assert_eq!(errors, [], "{list:?}");
         names
@@ -1140,8 +942,16 @@ mod tests {
 
     #[test]
     fn dedup_keeps_the_first_occurrence_in_order() {
-        let input = ["b", "a", "b", "c", "a"].map(str::to_owned).to_vec();
-        assert_eq!(dedup(input), ["b", "a", "c"]);
+        let input = [
+            "b.example",
+            "a.example",
+            "b.example",
+            "c.example",
+            "a.example",
+        ]
+        .map(|name| DomainName::parse(name).unwrap())
+        .to_vec();
+        assert_eq!(dedup(input), ["b.example", "a.example", "c.example"]);
     }
 
     #[test]
@@ -1210,13 +1020,13 @@ mod tests {
     }
 
     /// A small deterministic generator (xorshift64), so the property test needs no crate.
-    fn generated_names(count: usize, mut seed: u64) -> Vec<String> {
+    fn generated_names(count: usize, mut seed: u64) -> Vec<DomainName> {
         (0..count)
             .map(|_| {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
-                format!("d{:x}.example", seed % 1_000_000)
+                DomainName::parse(&format!("d{:x}.example", seed % 1_000_000)).unwrap()
             })
             .collect()
     }
@@ -1323,6 +1133,23 @@ mod tests {
         );
     }
 
+    /// The command line's view of the inputs, owned, as the tests change it field by field.
+    struct InputArgs {
+        file: Vec<PathBuf>,
+        shard: Option<String>,
+        resume: Option<PathBuf>,
+        domains: Vec<String>,
+    }
+
+    fn gather(args: &InputArgs) -> anyhow::Result<Gathered> {
+        super::gather(&Sources {
+            files: &args.file,
+            shard: args.shard.as_deref(),
+            resume: args.resume.as_deref(),
+            domains: &args.domains,
+        })
+    }
+
     fn args(domains: &[&str], files: &[&Path]) -> InputArgs {
         InputArgs {
             file: files.iter().map(|path| path.to_path_buf()).collect(),
@@ -1363,11 +1190,15 @@ mod tests {
 
     #[test]
     fn gather_applies_shard_then_resume() {
-        let list = generated_names(200, 7).join("\n");
+        let list = generated_names(200, 7)
+            .iter()
+            .map(DomainName::as_str)
+            .collect::<Vec<_>>()
+            .join("\n");
         let file = temp_file(list.as_bytes());
         let all = dedup(generated_names(200, 7));
         let shard = Shard::new(1, 3).unwrap();
-        let mine: Vec<&String> = all.iter().filter(|name| shard.contains(name)).collect();
+        let mine: Vec<&DomainName> = all.iter().filter(|name| shard.contains(name)).collect();
         assert!(mine.len() > 2);
         // Two of this shard's names are done, and one of another shard's (not counted).
         let other = all.iter().find(|name| !shard.contains(name)).unwrap();
@@ -1382,7 +1213,7 @@ mod tests {
         input.shard = Some("1/3".to_owned());
         input.resume = Some(resume.path().to_path_buf());
         let gathered = gather(&input).unwrap();
-        let expected: Vec<String> = mine[2..].iter().map(|name| (*name).clone()).collect();
+        let expected: Vec<DomainName> = mine[2..].iter().map(|name| (*name).clone()).collect();
         assert_eq!(gathered.domains, expected);
         assert_eq!(gathered.other_shards, all.len() - mine.len());
         assert_eq!(gathered.resumed, 2);

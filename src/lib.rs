@@ -9,15 +9,16 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod bulk;
+pub mod audit;
 pub mod catalog;
 pub mod cli;
+pub mod engine;
 pub mod escape;
 pub mod input;
 pub mod model;
+pub mod name;
 pub mod observe;
 pub mod parse;
-pub mod pipeline;
 pub mod probe;
 pub mod report;
 pub mod stats;

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Subject;
+use crate::name::DomainName;
+
 /// The outcome of one DNS question. A failed lookup is never the same as "no record".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
@@ -316,7 +319,7 @@ pub const OBSERVATIONS_SCHEMA_VERSION: u32 = 1;
 pub struct Observations {
     /// [`OBSERVATIONS_SCHEMA_VERSION`] of the code that made them.
     pub schema_version: u32,
-    pub domain: String,
+    pub domain: DomainName,
     pub sts_txt: DnsAnswer<Vec<TxtRecord>>,
     /// Looked for only when `_mta-sts` has no MTA-STS record.
     pub sts_misplaced: Vec<MisplacedRecord>,
@@ -335,6 +338,17 @@ pub struct Observations {
     pub tlsrpt_misplaced: Vec<MisplacedRecord>,
     /// MX answers for the domains of `mailto:` report addresses.
     pub rua_domains: Vec<(String, DnsAnswer<Vec<MxRecord>>)>,
+    /// The domain's deadline (`--domain-timeout`) passed before everything was observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DeadlineCut>,
+}
+
+/// What the per-domain deadline cut short: the questions still open were answered as failed
+/// for `reason`, and the fetches and SMTP probes of `endpoints` did not finish.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineCut {
+    pub reason: String,
+    pub endpoints: Vec<Subject>,
 }
 
 /// `elapsed` cut to whole milliseconds: what observations keep of a duration, so they read back
@@ -373,7 +387,7 @@ impl Observations {
     }
 
     /// Observations of a domain where every lookup answered "nothing": a base for fixtures.
-    pub fn empty(domain: &str) -> Self {
+    pub fn empty(domain: &DomainName) -> Self {
         let no_host = |name: String| HostLookup {
             name,
             a: DnsAnswer::NoData,
@@ -381,10 +395,10 @@ impl Observations {
         };
         Self {
             schema_version: OBSERVATIONS_SCHEMA_VERSION,
-            domain: domain.to_owned(),
+            domain: domain.clone(),
             sts_txt: DnsAnswer::NoData,
             sts_misplaced: Vec::new(),
-            policy_host: no_host(format!("mta-sts.{domain}")),
+            policy_host: no_host(domain.policy_host().into()),
             fetches: Vec::new(),
             mx: DnsAnswer::NoData,
             domain_addrs: None,
@@ -394,6 +408,7 @@ impl Observations {
             tlsrpt_txt: DnsAnswer::NoData,
             tlsrpt_misplaced: Vec::new(),
             rua_domains: Vec::new(),
+            deadline: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! (`benches/bulk.rs`, docs/performance.md): domains audited, wall time, peak resident memory, and
 //! the time spent in each network stage summed over all domains.
 //!
-//! The stage clock is one process-wide set of atomic counters, fed by [`crate::pipeline`] around
+//! The stage clock is one process-wide set of atomic counters, fed by [`crate::audit`] around
 //! every probe call; it costs two clock reads and two relaxed atomic adds per call, so it is always
 //! on and needs no plumbing through the engine. Nothing here changes what an audit observes.
 

@@ -19,10 +19,10 @@ use common::ca::{LeafSpec, TestCa};
 use common::dns::{DnsServer, Zone};
 use common::https::{Behaviour as HttpsBehaviour, HttpsServer, Script};
 use common::smtp::{Behaviour, SmtpServer};
-use mtasts::bulk::{self, RunConfig, RunStats};
+use mtasts::audit::Options;
 use mtasts::catalog::{CheckId, Profile};
+use mtasts::engine::{self, RunConfig, RunStats};
 use mtasts::model::{DomainReport, Finding, Outcome};
-use mtasts::pipeline::Options;
 use mtasts::probe::live::LiveProbe;
 use mtasts::probe::{Limits, NetworkConfig};
 use mtasts::report::stream::{RunSummary, Sink};
@@ -117,7 +117,8 @@ async fn audit(
     let probe = LiveProbe::new(network).unwrap();
     let started = Instant::now();
     let mut arrivals = Vec::new();
-    let stats = bulk::run(probe, domains.to_vec(), config, |index, report| {
+    let names = domains.iter().map(|name| name.parse().unwrap());
+    let stats = engine::run(probe, names, config, |index, report| {
         arrivals.push(Arrival {
             at: started.elapsed(),
             index,
@@ -438,7 +439,7 @@ async fn each_domain_reaches_the_sink_as_soon_as_it_is_judged() {
     let network = world.network(Duration::from_secs(5));
     let config = run_config(&network, 2, Duration::from_secs(60));
     // The slow domain first in the input.
-    let domains = ["tarpit.stream.test", "quick.stream.test"].map(str::to_owned);
+    let domains = ["tarpit.stream.test", "quick.stream.test"].map(|name| name.parse().unwrap());
     let probe = LiveProbe::new(network).unwrap();
     let mut sink = ArrivalSink {
         started: Instant::now(),
@@ -446,7 +447,7 @@ async fn each_domain_reaches_the_sink_as_soon_as_it_is_judged() {
         finished: false,
     };
     let mut tarpit_report = None;
-    bulk::run(probe, domains, &config, |_, report| {
+    engine::run(probe, domains, &config, |_, report| {
         sink.domain(&report)?;
         if report.domain.starts_with("tarpit") {
             tarpit_report = Some(report);

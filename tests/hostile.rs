@@ -64,12 +64,12 @@ fn dns_config(dns: &DnsServer) -> NetworkConfig {
 /// A whole audit of `domain` through the real probe, DNS from `dns`, SMTP probes skipped.
 async fn observe_without_smtp(dns: &DnsServer, domain: &str) -> Observations {
     let probe = mtasts::probe::live::LiveProbe::new(dns_config(dns)).unwrap();
-    let options = mtasts::pipeline::Options {
+    let options = mtasts::audit::Options {
         skip_smtp: true,
         limits: limits(),
         allow_private: true,
     };
-    mtasts::pipeline::observe(&probe, domain, &options).await
+    mtasts::audit::observe(&probe, &domain.parse().unwrap(), &options).await
 }
 
 /// The DNS client's bound on one question: a try and a retry of one step each, plus one step
@@ -343,7 +343,7 @@ fn fetch_bound(limits: &Limits) -> Duration {
 /// The whole verdict on one fetch: a domain with an MTA-STS record whose policy host has one
 /// address, fetched as observed.
 fn judge_fetch(fetch: FetchObservation) -> Vec<Finding> {
-    let mut obs = Observations::empty("example.test");
+    let mut obs = Observations::empty(&"example.test".parse().unwrap());
     obs.sts_txt = DnsAnswer::records(vec![TxtRecord::single("v=STSv1; id=1")]);
     obs.policy_host.a = DnsAnswer::records(vec![fetch.ip]);
     obs.fetches = vec![fetch];
@@ -627,7 +627,7 @@ async fn smtp_run(behaviour: SmtpBehaviour) -> (SmtpObservation, Duration, Limit
 
 /// The SMTP verdicts on one probe.
 fn judge_smtp(probe: SmtpObservation) -> Vec<Finding> {
-    let mut obs = Observations::empty("example.test");
+    let mut obs = Observations::empty(&"example.test".parse().unwrap());
     obs.mx_hosts.push(MxHostObservation {
         name: probe.host.clone(),
         preference: 10,

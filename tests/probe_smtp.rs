@@ -82,7 +82,7 @@ fn now() -> i64 {
 }
 
 fn judge_with(probes: Vec<SmtpObservation>, profile: Profile) -> Vec<Finding> {
-    let mut obs = Observations::empty("example.test");
+    let mut obs = Observations::empty(&"example.test".parse().unwrap());
     for probe in probes {
         let host = probe.host.clone();
         obs.mx_hosts.push(MxHostObservation {

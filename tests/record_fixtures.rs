@@ -2,7 +2,7 @@
 //!
 //! Each `fixtures/sts-record/NNN-name.json` and `fixtures/tlsrpt-record/NNN-name.json` describes
 //! one DNS answer and lists every finding of the stage that is not a pass, as
-//! `[check-id, outcome]`. The test builds `Observations::empty("example.org")` with that answer,
+//! `[check-id, outcome]`. The test builds `Observations::empty(&"example.org".parse().unwrap())` with that answer,
 //! runs the stage's `judge`, and compares the multiset of non-pass findings exactly.
 //!
 

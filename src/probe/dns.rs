@@ -245,83 +245,6 @@ fn within_answer_budget(records: Vec<TxtRecord>) -> Vec<TxtRecord> {
         .collect()
 }
 
-/// Longest host name kept in an error message.
-const MAX_NAME_IN_MESSAGE: usize = 80;
-
-/// Checks that `name`, taken from a DNS answer (an MX exchange), is a host name a sender can
-/// use, before it is resolved or probed. Lower-case text without the trailing dot, as
-/// [`DnsClient::mx`] gives it; `Err` says why not.
-///
-/// The rule is what sending MTAs accept (Postfix's `valid_hostname`, Exim's): ASCII letters,
-/// digits and hyphens (RFC 5321 §2.3.5, RFC 1123 §2.1), plus the underscore, which those MTAs
-/// tolerate and which some real MX names carry; labels of 1 to 63 characters not starting or
-/// ending with a hyphen; at most 253 characters; not an IP address (RFC 5321 §5.1 wants a name).
-/// IDNs arrive as A-labels (`xn--`), which pass. Stricter than `input::normalize_domain` in not
-/// accepting U-labels: a name from the wire is never Unicode, and hickory shows bytes outside
-/// these characters escaped (`\032`), which fail here.
-pub fn check_host_name(name: &str) -> Result<(), String> {
-    let reason = host_name_problem(name);
-    match reason {
-        None => Ok(()),
-        Some(reason) => Err(format!(
-            "the MX target `{}` is not a valid host name: {reason}",
-            shortened(name)
-        )),
-    }
-}
-
-fn host_name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("it is empty".to_owned());
-    }
-    let bare = name.trim_start_matches('[').trim_end_matches(']');
-    if bare.parse::<IpAddr>().is_ok() {
-        return Some("it is an IP address, not a host name (RFC 5321 §5.1)".to_owned());
-    }
-    if name.len() > crate::input::MAX_NAME_LEN {
-        return Some(format!(
-            "it is {} characters long (at most {})",
-            name.len(),
-            crate::input::MAX_NAME_LEN
-        ));
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Some(format!(
-            "it contains `{}`, which host names cannot have",
-            escape_str(&bad.to_string())
-        ));
-    }
-    for label in name.split('.') {
-        if label.is_empty() {
-            return Some("it has an empty label".to_owned());
-        }
-        if label.len() > crate::input::MAX_LABEL_LEN {
-            return Some(format!(
-                "a label is {} characters long (at most {})",
-                label.len(),
-                crate::input::MAX_LABEL_LEN
-            ));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Some(format!("the label `{label}` starts or ends with a hyphen"));
-        }
-    }
-    None
-}
-
-/// `name` escaped and cut to [`MAX_NAME_IN_MESSAGE`] characters.
-fn shortened(name: &str) -> String {
-    let escaped = escape_str(name);
-    if escaped.chars().count() <= MAX_NAME_IN_MESSAGE {
-        return escaped;
-    }
-    let cut: String = escaped.chars().take(MAX_NAME_IN_MESSAGE).collect();
-    format!("{cut}…")
-}
-
 /// A name as text: lower-case, no trailing dot, the root as `""`.
 fn name_text(name: &Name) -> String {
     name.to_ascii().trim_end_matches('.').to_ascii_lowercase()
@@ -587,47 +510,13 @@ mod tests {
     }
 
     #[test]
-    fn host_names_from_answers_are_checked() {
-        let long_label = "a".repeat(64);
-        let long_name = vec!["abcdefghi"; 30].join(".");
-        let cases: &[(&str, Option<&str>)] = &[
-            ("mx1.example.com", None),
-            ("mx_1.example.com", None),
-            ("xn--bcher-kva.example", None),
-            ("localhost", None),
-            ("", Some("it is empty")),
-            ("192.0.2.1", Some("IP address")),
-            ("[192.0.2.1]", Some("IP address")),
-            ("2001:db8::1", Some("IP address")),
-            ("a..example", Some("empty label")),
-            (".example", Some("empty label")),
-            ("-mx.example", Some("hyphen")),
-            ("mx-.example", Some("hyphen")),
-            ("mx\\032.example", Some("contains `\\\\`")),
-            ("mx example", Some("contains ` `")),
-            ("bücher.example", Some("contains `ü`")),
-            ("mx@example", Some("contains `@`")),
-            (&long_label, Some("a label is 64 characters")),
-            (&long_name, Some("299 characters long")),
-        ];
-        for (input, expected) in cases {
-            match (check_host_name(input), expected) {
-                (Ok(()), None) => {}
-                (Err(reason), Some(part)) => {
-                    assert!(reason.contains(part), "{input:?}: {reason}");
-                    assert!(reason.starts_with("the MX target `"), "{reason}");
-                    assert!(reason.chars().count() < 200, "{reason}");
-                }
-                (other, _) => panic!("{input:?}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
     fn odd_bytes_in_names_are_shown_escaped() {
         let odd = Name::from_labels(vec![&b"mx\x00 \xff"[..], b"example"]).unwrap();
         let text = name_text(&odd);
         assert!(text.chars().all(|c| c.is_ascii_graphic()), "{text:?}");
-        assert!(check_host_name(&text).is_err(), "{text:?}");
+        assert!(
+            crate::name::HostName::parse_mx_target(&text).is_err(),
+            "{text:?}"
+        );
     }
 }

@@ -7,6 +7,7 @@
 pub mod address;
 pub mod caching;
 pub mod cert;
+pub mod deadline;
 pub mod dns;
 pub mod https;
 pub mod live;

@@ -518,7 +518,7 @@ mod tests {
     use crate::observe::TxtRecord;
 
     fn host_outcome(sts_txt: DnsAnswer<Vec<TxtRecord>>) -> &'static str {
-        let mut obs = Observations::empty("example.org");
+        let mut obs = Observations::empty(&"example.org".parse().unwrap());
         obs.sts_txt = sts_txt;
         let ctx = Context {
             profile: Profile::Rfc,

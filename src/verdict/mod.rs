@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod cert;
+pub mod deadline;
 pub mod fetch;
 pub mod mx;
 pub mod policy;
@@ -42,10 +43,14 @@ pub fn judge(obs: &Observations, ctx: &Context) -> DomainReport {
     smtp::judge(obs, ctx, &mut out);
     facts.tlsrpt_rua = tlsrpt::judge(obs, &mut out);
 
+    let mut findings = out.finish();
+    if let Some(cut) = &obs.deadline {
+        deadline::blame_the_deadline(&mut findings, cut);
+    }
     DomainReport {
-        domain: obs.domain.clone(),
+        domain: obs.domain.to_string(),
         facts,
-        findings: out.finish(),
+        findings,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::catalog::{
     scoped_checks, stage_checks, CheckFlag, CheckId, Profile, Scope, Severity, Stage,
 };
 use crate::model::{Evidence, Problem, Subject};
+use crate::name::HostName;
 use crate::observe::{DnsAnswer, MxHostObservation, MxRecord, Observations};
 use crate::parse::mx_pattern::MxPattern;
 use crate::parse::policy::{Mode, Policy};
@@ -195,7 +196,7 @@ fn judge_null_mx(records: &[MxRecord], out: &mut Findings) -> bool {
 fn judge_host(host: &MxHostObservation, private_allowed: bool, out: &mut Findings) {
     let subject = Subject::host(&host.name);
     // An IP literal, or a name no host can have: the pipeline did not resolve or probe it.
-    if let Err(reason) = crate::probe::dns::check_host_name(&host.name) {
+    if let Err(reason) = HostName::parse_mx_target(&host.name) {
         out.problem(
             Problem::new(CheckId::MxTargetAddress, reason),
             subject.clone(),

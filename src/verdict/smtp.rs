@@ -581,7 +581,7 @@ mod tests {
     }
 
     fn observations(probes: Vec<SmtpObservation>) -> Observations {
-        let mut obs = Observations::empty("example.com");
+        let mut obs = Observations::empty(&"example.com".parse().unwrap());
         for probe in probes {
             obs.mx_hosts.push(MxHostObservation {
                 name: probe.host.clone(),

@@ -297,7 +297,7 @@ mod tests {
         answer: DnsAnswer<Vec<TxtRecord>>,
         profile: Profile,
     ) -> (Option<StsRecord>, Vec<crate::model::Finding>) {
-        let mut obs = Observations::empty("example.org");
+        let mut obs = Observations::empty(&"example.org".parse().unwrap());
         obs.sts_txt = answer;
         let mut out = Findings::new(profile);
         let record = judge(&obs, &mut out);
@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn misplaced_record_is_named() {
-        let mut obs = Observations::empty("example.org");
+        let mut obs = Observations::empty(&"example.org".parse().unwrap());
         obs.sts_misplaced = vec![MisplacedRecord {
             name: "mta-sts.example.org".to_owned(),
             text: "v=STSv1; id=a".to_owned(),

@@ -294,7 +294,7 @@ mod tests {
     }
 
     fn with_record(text: &str) -> Observations {
-        let mut obs = Observations::empty("example.org");
+        let mut obs = Observations::empty(&"example.org".parse().unwrap());
         obs.tlsrpt_txt = DnsAnswer::records(vec![TxtRecord::single(text)]);
         obs
     }
@@ -314,9 +314,9 @@ mod tests {
             with_record("v=tlsrptv1; rua=mailto:tls@example.org"),
             with_record("v=TLSRPTv1; rua=mailto:tls@example.org ; x"),
             with_record("v=TLSRPTv1;"),
-            Observations::empty("example.org"),
+            Observations::empty(&"example.org".parse().unwrap()),
         ];
-        let mut failed = Observations::empty("example.org");
+        let mut failed = Observations::empty(&"example.org".parse().unwrap());
         failed.tlsrpt_txt = DnsAnswer::Failed {
             reason: "timeout".to_owned(),
         };
@@ -375,7 +375,7 @@ mod tests {
 
     #[test]
     fn missing_record_fails_under_sge() {
-        let mut obs = Observations::empty("example.org");
+        let mut obs = Observations::empty(&"example.org".parse().unwrap());
         obs.tlsrpt_misplaced = vec![crate::observe::MisplacedRecord {
             name: "smtp.tls.example.org".to_owned(),
             text: "v=TLSRPTv1; rua=mailto:a@example.org".to_owned(),
@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn short_ttl_is_info() {
-        let mut obs = Observations::empty("example.org");
+        let mut obs = Observations::empty(&"example.org".parse().unwrap());
         obs.tlsrpt_txt = DnsAnswer::Records {
             data: vec![TxtRecord::single("v=TLSRPTv1; rua=https://r.example/")],
             ttl: 300,

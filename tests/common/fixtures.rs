@@ -131,7 +131,7 @@ pub fn misplaced(fixture: &Fixture) -> Vec<MisplacedRecord> {
 
 /// Builds the observations for one stage's fixture.
 pub fn observations(fixture: &Fixture, stage: Stage) -> Result<Observations, String> {
-    let mut obs = Observations::empty(DOMAIN);
+    let mut obs = Observations::empty(&DOMAIN.parse().unwrap());
     let answer = txt_answer(fixture)?;
     match stage {
         Stage::StsRecord => {

@@ -128,7 +128,7 @@ pub fn mx_host(name: &str, preference: u16, ip: &str) -> MxHostObservation {
 
 /// example.org done right: enforce, every MX listed, STARTTLS with good certificates, TLS-RPT.
 pub fn perfect() -> Observations {
-    let mut obs = Observations::empty("example.org");
+    let mut obs = Observations::empty(&"example.org".parse().unwrap());
     obs.sts_txt = records(
         vec![TxtRecord::single("v=STSv1; id=20250101T000000")],
         86_400,

@@ -3,7 +3,7 @@
 //! - **Bounded work.** At most [`RunConfig::concurrency`] domains are in flight; the next one
 //!   is taken from the list only when one finishes, so a list of 50,000 costs no more memory
 //!   than a list of 64. Within a domain every stage runs concurrently where it can
-//!   ([`pipeline::observe`]).
+//!   ([`crate::audit::observe`]).
 //! - **Streaming.** Each domain is judged as soon as it is observed and handed to the caller
 //!   with its input index, then forgotten here. Reports arrive in **completion order**; the
 //!   caller may restore input order from the index when it keeps everything anyway (the JSON
@@ -23,29 +23,26 @@
 //! names on one address and a small `--per-address`, lengthen `--domain-timeout`.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::io::{self, Write};
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::model::{DomainReport, Finding, Outcome, Subject};
-use crate::observe::{
-    DnsAnswer, FetchFailure, FetchObservation, HostLookup, MxRecord, Observations, SmtpObservation,
-    TxtRecord,
-};
-use crate::pipeline::{self, Options};
+use crate::audit::{audit, unobserved, Options};
+use crate::model::DomainReport;
+use crate::name::DomainName;
 use crate::probe::caching::{CachingProbe, MemoStats};
-use crate::probe::smtp::STEP_DEADLINE;
 use crate::probe::Probe;
 use crate::verdict::{self, Context};
 
-/// After the deadline, the questions still open return at once; this is only a safety net
-/// should the pipeline still not finish.
-const DEADLINE_GRACE: Duration = Duration::from_secs(1);
+/// What every domain's task needs, shared.
+struct Job {
+    options: Options,
+    ctx: Context,
+    domain_timeout: Duration,
+}
 
 /// How a run goes.
 #[derive(Clone, Debug)]
@@ -97,7 +94,7 @@ pub fn print_stats(stats: &RunStats) {
 /// returned.
 pub async fn run<P, F>(
     probe: P,
-    domains: impl IntoIterator<Item = String>,
+    domains: impl IntoIterator<Item = DomainName>,
     config: &RunConfig,
     mut on_report: F,
 ) -> io::Result<RunStats>
@@ -116,7 +113,7 @@ where
     let mut pending = domains.into_iter().enumerate();
     let mut tasks = JoinSet::new();
     // Only the domains in flight, to name one whose task panicked.
-    let mut in_flight: HashMap<tokio::task::Id, (usize, String)> = HashMap::new();
+    let mut in_flight: HashMap<tokio::task::Id, (usize, DomainName)> = HashMap::new();
     let mut stats = RunStats::default();
     loop {
         while tasks.len() < concurrency {
@@ -124,7 +121,9 @@ where
                 break;
             };
             let (probe, job, name) = (probe.clone(), job.clone(), domain.clone());
-            let handle = tasks.spawn(async move { audit(&*probe, &name, &job).await });
+            let handle = tasks.spawn(async move {
+                audit(&*probe, &name, &job.options, &job.ctx, job.domain_timeout).await
+            });
             in_flight.insert(handle.id(), (index, domain));
         }
         let Some(joined) = tasks.join_next_with_id().await else {
@@ -161,105 +160,6 @@ where
     Ok(stats)
 }
 
-/// What every domain's task needs, shared.
-struct Job {
-    options: Options,
-    ctx: Context,
-    domain_timeout: Duration,
-}
-
-struct Audited {
-    report: DomainReport,
-    deadline_passed: bool,
-}
-
-/// Observes and judges one domain within its deadline.
-async fn audit<P: Probe>(probe: &P, domain: &str, job: &Job) -> Audited {
-    let reason = deadline_reason(job.domain_timeout);
-    let deadline = Instant::now() + job.domain_timeout;
-    let limited = DeadlineProbe {
-        inner: probe,
-        deadline,
-        reason: &reason,
-        cut: Mutex::new(Cut::default()),
-    };
-    let observed = tokio::time::timeout_at(
-        deadline + DEADLINE_GRACE,
-        pipeline::observe(&limited, domain, &job.options),
-    )
-    .await;
-    let cut = limited
-        .cut
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
-    let (observations, deadline_passed) = match observed {
-        Ok(observations) => (observations, cut.any),
-        Err(_) => (unobserved(domain, &reason), true),
-    };
-    let mut report = verdict::judge(&observations, &job.ctx);
-    if deadline_passed {
-        blame_the_deadline(&mut report.findings, &cut.endpoints, &reason);
-    }
-    Audited {
-        report,
-        deadline_passed,
-    }
-}
-
-/// "the domain's deadline of 180 s (--domain-timeout) passed".
-fn deadline_reason(timeout: Duration) -> String {
-    let shown = if timeout.subsec_millis() == 0 {
-        format!("{} s", timeout.as_secs())
-    } else {
-        format!("{:.1} s", timeout.as_secs_f64())
-    };
-    format!("the domain's deadline of {shown} (--domain-timeout) passed")
-}
-
-/// Observations of a domain none of whose questions was answered, each failing for `reason`.
-fn unobserved(domain: &str, reason: &str) -> Observations {
-    fn failed<T>(reason: &str) -> DnsAnswer<T> {
-        DnsAnswer::Failed {
-            reason: reason.to_owned(),
-        }
-    }
-    let mut observations = Observations::empty(domain);
-    observations.sts_txt = failed(reason);
-    observations.policy_host.a = failed(reason);
-    observations.policy_host.aaaa = failed(reason);
-    observations.mx = failed(reason);
-    observations.tlsrpt_txt = failed(reason);
-    observations
-}
-
-/// A problem found only because the deadline cut a question short says nothing about the
-/// domain: it becomes "could not determine". That is every problem about an address whose
-/// fetch or probe was cut, and every problem whose text quotes the deadline.
-fn blame_the_deadline(findings: &mut [Finding], endpoints: &[(String, IpAddr)], reason: &str) {
-    for finding in findings {
-        if !matches!(finding.outcome, Outcome::Fail | Outcome::Warn) {
-            continue;
-        }
-        let cut_endpoint = match &finding.subject {
-            Subject::Endpoint { host, ip } => endpoints
-                .iter()
-                .any(|(cut_host, cut_ip)| cut_host == host && cut_ip == ip),
-            Subject::Domain | Subject::Host { .. } => false,
-        };
-        let quotes_deadline = finding.summary.contains(reason)
-            || finding
-                .evidence
-                .iter()
-                .any(|evidence| evidence.value.contains(reason));
-        if cut_endpoint || quotes_deadline {
-            finding.outcome = Outcome::CouldNotDetermine {
-                reason: reason.to_owned(),
-            };
-            finding.summary = format!("could not determine: {reason}");
-        }
-    }
-}
-
 fn panic_message(error: tokio::task::JoinError) -> String {
     if error.is_cancelled() {
         return "the task was cancelled".to_owned();
@@ -272,116 +172,18 @@ fn panic_message(error: tokio::task::JoinError) -> String {
         .unwrap_or_else(|| "a panic".to_owned())
 }
 
-/// What the deadline cut short.
-#[derive(Debug, Default)]
-struct Cut {
-    any: bool,
-    /// (host, address) of the fetches and SMTP probes that were cut.
-    endpoints: Vec<(String, IpAddr)>,
-}
-
-/// A probe whose every answer is due by `deadline`; a question still open then is answered
-/// as failed for `reason`, and one asked after it is not asked at all.
-struct DeadlineProbe<'a, P> {
-    inner: &'a P,
-    deadline: Instant,
-    reason: &'a str,
-    cut: Mutex<Cut>,
-}
-
-impl<P: Probe> DeadlineProbe<'_, P> {
-    async fn within<T>(
-        &self,
-        work: impl Future<Output = T>,
-        endpoint: Option<(&str, IpAddr)>,
-    ) -> Option<T> {
-        if Instant::now() < self.deadline {
-            if let Ok(answer) = tokio::time::timeout_at(self.deadline, work).await {
-                return Some(answer);
-            }
-        }
-        let mut cut = self.cut.lock().unwrap_or_else(PoisonError::into_inner);
-        cut.any = true;
-        if let Some((host, ip)) = endpoint {
-            cut.endpoints.push((host.to_owned(), ip));
-        }
-        None
-    }
-
-    fn failed<T>(&self) -> DnsAnswer<T> {
-        DnsAnswer::Failed {
-            reason: self.reason.to_owned(),
-        }
-    }
-
-    fn deadline_failure(&self, step: &str) -> FetchFailure {
-        FetchFailure {
-            step: step.to_owned(),
-            timed_out: true,
-            detail: self.reason.to_owned(),
-        }
-    }
-}
-
-impl<P: Probe> Probe for DeadlineProbe<'_, P> {
-    async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
-        let answer = self.within(self.inner.txt(name), None).await;
-        answer.unwrap_or_else(|| self.failed())
-    }
-
-    async fn mx(&self, name: &str) -> DnsAnswer<Vec<MxRecord>> {
-        let answer = self.within(self.inner.mx(name), None).await;
-        answer.unwrap_or_else(|| self.failed())
-    }
-
-    async fn addrs(&self, name: &str) -> HostLookup {
-        let answer = self.within(self.inner.addrs(name), None).await;
-        answer.unwrap_or_else(|| HostLookup {
-            name: name.to_owned(),
-            a: self.failed(),
-            aaaa: self.failed(),
-        })
-    }
-
-    async fn tlsa(&self, name: &str) -> DnsAnswer<Vec<String>> {
-        let answer = self.within(self.inner.tlsa(name), None).await;
-        answer.unwrap_or_else(|| self.failed())
-    }
-
-    async fn fetch_policy(&self, host: &str, ip: IpAddr) -> FetchObservation {
-        let started = Instant::now();
-        let work = self.inner.fetch_policy(host, ip);
-        let answer = self.within(work, Some((host, ip))).await;
-        answer.unwrap_or_else(|| FetchObservation {
-            ip,
-            elapsed: started.elapsed(),
-            tls: None,
-            result: Err(self.deadline_failure(STEP_DEADLINE)),
-        })
-    }
-
-    async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
-        let answer = self
-            .within(self.inner.smtp(host, ip), Some((host, ip)))
-            .await;
-        answer.unwrap_or_else(|| {
-            SmtpObservation::unanswered(
-                host,
-                ip,
-                self.reason,
-                Some(self.deadline_failure(STEP_DEADLINE)),
-            )
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use std::net::IpAddr;
+
     use super::*;
     use crate::catalog::{CheckId, Profile};
-    use crate::model::Evidence;
+    use crate::model::Outcome;
+    use crate::observe::{
+        DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, TxtRecord,
+    };
 
     /// Every lookup takes `delay` and finds nothing; `hang` makes the MX lookup of names
     /// starting with "slow" never answer. Counts domains in flight through their STS lookup.
@@ -456,7 +258,7 @@ mod tests {
             let pulled = pulled.clone();
             (0..200).map(move |n| {
                 pulled.fetch_add(1, Ordering::SeqCst);
-                format!("d{n}.test")
+                DomainName::parse(&format!("d{n}.test")).unwrap()
             })
         };
         let mut pulled_at_first_report = None;
@@ -488,7 +290,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn never_more_domains_in_flight_than_allowed() {
         for concurrency in [1, 3, 16] {
-            let domains = (0..40).map(|n| format!("d{n}.test"));
+            let domains = (0..40).map(|n| DomainName::parse(&format!("d{n}.test")).unwrap());
             let fake = Fake::new(Duration::from_millis(10));
             let most = Arc::new(AtomicUsize::new(0));
             let counted = Counting {
@@ -545,7 +347,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_domain_past_its_deadline_is_reported_undetermined_and_others_are_not_held() {
-        let domains = ["slow.test", "fast.test"].map(str::to_owned);
+        let domains = ["slow.test", "fast.test"].map(|name| DomainName::parse(name).unwrap());
         let started = Instant::now();
         let mut reports = Vec::new();
         let fake = Fake::new(Duration::ZERO);
@@ -607,7 +409,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_output_stops_the_run() {
-        let domains = (0..50).map(|n| format!("d{n}.test"));
+        let domains = (0..50).map(|n| DomainName::parse(&format!("d{n}.test")).unwrap());
         let mut calls = 0;
         let fake = Fake::new(Duration::ZERO);
         let result = run(fake, domains, &config(2, Duration::from_secs(5)), |_, _| {
@@ -617,94 +419,5 @@ mod tests {
         .await;
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
         assert_eq!(calls, 1);
-    }
-
-    #[test]
-    fn deadline_reasons_read_well() {
-        assert_eq!(
-            deadline_reason(Duration::from_secs(180)),
-            "the domain's deadline of 180 s (--domain-timeout) passed"
-        );
-        assert!(deadline_reason(Duration::from_millis(1500)).contains("1.5 s"));
-    }
-
-    #[test]
-    fn only_problems_resting_on_the_deadline_are_excused() {
-        let reason = deadline_reason(Duration::from_secs(2));
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let finding = |check, subject, outcome, summary: &str, evidence: &str| Finding {
-            check,
-            subject,
-            outcome,
-            summary: summary.to_owned(),
-            evidence: vec![Evidence::new("detail", evidence)],
-        };
-        let endpoint = Subject::endpoint("mta-sts.a.test", ip);
-        let other = Subject::endpoint("mta-sts.a.test", "192.0.2.2".parse().unwrap());
-        let mut findings = vec![
-            // Cut endpoint: excused.
-            finding(
-                CheckId::PolicyFetchConnect,
-                endpoint.clone(),
-                Outcome::Fail,
-                "timed out",
-                "",
-            ),
-            // Quotes the deadline: excused.
-            finding(
-                CheckId::PolicyFetchConsistent,
-                Subject::host("mta-sts.a.test"),
-                Outcome::Warn,
-                "differ",
-                &format!("no response (deadline step: {reason})"),
-            ),
-            // A real problem elsewhere stays.
-            finding(
-                CheckId::PolicyFetchConnect,
-                other,
-                Outcome::Fail,
-                "refused",
-                "refused",
-            ),
-            // A pass stays a pass.
-            finding(
-                CheckId::PolicyHostResolves,
-                endpoint,
-                Outcome::Pass,
-                "ok",
-                "",
-            ),
-        ];
-        blame_the_deadline(&mut findings, &[("mta-sts.a.test".to_owned(), ip)], &reason);
-        let labels: Vec<&str> = findings.iter().map(|f| f.outcome.label()).collect();
-        assert_eq!(
-            labels,
-            ["could-not-determine", "could-not-determine", "fail", "pass"]
-        );
-        assert_eq!(
-            findings[0].summary,
-            format!("could not determine: {reason}")
-        );
-    }
-
-    #[test]
-    fn an_unobserved_domain_is_undetermined_not_failed() {
-        let reason = "internal error while auditing this domain: boom";
-        let report = verdict::judge(
-            &unobserved("a.test", reason),
-            &Context {
-                profile: Profile::Sge,
-                now: 0,
-            },
-        );
-        assert!(!report.findings.is_empty());
-        assert!(report
-            .findings
-            .iter()
-            .all(|finding| !matches!(finding.outcome, Outcome::Fail | Outcome::Warn)));
-        assert!(report.findings.iter().any(|finding| matches!(
-            &finding.outcome,
-            Outcome::CouldNotDetermine { reason: r } if r.contains("boom")
-        )));
     }
 }

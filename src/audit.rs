@@ -1,20 +1,25 @@
-//! One domain: runs the network stages through a [`Probe`], concurrently wherever one stage does
-//! not need another's answer, and collects [`Observations`].
+//! One domain's audit: [`observe`] runs the network stages through a [`Probe`], concurrently
+//! wherever one stage does not need another's answer, and collects [`Observations`]; [`audit`]
+//! does that within the domain's deadline and hands the observations to [`verdict::judge`].
 //!
 //! Every probe call is timed into [`crate::stats::stage_clock`] (DNS, policy fetch, SMTP), for
 //! `check --stats` and the benchmark; the timing does not change what is observed.
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use crate::model::DomainReport;
+use crate::name::{DomainName, HostName};
 use crate::observe::{
-    DnsAnswer, HostLookup, MisplacedRecord, MxHostObservation, MxRecord, Observations,
+    DeadlineCut, DnsAnswer, HostLookup, MisplacedRecord, MxHostObservation, MxRecord, Observations,
 };
 use crate::parse::tlsrpt_record::analyse_tlsrpt_records;
 use crate::probe::address::is_public;
+use crate::probe::deadline::DeadlineProbe;
 use crate::probe::{Limits, Probe};
 use crate::stats::{stage_clock, Stage};
+use crate::verdict::{self, Context};
 
 /// What to run.
 #[derive(Clone, Debug, Default)]
@@ -27,40 +32,24 @@ pub struct Options {
     pub limits: Limits,
 }
 
-/// Names where people misplace the `_mta-sts` record.
-fn misplaced_sts_names(domain: &str) -> Vec<String> {
-    vec![
-        format!("mta-sts.{domain}"),
-        format!("__mta-sts.{domain}"),
-        domain.to_owned(),
-    ]
-}
-
-/// Names where people misplace the `_smtp._tls` record.
-fn misplaced_tlsrpt_names(domain: &str) -> Vec<String> {
-    ["smtp.tls", "_smtp_tls", "_smtp.tls", "smtp._tls"]
-        .iter()
-        .map(|prefix| format!("{prefix}.{domain}"))
-        .collect()
-}
-
-/// Observes one domain. `domain` is already validated and in A-label form.
-pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Observations {
-    let policy_host = format!("mta-sts.{domain}");
-    let sts_name = format!("_mta-sts.{domain}");
-    let tlsrpt_name = format!("_smtp._tls.{domain}");
+/// Observes one domain.
+pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options) -> Observations {
+    let policy_host = domain.policy_host();
+    let policy_host = policy_host.as_str();
+    let sts_name = domain.sts_record();
+    let tlsrpt_name = domain.tlsrpt_record();
 
     let sts = async {
         let answer = timed(Stage::Dns, probe.txt(&sts_name)).await;
         let misplaced = if has_record_with_prefix(&answer, b"v=STSv1") {
             Vec::new()
         } else {
-            find_misplaced(probe, misplaced_sts_names(domain), b"v=STSv1").await
+            find_misplaced(probe, domain.misplaced_sts_records(), b"v=STSv1").await
         };
         (answer, misplaced)
     };
     let fetches = async {
-        let lookup = timed(Stage::Dns, probe.addrs(&policy_host)).await;
+        let lookup = timed(Stage::Dns, probe.addrs(policy_host)).await;
         let addrs = contactable(
             capped(lookup.addresses(), options.limits.max_addrs_per_host),
             options,
@@ -68,15 +57,15 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
         let fetches = join_all(
             addrs
                 .iter()
-                .map(|&ip| timed(Stage::PolicyFetch, probe.fetch_policy(&policy_host, ip))),
+                .map(|&ip| timed(Stage::PolicyFetch, probe.fetch_policy(policy_host, ip))),
         )
         .await;
         (lookup, fetches)
     };
     let mx = async {
-        let answer = timed(Stage::Dns, probe.mx(domain)).await;
+        let answer = timed(Stage::Dns, probe.mx(domain.as_str())).await;
         let domain_addrs = match &answer {
-            DnsAnswer::NoData => Some(timed(Stage::Dns, probe.addrs(domain)).await),
+            DnsAnswer::NoData => Some(timed(Stage::Dns, probe.addrs(domain.as_str())).await),
             _ => None,
         };
         let hosts = mx_hosts(domain, &answer, options.limits.max_mx_hosts);
@@ -88,7 +77,7 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
         let misplaced = if has_record_with_prefix(&answer, b"v=TLSRPTv1") {
             Vec::new()
         } else {
-            find_misplaced(probe, misplaced_tlsrpt_names(domain), b"v=TLSRPTv1").await
+            find_misplaced(probe, domain.misplaced_tlsrpt_records(), b"v=TLSRPTv1").await
         };
         let rua_domains = match answer.data() {
             Some(records) => {
@@ -112,7 +101,7 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
 
     Observations {
         schema_version: crate::observe::OBSERVATIONS_SCHEMA_VERSION,
-        domain: domain.to_owned(),
+        domain: domain.clone(),
         sts_txt,
         sts_misplaced,
         policy_host,
@@ -125,11 +114,12 @@ pub async fn observe<P: Probe>(probe: &P, domain: &str, options: &Options) -> Ob
         tlsrpt_txt,
         tlsrpt_misplaced,
         rua_domains,
+        deadline: None,
     }
 }
 
 /// The MX hosts senders would try, in preference order; the domain itself for an implicit MX.
-fn mx_hosts(domain: &str, answer: &DnsAnswer<Vec<MxRecord>>, cap: usize) -> Vec<MxRecord> {
+fn mx_hosts(domain: &DomainName, answer: &DnsAnswer<Vec<MxRecord>>, cap: usize) -> Vec<MxRecord> {
     match answer {
         DnsAnswer::Records { data, .. } => {
             let mut hosts: Vec<MxRecord> = data
@@ -147,7 +137,7 @@ fn mx_hosts(domain: &str, answer: &DnsAnswer<Vec<MxRecord>>, cap: usize) -> Vec<
         }
         DnsAnswer::NoData => vec![MxRecord {
             preference: 0,
-            exchange: domain.to_owned(),
+            exchange: domain.to_string(),
         }],
         DnsAnswer::NxDomain | DnsAnswer::Failed { .. } => Vec::new(),
     }
@@ -159,25 +149,13 @@ async fn observe_mx_host<P: Probe>(
     options: &Options,
 ) -> MxHostObservation {
     // A name from the MX answer that no host can have is never resolved or probed.
-    if let Err(reason) = crate::probe::dns::check_host_name(&mx.exchange) {
-        let not_asked = || DnsAnswer::Failed {
-            reason: reason.clone(),
-        };
-        return MxHostObservation {
-            name: mx.exchange.clone(),
-            preference: mx.preference,
-            addrs: HostLookup {
-                name: mx.exchange.clone(),
-                a: not_asked(),
-                aaaa: not_asked(),
-            },
-            tlsa: DnsAnswer::Failed { reason },
-            smtp: Vec::new(),
-        };
-    }
-    let tlsa_name = format!("_25._tcp.{}", mx.exchange);
+    let host = match HostName::parse_mx_target(&mx.exchange) {
+        Ok(host) => host,
+        Err(reason) => return not_resolved(mx, reason),
+    };
+    let tlsa_name = host.tlsa_record();
     let (addrs, tlsa): (HostLookup, _) = tokio::join!(
-        timed(Stage::Dns, probe.addrs(&mx.exchange)),
+        timed(Stage::Dns, probe.addrs(host.as_str())),
         timed(Stage::Dns, probe.tlsa(&tlsa_name))
     );
     let smtp = if options.skip_smtp {
@@ -189,7 +167,7 @@ async fn observe_mx_host<P: Probe>(
         );
         join_all(
             ips.iter()
-                .map(|&ip| timed(Stage::Smtp, probe.smtp(&mx.exchange, ip))),
+                .map(|&ip| timed(Stage::Smtp, probe.smtp(host.as_str(), ip))),
         )
         .await
     };
@@ -199,6 +177,26 @@ async fn observe_mx_host<P: Probe>(
         addrs,
         tlsa,
         smtp,
+    }
+}
+
+/// An MX target no host can have: never resolved or probed; `reason` says why.
+fn not_resolved(mx: &MxRecord, reason: String) -> MxHostObservation {
+    {
+        let not_asked = || DnsAnswer::Failed {
+            reason: reason.clone(),
+        };
+        MxHostObservation {
+            name: mx.exchange.clone(),
+            preference: mx.preference,
+            addrs: HostLookup {
+                name: mx.exchange.clone(),
+                a: not_asked(),
+                aaaa: not_asked(),
+            },
+            tlsa: DnsAnswer::Failed { reason },
+            smtp: Vec::new(),
+        }
     }
 }
 
@@ -286,12 +284,84 @@ async fn join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
     outputs
 }
 
+/// One domain's report, and whether its deadline cut anything short.
+pub struct Audited {
+    pub report: DomainReport,
+    pub deadline_passed: bool,
+}
+
+/// After the deadline, the questions still open return at once; this is only a safety net
+/// should the observation still not finish.
+const DEADLINE_GRACE: Duration = Duration::from_secs(1);
+
+/// Observes and judges one domain within `domain_timeout`.
+pub async fn audit<P: Probe>(
+    probe: &P,
+    domain: &DomainName,
+    options: &Options,
+    ctx: &Context,
+    domain_timeout: Duration,
+) -> Audited {
+    let reason = deadline_reason(domain_timeout);
+    let deadline = tokio::time::Instant::now() + domain_timeout;
+    let limited = DeadlineProbe::new(probe, deadline, &reason);
+    let observed = tokio::time::timeout_at(
+        deadline + DEADLINE_GRACE,
+        observe(&limited, domain, options),
+    )
+    .await;
+    let cut = limited.into_cut();
+    let observations = match observed {
+        Ok(mut observations) => {
+            observations.deadline = cut;
+            observations
+        }
+        Err(_) => unobserved(domain, &reason),
+    };
+    Audited {
+        deadline_passed: observations.deadline.is_some(),
+        report: verdict::judge(&observations, ctx),
+    }
+}
+
+/// "the domain's deadline of 180 s (--domain-timeout) passed".
+fn deadline_reason(timeout: Duration) -> String {
+    let shown = if timeout.subsec_millis() == 0 {
+        format!("{} s", timeout.as_secs())
+    } else {
+        format!("{:.1} s", timeout.as_secs_f64())
+    };
+    format!("the domain's deadline of {shown} (--domain-timeout) passed")
+}
+
+/// Observations of a domain none of whose questions was answered, each failing for `reason`.
+pub fn unobserved(domain: &DomainName, reason: &str) -> Observations {
+    fn failed<T>(reason: &str) -> DnsAnswer<T> {
+        DnsAnswer::Failed {
+            reason: reason.to_owned(),
+        }
+    }
+    let mut observations = Observations::empty(domain);
+    observations.sts_txt = failed(reason);
+    observations.policy_host.a = failed(reason);
+    observations.policy_host.aaaa = failed(reason);
+    observations.mx = failed(reason);
+    observations.tlsrpt_txt = failed(reason);
+    observations.deadline = Some(DeadlineCut {
+        reason: reason.to_owned(),
+        endpoints: Vec::new(),
+    });
+    observations
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
     use std::time::Duration;
 
     use super::*;
+    use crate::catalog::Profile;
+    use crate::model::Outcome;
     use crate::observe::{FetchFailure, FetchObservation, SmtpObservation, TxtRecord};
     use crate::stats::StageTimes;
 
@@ -356,7 +426,7 @@ mod tests {
                 allow_private,
                 ..Options::default()
             };
-            let observations = observe(&probe, "example.test", &options).await;
+            let observations = observe(&probe, &"example.test".parse().unwrap(), &options).await;
             let made = probe.connections.load(std::sync::atomic::Ordering::SeqCst);
             assert_eq!(made, expected, "{address} allow_private={allow_private}");
             assert_eq!(observations.fetches.len(), expected / 2, "{address}");
@@ -414,7 +484,12 @@ mod tests {
     #[tokio::test]
     async fn every_probe_call_is_timed_into_its_stage() {
         let before = stage_clock().totals();
-        let observations = observe(&FakeProbe, "example.test", &Options::default()).await;
+        let observations = observe(
+            &FakeProbe,
+            &"example.test".parse().unwrap(),
+            &Options::default(),
+        )
+        .await;
         let after = stage_clock().totals();
         assert_eq!(observations.mx_hosts.len(), 1);
 
@@ -430,5 +505,35 @@ mod tests {
             );
         }
         assert!(after.smtp.total >= before.smtp.total + Duration::from_millis(5));
+    }
+
+    #[test]
+    fn deadline_reasons_read_well() {
+        assert_eq!(
+            deadline_reason(Duration::from_secs(180)),
+            "the domain's deadline of 180 s (--domain-timeout) passed"
+        );
+        assert!(deadline_reason(Duration::from_millis(1500)).contains("1.5 s"));
+    }
+
+    #[test]
+    fn an_unobserved_domain_is_undetermined_not_failed() {
+        let reason = "internal error while auditing this domain: boom";
+        let report = verdict::judge(
+            &unobserved(&DomainName::parse("a.test").unwrap(), reason),
+            &Context {
+                profile: Profile::Sge,
+                now: 0,
+            },
+        );
+        assert!(!report.findings.is_empty());
+        assert!(report
+            .findings
+            .iter()
+            .all(|finding| !matches!(finding.outcome, Outcome::Fail | Outcome::Warn)));
+        assert!(report.findings.iter().any(|finding| matches!(
+            &finding.outcome,
+            Outcome::CouldNotDetermine { reason: r } if r.contains("boom")
+        )));
     }
 }
