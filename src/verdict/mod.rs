@@ -5,6 +5,7 @@ pub mod address;
 pub mod cert;
 pub mod fetch;
 pub mod mx;
+mod one_record;
 pub mod policy;
 pub mod smtp;
 pub mod sts_record;
