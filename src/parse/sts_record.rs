@@ -1,7 +1,7 @@
-//! The `_mta-sts` TXT record (RFC 8461 §3.1) as a [`RecordGrammar`]: the `v=STSv1` version, the
-//! `id` tag, and where known senders (digest §8) differ from the RFC, plus the `id` rule itself.
-//! Whitespace before the first `;` follows the digest's reading of errata 6285 (valid when
-//! alone, discarded among other records); duplicate fields follow §3.2 (first wins).
+//! The `_mta-sts` TXT record (RFC 8461 §3.1): its grammar as a `tag_value::RecordGrammar` (the
+//! `v=STSv1` version, the `id` tag, where known senders of digest §8 differ from the RFC) and
+//! the `id` rule. Whitespace before the first `;` follows the digest's reading of errata 6285
+//! (valid when alone, discarded among other records); duplicate fields follow §3.2 (first wins).
 
 use std::collections::HashSet;
 

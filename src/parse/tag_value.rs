@@ -3,7 +3,7 @@
 //! that begin with the version literal and `;`, and use a record only if exactly one remains.
 //!
 //! Both grammars are `version 1*(*WSP ";" *WSP field) [*WSP ";"]` with RFC 7405 case-sensitive
-//! literals and the same extension fields. A [`RecordGrammar`] holds what differs as data: the
+//! literals and the same extension fields. A `RecordGrammar` holds what differs as data: the
 //! version literal, the tags the record defines, the check each problem is reported under, and
 //! where known senders (digest §8) read the record differently. `sts_record` and
 //! `tlsrpt_record` are that data plus the rules of their own tags (`id`; the `rua` URI list).

@@ -1,7 +1,7 @@
-//! The `_smtp._tls` TXT record (RFC 8460 §3) as a [`RecordGrammar`]: the `v=TLSRPTv1` version,
-//! the `rua` tag, and where known reporters differ from the RFC, plus the `rua` rules themselves:
-//! the URI list and each URI (RFC 3986; `mailto:` per RFC 6068, `https:` absolute). `,`, `!` and
-//! `;` inside a URI must be percent-encoded (§3).
+//! The `_smtp._tls` TXT record (RFC 8460 §3): its grammar as a `tag_value::RecordGrammar` (the
+//! `v=TLSRPTv1` version, the `rua` tag, where known reporters differ from the RFC) and the `rua`
+//! rules: the URI list and each URI (RFC 3986; `mailto:` per RFC 6068, `https:` absolute). `,`,
+//! `!` and `;` inside a URI must be percent-encoded (§3).
 
 use std::collections::HashSet;
 
