@@ -182,6 +182,35 @@ pub(crate) fn judge<'o, R>(
     })
 }
 
+/// Passes the stage's TTL check `check` when `follows_guidance`, else reports the TTL with the
+/// `guidance` it misses.
+pub(crate) fn judge_ttl(
+    out: &mut Findings,
+    check: CheckId,
+    found: &Found<'_, impl Sized>,
+    follows_guidance: bool,
+    guidance: &str,
+) {
+    let (name, ttl) = (&found.name, found.ttl);
+    if follows_guidance {
+        out.pass_with(
+            check,
+            Subject::Domain,
+            format!("the TTL of {name} is {ttl} seconds"),
+            Vec::new(),
+        );
+    } else {
+        out.problem(
+            Problem::new(
+                check,
+                format!("the TTL of {name} is {ttl} seconds; {guidance}"),
+            )
+            .with("TTL", ttl.to_string()),
+            Subject::Domain,
+        );
+    }
+}
+
 /// Whether a TTL seen through a recursive resolver can be `published` counted down: a cached
 /// answer carries the time it has left (RFC 1035 §3.2.1, RFC 2181 §8), so a second audit, or a
 /// resolver that someone else asked first, sees a little less than the zone says. Up to a tenth
@@ -272,4 +301,19 @@ fn take_problems(problems: &mut Vec<Problem>, checks: &[CheckId]) -> Vec<Problem
         .partition(|problem| checks.contains(&problem.check));
     *problems = rest;
     mine
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::catalog::CheckId;
+    use crate::model::Finding;
+
+    /// The outcome labels of `check`'s findings, in order.
+    pub(crate) fn labels(findings: &[Finding], check: CheckId) -> Vec<&'static str> {
+        findings
+            .iter()
+            .filter(|f| f.check == check)
+            .map(|f| f.outcome.label())
+            .collect()
+    }
 }

@@ -1,8 +1,8 @@
 //! Stage 1: the `_mta-sts` TXT record (RFC 8461 §3.1; TTL guidance from SGE step 1). The
-//! lookup, the filter and the grammar are judged by [`one_record`](super::one_record); this
+//! lookup, the filter and the grammar are judged by `one_record`; this
 //! stage adds the CNAME and TTL checks.
 
-use super::one_record::{self, counted_down_from, show_chain, ChainShown, RecordStage};
+use super::one_record::{self, counted_down_from, judge_ttl, show_chain, ChainShown, RecordStage};
 use super::Findings;
 use crate::catalog::CheckId;
 use crate::model::{Problem, Subject};
@@ -39,13 +39,12 @@ const GUIDED_TTLS: [u32; 2] = [86400, 3600];
 /// Judges `sts-record.*`; returns the record a strict sender would use.
 pub fn judge(obs: &Observations, out: &mut Findings) -> Option<StsRecord> {
     let found = one_record::judge(&STAGE, obs, &obs.sts_txt, &obs.sts_misplaced, out)?;
-    let subject = Subject::Domain;
-    let (name, ttl, cname_chain) = (&found.name, found.ttl, found.cname_chain);
+    let (name, cname_chain) = (&found.name, found.cname_chain);
 
     if cname_chain.is_empty() {
         out.pass_with(
             CheckId::StsRecordCname,
-            subject.clone(),
+            Subject::Domain,
             format!("{name} is not delegated by CNAME"),
             Vec::new(),
         );
@@ -60,34 +59,21 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Option<StsRecord> {
                 ),
             )
             .with("CNAME", show_chain(cname_chain)),
-            subject.clone(),
+            Subject::Domain,
         );
     }
 
-    if GUIDED_TTLS
+    let guided = GUIDED_TTLS
         .iter()
-        .any(|&guided| counted_down_from(ttl, guided))
-    {
-        out.pass_with(
-            CheckId::StsRecordTtl,
-            subject,
-            format!("the TTL of {name} is {ttl} seconds"),
-            Vec::new(),
-        );
-    } else {
-        out.problem(
-            Problem::new(
-                CheckId::StsRecordTtl,
-                format!(
-                    "the TTL of {name} is {ttl} seconds; SGE recommends 86400 (3600 while the \
-                     policy changes); a resolver's cache counts TTLs down, so ask the domain's \
-                     own name server (--resolver) to see the TTL as published"
-                ),
-            )
-            .with("TTL", ttl.to_string()),
-            subject,
-        );
-    }
+        .any(|&guided| counted_down_from(found.ttl, guided));
+    judge_ttl(
+        out,
+        CheckId::StsRecordTtl,
+        &found,
+        guided,
+        "SGE recommends 86400 (3600 while the policy changes); a resolver's cache counts TTLs \
+         down, so ask the domain's own name server (--resolver) to see the TTL as published",
+    );
 
     found.record
 }
@@ -98,6 +84,7 @@ mod tests {
     use crate::catalog::Profile;
     use crate::model::Outcome;
     use crate::observe::{DnsAnswer, MisplacedRecord, TxtRecord};
+    use crate::verdict::one_record::tests::labels;
 
     fn run(
         answer: DnsAnswer<Vec<TxtRecord>>,
@@ -108,14 +95,6 @@ mod tests {
         let mut out = Findings::new(profile);
         let record = judge(&obs, &mut out);
         (record, out.finish())
-    }
-
-    fn outcome(findings: &[crate::model::Finding], check: CheckId) -> Vec<&'static str> {
-        findings
-            .iter()
-            .filter(|f| f.check == check)
-            .map(|f| f.outcome.label())
-            .collect()
     }
 
     #[test]
@@ -140,7 +119,7 @@ mod tests {
             };
             let (_, findings) = run(answer, Profile::Rfc);
             assert_eq!(
-                outcome(&findings, CheckId::StsRecordTtl),
+                labels(&findings, CheckId::StsRecordTtl),
                 [expected],
                 "{ttl}"
             );
@@ -200,9 +179,9 @@ mod tests {
             Profile::Rfc,
         );
         assert!(record.is_none());
-        assert_eq!(outcome(&findings, CheckId::StsRecordPresent), ["warn"]);
-        assert_eq!(outcome(&findings, CheckId::StsRecordSyntax), ["fail"]);
-        assert_eq!(outcome(&findings, CheckId::StsRecordId), ["skipped"]);
+        assert_eq!(labels(&findings, CheckId::StsRecordPresent), ["warn"]);
+        assert_eq!(labels(&findings, CheckId::StsRecordSyntax), ["fail"]);
+        assert_eq!(labels(&findings, CheckId::StsRecordId), ["skipped"]);
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Stage 6: the TLS-RPT record at `_smtp._tls` (RFC 8460 §3, TTL per §7) and whether its
 //! `mailto:` report domains can receive mail (RFC 5321 §5.1, RFC 7505).
 //!
-//! The lookup, the filter and the grammar are judged by [`one_record`](super::one_record); this
+//! The lookup, the filter and the grammar are judged by `one_record`; this
 //! stage adds the report domains and the TTL.
 
-use super::one_record::{self, counted_down_from, ChainShown, RecordStage};
+use super::one_record::{self, counted_down_from, judge_ttl, ChainShown, RecordStage};
 use super::Findings;
 use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
@@ -41,48 +41,32 @@ pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
     else {
         return Vec::new();
     };
-    let subject = Subject::Domain;
-    let (name, ttl) = (&found.name, found.ttl);
-
     match &found.record {
         None if !found.parsed => out.skip(
             CheckId::TlsRptMailtoDomain,
-            subject.clone(),
+            Subject::Domain,
             CheckId::TlsRptSingle.as_str(),
         ),
         None => out.skip(
             CheckId::TlsRptMailtoDomain,
-            subject.clone(),
+            Subject::Domain,
             CheckId::TlsRptSyntax.as_str(),
         ),
         Some(record) if record.rua.is_empty() => out.skip(
             CheckId::TlsRptMailtoDomain,
-            subject.clone(),
+            Subject::Domain,
             CheckId::TlsRptRua.as_str(),
         ),
         Some(record) => judge_mailto_domains(obs, record, out),
     }
 
-    if ttl >= MIN_TTL || counted_down_from(ttl, MIN_TTL) {
-        out.pass_with(
-            CheckId::TlsRptTtl,
-            subject,
-            format!("the TTL of {name} is {ttl} seconds"),
-            Vec::new(),
-        );
-    } else {
-        out.problem(
-            Problem::new(
-                CheckId::TlsRptTtl,
-                format!(
-                    "the TTL of {name} is {ttl} seconds; RFC 8460 §7 encourages a large TTL \
-                     (an hour or more)"
-                ),
-            )
-            .with("TTL", ttl.to_string()),
-            subject,
-        );
-    }
+    judge_ttl(
+        out,
+        CheckId::TlsRptTtl,
+        &found,
+        found.ttl >= MIN_TTL || counted_down_from(found.ttl, MIN_TTL),
+        "RFC 8460 §7 encourages a large TTL (an hour or more)",
+    );
 
     found.record.map(|record| record.rua).unwrap_or_default()
 }
@@ -194,6 +178,7 @@ mod tests {
     use crate::catalog::{Profile, Stage, CATALOG};
     use crate::model::{Finding, Outcome};
     use crate::observe::TxtRecord;
+    use crate::verdict::one_record::tests::labels;
 
     fn run(obs: &Observations, profile: Profile) -> (Vec<String>, Vec<Finding>) {
         let mut out = Findings::new(profile);
@@ -205,14 +190,6 @@ mod tests {
         let mut obs = Observations::empty("example.org");
         obs.tlsrpt_txt = DnsAnswer::records(vec![TxtRecord::single(text)]);
         obs
-    }
-
-    fn labels(findings: &[Finding], check: CheckId) -> Vec<&'static str> {
-        findings
-            .iter()
-            .filter(|f| f.check == check)
-            .map(|f| f.outcome.label())
-            .collect()
     }
 
     #[test]
