@@ -50,10 +50,10 @@ pub(crate) const GRAMMAR: RecordGrammar = RecordGrammar {
     },
     near_miss: NearMiss {
         case_insensitive_prefix: STS_PREFIX,
-        alone_wrong_case: ", though Stalwart and mailauth match the tag case-insensitively and \
-                           accept it",
-        alone_leading_space: ", and postfix-mta-sts-resolver, chasquid and mailauth also look \
-                              for the tag at the very start",
+        no_record_wrong_case: ", though Stalwart and mailauth match the tag \
+                               case-insensitively and accept it",
+        no_record_leading_space: ", and postfix-mta-sts-resolver, chasquid and mailauth \
+                                  also look for the tag at the very start",
         beside: CheckId::StsRecordOtherTxt,
         beside_cap: None,
         beside_consequence: "the RFC's filter discards it, but go-mtasts counts every TXT record",

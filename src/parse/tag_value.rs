@@ -38,7 +38,7 @@ pub(crate) struct RecordGrammar {
     pub(crate) several: Several,
     /// How a record with whitespace before its first `;` is read.
     pub(crate) space_before_delimiter: SpaceBeforeDelimiter,
-    /// How a record that only looks like this type, next to a real one, is reported.
+    /// How a record that only looks like this type is reported, alone or beside a real one.
     pub(crate) near_miss: NearMiss,
     /// Unrelated TXT records next to a related one, if readers are known to trip over them.
     pub(crate) other_txt: Option<Consequence>,
@@ -104,10 +104,10 @@ pub(crate) enum SpaceBeforeDelimiter {
 pub(crate) struct NearMiss {
     /// The prefix that case-insensitive readers match (`v=STSv1;`).
     pub(crate) case_insensitive_prefix: &'static [u8],
-    /// Ends "… ignore it" when the record is alone and only the case keeps it out.
-    pub(crate) alone_wrong_case: &'static str,
-    /// Ends "… ignore it" when the record is alone and begins with whitespace.
-    pub(crate) alone_leading_space: &'static str,
+    /// Ends "… ignore it" when no real record exists and only the case keeps this one out.
+    pub(crate) no_record_wrong_case: &'static str,
+    /// Ends "… ignore it" when no real record exists and this one begins with whitespace.
+    pub(crate) no_record_leading_space: &'static str,
     /// Where the near miss is reported when a real record exists.
     pub(crate) beside: CheckId,
     /// Caps the severity of the near miss beside a real record.
@@ -128,7 +128,8 @@ pub struct RecordAnalysis<R> {
     pub candidates: usize,
     /// Exactly one candidate was parsed, so the grammar checks actually ran.
     pub parsed: bool,
-    /// Problems of the stage's checks other than `present`, `cname` and `ttl`.
+    /// Problems of the checks that the filter and the grammar decide; not `present`, nor the
+    /// stage's own checks (`ttl`, …).
     pub problems: Vec<Problem>,
 }
 
@@ -391,9 +392,9 @@ fn near_miss(grammar: &RecordGrammar, text: &[u8], mistakes: &str, no_record: bo
         });
     if no_record {
         let note = if wrong_case {
-            rules.alone_wrong_case
+            rules.no_record_wrong_case
         } else if text.first().is_some_and(|&b| is_wsp(b)) {
-            rules.alone_leading_space
+            rules.no_record_leading_space
         } else {
             ""
         };

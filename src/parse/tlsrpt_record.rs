@@ -46,8 +46,8 @@ pub(crate) const GRAMMAR: RecordGrammar = RecordGrammar {
     ),
     near_miss: NearMiss {
         case_insensitive_prefix: TLSRPT_VERSION,
-        alone_wrong_case: ", though Stalwart matches the tag case-insensitively and accepts it",
-        alone_leading_space: "",
+        no_record_wrong_case: ", though Stalwart matches the tag case-insensitively and accepts it",
+        no_record_leading_space: "",
         // The RFC's filter discards it; a lenient reporter counts two records and sends none.
         beside: CheckId::TlsRptSingle,
         beside_cap: Some(Severity::Warn),
