@@ -128,9 +128,12 @@ impl Scope {
 /// Facts about a check that the verdict code selects checks by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CheckFlag {
-    /// Judged by the strict parser of the file itself (RFC 8461 §3.2's grammar and what it
-    /// implies), not by guidance applied to the parsed policy.
+    /// Judged by the strict parser of the record or file itself (the grammars of RFC 8461 §3.1
+    /// and §3.2, RFC 8460 §3, and what they imply), not by guidance applied to what it parsed.
     Grammar,
+    /// Judged by the TXT record filter (join the strings, keep the records that begin with the
+    /// version, exactly one must remain: RFC 8461 §3.1, RFC 8460 §3), before any grammar.
+    Filter,
     /// A strict sender rejects the whole policy when this check fails.
     Rejects,
     /// Compares what DNS says with the policy's `mx` patterns, so it needs a valid policy.
@@ -248,27 +251,27 @@ catalog! {
         "CNAME delegation of _mta-sts is followed",
         [rfc(8461, "3.1"), rfc(8461, "8.2"), sge("appendix 1")], ["TXT-02", "SGE-12"],
         "Nothing to fix: delegating _mta-sts by CNAME to a provider is allowed; make sure the provider updates the id when the policy changes.";
-    StsRecordSingle = "sts-record.single", StsRecord, Domain, [F, F, F],
+    StsRecordSingle = "sts-record.single", StsRecord, Domain + Filter, [F, F, F],
         "Exactly one TXT record starts with v=STSv1;",
         [rfc(8461, "3.1")], ["TXT-04", "TXT-05"],
         "Delete all but one `v=STSv1` record: with two or more, senders act as if the domain had no MTA-STS.";
-    StsRecordSyntax = "sts-record.syntax", StsRecord, Domain, [F, F, F],
+    StsRecordSyntax = "sts-record.syntax", StsRecord, Domain + Grammar, [F, F, F],
         "The record matches the RFC 8461 grammar",
         [rfc(8461, "3.1")], ["TXT-03", "TXT-06", "TXT-07", "TXT-10", "TXT-12", "TXT-14", "SGE-05"],
         "Write the record exactly as `v=STSv1; id=ID` with `v=STSv1` first, fields separated by `;`, extension values without spaces, `=` or `;`, and ASCII only.";
-    StsRecordId = "sts-record.id", StsRecord, Domain, [F, F, F],
+    StsRecordId = "sts-record.id", StsRecord, Domain + Grammar, [F, F, F],
         "The id is 1 to 32 ASCII letters and digits",
         [rfc(8461, "3.1"), ncsc("§5")], ["TXT-08", "TXT-09", "NCSC-10"],
         "Use an id of letters and digits only, at most 32 of them (a timestamp such as 20250101T000000 works); change it every time the policy changes.";
-    StsRecordDelimiterSpace = "sts-record.delimiter-space", StsRecord, Domain, [W, W, W],
+    StsRecordDelimiterSpace = "sts-record.delimiter-space", StsRecord, Domain + Filter, [W, W, W],
         "The record begins with the literal bytes `v=STSv1;`",
         [rfc(8461, "3.1"), Source::Senders], ["TXT-11"],
         "Remove the space before the first `;` (write `v=STSv1;`): some senders (chasquid) and the RFC's record filter look for that literal prefix.";
-    StsRecordDuplicateField = "sts-record.duplicate-field", StsRecord, Domain, [W, W, W],
+    StsRecordDuplicateField = "sts-record.duplicate-field", StsRecord, Domain + Grammar, [W, W, W],
         "No field appears twice in the record",
         [rfc(8461, "3.2")], ["TXT-13"],
         "Keep one `id=` field: the first one counts, and senders disagree about which one they use.";
-    StsRecordOtherTxt = "sts-record.other-txt", StsRecord, Domain, [W, W, W],
+    StsRecordOtherTxt = "sts-record.other-txt", StsRecord, Domain + Filter, [W, W, W],
         "No other TXT records share the _mta-sts name",
         [rfc(8461, "3.1"), Source::Senders], ["TXT-04"],
         "Remove the unrelated TXT records from _mta-sts.DOMAIN: the RFC discards them, but go-mtasts (maddy) counts every TXT record and then sees no policy.";
@@ -544,31 +547,31 @@ catalog! {
         "A TLS-RPT record is published at _smtp._tls.DOMAIN",
         [rfc(8460, "3"), rfc(8461, "6"), sge("§4"), ncsc("§1")], ["RPT-01", "SGE-03", "NCSC-01"],
         "Publish `v=TLSRPTv1; rua=mailto:tls-reports@DOMAIN` at _smtp._tls.DOMAIN (two underscores, one per label) before enforcing MTA-STS.";
-    TlsRptSingle = "tlsrpt.single", TlsRpt, Domain, [F, F, F],
+    TlsRptSingle = "tlsrpt.single", TlsRpt, Domain + Filter, [F, F, F],
         "Exactly one TXT record starts with v=TLSRPTv1;",
         [rfc(8460, "3")], ["RPT-03"],
         "Merge the TLS-RPT records into one: with two, senders send no reports.";
-    TlsRptSyntax = "tlsrpt.syntax", TlsRpt, Domain, [F, F, F],
+    TlsRptSyntax = "tlsrpt.syntax", TlsRpt, Domain + Grammar, [F, F, F],
         "The record matches the RFC 8460 grammar",
         [rfc(8460, "3")], ["RPT-02", "RPT-04"],
         "Write the record as `v=TLSRPTv1; rua=mailto:ADDRESS`, with `v=TLSRPTv1` first and exactly in that case.";
-    TlsRptRua = "tlsrpt.rua", TlsRpt, Domain, [F, F, F],
+    TlsRptRua = "tlsrpt.rua", TlsRpt, Domain + Grammar, [F, F, F],
         "The record has a `rua` with at least one URI",
         [rfc(8460, "3")], ["RPT-05"],
         "Add `rua=mailto:ADDRESS` (or an https: URL) to the record.";
-    TlsRptRuaScheme = "tlsrpt.rua-scheme", TlsRpt, Domain, [F, F, F],
+    TlsRptRuaScheme = "tlsrpt.rua-scheme", TlsRpt, Domain + Grammar, [F, F, F],
         "Every rua URI is mailto: or https:",
         [rfc(8460, "3")], ["RPT-06"],
         "Use only mailto: or https: report URIs.";
-    TlsRptRuaSyntax = "tlsrpt.rua-syntax", TlsRpt, Domain, [F, F, F],
+    TlsRptRuaSyntax = "tlsrpt.rua-syntax", TlsRpt, Domain + Grammar, [F, F, F],
         "Every rua URI is well formed",
         [rfc(8460, "3"), rfc(6068, "2")], ["RPT-07", "RPT-08", "RPT-15"],
         "Write each URI in full (`mailto:user@example.com`, `https://host/path`); percent-encode `,`, `!` and `;`.";
-    TlsRptMultipleRua = "tlsrpt.multiple-rua", TlsRpt, Domain, [W, W, W],
+    TlsRptMultipleRua = "tlsrpt.multiple-rua", TlsRpt, Domain + Grammar, [W, W, W],
         "`rua` appears once",
         [rfc(8460, "3")], ["RPT-10"],
         "Put all report URIs in one `rua=` field, separated by commas.";
-    TlsRptExtension = "tlsrpt.extension", TlsRpt, Domain, [I, I, I],
+    TlsRptExtension = "tlsrpt.extension", TlsRpt, Domain + Grammar, [I, I, I],
         "Extension fields are reported (senders ignore them)",
         [rfc(8460, "3")], ["RPT-09", "RPT-12"],
         "Remove fields copied from DMARC (`ruf=`, `p=`): TLS-RPT ignores them.";

@@ -7,4 +7,5 @@ pub mod mx_pattern;
 pub mod policy;
 pub mod smtp_reply;
 pub mod sts_record;
+pub mod tag_value;
 pub mod tlsrpt_record;

@@ -1,14 +1,14 @@
-//! The `_mta-sts` TXT record (RFC 8461 §3.1): the discovery filter (join strings, keep records
-//! beginning with `v=STSv1;`, exactly one must remain), then a strict parse against the §3.1
-//! grammar with its RFC 7405 case-sensitive literals. Whitespace before the first `;` follows the
-//! digest's reading of errata 6285 (valid when alone, discarded among other records); duplicate
-//! fields follow §3.2 (first wins). Problems name where known senders (digest §8) differ.
-//!
-//! The delimiter and extension helpers are shared with the `_smtp._tls` parser (RFC 8460 §3),
-//! whose grammar has the same shape.
+//! The `_mta-sts` TXT record (RFC 8461 §3.1): its grammar as a `tag_value::RecordGrammar` (the
+//! `v=STSv1` version, the `id` tag, where known senders of digest §8 differ from the RFC) and
+//! the `id` rule. Whitespace before the first `;` follows the digest's reading of errata 6285
+//! (valid when alone, discarded among other records); duplicate fields follow §3.2 (first wins).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
+use super::tag_value::{
+    self, describe_byte, miscased_tag_summary, Consequence, Fields, NearMiss, RecordAnalysis,
+    RecordGrammar, Several, SpaceBeforeDelimiter, Tag,
+};
 use crate::catalog::CheckId;
 use crate::escape::escape_bytes;
 use crate::model::Problem;
@@ -24,6 +24,55 @@ pub const STS_EVIDENCE: &str = "TXT _mta-sts";
 /// The longest `id` the grammar allows (`1*32(ALPHA / DIGIT)`).
 const MAX_ID_LEN: usize = 32;
 
+/// RFC 8461 §3.1, and what senders make of records that break it.
+pub(crate) const GRAMMAR: RecordGrammar = RecordGrammar {
+    version: STS_VERSION,
+    label: "_mta-sts",
+    evidence: STS_EVIDENCE,
+    kind: "MTA-STS",
+    readers: "senders",
+    section: "RFC 8461 §3.1",
+    tags: &[Tag {
+        name: b"id",
+        takes_tail: None,
+    }],
+    syntax: CheckId::StsRecordSyntax,
+    several: Several {
+        check: CheckId::StsRecordSingle,
+        consequence: "senders act as if the domain had no MTA-STS (Stalwart uses whichever \
+                      parses first in the answer)",
+    },
+    space_before_delimiter: SpaceBeforeDelimiter::Errata6285 {
+        check: CheckId::StsRecordDelimiterSpace,
+        ignored_by: "; chasquid ignores it",
+        beside_record: ", but postfix-mta-sts-resolver and mailauth match it too and then see \
+                        two records (no policy)",
+    },
+    near_miss: NearMiss {
+        case_insensitive_prefix: STS_PREFIX,
+        no_record_wrong_case: ", though Stalwart and mailauth match the tag \
+                               case-insensitively and accept it",
+        no_record_leading_space: ", and postfix-mta-sts-resolver, chasquid and mailauth \
+                                  also look for the tag at the very start",
+        beside: CheckId::StsRecordOtherTxt,
+        beside_cap: None,
+        beside_consequence: "the RFC's filter discards it, but go-mtasts counts every TXT record",
+        beside_wrong_case: ", and Stalwart and mailauth (case-insensitive) see two records",
+    },
+    other_txt: Some(Consequence {
+        check: CheckId::StsRecordOtherTxt,
+        consequence: ", but go-mtasts (maddy) counts every TXT record there and then sees no \
+                      policy",
+    }),
+    duplicates: Some(Consequence {
+        check: CheckId::StsRecordDuplicateField,
+        consequence: "the first counts (RFC 8461 §3.2, as mox does), but senders disagree about \
+                      which one they use",
+    }),
+    non_ascii: "the record contains non-ASCII bytes; RFC 8461 §3.1 allows US-ASCII only",
+    trailing_whitespace: " (mox rejects the record; most senders trim it)",
+};
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StsRecord {
     pub id: String,
@@ -31,19 +80,9 @@ pub struct StsRecord {
     pub extensions: Vec<(String, String)>,
 }
 
-/// Everything the filter and the parser found in the TXT RRs at `_mta-sts.D`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StsAnalysis {
-    /// The record a strict sender would use.
-    pub record: Option<StsRecord>,
-    /// How many records passed the discovery filter (0: no MTA-STS record; 2+: no policy).
-    pub candidates: usize,
-    /// Exactly one candidate was parsed, so `sts-record.syntax`, `.id` and `.duplicate-field`
-    /// actually ran.
-    pub parsed: bool,
-    /// Problems of the `sts-record.*` checks other than `present`, `cname` and `ttl`.
-    pub problems: Vec<Problem>,
-}
+/// Everything the filter and the parser found in the TXT RRs at `_mta-sts.D`; `problems` are
+/// those of the `sts-record.*` checks other than `present`, `cname` and `ttl`.
+pub type StsAnalysis = RecordAnalysis<StsRecord>;
 
 /// Filters the TXT RRs at `_mta-sts.D` as RFC 8461 §3.1 says (join strings, keep those that begin
 /// with `v=STSv1;`, exactly one must remain) and parses the survivor.
@@ -58,310 +97,47 @@ pub fn analyse_sts_records(records: &[TxtRecord]) -> (Option<StsRecord>, Vec<Pro
 /// Like [`analyse_sts_records`], also saying how many candidates there were and whether the
 /// grammar checks ran, which the verdict needs to avoid passing a check that did not run.
 pub fn analyse(records: &[TxtRecord]) -> StsAnalysis {
-    let texts: Vec<Vec<u8>> = records.iter().map(TxtRecord::joined).collect();
-    let shapes: Vec<Shape> = texts
-        .iter()
-        .map(|text| classify(text, STS_VERSION))
-        .collect();
-    let alone = texts.len() == 1;
-    // Errata 6285: `v=STSv1 ;` is grammatical, so when it is the only record it is used.
-    let is_candidate = |shape: &Shape| {
-        matches!(shape, Shape::Exact) || (alone && matches!(shape, Shape::SpaceBeforeDelimiter))
-    };
-    let candidates: Vec<&[u8]> = texts
-        .iter()
-        .zip(&shapes)
-        .filter(|(_, shape)| is_candidate(shape))
-        .map(|(text, _)| text.as_slice())
-        .collect();
-    let exact = shapes.iter().filter(|s| matches!(s, Shape::Exact)).count();
-
-    let mut problems = Vec::new();
-    for (text, shape) in texts.iter().zip(&shapes) {
-        let shown = escape_bytes(text);
-        match shape {
-            Shape::Exact | Shape::Other => {}
-            Shape::SpaceBeforeDelimiter if alone => problems.push(
-                Problem::new(
-                    CheckId::StsRecordDelimiterSpace,
-                    "the record has whitespace before its first `;`: the grammar allows it, but \
-                     the record does not begin with the literal `v=STSv1;` that RFC 8461 §3.1's \
-                     filter looks for (errata 6285); chasquid ignores it",
-                )
-                .with(STS_EVIDENCE, shown),
-            ),
-            Shape::SpaceBeforeDelimiter => {
-                let consequence = if exact > 0 {
-                    "the RFC's filter discards it, but postfix-mta-sts-resolver and mailauth \
-                     match it too and then see two records (no policy)"
-                } else {
-                    "other TXT records exist at _mta-sts, so the RFC's filter discards it and \
-                     no MTA-STS record remains (errata 6285)"
-                };
-                problems.push(
-                    Problem::new(
-                        CheckId::StsRecordDelimiterSpace,
-                        format!(
-                            "a record has whitespace before its first `;`, so it does not begin \
-                             with `v=STSv1;`: {consequence}"
-                        ),
-                    )
-                    .with(STS_EVIDENCE, shown),
-                );
-            }
-            Shape::NearMiss(mistakes) => {
-                let mistakes = mistakes.join(", and ");
-                let problem = if candidates.is_empty() {
-                    Problem::new(
-                        CheckId::StsRecordSyntax,
-                        format!(
-                            "a record looks like MTA-STS but is not one: {mistakes}; senders \
-                             following RFC 8461 §3.1 ignore it{}",
-                            near_miss_senders(text)
-                        ),
-                    )
-                } else {
-                    Problem::new(
-                        CheckId::StsRecordOtherTxt,
-                        format!(
-                            "a second record looks like MTA-STS but is not one: {mistakes}; the \
-                             RFC's filter discards it, but go-mtasts counts every TXT record{}",
-                            if differs_only_in_case(text) {
-                                ", and Stalwart and mailauth (case-insensitive) see two records"
-                            } else {
-                                ""
-                            }
-                        ),
-                    )
-                };
-                problems.push(problem.with(STS_EVIDENCE, shown));
-            }
-        }
-    }
-
-    let related = shapes.iter().any(|shape| !matches!(shape, Shape::Other));
-    let others: Vec<&Vec<u8>> = texts
-        .iter()
-        .zip(&shapes)
-        .filter(|(_, shape)| matches!(shape, Shape::Other))
-        .map(|(text, _)| text)
-        .collect();
-    if related && !others.is_empty() {
-        let mut problem = Problem::new(
-            CheckId::StsRecordOtherTxt,
-            format!(
-                "{}: RFC 8461 §3.1 discards {}, but go-mtasts (maddy) counts every TXT record \
-                 there and then sees no policy",
-                if others.len() == 1 {
-                    "another TXT record shares the _mta-sts name".to_owned()
-                } else {
-                    format!("{} other TXT records share the _mta-sts name", others.len())
-                },
-                if others.len() == 1 { "it" } else { "them" },
-            ),
-        );
-        for text in others {
-            problem = problem.with(STS_EVIDENCE, escape_bytes(text));
-        }
-        problems.push(problem);
-    }
-
-    match candidates.as_slice() {
-        [] => StsAnalysis {
-            record: None,
-            candidates: 0,
-            parsed: false,
-            problems,
-        },
-        [only] => {
-            let (record, mut parse_problems) = parse_candidate(only);
-            problems.append(&mut parse_problems);
-            StsAnalysis {
-                record,
-                candidates: 1,
-                parsed: true,
-                problems,
-            }
-        }
-        several => {
-            let mut problem = Problem::new(
-                CheckId::StsRecordSingle,
-                format!(
-                    "{} TXT records begin with `v=STSv1;`: RFC 8461 §3.1 needs exactly one, so \
-                     senders act as if the domain had no MTA-STS (Stalwart uses whichever \
-                     parses first in the answer)",
-                    several.len()
-                ),
-            );
-            for text in several {
-                problem = problem.with(STS_EVIDENCE, escape_bytes(text));
-            }
-            problems.push(problem);
-            StsAnalysis {
-                record: None,
-                candidates: several.len(),
-                parsed: false,
-                problems,
-            }
-        }
-    }
+    tag_value::analyse(&GRAMMAR, records, build)
 }
 
-/// Which senders treat a near-miss record differently from the RFC.
-fn near_miss_senders(text: &[u8]) -> &'static str {
-    if differs_only_in_case(text) {
-        ", though Stalwart and mailauth match the tag case-insensitively and accept it"
-    } else if text.first().is_some_and(|&b| is_wsp(b)) {
-        ", and postfix-mta-sts-resolver, chasquid and mailauth also look for the tag at the very start"
-    } else {
-        ""
-    }
-}
-
-/// The record begins with `v=STSv1` in another letter case, followed by `;`.
-fn differs_only_in_case(text: &[u8]) -> bool {
-    text.len() > STS_VERSION.len()
-        && text[..STS_VERSION.len()].eq_ignore_ascii_case(STS_VERSION)
-        && text[STS_VERSION.len()] == b';'
-}
-
-/// Parses the one record left by the filter against the §3.1 grammar.
-fn parse_candidate(text: &[u8]) -> (Option<StsRecord>, Vec<Problem>) {
-    let shown = escape_bytes(text);
-    let mut problems = Vec::new();
-    let syntax = |summary: String| {
-        Problem::new(CheckId::StsRecordSyntax, summary).with(STS_EVIDENCE, shown.clone())
-    };
-
-    if !text.is_ascii() {
-        problems.push(syntax(
-            "the record contains non-ASCII bytes; RFC 8461 §3.1 allows US-ASCII only".to_owned(),
-        ));
-    }
-    // The filter guaranteed `v=STSv1`, optional WSP, then `;`.
-    let Some(first_delimiter) = text.iter().position(|&b| b == b';') else {
-        problems.push(syntax("the record has no `;` after `v=STSv1`".to_owned()));
-        return (None, problems);
-    };
-    let split = split_fields(&text[first_delimiter + 1..]);
-    for mistake in &split.mistakes {
-        problems.push(syntax(match mistake {
-            DelimiterMistake::EmptyField => {
-                "the record has an empty field (two `;` with nothing but whitespace between)"
-                    .to_owned()
-            }
-            DelimiterMistake::TrailingWhitespace => {
-                "the record ends in whitespace without a final `;`; the grammar allows \
-                 whitespace only around `;` (mox rejects the record; most senders trim it)"
-                    .to_owned()
-            }
-        }));
-    }
-
-    let mut ids: Vec<&[u8]> = Vec::new();
-    let mut fields: Vec<(&[u8], &[u8])> = Vec::new();
-    let mut miscased_id: Option<&[u8]> = None;
-    for &field in &split.fields {
-        let Some(eq) = field.iter().position(|&b| b == b'=') else {
-            problems.push(
-                syntax(format!(
-                    "the field `{}` has no `=`: fields are `name=value`",
-                    escape_bytes(field)
-                ))
-                .with("field", escape_bytes(field)),
-            );
-            continue;
-        };
-        let (name, value) = (&field[..eq], &field[eq + 1..]);
-        fields.push((name, value));
-        if name == b"id" {
-            ids.push(value);
-            continue;
-        }
-        // Any other name is an extension (`ID` too: `%s"id="` is case-sensitive).
-        if let Some(why) = ext_name_problem(name) {
-            problems.push(
-                syntax(format!(
-                    "the field name `{}` is not a valid extension name: {why}",
-                    escape_bytes(name)
-                ))
-                .with("field", escape_bytes(field)),
-            );
-        } else if let Some(why) = ext_value_problem(value) {
-            problems.push(
-                syntax(format!(
-                    "the extension field `{}` is invalid: {why}",
-                    escape_bytes(field)
-                ))
-                .with("field", escape_bytes(field)),
-            );
-        }
-        if name.eq_ignore_ascii_case(b"id") && miscased_id.is_none() {
-            miscased_id = Some(field);
-        }
-    }
-
-    for (name, values) in duplicates(&fields) {
-        let written: Vec<String> = values
-            .iter()
-            .map(|value| format!("`{}={}`", escape_bytes(name), escape_bytes(value)))
-            .collect();
-        let mut problem = Problem::new(
-            CheckId::StsRecordDuplicateField,
-            format!(
-                "the field `{}` appears {} times ({}): the first counts (RFC 8461 §3.2, as mox \
-                 does), but senders disagree about which one they use",
-                escape_bytes(name),
-                values.len(),
-                written.join(", ")
-            ),
-        )
-        .with(STS_EVIDENCE, shown.clone());
-        for value in &values {
-            problem = problem.with(
-                "field",
-                format!("{}={}", escape_bytes(name), escape_bytes(value)),
-            );
-        }
-        problems.push(problem);
-    }
-
-    let id = match ids.first() {
+/// Applies the `id` rule to the fields of the one candidate and builds the record.
+fn build(mut fields: Fields<'_>) -> (Option<StsRecord>, Vec<Problem>) {
+    let mut problems = std::mem::take(&mut fields.problems);
+    let id = match fields.tag(b"id").next() {
         None => {
-            let summary = match miscased_id {
+            let miscased = fields.miscased(b"id");
+            let summary = match miscased {
                 Some(field) => format!(
-                    "the record has no `id` field: `{}` looks like `id` in the wrong case, but \
-                     field names are case-sensitive (RFC 7405 `%s`), so it is an unknown \
-                     extension (Stalwart and mailauth accept it)",
-                    escape_bytes(field)
+                    "{} (Stalwart and mailauth accept it)",
+                    miscased_tag_summary("id", field)
                 ),
                 None => "the record has no `id` field, which RFC 8461 §3.1 requires".to_owned(),
             };
-            let mut problem = Problem::new(CheckId::StsRecordId, summary).with(STS_EVIDENCE, shown);
-            if let Some(field) = miscased_id {
+            let mut problem = fields.problem(CheckId::StsRecordId, summary);
+            if let Some(field) = miscased {
                 problem = problem.with("field", escape_bytes(field));
             }
             problems.push(problem);
             None
         }
-        Some(&value) => match id_problem(value) {
+        Some(field) => match id_problem(field.value) {
             Some(why) => {
                 problems.push(
-                    Problem::new(
-                        CheckId::StsRecordId,
-                        format!(
-                            "the id `{}` {why}: RFC 8461 §3.1 allows 1 to {MAX_ID_LEN} letters \
-                             and digits (mox rejects the record; postfix-mta-sts-resolver, \
-                             Stalwart and go-mtasts accept it)",
-                            escape_bytes(value)
-                        ),
-                    )
-                    .with(STS_EVIDENCE, shown)
-                    .with("field", format!("id={}", escape_bytes(value))),
+                    fields
+                        .problem(
+                            CheckId::StsRecordId,
+                            format!(
+                                "the id `{}` {why}: RFC 8461 §3.1 allows 1 to {MAX_ID_LEN} \
+                                 letters and digits (mox rejects the record; \
+                                 postfix-mta-sts-resolver, Stalwart and go-mtasts accept it)",
+                                escape_bytes(field.value)
+                            ),
+                        )
+                        .with("field", format!("id={}", escape_bytes(field.value))),
                 );
                 None
             }
-            None => Some(String::from_utf8_lossy(value).into_owned()),
+            None => Some(String::from_utf8_lossy(field.value).into_owned()),
         },
     };
 
@@ -373,11 +149,11 @@ fn parse_candidate(text: &[u8]) -> (Option<StsRecord>, Vec<Problem>) {
             let mut extensions: Vec<(String, String)> = Vec::new();
             // A set, not a scan: thousands of distinct fields would take quadratic time.
             let mut seen: HashSet<&[u8]> = HashSet::new();
-            for (name, value) in fields {
-                if name != b"id" && seen.insert(name) {
+            for field in fields.extensions() {
+                if seen.insert(field.name) {
                     extensions.push((
-                        String::from_utf8_lossy(name).into_owned(),
-                        String::from_utf8_lossy(value).into_owned(),
+                        String::from_utf8_lossy(field.name).into_owned(),
+                        String::from_utf8_lossy(field.value).into_owned(),
                     ));
                 }
             }
@@ -412,232 +188,10 @@ fn id_problem(value: &[u8]) -> Option<String> {
     (!reasons.is_empty()).then(|| reasons.join(" and "))
 }
 
-/// Each field name that appears more than once, with its values, in order of first appearance.
-fn duplicates<'a>(fields: &[(&'a [u8], &'a [u8])]) -> Vec<(&'a [u8], Vec<&'a [u8]>)> {
-    // Indexed, so that a record of thousands of distinct fields stays linear.
-    let mut index: HashMap<&[u8], usize> = HashMap::new();
-    let mut seen: Vec<(&[u8], Vec<&[u8]>)> = Vec::new();
-    for &(name, value) in fields {
-        let slot = *index.entry(name).or_insert_with(|| {
-            seen.push((name, Vec::new()));
-            seen.len() - 1
-        });
-        seen[slot].1.push(value);
-    }
-    seen.retain(|(_, values)| values.len() > 1);
-    seen
-}
-
-// ---- Shared with the `_smtp._tls` parser (RFC 8460 §3 has the same record shape) ----
-
-/// How a TXT record relates to the record type being looked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Shape {
-    /// Begins with the exact bytes `VERSION;`.
-    Exact,
-    /// `VERSION`, whitespace, then `;`: grammatical, but not the filter's literal prefix.
-    SpaceBeforeDelimiter,
-    /// Meant as this record type but not one; each string names one mistake.
-    NearMiss(Vec<String>),
-    /// Some other TXT record (SPF, a verification token).
-    Other,
-}
-
-pub(crate) fn is_wsp(byte: u8) -> bool {
-    byte == b' ' || byte == b'\t'
-}
-
-fn trim_wsp_start(mut text: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = text {
-        if !is_wsp(*first) {
-            break;
-        }
-        text = rest;
-    }
-    text
-}
-
-fn trim_wsp_end(mut text: &[u8]) -> &[u8] {
-    while let [rest @ .., last] = text {
-        if !is_wsp(*last) {
-            break;
-        }
-        text = rest;
-    }
-    text
-}
-
-/// Classifies a joined TXT record against a version tag such as `v=STSv1`. A record "looks like"
-/// the type when, ignoring case and whitespace, it begins with the tag.
-pub(crate) fn classify(text: &[u8], version: &[u8]) -> Shape {
-    let prefix_len = version.len();
-    if text.starts_with(version) {
-        let after = &text[prefix_len..];
-        if after.first() == Some(&b';') {
-            return Shape::Exact;
-        }
-        let trimmed = trim_wsp_start(after);
-        if trimmed.len() < after.len() && trimmed.first() == Some(&b';') {
-            return Shape::SpaceBeforeDelimiter;
-        }
-    }
-
-    // The lenient reading: WSP* tag-name WSP* "=" WSP* value, case-insensitively.
-    let Some(eq_in_version) = version.iter().position(|&b| b == b'=') else {
-        return Shape::Other;
-    };
-    let (tag, value) = (&version[..eq_in_version], &version[eq_in_version + 1..]);
-    let leading = text.len() - trim_wsp_start(text).len();
-    let mut pos = leading;
-    let take = |pos: usize, want: &[u8]| {
-        text.get(pos..pos + want.len())
-            .is_some_and(|got| got.eq_ignore_ascii_case(want))
-    };
-    if !take(pos, tag) {
-        return Shape::Other;
-    }
-    let tag_at = pos;
-    pos += tag.len();
-    let before_eq = pos;
-    pos = text.len() - trim_wsp_start(&text[pos..]).len();
-    let mut inner_space = pos > before_eq;
-    if text.get(pos) != Some(&b'=') {
-        return Shape::Other;
-    }
-    pos += 1;
-    let after_eq = pos;
-    pos = text.len() - trim_wsp_start(&text[pos..]).len();
-    inner_space |= pos > after_eq;
-    if !take(pos, value) {
-        return Shape::Other;
-    }
-    let value_at = pos;
-    pos += value.len();
-
-    let shown_version = escape_bytes(version);
-    let mut mistakes = Vec::new();
-    if leading > 0 {
-        mistakes.push(format!(
-            "it begins with whitespace, but must begin with `{shown_version}`"
-        ));
-    }
-    if inner_space {
-        mistakes.push(format!("it has whitespace inside `{shown_version}`"));
-    }
-    let mut written = text[tag_at..tag_at + tag.len()].to_vec();
-    written.push(b'=');
-    written.extend_from_slice(&text[value_at..value_at + value.len()]);
-    if written != version {
-        mistakes.push(format!(
-            "`{}` is `{shown_version}` in the wrong case, and the tag is case-sensitive, \
-             RFC 7405 `%s`",
-            escape_bytes(&written)
-        ));
-    }
-    let after = &text[pos..];
-    let trimmed = trim_wsp_start(after);
-    match trimmed.first() {
-        None => mistakes.push(format!(
-            "nothing follows `{shown_version}`: a `;` and the other fields are missing"
-        )),
-        Some(b';') if trimmed.len() < after.len() => {
-            mistakes.push("it has whitespace before the first `;`".to_owned());
-        }
-        Some(b';') => {}
-        Some(_) => mistakes.push(format!("`{shown_version}` is not followed by `;`")),
-    }
-    Shape::NearMiss(mistakes)
-}
-
-/// A delimiter that breaks the `*WSP ";" *WSP` rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum DelimiterMistake {
-    /// `;;` or `; ;`.
-    EmptyField,
-    /// Whitespace after the last field with no `;` after it.
-    TrailingWhitespace,
-}
-
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct SplitFields<'a> {
-    /// The fields, without the whitespace of the delimiters around them.
-    pub(crate) fields: Vec<&'a [u8]>,
-    pub(crate) mistakes: Vec<DelimiterMistake>,
-}
-
-/// Splits what follows the first `;` of a record into fields. Values cannot contain `;` in
-/// either grammar, so splitting on it is exact.
-pub(crate) fn split_fields(rest: &[u8]) -> SplitFields<'_> {
-    let pieces: Vec<&[u8]> = rest.split(|&b| b == b';').collect();
-    let last = pieces.len().saturating_sub(1);
-    let mut split = SplitFields::default();
-    for (index, piece) in pieces.into_iter().enumerate() {
-        let content = trim_wsp_end(trim_wsp_start(piece));
-        if content.is_empty() {
-            // An empty last piece is the optional trailing delimiter.
-            if index != last {
-                split.mistakes.push(DelimiterMistake::EmptyField);
-            }
-            continue;
-        }
-        if index == last && piece.last().is_some_and(|&b| is_wsp(b)) {
-            split.mistakes.push(DelimiterMistake::TrailingWhitespace);
-        }
-        split.fields.push(content);
-    }
-    split
-}
-
-/// Why `name` is not `(ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")`, if it is not.
-pub(crate) fn ext_name_problem(name: &[u8]) -> Option<String> {
-    let Some(first) = name.first() else {
-        return Some("it is empty".to_owned());
-    };
-    if !first.is_ascii_alphanumeric() {
-        return Some(format!(
-            "it starts with {}, not a letter or digit",
-            describe_byte(*first)
-        ));
-    }
-    if name.len() > 32 {
-        return Some(format!("it is {} characters long (at most 32)", name.len()));
-    }
-    name.iter()
-        .find(|&&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
-        .map(|&b| format!("it contains {}", describe_byte(b)))
-}
-
-/// Why `value` is not `1*(%x21-3A / %x3C / %x3E-7E)`, if it is not. Non-ASCII bytes are left to
-/// the caller, which reports them once for the whole record.
-pub(crate) fn ext_value_problem(value: &[u8]) -> Option<String> {
-    if value.is_empty() {
-        return Some("the value is empty".to_owned());
-    }
-    value
-        .iter()
-        .find(|&&b| (b.is_ascii() && !(0x21..=0x7e).contains(&b)) || b == b'=' || b == b';')
-        .map(|&b| {
-            format!(
-                "the value contains {}, which the grammar does not allow",
-                describe_byte(b)
-            )
-        })
-}
-
-/// A byte named for a sentence: "a space", "`=`", "the control character \x0D".
-pub(crate) fn describe_byte(byte: u8) -> String {
-    match byte {
-        b' ' => "a space".to_owned(),
-        b'\t' => "a tab".to_owned(),
-        0x21..=0x7e => format!("`{}`", byte as char),
-        0x80..=0xff => "non-ASCII bytes".to_owned(),
-        _ => format!("the control character \\x{byte:02X}"),
-    }
-}
-
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::parse::tag_value::tests::random_records;
 
     fn rr(text: &str) -> TxtRecord {
         TxtRecord::single(text)
@@ -789,42 +343,6 @@ pub(crate) mod tests {
         let analysis = analyse(&[rr("v=spf1 -all")]);
         assert_eq!(analysis.candidates, 0);
         assert!(analysis.problems.is_empty());
-    }
-
-    #[test]
-    fn split_fields_reports_delimiter_mistakes() {
-        let split = split_fields(b" id=a ; b=c ;");
-        assert_eq!(split.fields, vec![&b"id=a"[..], b"b=c"]);
-        assert!(split.mistakes.is_empty());
-        assert_eq!(
-            split_fields(b"a=b;;c=d ").mistakes,
-            vec![
-                DelimiterMistake::EmptyField,
-                DelimiterMistake::TrailingWhitespace
-            ]
-        );
-    }
-
-    /// Deterministic pseudo-random records over the grammar's interesting bytes.
-    pub(crate) fn random_records(seed: u64, alphabet: &[&[u8]]) -> Vec<TxtRecord> {
-        let mut state = seed;
-        let mut next = move |bound: usize| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            usize::try_from(state >> 33).unwrap() % bound
-        };
-        (0..1 + next(3))
-            .map(|_| TxtRecord {
-                strings: (0..1 + next(3))
-                    .map(|_| {
-                        (0..next(12))
-                            .flat_map(|_| alphabet[next(alphabet.len())].to_vec())
-                            .collect()
-                    })
-                    .collect(),
-            })
-            .collect()
     }
 
     #[test]

@@ -1,13 +1,13 @@
-//! The `_smtp._tls` TXT record (RFC 8460 §3): the discovery filter (join strings, keep records
-//! beginning with `v=TLSRPTv1;`, exactly one must remain), a strict parse against the §3 grammar
-//! (RFC 7405 case-sensitive literals), and checks of each `rua` URI (RFC 3986; `mailto:` per
-//! RFC 6068, `https:` absolute). `,`, `!` and `;` inside a URI must be percent-encoded (§3).
+//! The `_smtp._tls` TXT record (RFC 8460 §3): its grammar as a `tag_value::RecordGrammar` (the
+//! `v=TLSRPTv1` version, the `rua` tag, where known reporters differ from the RFC) and the `rua`
+//! rules: the URI list and each URI (RFC 3986; `mailto:` per RFC 6068, `https:` absolute). `,`,
+//! `!` and `;` inside a URI must be percent-encoded (§3).
 
 use std::collections::HashSet;
 
-use super::sts_record::{
-    classify, describe_byte, ext_name_problem, ext_value_problem, split_fields, DelimiterMistake,
-    Shape,
+use super::tag_value::{
+    self, describe_byte, is_wsp, miscased_tag_summary, Fields, NearMiss, RecordAnalysis,
+    RecordGrammar, Several, SpaceBeforeDelimiter, Tag,
 };
 use crate::catalog::{CheckId, Severity};
 use crate::escape::{escape_bytes, escape_str};
@@ -20,6 +20,46 @@ pub const TLSRPT_VERSION: &[u8] = b"v=TLSRPTv1";
 pub const TLSRPT_PREFIX: &[u8] = b"v=TLSRPTv1;";
 /// Evidence label for the record text.
 pub const TLSRPT_EVIDENCE: &str = "TXT _smtp._tls";
+
+/// RFC 8460 §3, and what reporters make of records that break it.
+pub(crate) const GRAMMAR: RecordGrammar = RecordGrammar {
+    version: TLSRPT_VERSION,
+    label: "_smtp._tls",
+    evidence: TLSRPT_EVIDENCE,
+    kind: "TLS-RPT",
+    readers: "reporters",
+    section: "RFC 8460 §3",
+    tags: &[Tag {
+        name: b"rua",
+        // A piece without `=` right after a `rua` is the tail of a URI with an unencoded `;`.
+        takes_tail: Some(lists_a_uri),
+    }],
+    syntax: CheckId::TlsRptSyntax,
+    several: Several {
+        check: CheckId::TlsRptSingle,
+        consequence: "reporters send no reports",
+    },
+    space_before_delimiter: SpaceBeforeDelimiter::NearMiss(
+        "it has whitespace before the first `;`, which the grammar allows but RFC 8460 §3's \
+         filter for the exact bytes `v=TLSRPTv1;` does not (the ambiguity of RFC 8461 errata \
+         6285)",
+    ),
+    near_miss: NearMiss {
+        case_insensitive_prefix: TLSRPT_VERSION,
+        no_record_wrong_case: ", though Stalwart matches the tag case-insensitively and accepts it",
+        no_record_leading_space: "",
+        // The RFC's filter discards it; a lenient reporter counts two records and sends none.
+        beside: CheckId::TlsRptSingle,
+        beside_cap: Some(Severity::Warn),
+        beside_consequence: "RFC 8460 §3 discards it, but a reporter that matches it anyway \
+                             (Stalwart ignores case) sees two records and sends no reports",
+        beside_wrong_case: "",
+    },
+    other_txt: None,
+    duplicates: None,
+    non_ascii: "the record contains non-ASCII bytes; the RFC 8460 §3 grammar is US-ASCII only",
+    trailing_whitespace: "",
+};
 
 /// DMARC tags that people copy into TLS-RPT records (RFC 7489 §6.3, RFC 9091).
 const DMARC_TAGS: &[&str] = &[
@@ -57,19 +97,9 @@ impl TlsRptRecord {
     }
 }
 
-/// Everything the filter and the parser found in the TXT RRs at `_smtp._tls.D`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TlsRptAnalysis {
-    /// The record a reporter following the RFC would use; `None` when the filter left none, or
-    /// several, or the survivor breaks the grammar.
-    pub record: Option<TlsRptRecord>,
-    /// How many records passed the discovery filter.
-    pub candidates: usize,
-    /// Exactly one candidate was parsed, so the grammar and `rua` checks actually ran.
-    pub parsed: bool,
-    /// Problems of the `tlsrpt.*` checks other than `present`, `mailto-domain` and `ttl`.
-    pub problems: Vec<Problem>,
-}
+/// Everything the filter and the parser found in the TXT RRs at `_smtp._tls.D`; `problems` are
+/// those of the `tlsrpt.*` checks other than `present`, `mailto-domain` and `ttl`.
+pub type TlsRptAnalysis = RecordAnalysis<TlsRptRecord>;
 
 /// Filters and parses the TXT RRs at `_smtp._tls.D`; problems of the `tlsrpt.*` checks other than
 /// `tlsrpt.present` and `tlsrpt.mailto-domain`.
@@ -81,219 +111,66 @@ pub fn analyse_tlsrpt_records(records: &[TxtRecord]) -> (Option<TlsRptRecord>, V
 /// Like [`analyse_tlsrpt_records`], also saying how many candidates there were and whether the
 /// grammar checks ran.
 pub fn analyse(records: &[TxtRecord]) -> TlsRptAnalysis {
-    let texts: Vec<Vec<u8>> = records.iter().map(TxtRecord::joined).collect();
-    let shapes: Vec<Shape> = texts
-        .iter()
-        .map(|text| classify(text, TLSRPT_VERSION))
-        .collect();
-    let candidates: Vec<&[u8]> = texts
-        .iter()
-        .zip(&shapes)
-        .filter(|(_, shape)| matches!(shape, Shape::Exact))
-        .map(|(text, _)| text.as_slice())
-        .collect();
-
-    let mut problems = Vec::new();
-    for (text, shape) in texts.iter().zip(&shapes) {
-        let mistakes = match shape {
-            Shape::Exact | Shape::Other => continue,
-            Shape::SpaceBeforeDelimiter => vec![
-                "it has whitespace before the first `;`, which the grammar allows but RFC 8460 \
-                 §3's filter for the exact bytes `v=TLSRPTv1;` does not (the ambiguity of RFC \
-                 8461 errata 6285)"
-                    .to_owned(),
-            ],
-            Shape::NearMiss(mistakes) => mistakes.clone(),
-        };
-        let mistakes = mistakes.join(", and ");
-        let problem = if candidates.is_empty() {
-            let lenient = if text.get(..TLSRPT_VERSION.len()).is_some_and(|tag| {
-                tag != TLSRPT_VERSION && tag.eq_ignore_ascii_case(TLSRPT_VERSION)
-            }) {
-                ", though Stalwart matches the tag case-insensitively and accepts it"
-            } else {
-                ""
-            };
-            Problem::new(
-                CheckId::TlsRptSyntax,
-                format!(
-                    "a record looks like TLS-RPT but is not one: {mistakes}; reporters \
-                     following RFC 8460 §3 ignore it{lenient}"
-                ),
-            )
-        } else {
-            // The RFC's filter discards it; a lenient reporter counts two records and sends none.
-            Problem::new(
-                CheckId::TlsRptSingle,
-                format!(
-                    "a second record looks like TLS-RPT but is not one: {mistakes}; RFC 8460 §3 \
-                     discards it, but a reporter that matches it anyway (Stalwart ignores case) \
-                     sees two records and sends no reports"
-                ),
-            )
-            .capped(Severity::Warn)
-        };
-        problems.push(problem.with(TLSRPT_EVIDENCE, escape_bytes(text)));
-    }
-
-    match candidates.as_slice() {
-        [] => TlsRptAnalysis {
-            record: None,
-            candidates: 0,
-            parsed: false,
-            problems,
-        },
-        [only] => {
-            let (record, mut parse_problems) = parse_candidate(only);
-            problems.append(&mut parse_problems);
-            TlsRptAnalysis {
-                record,
-                candidates: 1,
-                parsed: true,
-                problems,
-            }
-        }
-        several => {
-            let mut problem = Problem::new(
-                CheckId::TlsRptSingle,
-                format!(
-                    "{} TXT records begin with `v=TLSRPTv1;`: RFC 8460 §3 needs exactly one, so \
-                     reporters send no reports",
-                    several.len()
-                ),
-            );
-            for text in several {
-                problem = problem.with(TLSRPT_EVIDENCE, escape_bytes(text));
-            }
-            problems.push(problem);
-            TlsRptAnalysis {
-                record: None,
-                candidates: several.len(),
-                parsed: false,
-                problems,
-            }
-        }
-    }
+    tag_value::analyse(&GRAMMAR, records, build)
 }
 
-/// Parses the one record left by the filter against the §3 grammar.
-fn parse_candidate(text: &[u8]) -> (Option<TlsRptRecord>, Vec<Problem>) {
-    let shown = escape_bytes(text);
-    let mut problems = Vec::new();
-    let syntax = |summary: String| {
-        Problem::new(CheckId::TlsRptSyntax, summary).with(TLSRPT_EVIDENCE, shown.clone())
-    };
+/// Applies the `rua` rules to the fields of the one candidate and builds the record.
+fn build(mut fields: Fields<'_>) -> (Option<TlsRptRecord>, Vec<Problem>) {
+    let mut problems = std::mem::take(&mut fields.problems);
+    let shown = fields.shown.as_str();
 
-    if !text.is_ascii() {
-        problems.push(syntax(
-            "the record contains non-ASCII bytes; the RFC 8460 §3 grammar is US-ASCII only"
-                .to_owned(),
-        ));
-    }
-    let rest = text.get(TLSRPT_PREFIX.len()..).unwrap_or_default();
-    let split = split_fields(rest);
-    for mistake in &split.mistakes {
-        problems.push(syntax(match mistake {
-            DelimiterMistake::EmptyField => {
-                "the record has an empty field (two `;` with nothing but whitespace between)"
-                    .to_owned()
-            }
-            DelimiterMistake::TrailingWhitespace => {
-                "the record ends in whitespace without a final `;`; the grammar allows \
-                 whitespace only around `;`"
-                    .to_owned()
-            }
-        }));
-    }
-
-    // Each `rua` field's URIs; a piece without `=` right after a `rua` is the tail of a URI
-    // that contained an unencoded `;`.
+    // Each `rua` field's URIs, with the tails cut off by an unencoded `;` put back.
     let mut rua_fields: Vec<Vec<String>> = Vec::new();
     let mut rua_fields_raw: Vec<String> = Vec::new();
-    let mut extensions: Vec<(String, String)> = Vec::new();
-    let mut miscased_rua: Option<&[u8]> = None;
-    let mut after_rua = false;
     let mut semicolon_tails: Vec<String> = Vec::new();
-    for &field in &split.fields {
-        let Some(eq) = field.iter().position(|&b| b == b'=') else {
-            if after_rua {
-                if let Some(last) = rua_fields.last_mut().and_then(|uris| uris.last_mut()) {
-                    last.push(';');
-                    last.push_str(&String::from_utf8_lossy(field));
-                    semicolon_tails.push(last.clone());
-                    continue;
-                }
+    for field in fields.tag(b"rua") {
+        let mut uris = split_uris(field.value, &mut problems, shown);
+        for tail in &field.tails {
+            if let Some(last) = uris.last_mut() {
+                last.push(';');
+                last.push_str(&String::from_utf8_lossy(tail));
+                semicolon_tails.push(last.clone());
             }
-            problems.push(
-                syntax(format!(
-                    "the field `{}` has no `=`: fields are `name=value`",
-                    escape_bytes(field)
-                ))
-                .with("field", escape_bytes(field)),
-            );
-            continue;
-        };
-        let (name, value) = (&field[..eq], &field[eq + 1..]);
-        if name == b"rua" {
-            rua_fields.push(split_uris(value, &mut problems, &shown));
-            rua_fields_raw.push(escape_bytes(field));
-            after_rua = true;
-            continue;
         }
-        after_rua = false;
-        if let Some(why) = ext_name_problem(name) {
-            problems.push(
-                syntax(format!(
-                    "the field name `{}` is not a valid extension name: {why}",
-                    escape_bytes(name)
-                ))
-                .with("field", escape_bytes(field)),
-            );
-        } else if let Some(why) = ext_value_problem(value) {
-            problems.push(
-                syntax(format!(
-                    "the extension field `{}` is invalid: {why}",
-                    escape_bytes(field)
-                ))
-                .with("field", escape_bytes(field)),
-            );
-        } else {
-            // Only well-formed extensions are reported as ignored; the rest are syntax errors.
-            extensions.push((
-                String::from_utf8_lossy(name).into_owned(),
-                String::from_utf8_lossy(value).into_owned(),
-            ));
-        }
-        if name.eq_ignore_ascii_case(b"rua") && miscased_rua.is_none() {
-            miscased_rua = Some(field);
-        }
+        rua_fields.push(uris);
+        rua_fields_raw.push(escape_bytes(field.text));
     }
+    // Only well-formed extensions are reported as ignored; the rest are syntax errors.
+    let extensions: Vec<(String, String)> = fields
+        .extensions()
+        .filter(|field| field.well_formed)
+        .map(|field| {
+            (
+                String::from_utf8_lossy(field.name).into_owned(),
+                String::from_utf8_lossy(field.value).into_owned(),
+            )
+        })
+        .collect();
 
     for uri in &semicolon_tails {
         problems.push(
-            Problem::new(
-                CheckId::TlsRptRuaSyntax,
-                format!(
-                    "the URI `{}` contains an unencoded `;`, which ends the field; write it as \
-                     %3B (RFC 8460 §3)",
-                    escape_str(uri)
-                ),
-            )
-            .with(TLSRPT_EVIDENCE, shown.clone())
-            .capped(Severity::Warn),
+            fields
+                .problem(
+                    CheckId::TlsRptRuaSyntax,
+                    format!(
+                        "the URI `{}` contains an unencoded `;`, which ends the field; write it \
+                         as %3B (RFC 8460 §3)",
+                        escape_str(uri)
+                    ),
+                )
+                .capped(Severity::Warn),
         );
     }
 
     if rua_fields.len() > 1 {
-        let mut problem = Problem::new(
+        let mut problem = fields.problem(
             CheckId::TlsRptMultipleRua,
             format!(
                 "`rua` appears {} times; RFC 8460 §3 does not say how they combine, so the union \
                  is assumed, but reporters may use only one of them",
                 rua_fields.len()
             ),
-        )
-        .with(TLSRPT_EVIDENCE, shown.clone());
+        );
         for raw in &rua_fields_raw {
             problem = problem.with("field", raw.clone());
         }
@@ -311,50 +188,39 @@ fn parse_candidate(text: &[u8]) -> (Option<TlsRptRecord>, Vec<Problem>) {
 
     if rua_fields.is_empty() {
         let has_ruf = extensions.iter().any(|(name, _)| name == "ruf");
-        let summary = match miscased_rua {
-            Some(field) => format!(
-                "the record has no `rua` field: `{}` looks like `rua` in the wrong case, but \
-                 field names are case-sensitive (RFC 7405 `%s`), so it is an unknown extension",
-                escape_bytes(field)
-            ),
+        let summary = match fields.miscased(b"rua") {
+            Some(field) => miscased_tag_summary("rua", field),
             None if has_ruf => "the record has no `rua` field, only `ruf`, which is a DMARC tag: \
                                 TLS-RPT reports go to `rua` alone"
                 .to_owned(),
             None => "the record has no `rua` field, so reporters have nowhere to send reports"
                 .to_owned(),
         };
-        problems
-            .push(Problem::new(CheckId::TlsRptRua, summary).with(TLSRPT_EVIDENCE, shown.clone()));
+        problems.push(fields.problem(CheckId::TlsRptRua, summary));
     } else if rua.is_empty() {
-        problems.push(
-            Problem::new(
-                CheckId::TlsRptRua,
-                "`rua` lists no URI, so reporters have nowhere to send reports",
-            )
-            .with(TLSRPT_EVIDENCE, shown.clone()),
-        );
+        problems.push(fields.problem(
+            CheckId::TlsRptRua,
+            "`rua` lists no URI, so reporters have nowhere to send reports",
+        ));
     }
 
-    check_uris(&rua, &mut problems, &shown);
+    check_uris(&rua, &mut problems, shown);
 
     for (name, value) in &extensions {
         let copied = DMARC_TAGS.contains(&name.as_str());
-        problems.push(
-            Problem::new(
-                CheckId::TlsRptExtension,
-                format!(
-                    "the extension `{}={}` is ignored by reporters{}",
-                    escape_str(name),
-                    escape_str(value),
-                    if copied {
-                        "; it looks copied from a DMARC record, and TLS-RPT has no such tag"
-                    } else {
-                        ""
-                    }
-                ),
-            )
-            .with(TLSRPT_EVIDENCE, shown.clone()),
-        );
+        problems.push(fields.problem(
+            CheckId::TlsRptExtension,
+            format!(
+                "the extension `{}={}` is ignored by reporters{}",
+                escape_str(name),
+                escape_str(value),
+                if copied {
+                    "; it looks copied from a DMARC record, and TLS-RPT has no such tag"
+                } else {
+                    ""
+                }
+            ),
+        ));
     }
 
     let valid = !problems.iter().any(|p| p.check == CheckId::TlsRptSyntax);
@@ -362,10 +228,17 @@ fn parse_candidate(text: &[u8]) -> (Option<TlsRptRecord>, Vec<Problem>) {
     (record, problems)
 }
 
+/// Whether a `rua` value holds at least one URI, as [`split_uris`] splits it.
+fn lists_a_uri(value: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|entry| entry.iter().any(|&b| !is_wsp(b)))
+}
+
 /// Splits a `rua` value on `,` (with optional WSP around it); an empty entry is reported.
 fn split_uris(value: &[u8], problems: &mut Vec<Problem>, shown: &str) -> Vec<String> {
     let mut uris = Vec::new();
-    if value.iter().all(|&b| b == b' ' || b == b'\t') {
+    if value.iter().all(|&b| is_wsp(b)) {
         return uris;
     }
     let mut empty_entry = false;
@@ -890,7 +763,7 @@ mod tests {
             b"/",
         ];
         for seed in 0..5000 {
-            let records = crate::parse::sts_record::tests::random_records(seed, alphabet);
+            let records = tag_value::tests::random_records(seed, alphabet);
             if let (Some(record), _) = analyse_tlsrpt_records(&records) {
                 for domain in record.mailto_domains() {
                     assert!(!domain.is_empty() && domain == domain.to_ascii_lowercase());

@@ -6,6 +6,7 @@ pub mod cert;
 pub mod deadline;
 pub mod fetch;
 pub mod mx;
+mod one_record;
 pub mod policy;
 pub mod smtp;
 pub mod sts_record;

@@ -1,183 +1,64 @@
 //! Stage 6: the TLS-RPT record at `_smtp._tls` (RFC 8460 §3, TTL per §7) and whether its
 //! `mailto:` report domains can receive mail (RFC 5321 §5.1, RFC 7505).
 //!
-//! A failed lookup is "could not determine", never "no record". When no record passes the filter,
-//! the checks that need one are skipped, except that a parser problem explaining why (a record in
-//! the wrong case) is still reported.
+//! The lookup, the filter and the grammar are judged by `one_record`; this
+//! stage adds the report domains and the TTL.
 
-use super::sts_record::{
-    absence_phrase, absent_problem, no_candidate_summary, report_or_skip, show_chain, take_problems,
-};
+use super::one_record::{self, counted_down_from, judge_ttl, ChainShown, RecordStage};
 use super::Findings;
 use crate::catalog::CheckId;
-use crate::escape::escape_bytes;
 use crate::model::{Evidence, Problem, Subject};
-use crate::observe::{DnsAnswer, MxRecord, Observations, TxtRecord};
-use crate::parse::tlsrpt_record::{analyse, TlsRptRecord, TLSRPT_EVIDENCE};
+use crate::observe::{DnsAnswer, MxRecord, Observations};
+use crate::parse::tlsrpt_record::{self, analyse, TlsRptRecord, TLSRPT_PREFIX};
 
-/// Checks that need a TLS-RPT record to exist.
-const NEEDS_RECORD: [CheckId; 9] = [
-    CheckId::TlsRptSingle,
-    CheckId::TlsRptSyntax,
-    CheckId::TlsRptRua,
-    CheckId::TlsRptRuaScheme,
-    CheckId::TlsRptRuaSyntax,
-    CheckId::TlsRptMultipleRua,
-    CheckId::TlsRptExtension,
-    CheckId::TlsRptMailtoDomain,
-    CheckId::TlsRptTtl,
-];
-/// Checks that need exactly one candidate to parse.
-const GRAMMAR_CHECKS: [CheckId; 6] = [
-    CheckId::TlsRptSyntax,
-    CheckId::TlsRptRua,
-    CheckId::TlsRptRuaScheme,
-    CheckId::TlsRptRuaSyntax,
-    CheckId::TlsRptMultipleRua,
-    CheckId::TlsRptExtension,
-];
+/// The `_smtp._tls` record's lookup, filter and grammar checks.
+const STAGE: RecordStage<TlsRptRecord> = RecordStage {
+    grammar: &tlsrpt_record::GRAMMAR,
+    analyse,
+    present: CheckId::TlsRptPresent,
+    has_record: "has a TLS-RPT record",
+    lookup_failed: "",
+    absent: ", so no one reports TLS failures delivering to this domain",
+    present_evidence: TLSRPT_PREFIX,
+    chain: ChainShown::WhenPresent,
+};
 /// RFC 8460 §7 asks for a large TTL; below an hour is worth a note.
 const MIN_TTL: u32 = 3600;
 
 /// Judges `tlsrpt.*`; returns the rua URIs of the record a sender would use.
 pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
-    let subject = Subject::Domain;
-    let name = format!("_smtp._tls.{}", obs.domain);
-    let right_name = name.as_str();
-    let blocked_by = CheckId::TlsRptPresent;
-
-    let (records, ttl) = match &obs.tlsrpt_txt {
-        DnsAnswer::Failed { reason } => {
-            out.undetermined(
-                CheckId::TlsRptPresent,
-                subject.clone(),
-                format!("the TXT lookup of {name} failed ({reason})"),
-                vec![Evidence::new(
-                    TLSRPT_EVIDENCE,
-                    obs.tlsrpt_txt.describe_absence(),
-                )],
-            );
-            out.skip_all(NEEDS_RECORD, &subject, blocked_by);
-            return Vec::new();
-        }
-        DnsAnswer::NoData | DnsAnswer::NxDomain if obs.accepts_no_mail() => {
-            out.skip(CheckId::TlsRptPresent, subject.clone(), CheckId::MxNull);
-            out.skip_all(NEEDS_RECORD, &subject, CheckId::MxNull);
-            return Vec::new();
-        }
-        DnsAnswer::NoData | DnsAnswer::NxDomain => {
-            let problem = absent_problem(
-                CheckId::TlsRptPresent,
-                format!(
-                    "no TLS-RPT record: {}, so no one reports TLS failures delivering to this \
-                     domain",
-                    absence_phrase(&obs.tlsrpt_txt, &name)
-                ),
-                right_name,
-                vec![Evidence::new(
-                    TLSRPT_EVIDENCE,
-                    obs.tlsrpt_txt.describe_absence(),
-                )],
-                &obs.tlsrpt_misplaced,
-            );
-            out.problem(problem, subject.clone());
-            out.skip_all(NEEDS_RECORD, &subject, blocked_by);
-            return Vec::new();
-        }
-        DnsAnswer::Records { data, ttl, .. } => (data, *ttl),
-    };
-
-    let analysis = analyse(records);
-    let mut problems = analysis.problems;
-
-    if analysis.candidates == 0 {
-        let lookup: Vec<Evidence> = records
-            .iter()
-            .map(|record| Evidence::new(TLSRPT_EVIDENCE, escape_bytes(&record.joined())))
-            .collect();
-        let problem = absent_problem(
-            CheckId::TlsRptPresent,
-            no_candidate_summary("TLS-RPT", "`v=TLSRPTv1;`", &name, records.len()),
-            right_name,
-            lookup,
-            &obs.tlsrpt_misplaced,
-        );
-        out.problem(problem, subject.clone());
-        report_or_skip(out, &NEEDS_RECORD, &mut problems, &subject, blocked_by);
+    let Some(found) = one_record::judge(&STAGE, obs, &obs.tlsrpt_txt, &obs.tlsrpt_misplaced, out)
+    else {
         return Vec::new();
-    }
-
-    let cname_chain = obs.tlsrpt_txt.cname_chain();
-    let mut evidence: Vec<Evidence> = records
-        .iter()
-        .map(TxtRecord::joined)
-        .filter(|text| text.starts_with(b"v=TLSRPTv1;"))
-        .map(|text| Evidence::new(TLSRPT_EVIDENCE, escape_bytes(&text)))
-        .collect();
-    if !cname_chain.is_empty() {
-        evidence.push(Evidence::new("CNAME", show_chain(cname_chain)));
-    }
-    out.pass_with(
-        CheckId::TlsRptPresent,
-        subject.clone(),
-        format!("{name} has a TLS-RPT record"),
-        evidence,
-    );
-
-    let single = take_problems(&mut problems, &[CheckId::TlsRptSingle]);
-    out.judge_all(&[CheckId::TlsRptSingle], single, &subject);
-    let single_blocker = CheckId::TlsRptSingle;
-    if analysis.parsed {
-        out.judge_all(&GRAMMAR_CHECKS, problems, &subject);
-    } else {
-        report_or_skip(
-            out,
-            &GRAMMAR_CHECKS,
-            &mut problems,
-            &subject,
-            single_blocker,
-        );
-    }
-
-    match &analysis.record {
-        None if !analysis.parsed => {
-            out.skip(CheckId::TlsRptMailtoDomain, subject.clone(), single_blocker)
-        }
+    };
+    match &found.record {
+        None if !found.parsed => out.skip(
+            CheckId::TlsRptMailtoDomain,
+            Subject::Domain,
+            CheckId::TlsRptSingle,
+        ),
         None => out.skip(
             CheckId::TlsRptMailtoDomain,
-            subject.clone(),
+            Subject::Domain,
             CheckId::TlsRptSyntax,
         ),
         Some(record) if record.rua.is_empty() => out.skip(
             CheckId::TlsRptMailtoDomain,
-            subject.clone(),
+            Subject::Domain,
             CheckId::TlsRptRua,
         ),
         Some(record) => judge_mailto_domains(obs, record, out),
     }
 
-    if ttl >= MIN_TTL || super::sts_record::counted_down_from(ttl, MIN_TTL) {
-        out.pass_with(
-            CheckId::TlsRptTtl,
-            subject.clone(),
-            format!("the TTL of {name} is {ttl} seconds"),
-            Vec::new(),
-        );
-    } else {
-        out.problem(
-            Problem::new(
-                CheckId::TlsRptTtl,
-                format!(
-                    "the TTL of {name} is {ttl} seconds; RFC 8460 §7 encourages a large TTL \
-                     (an hour or more)"
-                ),
-            )
-            .with("TTL", ttl.to_string()),
-            subject,
-        );
-    }
+    judge_ttl(
+        out,
+        CheckId::TlsRptTtl,
+        &found,
+        found.ttl >= MIN_TTL || counted_down_from(found.ttl, MIN_TTL),
+        "RFC 8460 §7 encourages a large TTL (an hour or more)",
+    );
 
-    analysis.record.map(|record| record.rua).unwrap_or_default()
+    found.record.map(|record| record.rua).unwrap_or_default()
 }
 
 /// One finding per `mailto:` report domain, about the host that has to receive the reports.
@@ -286,6 +167,8 @@ mod tests {
     use super::*;
     use crate::catalog::{Profile, Stage, CATALOG};
     use crate::model::{Finding, Outcome};
+    use crate::observe::TxtRecord;
+    use crate::verdict::one_record::tests::labels;
 
     fn run(obs: &Observations, profile: Profile) -> (Vec<String>, Vec<Finding>) {
         let mut out = Findings::new(profile);
@@ -297,14 +180,6 @@ mod tests {
         let mut obs = Observations::empty(&"example.org".parse().unwrap());
         obs.tlsrpt_txt = DnsAnswer::records(vec![TxtRecord::single(text)]);
         obs
-    }
-
-    fn labels(findings: &[Finding], check: CheckId) -> Vec<&'static str> {
-        findings
-            .iter()
-            .filter(|f| f.check == check)
-            .map(|f| f.outcome.label())
-            .collect()
     }
 
     #[test]
