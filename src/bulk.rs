@@ -34,12 +34,11 @@ use tokio::time::Instant;
 
 use crate::model::{DomainReport, Finding, Outcome, Subject};
 use crate::observe::{
-    DnsAnswer, FetchFailure, FetchObservation, HostLookup, MxRecord, Observations, SmtpObservation,
-    TxtRecord,
+    DnsAnswer, FetchObservation, FetchStep, HostLookup, MxRecord, Observations, SmtpObservation,
+    SmtpStep, StepFailure, TxtRecord,
 };
 use crate::pipeline::{self, Options};
 use crate::probe::caching::{CachingProbe, MemoStats};
-use crate::probe::smtp::STEP_DEADLINE;
 use crate::probe::Probe;
 use crate::verdict::{self, Context};
 
@@ -314,9 +313,9 @@ impl<P: Probe> DeadlineProbe<'_, P> {
         }
     }
 
-    fn deadline_failure(&self, step: &str) -> FetchFailure {
-        FetchFailure {
-            step: step.to_owned(),
+    fn deadline_failure<S>(&self, step: S) -> StepFailure<S> {
+        StepFailure {
+            step,
             timed_out: true,
             detail: self.reason.to_owned(),
         }
@@ -356,7 +355,7 @@ impl<P: Probe> Probe for DeadlineProbe<'_, P> {
             ip,
             elapsed: started.elapsed(),
             tls: None,
-            result: Err(self.deadline_failure(STEP_DEADLINE)),
+            result: Err(self.deadline_failure(FetchStep::Deadline)),
         })
     }
 
@@ -369,7 +368,7 @@ impl<P: Probe> Probe for DeadlineProbe<'_, P> {
                 host,
                 ip,
                 self.reason,
-                Some(self.deadline_failure(STEP_DEADLINE)),
+                Some(self.deadline_failure(SmtpStep::Deadline)),
             )
         })
     }

@@ -3,6 +3,7 @@
 //! Nothing here judges anything. A fixture can build any of these by hand, which is how the
 //! verdict code is tested without a network.
 
+use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -208,13 +209,95 @@ pub struct FetchObservation {
     pub result: Result<HttpResponse, FetchFailure>,
 }
 
-/// Why a step did not complete.
+/// Why a step did not complete; `S` names the steps of one protocol ([`FetchStep`],
+/// [`SmtpStep`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FetchFailure {
-    /// Which step: "connect", "tls", "http", "body".
-    pub step: String,
+pub struct StepFailure<S> {
+    /// Which step.
+    pub step: S,
     pub timed_out: bool,
     pub detail: String,
+}
+
+/// Why the policy fetch from one address did not complete.
+pub type FetchFailure = StepFailure<FetchStep>;
+
+/// Why the STARTTLS probe of one address stopped early.
+pub type SmtpFailure = StepFailure<SmtpStep>;
+
+/// The steps of the policy fetch, in order; the wire form is the kebab-case name ("connect").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FetchStep {
+    Connect,
+    Tls,
+    /// The request and the response head.
+    Http,
+    Body,
+    /// Not a protocol step: the audit's own per-domain deadline stopped the fetch.
+    Deadline,
+}
+
+impl FetchStep {
+    /// The name reports use: "connect", "tls", "http", "body", "deadline".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Tls => "tls",
+            Self::Http => "http",
+            Self::Body => "body",
+            Self::Deadline => "deadline",
+        }
+    }
+}
+
+impl fmt::Display for FetchStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The steps of the STARTTLS probe (RFC 3207, RFC 5321), in order; the wire form is the
+/// kebab-case name ("ehlo-tls").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpStep {
+    Connect,
+    Greeting,
+    Ehlo,
+    Starttls,
+    /// The TLS handshake after the STARTTLS 220.
+    Tls,
+    /// EHLO again, inside TLS (RFC 3207 §4.2).
+    EhloTls,
+    /// QUIT and the TLS close; a server's manners here are recorded but not judged.
+    Quit,
+    /// Not a protocol step: the audit's own per-domain deadline stopped the probe (set by the
+    /// bulk engine, never by the probe itself).
+    Deadline,
+}
+
+impl SmtpStep {
+    /// The name reports use: "connect", "greeting", "ehlo", "starttls", "tls", "ehlo-tls",
+    /// "quit", "deadline".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Greeting => "greeting",
+            Self::Ehlo => "ehlo",
+            Self::Starttls => "starttls",
+            Self::Tls => "tls",
+            Self::EhloTls => "ehlo-tls",
+            Self::Quit => "quit",
+            Self::Deadline => "deadline",
+        }
+    }
+}
+
+impl fmt::Display for SmtpStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One SMTP reply: the code and its lines (escaped, without the code prefix).
@@ -222,6 +305,18 @@ pub struct FetchFailure {
 pub struct SmtpReply {
     pub code: u16,
     pub lines: Vec<String>,
+}
+
+impl SmtpReply {
+    /// A 4xx reply: refused for now (busy, rate limiting, greylisting; RFC 5321 §4.2.1).
+    pub fn is_temporary(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+
+    /// "421 4.3.2 busy / try again later" (lines already escaped).
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.code, self.lines.join(" / "))
+    }
 }
 
 /// How an MX address answered a TLS 1.0/1.1-only ClientHello.
@@ -259,7 +354,7 @@ pub struct SmtpObservation {
     pub starttls_after_tls: bool,
     pub legacy_tls: LegacyTls,
     /// Where the probe stopped early, if it did.
-    pub failure: Option<FetchFailure>,
+    pub failure: Option<SmtpFailure>,
 }
 
 impl SmtpObservation {
@@ -269,7 +364,7 @@ impl SmtpObservation {
         host: &str,
         ip: IpAddr,
         legacy_reason: &str,
-        failure: Option<FetchFailure>,
+        failure: Option<SmtpFailure>,
     ) -> Self {
         Self {
             host: host.to_owned(),
@@ -288,6 +383,29 @@ impl SmtpObservation {
             },
             failure,
         }
+    }
+}
+
+impl SmtpObservation {
+    /// The 4xx reply that ended the session early, if one did: the server refused for now
+    /// (busy, rate limiting, greylisting), so trying again later may get further. A 4xx seen on
+    /// a step that did not end the session does not count.
+    pub fn temporary_refusal(&self) -> Option<&SmtpReply> {
+        let failure = self.failure.as_ref()?;
+        let reply = match failure.step {
+            SmtpStep::Greeting => self.greeting.as_ref(),
+            SmtpStep::Ehlo => self.ehlo.as_ref(),
+            SmtpStep::Starttls => self.starttls_reply.as_ref(),
+            _ => None,
+        }?;
+        reply.is_temporary().then_some(reply)
+    }
+
+    /// Whether the probe stopped at `step`.
+    pub fn failed_at(&self, step: SmtpStep) -> bool {
+        self.failure
+            .as_ref()
+            .is_some_and(|failure| failure.step == step)
     }
 }
 
@@ -370,6 +488,113 @@ impl Observations {
             tlsrpt_txt: DnsAnswer::NoData,
             tlsrpt_misplaced: Vec::new(),
             rua_domains: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_refusals_are_4xx_answers_that_ended_the_session() {
+        let reply = |code: u16| {
+            Some(SmtpReply {
+                code,
+                lines: vec!["4.7.0 busy".to_owned()],
+            })
+        };
+        let failure = |step: SmtpStep| {
+            Some(SmtpFailure {
+                step,
+                timed_out: false,
+                detail: String::new(),
+            })
+        };
+        let base = SmtpObservation {
+            host: "mx.test".to_owned(),
+            ip: "192.0.2.1".parse().unwrap(),
+            transcript: Vec::new(),
+            greeting: reply(220),
+            greeting_delay: Duration::ZERO,
+            ehlo: reply(250),
+            starttls_offered: true,
+            starttls_reply: reply(220),
+            pre_tls_bytes: 0,
+            tls: None,
+            starttls_after_tls: false,
+            legacy_tls: LegacyTls::Refused,
+            failure: None,
+        };
+        type Edit = fn(&mut SmtpObservation, &dyn Fn(u16) -> Option<SmtpReply>);
+        // (edit, failed step, expected code)
+        let cases: [(Edit, SmtpStep, Option<u16>); 8] = [
+            (
+                |obs, r| obs.greeting = r(421),
+                SmtpStep::Greeting,
+                Some(421),
+            ),
+            (
+                |obs, r| obs.greeting = r(450),
+                SmtpStep::Greeting,
+                Some(450),
+            ),
+            (|obs, r| obs.greeting = r(554), SmtpStep::Greeting, None),
+            (|obs, r| obs.ehlo = r(421), SmtpStep::Ehlo, Some(421)),
+            (|obs, r| obs.ehlo = r(502), SmtpStep::Ehlo, None),
+            (
+                |obs, r| obs.starttls_reply = r(454),
+                SmtpStep::Starttls,
+                Some(454),
+            ),
+            // A timeout has no reply to go by.
+            (|obs, _| obs.starttls_reply = None, SmtpStep::Starttls, None),
+            // A 4xx seen on a step that did not end the session does not count.
+            (|obs, r| obs.ehlo = r(421), SmtpStep::Tls, None),
+        ];
+        for (edit, step, expected) in cases {
+            let mut obs = base.clone();
+            edit(&mut obs, &reply);
+            obs.failure = failure(step);
+            assert_eq!(
+                obs.temporary_refusal().map(|reply| reply.code),
+                expected,
+                "{step}"
+            );
+        }
+        assert_eq!(
+            base.temporary_refusal(),
+            None,
+            "no failure, nothing to retry"
+        );
+    }
+
+    #[test]
+    fn steps_keep_their_wire_names() {
+        let smtp = [
+            (SmtpStep::Connect, "connect"),
+            (SmtpStep::Greeting, "greeting"),
+            (SmtpStep::Ehlo, "ehlo"),
+            (SmtpStep::Starttls, "starttls"),
+            (SmtpStep::Tls, "tls"),
+            (SmtpStep::EhloTls, "ehlo-tls"),
+            (SmtpStep::Quit, "quit"),
+            (SmtpStep::Deadline, "deadline"),
+        ];
+        for (step, name) in smtp {
+            assert_eq!(step.to_string(), name);
+            assert_eq!(serde_json::to_value(step).unwrap(), name);
+        }
+        let fetch = [
+            (FetchStep::Connect, "connect"),
+            (FetchStep::Tls, "tls"),
+            (FetchStep::Http, "http"),
+            (FetchStep::Body, "body"),
+            (FetchStep::Deadline, "deadline"),
+        ];
+        for (step, name) in fetch {
+            assert_eq!(step.to_string(), name);
+            assert_eq!(serde_json::to_value(step).unwrap(), name);
         }
     }
 }

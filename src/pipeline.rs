@@ -291,7 +291,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::observe::{FetchFailure, FetchObservation, SmtpObservation, TxtRecord};
+    use crate::observe::{
+        FetchObservation, FetchStep, SmtpObservation, SmtpStep, StepFailure, TxtRecord,
+    };
     use crate::stats::StageTimes;
 
     /// A public address; the fake probe never connects anywhere.
@@ -363,9 +365,9 @@ mod tests {
         }
     }
 
-    fn failure() -> FetchFailure {
-        FetchFailure {
-            step: "connect".to_owned(),
+    fn failure<S>(step: S) -> StepFailure<S> {
+        StepFailure {
+            step,
             timed_out: false,
             detail: "refused".to_owned(),
         }
@@ -396,13 +398,13 @@ mod tests {
                 ip,
                 elapsed: Duration::ZERO,
                 tls: None,
-                result: Err(failure()),
+                result: Err(failure(FetchStep::Connect)),
             }
         }
         async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
             // Long enough to be measurable whatever the clock's resolution.
             tokio::time::sleep(Duration::from_millis(5)).await;
-            SmtpObservation::unanswered(host, ip, "test", Some(failure()))
+            SmtpObservation::unanswered(host, ip, "test", Some(failure(SmtpStep::Connect)))
         }
     }
 

@@ -452,7 +452,7 @@ async fn a_server_that_never_answers_ends_within_the_timeout() {
         );
         match behaviour {
             Behaviour::SilentAfterRequest => {
-                assert_eq!(failure.step, "http");
+                assert_eq!(failure.step.as_str(), "http");
                 // TLS was established before the server went quiet, and is reported.
                 assert_eq!(
                     observation.tls.as_ref().map(|tls| tls.trust.is_ok()),
@@ -461,7 +461,7 @@ async fn a_server_that_never_answers_ends_within_the_timeout() {
                 assert_eq!(server.request_count(), 1);
             }
             _ => {
-                assert_eq!(failure.step, "tls");
+                assert_eq!(failure.step.as_str(), "tls");
                 assert!(observation.tls.is_none());
                 assert!(!failure.detail.is_empty());
             }
@@ -495,7 +495,7 @@ async fn a_closed_port_is_a_connect_failure() {
     };
     let observation = fetch_policy(&config, POLICY_HOST, LOCALHOST).await;
     let failure = observation.result.expect_err("nothing listens");
-    assert_eq!(failure.step, "connect");
+    assert_eq!(failure.step.as_str(), "connect");
     assert!(!failure.timed_out);
     assert!(observation.tls.is_none());
 }
@@ -589,12 +589,12 @@ async fn the_live_probe_refuses_non_public_addresses_without_allow_private() {
     ] {
         let observation = probe.fetch_policy(POLICY_HOST, ip).await;
         let failure = observation.result.expect_err("refused");
-        assert_eq!(failure.step, "connect", "{ip}");
+        assert_eq!(failure.step.as_str(), "connect", "{ip}");
         assert!(failure.detail.contains("not a public address"), "{ip}");
         assert!(failure.detail.contains("--allow-private"), "{ip}");
         assert!(observation.tls.is_none());
         let smtp = probe.smtp("mx.example.test", ip).await;
-        assert_eq!(smtp.failure.expect("refused").step, "connect");
+        assert_eq!(smtp.failure.expect("refused").step.as_str(), "connect");
         assert!(smtp.transcript.is_empty());
     }
     assert_eq!(server.connection_count(), 0);

@@ -251,7 +251,7 @@ async fn starttls_454_fails_accepted() {
     let Run { obs, server, .. } = run(Behaviour::Starttls454, quick()).await;
     assert_eq!(obs.starttls_reply.as_ref().unwrap().code, 454);
     let failure = obs.failure.as_ref().unwrap();
-    assert_eq!(failure.step, "starttls");
+    assert_eq!(failure.step.as_str(), "starttls");
     assert!(!failure.timed_out);
     assert!(failure.detail.contains("454"), "{}", failure.detail);
     assert_eq!(obs.tls, None);
@@ -280,7 +280,7 @@ async fn greeting_421_is_undetermined_with_the_reply() {
     let Run { obs, elapsed, .. } = run(Behaviour::Greeting421, quick()).await;
     assert_eq!(obs.greeting.as_ref().unwrap().code, 421);
     let failure = obs.failure.as_ref().unwrap();
-    assert_eq!(failure.step, "greeting");
+    assert_eq!(failure.step.as_str(), "greeting");
     assert!(!failure.timed_out);
     assert!(elapsed < Duration::from_secs(2));
 
@@ -332,7 +332,7 @@ async fn hostile_greetings_end_within_their_timeouts() {
             elapsed,
         } = run(behaviour, limits(Duration::from_millis(600), greeting)).await;
         let failure = obs.failure.as_ref().unwrap_or_else(|| panic!("{name}"));
-        assert_eq!(failure.step, "greeting", "{name}");
+        assert_eq!(failure.step.as_str(), "greeting", "{name}");
         assert_eq!(failure.timed_out, timed_out, "{name}");
         assert!(
             failure.detail.contains(detail),
@@ -370,7 +370,7 @@ async fn stalled_tls_handshake_times_out() {
     )
     .await;
     let failure = obs.failure.as_ref().unwrap();
-    assert_eq!(failure.step, "tls");
+    assert_eq!(failure.step.as_str(), "tls");
     assert!(failure.timed_out);
     // STARTTLS was answered 220, so the TLS 1.0/1.1 probe ran too, and also timed out.
     assert!(
@@ -526,7 +526,7 @@ async fn refused_connection_is_not_held_against_the_domain() {
     let obs = probe(&config, MX, LOCALHOST).await;
     assert!(started.elapsed() < Duration::from_secs(2));
     let failure = obs.failure.as_ref().unwrap();
-    assert_eq!(failure.step, "connect");
+    assert_eq!(failure.step.as_str(), "connect");
     assert!(!failure.timed_out);
     assert!(obs.transcript.is_empty());
 
@@ -553,7 +553,7 @@ async fn one_unreachable_address_among_reachable_ones() {
     let good = probe(&config, MX, reachable).await;
     let bad = probe(&config, "mx2.example.test", unreachable).await;
     assert_eq!(good.failure, None);
-    assert_eq!(bad.failure.as_ref().unwrap().step, "connect");
+    assert_eq!(bad.failure.as_ref().unwrap().step.as_str(), "connect");
     server.assert_no_mail_transaction();
 
     let findings = judge(vec![good, bad]);
@@ -581,7 +581,7 @@ async fn a_loopback_mx_is_not_contacted_without_allow_private() {
     config.allow_private = false;
     let obs = probe(&config, MX, LOCALHOST).await;
     let failure = obs.failure.expect("refused");
-    assert_eq!(failure.step, "connect");
+    assert_eq!(failure.step.as_str(), "connect");
     assert!(failure.detail.contains("loopback"), "{}", failure.detail);
     assert!(obs.greeting.is_none());
     assert_eq!(server.connections(), 0);

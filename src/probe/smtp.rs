@@ -12,7 +12,8 @@
 //!
 //! Politeness: a temporary refusal (a 4xx greeting, or a 4xx answer to EHLO or STARTTLS, such
 //! as the `421` of a server limiting connections per client, RFC 5321 §3.1 and §4.2.5) is
-//! recognised by [`temporary_refusal`]. The caller retries the whole probe
+//! recognised by
+//! [`SmtpObservation::temporary_refusal`]. The caller retries the whole probe
 //! ([`super::caching::CachingProbe`], which gives the address's session slot back while it
 //! waits); the second connection, which our own first one may have pushed over a rate limit,
 //! is retried here. Both wait [`RETRY_BACKOFF`] and leave [`retry_note`] lines in the
@@ -30,21 +31,10 @@ use tokio::time::timeout;
 
 use super::{root_store, tls, Limits, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
-use crate::observe::{FetchFailure, LegacyTls, SmtpObservation, SmtpReply, TlsObservation};
+use crate::observe::{
+    LegacyTls, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep, TlsObservation,
+};
 use crate::parse::smtp_reply::{advertises, parse_reply, ReplyParse};
-
-/// Step names, as recorded in [`FetchFailure::step`].
-pub const STEP_CONNECT: &str = "connect";
-pub const STEP_GREETING: &str = "greeting";
-pub const STEP_EHLO: &str = "ehlo";
-pub const STEP_STARTTLS: &str = "starttls";
-pub const STEP_TLS: &str = "tls";
-pub const STEP_EHLO_TLS: &str = "ehlo-tls";
-/// QUIT and the TLS close; a server's manners here are recorded but not judged.
-pub const STEP_QUIT: &str = "quit";
-/// Not a protocol step: the audit's own per-domain deadline stopped the probe (set by the bulk
-/// engine, never by this module).
-pub const STEP_DEADLINE: &str = "deadline";
 
 /// The waits before the second and third attempt when a server refuses temporarily (4xx).
 /// Short on purpose: a server that still refuses after four seconds is reported as rate
@@ -64,7 +54,7 @@ const READ_CHUNK: usize = 4096;
 /// Probes one MX address: the STARTTLS session, then the TLS 1.0/1.1 probe on a second
 /// connection if the first one's STARTTLS was answered 220. The second connection is tried
 /// again after a temporary refusal (see [`RETRY_BACKOFF`]); the first is tried once, and
-/// [`temporary_refusal`] tells the caller whether trying again later may help.
+/// [`SmtpObservation::temporary_refusal`] tells the caller whether trying again later may help.
 pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObservation {
     let refusal = super::refuse_connection(config, ip);
     let mut obs = starttls_attempt(config, host, ip, refusal).await;
@@ -76,28 +66,6 @@ pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObserv
         obs.legacy_tls = legacy_with_retries(config, host, ip).await;
     }
     obs
-}
-
-/// The 4xx reply that ended a session early, if one did: the server refused for now (busy,
-/// rate limiting, greylisting), so trying again later may get further.
-pub fn temporary_refusal(obs: &SmtpObservation) -> Option<&SmtpReply> {
-    let failure = obs.failure.as_ref()?;
-    let reply = match failure.step.as_str() {
-        STEP_GREETING => obs.greeting.as_ref(),
-        STEP_EHLO => obs.ehlo.as_ref(),
-        STEP_STARTTLS => obs.starttls_reply.as_ref(),
-        _ => None,
-    }?;
-    is_temporary(reply.code).then_some(reply)
-}
-
-fn is_temporary(code: u16) -> bool {
-    (400..500).contains(&code)
-}
-
-/// "421 4.3.2 busy, try again later" (lines already escaped).
-pub fn describe_reply(reply: &SmtpReply) -> String {
-    format!("{} {}", reply.code, reply.lines.join(" / "))
 }
 
 /// The transcript line recording a refused attempt; the verdict counts these lines.
@@ -127,22 +95,22 @@ async fn starttls_attempt(
         None,
     );
     if let Some(detail) = refusal {
-        obs.failure = Some(FetchFailure {
-            step: STEP_CONNECT.to_owned(),
+        obs.failure = Some(SmtpFailure {
+            step: SmtpStep::Connect,
             timed_out: false,
             detail,
         });
         return obs;
     }
     let deadline = session_deadline(&config.limits);
-    let mut step = STEP_CONNECT;
+    let mut step = SmtpStep::Connect;
     let session = starttls_session(config, host, ip, &mut obs, &mut step);
     match timeout(deadline, session).await {
         Ok(Ok(())) => {}
         Ok(Err(failure)) => obs.failure = Some(failure),
         Err(_) => {
-            obs.failure = Some(FetchFailure {
-                step: step.to_owned(),
+            obs.failure = Some(SmtpFailure {
+                step,
                 timed_out: true,
                 detail: format!(
                     "the SMTP session did not finish within {}",
@@ -178,7 +146,7 @@ async fn legacy_with_retries(config: &NetworkConfig, host: &str, ip: IpAddr) -> 
                     "the second connection was refused for now at {}: rate limited ({}), still \
                      after {attempts} attempts",
                     refusal.step,
-                    describe_reply(&refusal.reply)
+                    refusal.reply.describe()
                 ),
             };
         };
@@ -189,7 +157,7 @@ async fn legacy_with_retries(config: &NetworkConfig, host: &str, ip: IpAddr) -> 
 
 /// A 4xx answer on the second connection.
 struct LegacyRefusal {
-    step: &'static str,
+    step: SmtpStep,
     reply: SmtpReply,
 }
 
@@ -210,23 +178,23 @@ async fn starttls_session(
     host: &str,
     ip: IpAddr,
     obs: &mut SmtpObservation,
-    step: &mut &'static str,
-) -> Result<(), FetchFailure> {
+    step: &mut SmtpStep,
+) -> Result<(), SmtpFailure> {
     let limits = &config.limits;
     let wait = limits.step_timeout;
 
-    *step = STEP_CONNECT;
+    *step = SmtpStep::Connect;
     let tcp = connect(ip, config.smtp_port, wait)
         .await
-        .map_err(|error| error.at(STEP_CONNECT))?;
+        .map_err(|error| error.at(SmtpStep::Connect))?;
     let mut conn = Conn::new(tcp, limits);
 
-    *step = STEP_GREETING;
+    *step = SmtpStep::Greeting;
     let started = Instant::now();
     let greeting = conn
         .read_reply(limits.greeting_timeout, &mut obs.transcript)
         .await
-        .map_err(|error| error.at(STEP_GREETING))?;
+        .map_err(|error| error.at(SmtpStep::Greeting))?;
     obs.greeting_delay = started.elapsed();
     let greeting_code = greeting.code;
     let greeting_text = greeting.lines.join(" ");
@@ -236,10 +204,10 @@ async fn starttls_session(
         return Err(StepError::refused(format!(
             "the server greeted with {greeting_code} instead of 220: {greeting_text}"
         ))
-        .at(STEP_GREETING));
+        .at(SmtpStep::Greeting));
     }
 
-    *step = STEP_EHLO;
+    *step = SmtpStep::Ehlo;
     let ehlo = conn
         .command(
             &format!("EHLO {}", config.ehlo_name),
@@ -247,7 +215,7 @@ async fn starttls_session(
             &mut obs.transcript,
         )
         .await
-        .map_err(|error| error.at(STEP_EHLO))?;
+        .map_err(|error| error.at(SmtpStep::Ehlo))?;
     let ehlo_code = ehlo.code;
     let ehlo_text = ehlo.lines.join(" ");
     obs.starttls_offered = ehlo_code == 250 && advertises(&ehlo, "STARTTLS");
@@ -257,19 +225,19 @@ async fn starttls_session(
         return Err(StepError::refused(format!(
             "EHLO was answered {ehlo_code} instead of 250: {ehlo_text}"
         ))
-        .at(STEP_EHLO));
+        .at(SmtpStep::Ehlo));
     }
     if !obs.starttls_offered {
-        *step = STEP_QUIT;
+        *step = SmtpStep::Quit;
         conn.quit(wait, &mut obs.transcript).await;
         return Ok(());
     }
 
-    *step = STEP_STARTTLS;
+    *step = SmtpStep::Starttls;
     let reply = conn
         .command("STARTTLS", wait, &mut obs.transcript)
         .await
-        .map_err(|error| error.at(STEP_STARTTLS))?;
+        .map_err(|error| error.at(SmtpStep::Starttls))?;
     let starttls_code = reply.code;
     let starttls_text = reply.lines.join(" ");
     obs.starttls_reply = Some(reply);
@@ -278,7 +246,7 @@ async fn starttls_session(
         return Err(StepError::refused(format!(
             "STARTTLS was answered {starttls_code} instead of 220: {starttls_text}"
         ))
-        .at(STEP_STARTTLS));
+        .at(SmtpStep::Starttls));
     }
 
     // Whatever came after the 220 was sent before the handshake; a client that kept it would
@@ -293,16 +261,16 @@ async fn starttls_session(
         ));
     }
 
-    *step = STEP_TLS;
+    *step = SmtpStep::Tls;
     let (tls_stream, tls) = handshake(config, host, tcp)
         .await
-        .map_err(|error| error.at(STEP_TLS))?;
+        .map_err(|error| error.at(SmtpStep::Tls))?;
     obs.tls = Some(tls);
     obs.transcript.push(TLS_MARKER.to_owned());
     let mut conn = Conn::new(tls_stream, limits);
 
     // The session starts over inside TLS (RFC 3207 §4.2): EHLO again.
-    *step = STEP_EHLO_TLS;
+    *step = SmtpStep::EhloTls;
     let ehlo = conn
         .command(
             &format!("EHLO {}", config.ehlo_name),
@@ -310,7 +278,7 @@ async fn starttls_session(
             &mut obs.transcript,
         )
         .await
-        .map_err(|error| error.at(STEP_EHLO_TLS))?;
+        .map_err(|error| error.at(SmtpStep::EhloTls))?;
     if ehlo.code != 250 {
         conn.quit(wait, &mut obs.transcript).await;
         return Err(StepError::refused(format!(
@@ -318,10 +286,10 @@ async fn starttls_session(
             ehlo.code,
             ehlo.lines.join(" ")
         ))
-        .at(STEP_EHLO_TLS));
+        .at(SmtpStep::EhloTls));
     }
     obs.starttls_after_tls = advertises(&ehlo, "STARTTLS");
-    *step = STEP_QUIT;
+    *step = SmtpStep::Quit;
     conn.quit(wait, &mut obs.transcript).await;
     let (mut tls_stream, _) = conn.into_parts();
     let _ = timeout(wait, tls_stream.shutdown()).await;
@@ -338,17 +306,17 @@ async fn legacy_probe(
 ) -> Result<LegacyTls, LegacyRefusal> {
     let limits = &config.limits;
     let wait = limits.step_timeout;
-    let not_tested = |step: &str, detail: String| {
+    let not_tested = |step: SmtpStep, detail: String| {
         Ok(LegacyTls::NotTested {
             reason: format!("the second connection failed at {step}: {detail}"),
         })
     };
-    let refused = |step: &'static str, reply: SmtpReply| Err(LegacyRefusal { step, reply });
+    let refused = |step: SmtpStep, reply: SmtpReply| Err(LegacyRefusal { step, reply });
     // This connection's transcript is not kept: the first one already shows the session.
     let mut transcript = Vec::new();
     let tcp = match connect(ip, config.smtp_port, wait).await {
         Ok(tcp) => tcp,
-        Err(error) => return not_tested(STEP_CONNECT, error.detail),
+        Err(error) => return not_tested(SmtpStep::Connect, error.detail),
     };
     let mut conn = Conn::new(tcp, limits);
     match conn
@@ -356,22 +324,22 @@ async fn legacy_probe(
         .await
     {
         Ok(reply) if reply.code == 220 => {}
-        Ok(reply) if is_temporary(reply.code) => return refused(STEP_GREETING, reply),
-        Ok(reply) => return not_tested(STEP_GREETING, format!("greeted with {}", reply.code)),
-        Err(error) => return not_tested(STEP_GREETING, error.detail),
+        Ok(reply) if reply.is_temporary() => return refused(SmtpStep::Greeting, reply),
+        Ok(reply) => return not_tested(SmtpStep::Greeting, format!("greeted with {}", reply.code)),
+        Err(error) => return not_tested(SmtpStep::Greeting, error.detail),
     }
     let ehlo = format!("EHLO {}", config.ehlo_name);
     match conn.command(&ehlo, wait, &mut transcript).await {
         Ok(reply) if reply.code == 250 => {}
-        Ok(reply) if is_temporary(reply.code) => return refused(STEP_EHLO, reply),
-        Ok(reply) => return not_tested(STEP_EHLO, format!("answered {}", reply.code)),
-        Err(error) => return not_tested(STEP_EHLO, error.detail),
+        Ok(reply) if reply.is_temporary() => return refused(SmtpStep::Ehlo, reply),
+        Ok(reply) => return not_tested(SmtpStep::Ehlo, format!("answered {}", reply.code)),
+        Err(error) => return not_tested(SmtpStep::Ehlo, error.detail),
     }
     match conn.command("STARTTLS", wait, &mut transcript).await {
         Ok(reply) if reply.code == 220 => {}
-        Ok(reply) if is_temporary(reply.code) => return refused(STEP_STARTTLS, reply),
-        Ok(reply) => return not_tested(STEP_STARTTLS, format!("answered {}", reply.code)),
-        Err(error) => return not_tested(STEP_STARTTLS, error.detail),
+        Ok(reply) if reply.is_temporary() => return refused(SmtpStep::Starttls, reply),
+        Ok(reply) => return not_tested(SmtpStep::Starttls, format!("answered {}", reply.code)),
+        Err(error) => return not_tested(SmtpStep::Starttls, error.detail),
     }
     let (mut tcp, _) = conn.into_parts();
 
@@ -383,8 +351,13 @@ async fn legacy_probe(
     let hello = legacy_client_hello(host, &random);
     match timeout(wait, tcp.write_all(&hello)).await {
         Ok(Ok(())) => {}
-        Ok(Err(error)) => return not_tested(STEP_TLS, error.to_string()),
-        Err(_) => return not_tested(STEP_TLS, "timed out sending the ClientHello".to_owned()),
+        Ok(Err(error)) => return not_tested(SmtpStep::Tls, error.to_string()),
+        Err(_) => {
+            return not_tested(
+                SmtpStep::Tls,
+                "timed out sending the ClientHello".to_owned(),
+            )
+        }
     }
 
     let mut answer = Vec::new();
@@ -605,9 +578,9 @@ impl StepError {
         }
     }
 
-    fn at(self, step: &str) -> FetchFailure {
-        FetchFailure {
-            step: step.to_owned(),
+    fn at(self, step: SmtpStep) -> SmtpFailure {
+        SmtpFailure {
+            step,
             timed_out: self.timed_out,
             detail: self.detail,
         }
@@ -947,71 +920,6 @@ mod tests {
         assert_eq!(
             with_name.len() - with_ip.len(),
             4 + 5 + "mx.example.test".len()
-        );
-    }
-
-    #[test]
-    fn temporary_refusals_are_4xx_answers_that_ended_the_session() {
-        let reply = |code: u16| {
-            Some(SmtpReply {
-                code,
-                lines: vec!["4.7.0 busy".to_owned()],
-            })
-        };
-        let failure = |step: &str| {
-            Some(FetchFailure {
-                step: step.to_owned(),
-                timed_out: false,
-                detail: String::new(),
-            })
-        };
-        let base = SmtpObservation {
-            host: "mx.test".to_owned(),
-            ip: "192.0.2.1".parse().unwrap(),
-            transcript: Vec::new(),
-            greeting: reply(220),
-            greeting_delay: Duration::ZERO,
-            ehlo: reply(250),
-            starttls_offered: true,
-            starttls_reply: reply(220),
-            pre_tls_bytes: 0,
-            tls: None,
-            starttls_after_tls: false,
-            legacy_tls: LegacyTls::Refused,
-            failure: None,
-        };
-        type Edit = fn(&mut SmtpObservation, &dyn Fn(u16) -> Option<SmtpReply>);
-        // (edit, failed step, expected code)
-        let cases: [(Edit, &str, Option<u16>); 8] = [
-            (|obs, r| obs.greeting = r(421), STEP_GREETING, Some(421)),
-            (|obs, r| obs.greeting = r(450), STEP_GREETING, Some(450)),
-            (|obs, r| obs.greeting = r(554), STEP_GREETING, None),
-            (|obs, r| obs.ehlo = r(421), STEP_EHLO, Some(421)),
-            (|obs, r| obs.ehlo = r(502), STEP_EHLO, None),
-            (
-                |obs, r| obs.starttls_reply = r(454),
-                STEP_STARTTLS,
-                Some(454),
-            ),
-            // A timeout has no reply to go by.
-            (|obs, _| obs.starttls_reply = None, STEP_STARTTLS, None),
-            // A 4xx seen on a step that did not end the session does not count.
-            (|obs, r| obs.ehlo = r(421), STEP_TLS, None),
-        ];
-        for (edit, step, expected) in cases {
-            let mut obs = base.clone();
-            edit(&mut obs, &reply);
-            obs.failure = failure(step);
-            assert_eq!(
-                temporary_refusal(&obs).map(|reply| reply.code),
-                expected,
-                "{step}"
-            );
-        }
-        assert_eq!(
-            temporary_refusal(&base),
-            None,
-            "no failure, nothing to retry"
         );
     }
 

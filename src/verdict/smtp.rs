@@ -14,13 +14,9 @@ use super::cert::{self, CertChecks};
 use super::{Context, Findings};
 use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
-use crate::observe::SmtpReply;
-use crate::observe::{LegacyTls, Observations, SmtpObservation};
+use crate::observe::{LegacyTls, Observations, SmtpObservation, SmtpReply, SmtpStep};
 use crate::probe::address::is_public;
-use crate::probe::smtp::{
-    temporary_refusal, RETRY_NOTE_PREFIX, STEP_CONNECT, STEP_DEADLINE, STEP_EHLO, STEP_EHLO_TLS,
-    STEP_GREETING, STEP_STARTTLS, STEP_TLS,
-};
+use crate::probe::smtp::RETRY_NOTE_PREFIX;
 
 /// Every `smtp.*` check, in catalog order.
 pub const SMTP_CHECKS: [CheckId; 11] = [
@@ -107,18 +103,13 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
         .collect();
     // From a network that blocks outbound port 25 nothing connects; that says nothing about
     // the domain.
-    let none_reachable =
-        !probes.is_empty() && probes.iter().all(|probe| failed_at(probe, STEP_CONNECT));
+    let none_reachable = !probes.is_empty()
+        && probes
+            .iter()
+            .all(|probe| probe.failed_at(SmtpStep::Connect));
     for probe in probes {
         judge_endpoint(probe, none_reachable, ctx, out);
     }
-}
-
-fn failed_at(probe: &SmtpObservation, step: &str) -> bool {
-    probe
-        .failure
-        .as_ref()
-        .is_some_and(|failure| failure.step == step)
 }
 
 /// One evidence line per transcript line, so each renders on its own line.
@@ -153,7 +144,11 @@ fn judge_endpoint(
 
     // The audit's own deadline, or a refusal for now that the retries did not get past: the
     // server was not seen refusing anything for good.
-    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_DEADLINE) {
+    if let Some(failure) = probe
+        .failure
+        .as_ref()
+        .filter(|f| f.step == SmtpStep::Deadline)
+    {
         out.undetermined(
             CheckId::SmtpConnect,
             subject.clone(),
@@ -163,17 +158,17 @@ fn judge_endpoint(
         skip_after(out, CheckId::SmtpConnect);
         return;
     }
-    let refusal = temporary_refusal(probe).filter(|reply| {
+    let refusal = probe.temporary_refusal().filter(|reply| {
         reply.code == 421
             || probe
                 .failure
                 .as_ref()
-                .is_some_and(|f| f.step != STEP_STARTTLS)
+                .is_some_and(|f| f.step != SmtpStep::Starttls)
     });
     if let (Some(reply), Some(failure)) = (refusal, &probe.failure) {
-        let check = match failure.step.as_str() {
-            STEP_GREETING => CheckId::SmtpConnect,
-            STEP_EHLO => CheckId::SmtpStarttlsOffered,
+        let check = match failure.step {
+            SmtpStep::Greeting => CheckId::SmtpConnect,
+            SmtpStep::Ehlo => CheckId::SmtpStarttlsOffered,
             _ => CheckId::SmtpStarttlsAccepted,
         };
         // The checks before the refused step passed.
@@ -194,7 +189,11 @@ fn judge_endpoint(
     }
 
     // smtp.connect
-    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_CONNECT) {
+    if let Some(failure) = probe
+        .failure
+        .as_ref()
+        .filter(|f| f.step == SmtpStep::Connect)
+    {
         let reason = if none_reachable {
             NO_MX_REACHABLE.to_owned()
         } else {
@@ -207,7 +206,11 @@ fn judge_endpoint(
         skip_after(out, CheckId::SmtpConnect);
         return;
     }
-    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_GREETING) {
+    if let Some(failure) = probe
+        .failure
+        .as_ref()
+        .filter(|f| f.step == SmtpStep::Greeting)
+    {
         let received_nothing = !probe.transcript.iter().any(|line| line.starts_with("S:"));
         match &probe.greeting {
             Some(greeting) if matches!(greeting.code, 421 | 554) => out.undetermined(
@@ -276,7 +279,7 @@ fn judge_endpoint(
     );
 
     // smtp.starttls-offered
-    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_EHLO) {
+    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == SmtpStep::Ehlo) {
         if failure.timed_out {
             out.undetermined(
                 CheckId::SmtpStarttlsOffered,
@@ -335,7 +338,7 @@ fn judge_endpoint(
     let handshake_failure = probe
         .failure
         .as_ref()
-        .filter(|f| f.step == STEP_STARTTLS || f.step == STEP_TLS);
+        .filter(|f| f.step == SmtpStep::Starttls || f.step == SmtpStep::Tls);
     match (&probe.tls, handshake_failure) {
         (Some(tls), None) => out.pass_with(
             CheckId::SmtpStarttlsAccepted,
@@ -353,7 +356,7 @@ fn judge_endpoint(
                     reply.code,
                     reply.lines.join(" ")
                 ),
-                (_, Some(failure)) if failure.step == STEP_TLS => {
+                (_, Some(failure)) if failure.step == SmtpStep::Tls => {
                     format!("the TLS handshake did not complete: {}", failure.detail)
                 }
                 (_, Some(failure)) => format!("STARTTLS was not answered: {}", failure.detail),
@@ -449,7 +452,10 @@ fn judge_endpoint(
     // smtp.starttls-readvertised
     match (
         &probe.tls,
-        probe.failure.as_ref().filter(|f| f.step == STEP_EHLO_TLS),
+        probe
+            .failure
+            .as_ref()
+            .filter(|f| f.step == SmtpStep::EhloTls),
     ) {
         (None, _) => out.skip(CheckId::SmtpStarttlsReadvertised, subject.clone(), blocked),
         (Some(_), Some(failure)) => out.undetermined(
@@ -506,8 +512,7 @@ mod tests {
     use crate::catalog::Profile;
     use crate::model::{Finding, Outcome};
     use crate::observe::{
-        CertSummary, DnsAnswer, FetchFailure, HostLookup, MxHostObservation, SmtpReply,
-        TlsObservation,
+        CertSummary, DnsAnswer, HostLookup, MxHostObservation, SmtpFailure, TlsObservation,
     };
 
     const NOW: i64 = 1_750_000_000;
@@ -519,9 +524,9 @@ mod tests {
         })
     }
 
-    fn failure(step: &str, timed_out: bool, detail: &str) -> Option<FetchFailure> {
-        Some(FetchFailure {
-            step: step.to_owned(),
+    fn failure(step: SmtpStep, timed_out: bool, detail: &str) -> Option<SmtpFailure> {
+        Some(SmtpFailure {
+            step,
             timed_out,
             detail: detail.to_owned(),
         })
@@ -613,7 +618,11 @@ mod tests {
                 |p| {
                     p.transcript.clear();
                     p.greeting = None;
-                    p.failure = failure(STEP_GREETING, false, "the server closed the connection");
+                    p.failure = failure(
+                        SmtpStep::Greeting,
+                        false,
+                        "the server closed the connection",
+                    );
                 },
                 vec![
                     (CheckId::SmtpConnect, "could-not-determine"),
@@ -625,7 +634,7 @@ mod tests {
                 |p| {
                     p.transcript = vec!["S: (incomplete) HTTP/1.1 400".to_owned()];
                     p.greeting = None;
-                    p.failure = failure(STEP_GREETING, false, "reply line does not start");
+                    p.failure = failure(SmtpStep::Greeting, false, "reply line does not start");
                 },
                 vec![(CheckId::SmtpConnect, "fail")],
             ),
@@ -633,7 +642,7 @@ mod tests {
                 "greeting 554",
                 |p| {
                     p.greeting = reply(554, &["5.7.1 go away"]);
-                    p.failure = failure(STEP_GREETING, false, "greeted with 554");
+                    p.failure = failure(SmtpStep::Greeting, false, "greeted with 554");
                 },
                 vec![(CheckId::SmtpConnect, "could-not-determine")],
             ),
@@ -643,7 +652,7 @@ mod tests {
                     p.transcript
                         .insert(0, "-- attempt 1 refused for now --".to_owned());
                     p.greeting = reply(421, &["4.7.0 too many connections"]);
-                    p.failure = failure(STEP_GREETING, false, "greeted with 421");
+                    p.failure = failure(SmtpStep::Greeting, false, "greeted with 421");
                 },
                 vec![
                     (CheckId::SmtpConnect, "could-not-determine"),
@@ -654,7 +663,7 @@ mod tests {
                 "greylisting 450 at the greeting",
                 |p| {
                     p.greeting = reply(450, &["try later"]);
-                    p.failure = failure(STEP_GREETING, false, "greeted with 450");
+                    p.failure = failure(SmtpStep::Greeting, false, "greeted with 450");
                 },
                 vec![(CheckId::SmtpConnect, "could-not-determine")],
             ),
@@ -662,7 +671,7 @@ mod tests {
                 "EHLO answered 421",
                 |p| {
                     p.ehlo = reply(421, &["closing"]);
-                    p.failure = failure(STEP_EHLO, false, "EHLO was answered 421");
+                    p.failure = failure(SmtpStep::Ehlo, false, "EHLO was answered 421");
                 },
                 vec![
                     (CheckId::SmtpConnect, "pass"),
@@ -678,7 +687,7 @@ mod tests {
                 |p| {
                     p.starttls_reply = reply(421, &["closing"]);
                     p.tls = None;
-                    p.failure = failure(STEP_STARTTLS, false, "STARTTLS was answered 421");
+                    p.failure = failure(SmtpStep::Starttls, false, "STARTTLS was answered 421");
                 },
                 vec![
                     (CheckId::SmtpConnect, "pass"),
@@ -695,7 +704,7 @@ mod tests {
                 |p| {
                     p.transcript.clear();
                     p.greeting = None;
-                    p.failure = failure(STEP_DEADLINE, true, "the domain's deadline passed");
+                    p.failure = failure(SmtpStep::Deadline, true, "the domain's deadline passed");
                 },
                 vec![
                     (CheckId::SmtpConnect, "could-not-determine"),
@@ -705,7 +714,7 @@ mod tests {
             ),
             (
                 "EHLO timed out",
-                |p| p.failure = failure(STEP_EHLO, true, "no complete reply within 10s"),
+                |p| p.failure = failure(SmtpStep::Ehlo, true, "no complete reply within 10s"),
                 vec![
                     (CheckId::SmtpConnect, "pass"),
                     (CheckId::SmtpStarttlsOffered, "could-not-determine"),
@@ -719,7 +728,7 @@ mod tests {
                 "EHLO rejected",
                 |p| {
                     p.ehlo = reply(502, &["no"]);
-                    p.failure = failure(STEP_EHLO, false, "EHLO was answered 502");
+                    p.failure = failure(SmtpStep::Ehlo, false, "EHLO was answered 502");
                 },
                 vec![(CheckId::SmtpStarttlsOffered, "fail")],
             ),
@@ -728,7 +737,7 @@ mod tests {
                 "handshake failed but TLS 1.0 accepted",
                 |p| {
                     p.tls = None;
-                    p.failure = failure(STEP_TLS, false, "peer is incompatible");
+                    p.failure = failure(SmtpStep::Tls, false, "peer is incompatible");
                     p.legacy_tls = LegacyTls::Accepted {
                         version: "TLSv1.0".to_owned(),
                     };
@@ -746,7 +755,7 @@ mod tests {
             ),
             (
                 "EHLO inside TLS failed",
-                |p| p.failure = failure(STEP_EHLO_TLS, true, "no complete reply"),
+                |p| p.failure = failure(SmtpStep::EhloTls, true, "no complete reply"),
                 vec![
                     (CheckId::SmtpStarttlsAccepted, "pass"),
                     (CheckId::SmtpStarttlsReadvertised, "could-not-determine"),
@@ -754,7 +763,7 @@ mod tests {
             ),
             (
                 "QUIT not answered",
-                |p| p.failure = failure("quit", true, "no complete reply"),
+                |p| p.failure = failure(SmtpStep::Quit, true, "no complete reply"),
                 SMTP_CHECKS.iter().map(|&c| (c, "pass")).collect(),
             ),
             (
@@ -818,7 +827,7 @@ mod tests {
             "S: 421 4.7.0 busy".to_owned(),
         ];
         probe.greeting = reply(421, &["4.7.0 busy"]);
-        probe.failure = failure(STEP_GREETING, false, "greeted with 421");
+        probe.failure = failure(SmtpStep::Greeting, false, "greeted with 421");
         let findings = run(vec![probe]);
         let connect = finding(&findings, CheckId::SmtpConnect);
         assert_eq!(
@@ -885,7 +894,7 @@ mod tests {
             let mut probe = good(host, ip);
             probe.transcript.clear();
             probe.greeting = None;
-            probe.failure = failure(STEP_CONNECT, true, "no answer within 10s");
+            probe.failure = failure(SmtpStep::Connect, true, "no answer within 10s");
             probe
         };
         let findings = run(vec![
@@ -935,7 +944,7 @@ mod tests {
         probe.legacy_tls = LegacyTls::NotTested {
             reason: "STARTTLS was not accepted".to_owned(),
         };
-        probe.failure = failure(STEP_STARTTLS, false, "STARTTLS was answered 454");
+        probe.failure = failure(SmtpStep::Starttls, false, "STARTTLS was answered 454");
         let findings = run(vec![probe]);
         let accepted = findings
             .iter()

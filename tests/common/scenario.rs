@@ -228,8 +228,8 @@ pub fn unreachable(probe: &SmtpObservation) -> SmtpObservation {
         legacy_tls: LegacyTls::NotTested {
             reason: "no connection".into(),
         },
-        failure: Some(mtasts::observe::FetchFailure {
-            step: "connect".into(),
+        failure: Some(mtasts::observe::SmtpFailure {
+            step: mtasts::observe::SmtpStep::Connect,
             timed_out: true,
             detail: "timed out".into(),
         }),
