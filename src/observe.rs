@@ -160,11 +160,63 @@ pub struct CertSummary {
     pub serial: String,
 }
 
+/// A TLS (or SSL) protocol version, as negotiated or offered. Its text ("TLSv1.3") is what
+/// reports and RFC 8460 results show, and its wire form in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(into = "String")]
+pub enum TlsVersion {
+    Ssl2,
+    Ssl3,
+    Tls10,
+    Tls11,
+    Tls12,
+    Tls13,
+    /// A version number with no name here ("0x7f1c").
+    Other(u16),
+    /// The TLS layer did not say which version it negotiated.
+    Unknown,
+}
+
+impl TlsVersion {
+    /// The version with this `ProtocolVersion` number (RFC 8446 §4.1.2: 0x0301 is TLS 1.0).
+    pub fn from_wire(number: u16) -> Self {
+        match number {
+            0x0200 => Self::Ssl2,
+            0x0300 => Self::Ssl3,
+            0x0301 => Self::Tls10,
+            0x0302 => Self::Tls11,
+            0x0303 => Self::Tls12,
+            0x0304 => Self::Tls13,
+            other => Self::Other(other),
+        }
+    }
+}
+
+impl fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ssl2 => f.write_str("SSLv2"),
+            Self::Ssl3 => f.write_str("SSLv3"),
+            Self::Tls10 => f.write_str("TLSv1.0"),
+            Self::Tls11 => f.write_str("TLSv1.1"),
+            Self::Tls12 => f.write_str("TLSv1.2"),
+            Self::Tls13 => f.write_str("TLSv1.3"),
+            Self::Other(number) => write!(f, "0x{number:04x}"),
+            Self::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
+impl From<TlsVersion> for String {
+    fn from(version: TlsVersion) -> Self {
+        version.to_string()
+    }
+}
+
 /// What the TLS layer saw, verified the way a sender verifies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TlsObservation {
-    /// "TLSv1.3".
-    pub version: String,
+    pub version: TlsVersion,
     pub cipher: String,
     /// Leaf first, as sent by the server.
     pub chain: Vec<CertSummary>,
@@ -323,9 +375,9 @@ impl SmtpReply {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum LegacyTls {
-    /// The server answered with a ServerHello for this version ("TLSv1.0").
+    /// The server answered with a ServerHello for this version (TLS 1.0 or 1.1).
     Accepted {
-        version: String,
+        version: TlsVersion,
     },
     Refused,
     NotTested {
@@ -596,5 +648,24 @@ mod tests {
             assert_eq!(step.to_string(), name);
             assert_eq!(serde_json::to_value(step).unwrap(), name);
         }
+    }
+
+    #[test]
+    fn tls_versions_read_as_reports_name_them() {
+        let cases = [
+            (0x0200, TlsVersion::Ssl2, "SSLv2"),
+            (0x0300, TlsVersion::Ssl3, "SSLv3"),
+            (0x0301, TlsVersion::Tls10, "TLSv1.0"),
+            (0x0302, TlsVersion::Tls11, "TLSv1.1"),
+            (0x0303, TlsVersion::Tls12, "TLSv1.2"),
+            (0x0304, TlsVersion::Tls13, "TLSv1.3"),
+            (0x7f1c, TlsVersion::Other(0x7f1c), "0x7f1c"),
+        ];
+        for (number, version, text) in cases {
+            assert_eq!(TlsVersion::from_wire(number), version);
+            assert_eq!(version.to_string(), text);
+            assert_eq!(serde_json::to_value(version).unwrap(), text);
+        }
+        assert_eq!(TlsVersion::Unknown.to_string(), "unknown");
     }
 }

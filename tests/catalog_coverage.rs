@@ -15,7 +15,7 @@ use mtasts::catalog::{Profile, CATALOG};
 use mtasts::model::{Finding, Outcome};
 use mtasts::observe::{
     DnsAnswer, FetchFailure, FetchStep, LegacyTls, Observations, SmtpFailure, SmtpObservation,
-    SmtpStep,
+    SmtpStep, TlsVersion,
 };
 
 fn with_policy(body: &str) -> Observations {
@@ -232,7 +232,7 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
             tls.name_match = Err("not valid for the MX name".into());
             tls.chain[0].not_after = NOW - 86_400;
             probe.legacy_tls = LegacyTls::Accepted {
-                version: "TLSv1.0".into(),
+                version: TlsVersion::Tls10,
             };
             probe.starttls_after_tls = true;
             probe.pre_tls_bytes = 12;
@@ -256,7 +256,7 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
                 detail: "protocol version".into(),
             });
             probe.legacy_tls = LegacyTls::Accepted {
-                version: "TLSv1.0".into(),
+                version: TlsVersion::Tls10,
             };
         }),
     ));

@@ -11,7 +11,7 @@ use common::ca::{LeafSpec, TestCa};
 use common::dns::{DnsServer, Zone};
 use common::https::{Behaviour, HttpsServer, Script};
 use hickory_server::proto::rr::RecordType;
-use mtasts::observe::{DnsAnswer, FetchObservation, MxRecord, TxtRecord};
+use mtasts::observe::{DnsAnswer, FetchObservation, MxRecord, TlsVersion, TxtRecord};
 use mtasts::probe::dns::DnsClient;
 use mtasts::probe::https::fetch_policy;
 use mtasts::probe::{Limits, NetworkConfig};
@@ -317,7 +317,7 @@ async fn fetches_a_plain_text_policy_like_a_sender() {
     assert_eq!(observation.ip, LOCALHOST);
 
     let tls = observation.tls.as_ref().expect("TLS observed");
-    assert_eq!(tls.version, "TLSv1.3");
+    assert_eq!(tls.version, TlsVersion::Tls13);
     assert!(tls.cipher.starts_with("TLS13_"), "{}", tls.cipher);
     assert_eq!(tls.trust, Ok(()));
     assert_eq!(tls.name_match, Ok(()));

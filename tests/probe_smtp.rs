@@ -12,7 +12,7 @@ use common::smtp::{Behaviour, SmtpServer};
 use mtasts::catalog::{CheckId, Profile};
 use mtasts::model::{Finding, Outcome};
 use mtasts::observe::{
-    DnsAnswer, HostLookup, LegacyTls, MxHostObservation, Observations, SmtpObservation,
+    DnsAnswer, HostLookup, LegacyTls, MxHostObservation, Observations, SmtpObservation, TlsVersion,
 };
 use mtasts::probe::smtp::probe;
 use mtasts::probe::{Limits, NetworkConfig};
@@ -159,7 +159,7 @@ async fn normal_server_passes_every_check() {
     assert_eq!(obs.starttls_reply.as_ref().unwrap().code, 220);
     assert_eq!(obs.pre_tls_bytes, 0);
     let tls = obs.tls.as_ref().unwrap();
-    assert_eq!(tls.version, "TLSv1.3");
+    assert_eq!(tls.version, TlsVersion::Tls13);
     assert!(tls.cipher.starts_with("TLS13_"), "{}", tls.cipher);
     assert_eq!(tls.trust, Ok(()));
     assert_eq!(tls.name_match, Ok(()));
@@ -438,10 +438,10 @@ async fn server_accepting_tls10_is_reported() {
     assert_eq!(
         obs.legacy_tls,
         LegacyTls::Accepted {
-            version: "TLSv1.0".to_owned()
+            version: TlsVersion::Tls10
         }
     );
-    assert_eq!(obs.tls.as_ref().unwrap().version, "TLSv1.3");
+    assert_eq!(obs.tls.as_ref().unwrap().version, TlsVersion::Tls13);
     assert_eq!(server.connections(), 2);
 
     let rfc = judge(vec![obs.clone()]);

@@ -32,7 +32,7 @@ use tokio::time::timeout;
 use super::{root_store, tls, Limits, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
 use crate::observe::{
-    LegacyTls, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep, TlsObservation,
+    LegacyTls, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep, TlsObservation, TlsVersion,
 };
 use crate::parse::smtp_reply::{advertises, parse_reply, ReplyParse};
 
@@ -397,11 +397,10 @@ async fn legacy_probe(
 /// Maps the first TLS record of the answer to a TLS 1.0/1.1-only ClientHello.
 fn legacy_verdict(record: FirstRecord) -> LegacyTls {
     match record {
-        FirstRecord::ServerHello { version: 0x0301 } => LegacyTls::Accepted {
-            version: "TLSv1.0".to_owned(),
-        },
-        FirstRecord::ServerHello { version: 0x0302 } => LegacyTls::Accepted {
-            version: "TLSv1.1".to_owned(),
+        FirstRecord::ServerHello {
+            version: version @ (0x0301 | 0x0302),
+        } => LegacyTls::Accepted {
+            version: TlsVersion::from_wire(version),
         },
         FirstRecord::ServerHello { version } => LegacyTls::NotTested {
             reason: format!(
@@ -834,13 +833,13 @@ mod tests {
             (
                 FirstRecord::ServerHello { version: 0x0301 },
                 LegacyTls::Accepted {
-                    version: "TLSv1.0".to_owned(),
+                    version: TlsVersion::Tls10,
                 },
             ),
             (
                 FirstRecord::ServerHello { version: 0x0302 },
                 LegacyTls::Accepted {
-                    version: "TLSv1.1".to_owned(),
+                    version: TlsVersion::Tls11,
                 },
             ),
             (

@@ -14,7 +14,7 @@ use super::cert::{self, CertChecks};
 use super::{Context, Findings};
 use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
-use crate::observe::{LegacyTls, Observations, SmtpObservation, SmtpReply, SmtpStep};
+use crate::observe::{LegacyTls, Observations, SmtpObservation, SmtpReply, SmtpStep, TlsVersion};
 use crate::probe::address::is_public;
 use crate::probe::smtp::RETRY_NOTE_PREFIX;
 
@@ -377,10 +377,10 @@ fn judge_endpoint(
         Some(tls) => {
             cert::judge(tls, CERT_CHECKS, &subject, ctx, out);
             let negotiated = vec![
-                Evidence::new("version", tls.version.clone()),
+                Evidence::new("version", tls.version.to_string()),
                 Evidence::new("cipher", tls.cipher.clone()),
             ];
-            if matches!(tls.version.as_str(), "TLSv1.2" | "TLSv1.3") {
+            if matches!(tls.version, TlsVersion::Tls12 | TlsVersion::Tls13) {
                 out.pass_with(
                     CheckId::SmtpTlsVersion,
                     subject.clone(),
@@ -429,7 +429,7 @@ fn judge_endpoint(
                 CheckId::SmtpLegacyTls,
                 format!("the server accepted a ClientHello offering only TLS 1.0 and 1.1 and chose {version}"),
             )
-            .with("negotiated", version.clone()),
+            .with("negotiated", version.to_string()),
             subject.clone(),
         ),
         LegacyTls::Refused => out.pass_with(
@@ -545,7 +545,7 @@ mod tests {
             starttls_reply: reply(220, &["ready"]),
             pre_tls_bytes: 0,
             tls: Some(TlsObservation {
-                version: "TLSv1.3".to_owned(),
+                version: TlsVersion::Tls13,
                 cipher: "TLS13_AES_128_GCM_SHA256".to_owned(),
                 chain: vec![CertSummary {
                     subject: "CN=mx".to_owned(),
@@ -739,7 +739,7 @@ mod tests {
                     p.tls = None;
                     p.failure = failure(SmtpStep::Tls, false, "peer is incompatible");
                     p.legacy_tls = LegacyTls::Accepted {
-                        version: "TLSv1.0".to_owned(),
+                        version: TlsVersion::Tls10,
                     };
                 },
                 vec![
@@ -779,7 +779,7 @@ mod tests {
                 "old version negotiated",
                 |p| {
                     if let Some(tls) = &mut p.tls {
-                        tls.version = "TLSv1.1".to_owned();
+                        tls.version = TlsVersion::Tls11;
                     }
                 },
                 vec![(CheckId::SmtpTlsVersion, "fail")],
@@ -923,7 +923,7 @@ mod tests {
     fn legacy_tls_fails_under_sge() {
         let mut probe = good("mx.example.com", "192.0.2.1");
         probe.legacy_tls = LegacyTls::Accepted {
-            version: "TLSv1.1".to_owned(),
+            version: TlsVersion::Tls11,
         };
         let obs = observations(vec![probe]);
         assert_eq!(

@@ -9,7 +9,7 @@ use mtasts::model::{DomainReport, Outcome};
 use mtasts::observe::{
     CertSummary, DnsAnswer, FetchObservation, HostLookup, HttpResponse, LegacyTls,
     MxHostObservation, MxRecord, Observations, SmtpObservation, SmtpReply, TlsObservation,
-    TxtRecord,
+    TlsVersion, TxtRecord,
 };
 use mtasts::verdict::{judge, Context};
 
@@ -58,7 +58,7 @@ pub fn certificate(names: &[&str], not_before: i64, not_after: i64) -> CertSumma
 
 pub fn good_tls(name: &str) -> TlsObservation {
     TlsObservation {
-        version: "TLSv1.3".to_owned(),
+        version: TlsVersion::Tls13,
         cipher: "TLS13_AES_256_GCM_SHA384".to_owned(),
         chain: vec![certificate(&[name], NOW - 30 * DAY, NOW + 60 * DAY)],
         trust: Ok(()),
