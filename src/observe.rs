@@ -391,8 +391,14 @@ pub struct SmtpObservation {
     pub host: String,
     pub ip: IpAddr,
     /// Every line sent (`C: `) and received (`S: `), escaped; TLS-protected lines follow a
-    /// `-- TLS --` marker.
+    /// `-- TLS --` marker. Evidence for people: no verdict reads it.
     pub transcript: Vec<String>,
+    /// STARTTLS sessions tried, retries after a temporary refusal included; 0 when no
+    /// connection was attempted.
+    pub attempts: u32,
+    /// Whether the server sent anything at all in the last session: `false` when the
+    /// connection ended (or timed out) before its first byte.
+    pub server_spoke: bool,
     pub greeting: Option<SmtpReply>,
     #[serde(with = "duration_ms")]
     pub greeting_delay: Duration,
@@ -410,8 +416,8 @@ pub struct SmtpObservation {
 }
 
 impl SmtpObservation {
-    /// A probe of `host` at `ip` that learned nothing: no reply, no TLS; `failure` says why, and
-    /// `legacy_reason` why TLS 1.0/1.1 was not tried.
+    /// A probe of `host` at `ip` (one attempt) that learned nothing: no reply, no TLS; `failure`
+    /// says why, and `legacy_reason` why TLS 1.0/1.1 was not tried.
     pub fn unanswered(
         host: &str,
         ip: IpAddr,
@@ -422,6 +428,8 @@ impl SmtpObservation {
             host: host.to_owned(),
             ip,
             transcript: Vec::new(),
+            attempts: 1,
+            server_spoke: false,
             greeting: None,
             greeting_delay: Duration::ZERO,
             ehlo: None,
@@ -567,6 +575,8 @@ mod tests {
             host: "mx.test".to_owned(),
             ip: "192.0.2.1".parse().unwrap(),
             transcript: Vec::new(),
+            attempts: 1,
+            server_spoke: true,
             greeting: reply(220),
             greeting_delay: Duration::ZERO,
             ehlo: reply(250),

@@ -142,6 +142,8 @@ impl<P: Probe> CachingProbe<P> {
             let Some((refusal, &wait)) = retry else {
                 // The earlier attempts only say why they were given up; the transcript is the
                 // last one's.
+                let earlier = u32::try_from(notes.len()).unwrap_or(u32::MAX);
+                obs.attempts = obs.attempts.saturating_add(earlier);
                 obs.transcript.splice(0..0, notes);
                 return obs;
             };
@@ -477,6 +479,10 @@ mod tests {
                 .filter(|line| line.starts_with("-- attempt "))
                 .collect();
             assert_eq!(noted.len(), notes, "{:?}", obs.transcript);
+            assert_eq!(
+                obs.attempts, probes as u32,
+                "every session tried is counted"
+            );
             assert_eq!(obs.temporary_refusal().is_some(), refused);
             if notes == 2 {
                 assert_eq!(

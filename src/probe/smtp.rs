@@ -68,7 +68,8 @@ pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObserv
     obs
 }
 
-/// The transcript line recording a refused attempt; the verdict counts these lines.
+/// The transcript line recording a refused attempt, for people reading the transcript; the
+/// count is [`SmtpObservation::attempts`].
 pub fn retry_note(attempt: usize, refusal: &str, wait: Duration) -> String {
     format!(
         "{RETRY_NOTE_PREFIX}{attempt} refused for now ({refusal}); trying again after {} --",
@@ -77,7 +78,7 @@ pub fn retry_note(attempt: usize, refusal: &str, wait: Duration) -> String {
 }
 
 /// How every [`retry_note`] starts.
-pub const RETRY_NOTE_PREFIX: &str = "-- attempt ";
+const RETRY_NOTE_PREFIX: &str = "-- attempt ";
 
 /// One connection: the STARTTLS session under its overall deadline.
 /// `refusal`: the reason this address may not be contacted; the observation then records a
@@ -95,6 +96,7 @@ async fn starttls_attempt(
         None,
     );
     if let Some(detail) = refusal {
+        obs.attempts = 0;
         obs.failure = Some(SmtpFailure {
             step: SmtpStep::Connect,
             timed_out: false,
@@ -192,7 +194,7 @@ async fn starttls_session(
     *step = SmtpStep::Greeting;
     let started = Instant::now();
     let greeting = conn
-        .read_reply(limits.greeting_timeout, &mut obs.transcript)
+        .read_reply(limits.greeting_timeout, &mut log(obs))
         .await
         .map_err(|error| error.at(SmtpStep::Greeting))?;
     obs.greeting_delay = started.elapsed();
@@ -209,11 +211,7 @@ async fn starttls_session(
 
     *step = SmtpStep::Ehlo;
     let ehlo = conn
-        .command(
-            &format!("EHLO {}", config.ehlo_name),
-            wait,
-            &mut obs.transcript,
-        )
+        .command(&format!("EHLO {}", config.ehlo_name), wait, &mut log(obs))
         .await
         .map_err(|error| error.at(SmtpStep::Ehlo))?;
     let ehlo_code = ehlo.code;
@@ -221,7 +219,7 @@ async fn starttls_session(
     obs.starttls_offered = ehlo_code == 250 && advertises(&ehlo, "STARTTLS");
     obs.ehlo = Some(ehlo);
     if ehlo_code != 250 {
-        conn.quit(wait, &mut obs.transcript).await;
+        conn.quit(wait, &mut log(obs)).await;
         return Err(StepError::refused(format!(
             "EHLO was answered {ehlo_code} instead of 250: {ehlo_text}"
         ))
@@ -229,20 +227,20 @@ async fn starttls_session(
     }
     if !obs.starttls_offered {
         *step = SmtpStep::Quit;
-        conn.quit(wait, &mut obs.transcript).await;
+        conn.quit(wait, &mut log(obs)).await;
         return Ok(());
     }
 
     *step = SmtpStep::Starttls;
     let reply = conn
-        .command("STARTTLS", wait, &mut obs.transcript)
+        .command("STARTTLS", wait, &mut log(obs))
         .await
         .map_err(|error| error.at(SmtpStep::Starttls))?;
     let starttls_code = reply.code;
     let starttls_text = reply.lines.join(" ");
     obs.starttls_reply = Some(reply);
     if starttls_code != 220 {
-        conn.quit(wait, &mut obs.transcript).await;
+        conn.quit(wait, &mut log(obs)).await;
         return Err(StepError::refused(format!(
             "STARTTLS was answered {starttls_code} instead of 220: {starttls_text}"
         ))
@@ -255,8 +253,8 @@ async fn starttls_session(
     let waiting = drain_ready(&tcp, &mut early);
     obs.pre_tls_bytes = waiting;
     if waiting > 0 {
-        obs.transcript.push(format!(
-            "S: ({waiting} bytes before the TLS handshake, discarded) {}",
+        log(obs).received(format!(
+            "({waiting} bytes before the TLS handshake, discarded) {}",
             sample(&early)
         ));
     }
@@ -272,15 +270,11 @@ async fn starttls_session(
     // The session starts over inside TLS (RFC 3207 §4.2): EHLO again.
     *step = SmtpStep::EhloTls;
     let ehlo = conn
-        .command(
-            &format!("EHLO {}", config.ehlo_name),
-            wait,
-            &mut obs.transcript,
-        )
+        .command(&format!("EHLO {}", config.ehlo_name), wait, &mut log(obs))
         .await
         .map_err(|error| error.at(SmtpStep::EhloTls))?;
     if ehlo.code != 250 {
-        conn.quit(wait, &mut obs.transcript).await;
+        conn.quit(wait, &mut log(obs)).await;
         return Err(StepError::refused(format!(
             "EHLO inside TLS was answered {} instead of 250: {}",
             ehlo.code,
@@ -290,7 +284,7 @@ async fn starttls_session(
     }
     obs.starttls_after_tls = advertises(&ehlo, "STARTTLS");
     *step = SmtpStep::Quit;
-    conn.quit(wait, &mut obs.transcript).await;
+    conn.quit(wait, &mut log(obs)).await;
     let (mut tls_stream, _) = conn.into_parts();
     let _ = timeout(wait, tls_stream.shutdown()).await;
     Ok(())
@@ -313,7 +307,11 @@ async fn legacy_probe(
     };
     let refused = |step: SmtpStep, reply: SmtpReply| Err(LegacyRefusal { step, reply });
     // This connection's transcript is not kept: the first one already shows the session.
-    let mut transcript = Vec::new();
+    let (mut transcript, mut spoke) = (Vec::new(), false);
+    let mut transcript = Log {
+        transcript: &mut transcript,
+        server_spoke: &mut spoke,
+    };
     let tcp = match connect(ip, config.smtp_port, wait).await {
         Ok(tcp) => tcp,
         Err(error) => return not_tested(SmtpStep::Connect, error.detail),
@@ -598,6 +596,34 @@ async fn connect(ip: IpAddr, port: u16, wait: Duration) -> Result<TcpStream, Ste
     }
 }
 
+/// Where one connection records what was said: the transcript, and whether the server said
+/// anything at all (so that no verdict has to read the transcript to find out).
+struct Log<'a> {
+    transcript: &'a mut Vec<String>,
+    server_spoke: &'a mut bool,
+}
+
+impl Log<'_> {
+    /// A line the probe sent (already escaped).
+    fn sent(&mut self, line: String) {
+        self.transcript.push(format!("C: {line}"));
+    }
+
+    /// Something the server sent (already escaped).
+    fn received(&mut self, text: String) {
+        *self.server_spoke = true;
+        self.transcript.push(format!("S: {text}"));
+    }
+}
+
+/// The log of the STARTTLS session being recorded into `obs`.
+fn log(obs: &mut SmtpObservation) -> Log<'_> {
+    Log {
+        transcript: &mut obs.transcript,
+        server_spoke: &mut obs.server_spoke,
+    }
+}
+
 /// One SMTP connection, plaintext or TLS, with the bytes read but not yet parsed.
 struct Conn<S> {
     stream: S,
@@ -624,9 +650,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         &mut self,
         line: &str,
         wait: Duration,
-        transcript: &mut Vec<String>,
+        transcript: &mut Log<'_>,
     ) -> Result<SmtpReply, StepError> {
-        transcript.push(format!("C: {}", escape_str(line)));
+        transcript.sent(escape_str(line));
         let wire = format!("{line}\r\n");
         match timeout(wait, self.stream.write_all(wire.as_bytes())).await {
             Ok(Ok(())) => {}
@@ -645,7 +671,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     async fn read_reply(
         &mut self,
         wait: Duration,
-        transcript: &mut Vec<String>,
+        transcript: &mut Log<'_>,
     ) -> Result<SmtpReply, StepError> {
         let (max_line, max_lines) = (self.max_line, self.max_lines);
         let read = async {
@@ -657,7 +683,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                         for line in raw.split(|&byte| byte == b'\n') {
                             if !line.is_empty() {
                                 let line = line.strip_suffix(b"\r").unwrap_or(line);
-                                transcript.push(format!("S: {}", escape_bytes(line)));
+                                transcript.received(escape_bytes(line));
                             }
                         }
                         return Ok(reply);
@@ -684,14 +710,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             ))),
         };
         if result.is_err() && !self.buf.is_empty() {
-            transcript.push(format!("S: (incomplete) {}", sample(&self.buf)));
+            transcript.received(format!("(incomplete) {}", sample(&self.buf)));
             self.buf.clear();
         }
         result
     }
 
     /// Ends the session politely; a server that does not answer QUIT is not judged for it.
-    async fn quit(&mut self, wait: Duration, transcript: &mut Vec<String>) {
+    async fn quit(&mut self, wait: Duration, transcript: &mut Log<'_>) {
         let _ = self.command("QUIT", wait, transcript).await;
     }
 }
@@ -929,6 +955,42 @@ mod tests {
             note,
             "-- attempt 1 refused for now (421 4.3.2 busy); trying again after 1.0s --"
         );
+    }
+
+    /// What one read of a reply records when the server sends `sent` and closes.
+    async fn read_after(sent: &[u8]) -> (bool, Vec<String>, bool) {
+        let (mut server, client) = tokio::io::duplex(1024);
+        server.write_all(sent).await.unwrap();
+        drop(server);
+        let mut conn = Conn::new(client, &Limits::default());
+        let (mut transcript, mut spoke) = (Vec::new(), false);
+        let mut log = Log {
+            transcript: &mut transcript,
+            server_spoke: &mut spoke,
+        };
+        let ok = conn
+            .read_reply(Duration::from_secs(5), &mut log)
+            .await
+            .is_ok();
+        (ok, transcript, spoke)
+    }
+
+    #[tokio::test]
+    async fn the_server_spoke_only_when_a_byte_arrived() {
+        let (ok, transcript, spoke) = read_after(b"").await;
+        assert!(!ok);
+        assert!(!spoke, "nothing was received");
+        assert!(transcript.is_empty());
+
+        let (ok, transcript, spoke) = read_after(b"22").await;
+        assert!(!ok);
+        assert!(spoke, "an incomplete reply is something");
+        assert_eq!(transcript, ["S: (incomplete) 22"]);
+
+        let (ok, transcript, spoke) = read_after(b"220 mx ESMTP\r\n").await;
+        assert!(ok);
+        assert!(spoke);
+        assert_eq!(transcript, ["S: 220 mx ESMTP"]);
     }
 
     #[test]

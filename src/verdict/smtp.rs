@@ -16,7 +16,6 @@ use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{LegacyTls, Observations, SmtpObservation, SmtpReply, SmtpStep, TlsVersion};
 use crate::probe::address::is_public;
-use crate::probe::smtp::RETRY_NOTE_PREFIX;
 
 /// Every `smtp.*` check, in catalog order.
 pub const SMTP_CHECKS: [CheckId; 11] = [
@@ -50,7 +49,7 @@ const TLSRPT: &str = "TLS-RPT result type";
 pub const TARPIT_NOTICE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Why a temporary refusal that outlasted the retries says nothing about the domain.
-fn refused_for_now(reply: &SmtpReply, attempts: usize) -> String {
+fn refused_for_now(reply: &SmtpReply, attempts: u32) -> String {
     let kind = if reply.code == 421 {
         "rate limited"
     } else {
@@ -61,16 +60,7 @@ fn refused_for_now(reply: &SmtpReply, attempts: usize) -> String {
     } else {
         String::new()
     };
-    format!("{kind} ({} {}){tries}", reply.code, reply.lines.join(" / "))
-}
-
-/// Attempts made: one more than the retry notes the probe left in the transcript.
-fn attempts(probe: &SmtpObservation) -> usize {
-    1 + probe
-        .transcript
-        .iter()
-        .filter(|line| line.starts_with(RETRY_NOTE_PREFIX))
-        .count()
+    format!("{kind} ({}){tries}", reply.describe())
 }
 
 /// Judges `smtp.*` for every probed MX address.
@@ -181,7 +171,7 @@ fn judge_endpoint(
         out.undetermined(
             check,
             subject.clone(),
-            refused_for_now(reply, attempts(probe)),
+            refused_for_now(reply, probe.attempts),
             evidence,
         );
         skip_after(out, check);
@@ -211,7 +201,7 @@ fn judge_endpoint(
         .as_ref()
         .filter(|f| f.step == SmtpStep::Greeting)
     {
-        let received_nothing = !probe.transcript.iter().any(|line| line.starts_with("S:"));
+        let received_nothing = !probe.server_spoke;
         match &probe.greeting {
             Some(greeting) if matches!(greeting.code, 421 | 554) => out.undetermined(
                 CheckId::SmtpConnect,
@@ -538,6 +528,8 @@ mod tests {
             host: host.to_owned(),
             ip: ip.parse().unwrap(),
             transcript: vec!["S: 220 mx ESMTP".to_owned(), "C: EHLO probe".to_owned()],
+            attempts: 1,
+            server_spoke: true,
             greeting: reply(220, &["mx ESMTP"]),
             greeting_delay: Duration::from_millis(12),
             ehlo: reply(250, &["mx", "PIPELINING", "STARTTLS"]),
@@ -617,6 +609,7 @@ mod tests {
                 "greeting closed with nothing received",
                 |p| {
                     p.transcript.clear();
+                    p.server_spoke = false;
                     p.greeting = None;
                     p.failure = failure(
                         SmtpStep::Greeting,
@@ -639,6 +632,16 @@ mod tests {
                 vec![(CheckId::SmtpConnect, "fail")],
             ),
             (
+                // The verdict goes by the observed fact, not by the transcript's lines.
+                "greeting garbage, transcript empty",
+                |p| {
+                    p.transcript.clear();
+                    p.greeting = None;
+                    p.failure = failure(SmtpStep::Greeting, false, "reply line does not start");
+                },
+                vec![(CheckId::SmtpConnect, "fail")],
+            ),
+            (
                 "greeting 554",
                 |p| {
                     p.greeting = reply(554, &["5.7.1 go away"]);
@@ -651,6 +654,7 @@ mod tests {
                 |p| {
                     p.transcript
                         .insert(0, "-- attempt 1 refused for now --".to_owned());
+                    p.attempts = 2;
                     p.greeting = reply(421, &["4.7.0 too many connections"]);
                     p.failure = failure(SmtpStep::Greeting, false, "greeted with 421");
                 },
@@ -826,6 +830,7 @@ mod tests {
             "-- attempt 2 refused for now (421 4.7.0 busy); trying again after 3.0s --".to_owned(),
             "S: 421 4.7.0 busy".to_owned(),
         ];
+        probe.attempts = 3;
         probe.greeting = reply(421, &["4.7.0 busy"]);
         probe.failure = failure(SmtpStep::Greeting, false, "greeted with 421");
         let findings = run(vec![probe]);

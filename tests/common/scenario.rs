@@ -103,6 +103,8 @@ pub fn good_smtp(host: &str, ip: &str) -> SmtpObservation {
             format!("S: 220 {host} ESMTP"),
             "C: EHLO mtasts.invalid".to_owned(),
         ],
+        attempts: 1,
+        server_spoke: true,
         greeting: Some(reply(220, &[host])),
         greeting_delay: Duration::from_millis(5),
         ehlo: Some(reply(250, &[host, "PIPELINING", "STARTTLS"])),
@@ -220,6 +222,7 @@ pub fn mx_records(list: &[(u16, &str)]) -> DnsAnswer<Vec<MxRecord>> {
 pub fn unreachable(probe: &SmtpObservation) -> SmtpObservation {
     SmtpObservation {
         transcript: Vec::new(),
+        server_spoke: false,
         greeting: None,
         ehlo: None,
         starttls_offered: false,
