@@ -34,8 +34,8 @@ use tokio::time::Instant;
 
 use crate::model::{DomainReport, Finding, Outcome, Subject};
 use crate::observe::{
-    DnsAnswer, FetchObservation, FetchStep, HostLookup, MxRecord, Observations, SmtpObservation,
-    SmtpStep, StepFailure, TxtRecord,
+    DnsAnswer, FetchObservation, FetchStep, HostLookup, MxRecord, NotContacted, Observations,
+    SmtpObservation, SmtpStep, StepFailure, TxtRecord,
 };
 use crate::pipeline::{self, Options};
 use crate::probe::caching::{CachingProbe, MemoStats};
@@ -313,6 +313,12 @@ impl<P: Probe> DeadlineProbe<'_, P> {
         }
     }
 
+    /// [`NotContacted::DeadlinePassed`] if the deadline has passed already, before a question
+    /// about an address is asked.
+    fn late(&self) -> Option<NotContacted> {
+        (Instant::now() >= self.deadline).then_some(NotContacted::DeadlinePassed)
+    }
+
     fn deadline_failure<S>(&self, step: S) -> StepFailure<S> {
         StepFailure {
             step,
@@ -349,6 +355,7 @@ impl<P: Probe> Probe for DeadlineProbe<'_, P> {
 
     async fn fetch_policy(&self, host: &str, ip: IpAddr) -> FetchObservation {
         let started = Instant::now();
+        let late = self.late();
         let work = self.inner.fetch_policy(host, ip);
         let answer = self.within(work, Some((host, ip))).await;
         answer.unwrap_or_else(|| FetchObservation {
@@ -356,20 +363,27 @@ impl<P: Probe> Probe for DeadlineProbe<'_, P> {
             elapsed: started.elapsed(),
             tls: None,
             result: Err(self.deadline_failure(FetchStep::Deadline)),
+            not_contacted: late,
         })
     }
 
     async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+        let late = self.late();
         let answer = self
             .within(self.inner.smtp(host, ip), Some((host, ip)))
             .await;
         answer.unwrap_or_else(|| {
-            SmtpObservation::unanswered(
+            let mut obs = SmtpObservation::unanswered(
                 host,
                 ip,
                 self.reason,
                 Some(self.deadline_failure(SmtpStep::Deadline)),
-            )
+            );
+            if late.is_some() {
+                obs.attempts = 0;
+            }
+            obs.not_contacted = late;
+            obs
         })
     }
 }
@@ -616,6 +630,26 @@ mod tests {
         .await;
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
         assert_eq!(calls, 1);
+    }
+
+    #[tokio::test]
+    async fn an_address_asked_about_after_the_deadline_is_not_contacted() {
+        let fake = Fake::new(Duration::ZERO);
+        let late = DeadlineProbe {
+            inner: &fake,
+            deadline: Instant::now(),
+            reason: "the deadline passed",
+            cut: Mutex::default(),
+        };
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let smtp = late.smtp("mx.a.test", ip).await;
+        assert_eq!(smtp.not_contacted, Some(NotContacted::DeadlinePassed));
+        assert_eq!(smtp.attempts, 0);
+        assert_eq!(smtp.failure.map(|f| f.step), Some(SmtpStep::Deadline));
+        let fetch = late.fetch_policy("mta-sts.a.test", ip).await;
+        assert_eq!(fetch.not_contacted, Some(NotContacted::DeadlinePassed));
+        assert_eq!(fetch.result.map_err(|f| f.step), Err(FetchStep::Deadline));
+        assert_eq!(late.cut.lock().unwrap().endpoints.len(), 2);
     }
 
     #[test]

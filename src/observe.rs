@@ -250,6 +250,26 @@ impl HttpResponse {
     }
 }
 
+/// Why an address the audit knows of was not contacted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum NotContacted {
+    /// Not a public address (loopback, RFC 1918, link-local, …), and `--allow-private` was not
+    /// given: no sender on the internet could reach it either.
+    NonPublic,
+    /// The domain's own deadline (`--domain-timeout`) had passed before this address's turn.
+    DeadlinePassed,
+    /// Past the first `bound` addresses of its host (`Limits::max_addrs_per_host`).
+    OverAddressBound { bound: usize },
+}
+
+/// An address of a host that was not contacted, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Uncontacted {
+    pub ip: IpAddr,
+    pub reason: NotContacted,
+}
+
 /// A fetch of the policy from one address of the policy host.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FetchObservation {
@@ -259,6 +279,9 @@ pub struct FetchObservation {
     /// `None` when no TLS session was established.
     pub tls: Option<TlsObservation>,
     pub result: Result<HttpResponse, FetchFailure>,
+    /// Set when no connection was attempted; `result` then holds a failure at
+    /// [`FetchStep::Connect`] (or [`FetchStep::Deadline`]) saying so.
+    pub not_contacted: Option<NotContacted>,
 }
 
 /// Why a step did not complete; `S` names the steps of one protocol ([`FetchStep`],
@@ -413,6 +436,9 @@ pub struct SmtpObservation {
     pub legacy_tls: LegacyTls,
     /// Where the probe stopped early, if it did.
     pub failure: Option<SmtpFailure>,
+    /// Set when no connection was attempted; `failure` then says so, at [`SmtpStep::Connect`]
+    /// (or [`SmtpStep::Deadline`]), and `attempts` is 0.
+    pub not_contacted: Option<NotContacted>,
 }
 
 impl SmtpObservation {
@@ -442,6 +468,7 @@ impl SmtpObservation {
                 reason: legacy_reason.to_owned(),
             },
             failure,
+            not_contacted: None,
         }
     }
 }
@@ -477,8 +504,10 @@ pub struct MxHostObservation {
     pub addrs: HostLookup,
     /// TLSA records at `_25._tcp.NAME`, rendered as text.
     pub tlsa: DnsAnswer<Vec<String>>,
-    /// One per address; empty when SMTP probing was skipped.
+    /// One per address contacted; empty when SMTP probing was skipped.
     pub smtp: Vec<SmtpObservation>,
+    /// The addresses not contacted, in address order (empty when SMTP probing was skipped).
+    pub not_contacted: Vec<Uncontacted>,
 }
 
 /// Everything observed about one domain.
@@ -489,8 +518,10 @@ pub struct Observations {
     /// Looked for only when `_mta-sts` has no MTA-STS record.
     pub sts_misplaced: Vec<MisplacedRecord>,
     pub policy_host: HostLookup,
-    /// One per address of the policy host.
+    /// One per address of the policy host that was contacted.
     pub fetches: Vec<FetchObservation>,
+    /// The addresses of the policy host that were not contacted, in address order.
+    pub policy_not_contacted: Vec<Uncontacted>,
     pub mx: DnsAnswer<Vec<MxRecord>>,
     /// The domain's own addresses, looked up when it has no MX (implicit MX).
     pub domain_addrs: Option<HostLookup>,
@@ -540,6 +571,7 @@ impl Observations {
             sts_misplaced: Vec::new(),
             policy_host: no_host(format!("mta-sts.{domain}")),
             fetches: Vec::new(),
+            policy_not_contacted: Vec::new(),
             mx: DnsAnswer::NoData,
             domain_addrs: None,
             mx_hosts: Vec::new(),
@@ -587,6 +619,7 @@ mod tests {
             starttls_after_tls: false,
             legacy_tls: LegacyTls::Refused,
             failure: None,
+            not_contacted: None,
         };
         type Edit = fn(&mut SmtpObservation, &dyn Fn(u16) -> Option<SmtpReply>);
         // (edit, failed step, expected code)

@@ -638,6 +638,7 @@ fn judge_smtp(probe: SmtpObservation) -> Vec<Finding> {
         },
         tlsa: DnsAnswer::NoData,
         smtp: vec![probe],
+        not_contacted: Vec::new(),
     });
     let ctx = Context {
         profile: Profile::Rfc,

@@ -95,6 +95,7 @@ fn judge_with(probes: Vec<SmtpObservation>, profile: Profile) -> Vec<Finding> {
             },
             tlsa: DnsAnswer::NoData,
             smtp: vec![probe],
+            not_contacted: Vec::new(),
         });
     }
     let ctx = Context {

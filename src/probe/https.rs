@@ -22,7 +22,9 @@ use tokio::net::TcpStream;
 use super::tls::{self, Recorder};
 use super::{root_store, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
-use crate::observe::{FetchFailure, FetchObservation, FetchStep, HttpResponse, TlsObservation};
+use crate::observe::{
+    FetchFailure, FetchObservation, FetchStep, HttpResponse, NotContacted, TlsObservation,
+};
 
 /// The path RFC 8461 §3.2 fixes.
 pub const POLICY_PATH: &str = "/.well-known/mta-sts.txt";
@@ -43,6 +45,7 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
             elapsed: Duration::ZERO,
             tls: None,
             result: Err(failure(FetchStep::Connect, false, reason)),
+            not_contacted: Some(NotContacted::NonPublic),
         };
     }
     let addr = SocketAddr::new(ip, config.https_port);
@@ -59,6 +62,7 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
                 elapsed: started.elapsed(),
                 tls: None,
                 result: Err(failure),
+                not_contacted: None,
             }
         }
     };
@@ -83,6 +87,7 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
         // fetch's own handshake recorded.
         tls: tls.or_else(|| tls::observation(&recorder, None, None)),
         result,
+        not_contacted: None,
     }
 }
 

@@ -32,7 +32,8 @@ use tokio::time::timeout;
 use super::{root_store, tls, Limits, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
 use crate::observe::{
-    LegacyTls, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep, TlsObservation, TlsVersion,
+    LegacyTls, NotContacted, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep, TlsObservation,
+    TlsVersion,
 };
 use crate::parse::smtp_reply::{advertises, parse_reply, ReplyParse};
 
@@ -97,6 +98,7 @@ async fn starttls_attempt(
     );
     if let Some(detail) = refusal {
         obs.attempts = 0;
+        obs.not_contacted = Some(NotContacted::NonPublic);
         obs.failure = Some(SmtpFailure {
             step: SmtpStep::Connect,
             timed_out: false,

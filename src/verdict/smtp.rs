@@ -14,8 +14,9 @@ use super::cert::{self, CertChecks};
 use super::{Context, Findings};
 use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
-use crate::observe::{LegacyTls, Observations, SmtpObservation, SmtpReply, SmtpStep, TlsVersion};
-use crate::probe::address::is_public;
+use crate::observe::{
+    LegacyTls, NotContacted, Observations, SmtpObservation, SmtpReply, SmtpStep, TlsVersion,
+};
 
 /// Every `smtp.*` check, in catalog order.
 pub const SMTP_CHECKS: [CheckId; 11] = [
@@ -70,17 +71,13 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
         return;
     }
     // Addresses not contacted because they are not public; mx.public-address fails for them.
-    if !obs.private_allowed {
-        for host in &obs.mx_hosts {
-            let not_contacted = host
-                .addrs
-                .addresses()
-                .into_iter()
-                .filter(|&ip| !is_public(ip) && !host.smtp.iter().any(|probe| probe.ip == ip));
-            for ip in not_contacted {
+    // One past the per-host bound is not reported here.
+    for host in &obs.mx_hosts {
+        for skipped in &host.not_contacted {
+            if skipped.reason == NotContacted::NonPublic {
                 out.skip_all(
                     &SMTP_CHECKS,
-                    &Subject::endpoint(&host.name, ip),
+                    &Subject::endpoint(&host.name, skipped.ip),
                     CheckId::MxPublicAddress.as_str(),
                 );
             }
@@ -553,6 +550,7 @@ mod tests {
             starttls_after_tls: false,
             legacy_tls: LegacyTls::Refused,
             failure: None,
+            not_contacted: None,
         }
     }
 
@@ -569,6 +567,7 @@ mod tests {
                 },
                 tlsa: DnsAnswer::NoData,
                 smtp: vec![probe],
+                not_contacted: Vec::new(),
             });
         }
         obs
