@@ -7,10 +7,10 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The outcome of one DNS question. A failed lookup is never the same as "no record".
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum DnsAnswer<T> {
     Records {
@@ -70,7 +70,7 @@ impl<T> DnsAnswer<T> {
 }
 
 /// One TXT resource record, its character-strings kept apart (RFC 1035 §3.3.14).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxtRecord {
     pub strings: Vec<Vec<u8>>,
 }
@@ -88,7 +88,7 @@ impl TxtRecord {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxRecord {
     pub preference: u16,
     /// The exchange as published, lower-cased, without the trailing dot; `""` for a null MX (`.`).
@@ -96,7 +96,7 @@ pub struct MxRecord {
 }
 
 /// The A and AAAA answers for one host name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostLookup {
     pub name: String,
     pub a: DnsAnswer<Vec<IpAddr>>,
@@ -142,14 +142,14 @@ impl HostLookup {
 }
 
 /// A record found at a name where people put it by mistake (`mta-sts.D` instead of `_mta-sts.D`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MisplacedRecord {
     pub name: String,
     pub text: String,
 }
 
 /// A summary of one certificate, for evidence.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertSummary {
     pub subject: String,
     pub issuer: String,
@@ -162,8 +162,8 @@ pub struct CertSummary {
 
 /// A TLS (or SSL) protocol version, as negotiated or offered. Its text ("TLSv1.3") is what
 /// reports and RFC 8460 results show, and its wire form in JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(into = "String")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum TlsVersion {
     Ssl2,
     Ssl3,
@@ -213,8 +213,30 @@ impl From<TlsVersion> for String {
     }
 }
 
+impl TryFrom<String> for TlsVersion {
+    type Error = String;
+
+    /// The inverse of `Display`: "TLSv1.3", "0x7f1c", "unknown".
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Ok(match text.as_str() {
+            "SSLv2" => Self::Ssl2,
+            "SSLv3" => Self::Ssl3,
+            "TLSv1.0" => Self::Tls10,
+            "TLSv1.1" => Self::Tls11,
+            "TLSv1.2" => Self::Tls12,
+            "TLSv1.3" => Self::Tls13,
+            "unknown" => Self::Unknown,
+            other => other
+                .strip_prefix("0x")
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                .map(Self::from_wire)
+                .ok_or_else(|| format!("not a TLS version: {other:?}"))?,
+        })
+    }
+}
+
 /// What the TLS layer saw, verified the way a sender verifies.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsObservation {
     pub version: TlsVersion,
     pub cipher: String,
@@ -228,7 +250,7 @@ pub struct TlsObservation {
 }
 
 /// One HTTP response as received.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpResponse {
     /// "HTTP/1.1 200 OK", escaped.
     pub status_line: String,
@@ -251,7 +273,7 @@ impl HttpResponse {
 }
 
 /// Why an address the audit knows of was not contacted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum NotContacted {
     /// Not a public address (loopback, RFC 1918, link-local, …), and `--allow-private` was not
@@ -264,14 +286,16 @@ pub enum NotContacted {
 }
 
 /// An address of a host that was not contacted, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Uncontacted {
     pub ip: IpAddr,
+    /// Flattened: `{"ip": "10.0.0.1", "reason": "non-public"}`.
+    #[serde(flatten)]
     pub reason: NotContacted,
 }
 
 /// A fetch of the policy from one address of the policy host.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchObservation {
     pub ip: IpAddr,
     #[serde(with = "duration_ms")]
@@ -286,7 +310,7 @@ pub struct FetchObservation {
 
 /// Why a step did not complete; `S` names the steps of one protocol ([`FetchStep`],
 /// [`SmtpStep`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepFailure<S> {
     /// Which step.
     pub step: S,
@@ -301,7 +325,7 @@ pub type FetchFailure = StepFailure<FetchStep>;
 pub type SmtpFailure = StepFailure<SmtpStep>;
 
 /// The steps of the policy fetch, in order; the wire form is the kebab-case name ("connect").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FetchStep {
     Connect,
@@ -334,7 +358,7 @@ impl fmt::Display for FetchStep {
 
 /// The steps of the STARTTLS probe (RFC 3207, RFC 5321), in order; the wire form is the
 /// kebab-case name ("ehlo-tls").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SmtpStep {
     Connect,
@@ -376,7 +400,7 @@ impl fmt::Display for SmtpStep {
 }
 
 /// One SMTP reply: the code and its lines (escaped, without the code prefix).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpReply {
     pub code: u16,
     pub lines: Vec<String>,
@@ -395,7 +419,7 @@ impl SmtpReply {
 }
 
 /// How an MX address answered a TLS 1.0/1.1-only ClientHello.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum LegacyTls {
     /// The server answered with a ServerHello for this version (TLS 1.0 or 1.1).
@@ -409,7 +433,7 @@ pub enum LegacyTls {
 }
 
 /// The STARTTLS probe of one MX address.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpObservation {
     pub host: String,
     pub ip: IpAddr,
@@ -497,7 +521,7 @@ impl SmtpObservation {
 }
 
 /// DNS facts about one MX host and the probes of its addresses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxHostObservation {
     pub name: String,
     pub preference: u16,
@@ -511,7 +535,7 @@ pub struct MxHostObservation {
 }
 
 /// Everything observed about one domain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observations {
     pub domain: String,
     pub sts_txt: DnsAnswer<Vec<TxtRecord>>,
@@ -539,13 +563,19 @@ pub struct Observations {
 mod duration_ms {
     use std::time::Duration;
 
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub(crate) fn serialize<S: Serializer>(
         value: &Duration,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
     }
 }
 
@@ -710,5 +740,83 @@ mod tests {
             assert_eq!(serde_json::to_value(version).unwrap(), text);
         }
         assert_eq!(TlsVersion::Unknown.to_string(), "unknown");
+    }
+
+    #[test]
+    fn tls_versions_round_trip_through_serde() {
+        for version in [
+            TlsVersion::Ssl2,
+            TlsVersion::Ssl3,
+            TlsVersion::Tls10,
+            TlsVersion::Tls11,
+            TlsVersion::Tls12,
+            TlsVersion::Tls13,
+            TlsVersion::Other(0x7f1c),
+            TlsVersion::Unknown,
+        ] {
+            let json = serde_json::to_string(&version).unwrap();
+            assert_eq!(json, format!("\"{version}\""));
+            assert_eq!(serde_json::from_str::<TlsVersion>(&json).unwrap(), version);
+        }
+        assert!(serde_json::from_str::<TlsVersion>("\"TLSv9\"").is_err());
+    }
+
+    #[test]
+    fn an_smtp_observation_round_trips_with_stable_wire_names() {
+        let mut obs = SmtpObservation::unanswered(
+            "mx.test",
+            "192.0.2.1".parse().unwrap(),
+            "not tried",
+            Some(SmtpFailure {
+                step: SmtpStep::EhloTls,
+                timed_out: true,
+                detail: "slow".to_owned(),
+            }),
+        );
+        obs.greeting_delay = Duration::from_millis(1500);
+        obs.legacy_tls = LegacyTls::Accepted {
+            version: TlsVersion::Tls10,
+        };
+        obs.not_contacted = Some(NotContacted::OverAddressBound { bound: 8 });
+        let json = serde_json::to_value(&obs).unwrap();
+        assert_eq!(json["failure"]["step"], "ehlo-tls");
+        assert_eq!(json["greeting_delay"], 1500);
+        assert_eq!(json["legacy_tls"]["version"], "TLSv1.0");
+        assert_eq!(
+            json["not_contacted"],
+            serde_json::json!({"reason": "over-address-bound", "bound": 8})
+        );
+        assert_eq!(json["attempts"], 1);
+        assert_eq!(json["server_spoke"], false);
+        let back: SmtpObservation = serde_json::from_value(json).unwrap();
+        assert_eq!(back, obs);
+    }
+
+    #[test]
+    fn observations_round_trip() {
+        let mut obs = Observations::empty("example.test");
+        obs.policy_not_contacted = vec![Uncontacted {
+            ip: "10.0.0.1".parse().unwrap(),
+            reason: NotContacted::NonPublic,
+        }];
+        obs.fetches = vec![FetchObservation {
+            ip: "192.0.2.2".parse().unwrap(),
+            elapsed: Duration::from_millis(20),
+            tls: None,
+            result: Err(FetchFailure {
+                step: FetchStep::Deadline,
+                timed_out: true,
+                detail: "late".to_owned(),
+            }),
+            not_contacted: Some(NotContacted::DeadlinePassed),
+        }];
+        let json = serde_json::to_value(&obs).unwrap();
+        assert_eq!(json["fetches"][0]["result"]["Err"]["step"], "deadline");
+        assert_eq!(
+            json["policy_not_contacted"][0],
+            serde_json::json!({"ip": "10.0.0.1", "reason": "non-public"})
+        );
+        let back: Observations = serde_json::from_value(json).unwrap();
+        assert_eq!(back, obs);
     }
 }
