@@ -9,6 +9,7 @@ pub mod caching;
 pub mod cert;
 pub mod dns;
 pub mod https;
+mod legacy_tls;
 pub mod live;
 pub mod smtp;
 pub mod tls;
