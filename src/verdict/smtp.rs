@@ -10,12 +10,15 @@
 //! per-domain deadline. A `454` to STARTTLS stays a failure: it is what every sender would get.
 //! A greeting slower than [`TARPIT_NOTICE`] passes, with the delay as evidence.
 
+use std::ops::ControlFlow;
+
 use super::cert::{self, CertChecks};
 use super::{Context, Findings};
 use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{
-    LegacyTls, NotContacted, Observations, SmtpObservation, SmtpReply, SmtpStep, TlsVersion,
+    LegacyTls, NotContacted, Observations, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep,
+    TlsVersion,
 };
 
 /// Every `smtp.*` check, in catalog order.
@@ -108,43 +111,105 @@ fn transcript(probe: &SmtpObservation) -> Vec<Evidence> {
         .collect()
 }
 
+/// One probed address, and what every finding about it may carry.
+struct Endpoint<'a> {
+    probe: &'a SmtpObservation,
+    subject: Subject,
+    /// The transcript and, if the probe stopped early, where and why.
+    evidence: Vec<Evidence>,
+}
+
+impl<'a> Endpoint<'a> {
+    fn new(probe: &'a SmtpObservation) -> Self {
+        let mut evidence = transcript(probe);
+        if let Some(failure) = &probe.failure {
+            evidence.push(Evidence::new(
+                format!("failure at {}", failure.step),
+                failure.detail.clone(),
+            ));
+        }
+        Self {
+            probe,
+            subject: Subject::endpoint(&probe.host, probe.ip),
+            evidence,
+        }
+    }
+
+    /// The failure, if the probe stopped at `step`.
+    fn failure_at(&self, step: SmtpStep) -> Option<&'a SmtpFailure> {
+        self.probe
+            .failure
+            .as_ref()
+            .filter(|failure| failure.step == step)
+    }
+
+    /// STARTTLS was answered 220: the legacy probe and the pre-TLS check could run.
+    fn starttls_220(&self) -> bool {
+        self.probe
+            .starttls_reply
+            .as_ref()
+            .is_some_and(|reply| reply.code == 220)
+    }
+
+    /// A problem carrying the transcript.
+    fn problem(&self, check: CheckId, summary: impl Into<String>) -> Problem {
+        let mut problem = Problem::new(check, summary);
+        problem.evidence = self.evidence.clone();
+        problem
+    }
+
+    fn undetermined(&self, out: &mut Findings, check: CheckId, reason: impl Into<String>) {
+        out.undetermined(check, self.subject.clone(), reason, self.evidence.clone());
+    }
+
+    /// Skips every check after `check`, as blocked by it.
+    fn skip_after(&self, out: &mut Findings, check: CheckId) {
+        let rest = SMTP_CHECKS.iter().skip_while(|&&id| id != check).skip(1);
+        for &later in rest {
+            out.skip(later, self.subject.clone(), check.as_str());
+        }
+    }
+}
+
+/// Judges every `smtp.*` check for one probed address, in the order the probe went.
 fn judge_endpoint(
     probe: &SmtpObservation,
     none_reachable: bool,
     ctx: &Context,
     out: &mut Findings,
 ) {
-    let subject = Subject::endpoint(&probe.host, probe.ip);
-    let mut evidence = transcript(probe);
-    if let Some(failure) = &probe.failure {
-        evidence.push(Evidence::new(
-            format!("failure at {}", failure.step),
-            failure.detail.clone(),
-        ));
-    }
-    let skip_after = |out: &mut Findings, check: CheckId| {
-        let rest = SMTP_CHECKS.iter().skip_while(|&&id| id != check).skip(1);
-        for &later in rest {
-            out.skip(later, subject.clone(), check.as_str());
-        }
-    };
+    let endpoint = Endpoint::new(probe);
+    // A `Break` has skipped the checks after the one that stopped.
+    let _ = judge_steps(&endpoint, none_reachable, ctx, out);
+}
 
-    // The audit's own deadline, or a refusal for now that the retries did not get past: the
-    // server was not seen refusing anything for good.
-    if let Some(failure) = probe
-        .failure
-        .as_ref()
-        .filter(|f| f.step == SmtpStep::Deadline)
-    {
-        out.undetermined(
-            CheckId::SmtpConnect,
-            subject.clone(),
-            failure.detail.clone(),
-            evidence,
-        );
-        skip_after(out, CheckId::SmtpConnect);
-        return;
+fn judge_steps(
+    endpoint: &Endpoint<'_>,
+    none_reachable: bool,
+    ctx: &Context,
+    out: &mut Findings,
+) -> ControlFlow<()> {
+    judge_cut_short(endpoint, out)?;
+    judge_connect(endpoint, none_reachable, out)?;
+    judge_starttls_offered(endpoint, out)?;
+    judge_starttls_accepted(endpoint, out);
+    judge_tls_session(endpoint, ctx, out);
+    judge_legacy_tls(endpoint, out);
+    judge_readvertised(endpoint, out);
+    judge_pre_tls_data(endpoint, out);
+    ControlFlow::Continue(())
+}
+
+/// The audit's own deadline, or a refusal for now that the retries did not get past: the
+/// server was not seen refusing anything for good, so the step it stopped at is undetermined.
+fn judge_cut_short(endpoint: &Endpoint<'_>, out: &mut Findings) -> ControlFlow<()> {
+    let probe = endpoint.probe;
+    if let Some(failure) = endpoint.failure_at(SmtpStep::Deadline) {
+        endpoint.undetermined(out, CheckId::SmtpConnect, failure.detail.clone());
+        endpoint.skip_after(out, CheckId::SmtpConnect);
+        return ControlFlow::Break(());
     }
+    // A 454 to STARTTLS is what every sender gets: that one stays a failure.
     let refusal = probe.temporary_refusal().filter(|reply| {
         reply.code == 421
             || probe
@@ -152,35 +217,34 @@ fn judge_endpoint(
                 .as_ref()
                 .is_some_and(|f| f.step != SmtpStep::Starttls)
     });
-    if let (Some(reply), Some(failure)) = (refusal, &probe.failure) {
-        let check = match failure.step {
-            SmtpStep::Greeting => CheckId::SmtpConnect,
-            SmtpStep::Ehlo => CheckId::SmtpStarttlsOffered,
-            _ => CheckId::SmtpStarttlsAccepted,
-        };
-        // The checks before the refused step passed.
-        if check != CheckId::SmtpConnect {
-            out.pass(CheckId::SmtpConnect, subject.clone());
-        }
-        if check == CheckId::SmtpStarttlsAccepted {
-            out.pass(CheckId::SmtpStarttlsOffered, subject.clone());
-        }
-        out.undetermined(
-            check,
-            subject.clone(),
-            refused_for_now(reply, probe.attempts),
-            evidence,
-        );
-        skip_after(out, check);
-        return;
+    let (Some(reply), Some(failure)) = (refusal, &probe.failure) else {
+        return ControlFlow::Continue(());
+    };
+    let check = match failure.step {
+        SmtpStep::Greeting => CheckId::SmtpConnect,
+        SmtpStep::Ehlo => CheckId::SmtpStarttlsOffered,
+        _ => CheckId::SmtpStarttlsAccepted,
+    };
+    // The checks before the refused step passed.
+    if check != CheckId::SmtpConnect {
+        out.pass(CheckId::SmtpConnect, endpoint.subject.clone());
     }
+    if check == CheckId::SmtpStarttlsAccepted {
+        out.pass(CheckId::SmtpStarttlsOffered, endpoint.subject.clone());
+    }
+    endpoint.undetermined(out, check, refused_for_now(reply, probe.attempts));
+    endpoint.skip_after(out, check);
+    ControlFlow::Break(())
+}
 
-    // smtp.connect
-    if let Some(failure) = probe
-        .failure
-        .as_ref()
-        .filter(|f| f.step == SmtpStep::Connect)
-    {
+/// `smtp.connect`: the TCP connection and the 220 greeting.
+fn judge_connect(
+    endpoint: &Endpoint<'_>,
+    none_reachable: bool,
+    out: &mut Findings,
+) -> ControlFlow<()> {
+    let probe = endpoint.probe;
+    if let Some(failure) = endpoint.failure_at(SmtpStep::Connect) {
         let reason = if none_reachable {
             NO_MX_REACHABLE.to_owned()
         } else {
@@ -189,68 +253,25 @@ fn judge_endpoint(
                 probe.ip, failure.detail
             )
         };
-        out.undetermined(CheckId::SmtpConnect, subject.clone(), reason, evidence);
-        skip_after(out, CheckId::SmtpConnect);
-        return;
+        endpoint.undetermined(out, CheckId::SmtpConnect, reason);
+        endpoint.skip_after(out, CheckId::SmtpConnect);
+        return ControlFlow::Break(());
     }
-    if let Some(failure) = probe
-        .failure
-        .as_ref()
-        .filter(|f| f.step == SmtpStep::Greeting)
-    {
-        let received_nothing = !probe.server_spoke;
-        match &probe.greeting {
-            Some(greeting) if matches!(greeting.code, 421 | 554) => out.undetermined(
-                CheckId::SmtpConnect,
-                subject.clone(),
-                format!(
-                    "the server refused the session: {} {}",
-                    greeting.code,
-                    greeting.lines.join(" ")
-                ),
-                evidence,
-            ),
-            None if failure.timed_out => out.undetermined(
-                CheckId::SmtpConnect,
-                subject.clone(),
-                format!("no greeting: {}", failure.detail),
-                evidence,
-            ),
-            None if received_nothing => out.undetermined(
-                CheckId::SmtpConnect,
-                subject.clone(),
-                format!(
-                    "the connection ended before a greeting ({}): port 25 may be intercepted \
-                     on this network",
-                    failure.detail
-                ),
-                evidence,
-            ),
-            _ => {
-                let mut problem = Problem::new(
-                    CheckId::SmtpConnect,
-                    format!("the server did not greet with 220: {}", failure.detail),
-                );
-                problem.evidence = evidence;
-                out.problem(problem, subject.clone());
-            }
-        }
-        skip_after(out, CheckId::SmtpConnect);
-        return;
+    if let Some(failure) = endpoint.failure_at(SmtpStep::Greeting) {
+        judge_bad_greeting(endpoint, failure, out);
+        endpoint.skip_after(out, CheckId::SmtpConnect);
+        return ControlFlow::Break(());
     }
-    let mut greeting_evidence = Vec::new();
+    let mut evidence = Vec::new();
     if let Some(greeting) = &probe.greeting {
-        greeting_evidence.push(Evidence::new(
-            "greeting",
-            format!("{} {}", greeting.code, greeting.lines.join(" / ")),
-        ));
+        evidence.push(Evidence::new("greeting", greeting.describe()));
     }
-    greeting_evidence.push(Evidence::new(
+    evidence.push(Evidence::new(
         "greeting delay",
         format!("{} ms", probe.greeting_delay.as_millis()),
     ));
     if probe.greeting_delay > TARPIT_NOTICE {
-        greeting_evidence.push(Evidence::new(
+        evidence.push(Evidence::new(
             "tarpit",
             format!(
                 "greeting after {:.1} s (tarpit?)",
@@ -260,36 +281,75 @@ fn judge_endpoint(
     }
     out.pass_with(
         CheckId::SmtpConnect,
-        subject.clone(),
+        endpoint.subject.clone(),
         "the server accepted the connection and greeted with 220",
-        greeting_evidence,
+        evidence,
     );
+    ControlFlow::Continue(())
+}
 
-    // smtp.starttls-offered
-    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == SmtpStep::Ehlo) {
+/// `smtp.connect` when the session ended at the greeting: a refusal or silence says little
+/// about the domain (the network between may be at fault); anything else is a bad greeting.
+fn judge_bad_greeting(endpoint: &Endpoint<'_>, failure: &SmtpFailure, out: &mut Findings) {
+    let check = CheckId::SmtpConnect;
+    match &endpoint.probe.greeting {
+        Some(greeting) if matches!(greeting.code, 421 | 554) => endpoint.undetermined(
+            out,
+            check,
+            format!(
+                "the server refused the session: {} {}",
+                greeting.code,
+                greeting.lines.join(" ")
+            ),
+        ),
+        None if failure.timed_out => {
+            endpoint.undetermined(out, check, format!("no greeting: {}", failure.detail));
+        }
+        None if !endpoint.probe.server_spoke => endpoint.undetermined(
+            out,
+            check,
+            format!(
+                "the connection ended before a greeting ({}): port 25 may be intercepted on \
+                 this network",
+                failure.detail
+            ),
+        ),
+        _ => out.problem(
+            endpoint.problem(
+                check,
+                format!("the server did not greet with 220: {}", failure.detail),
+            ),
+            endpoint.subject.clone(),
+        ),
+    }
+}
+
+/// `smtp.starttls-offered`: EHLO answered 250, with STARTTLS among the extensions.
+fn judge_starttls_offered(endpoint: &Endpoint<'_>, out: &mut Findings) -> ControlFlow<()> {
+    let check = CheckId::SmtpStarttlsOffered;
+    let probe = endpoint.probe;
+    if let Some(failure) = endpoint.failure_at(SmtpStep::Ehlo) {
         if failure.timed_out {
-            out.undetermined(
-                CheckId::SmtpStarttlsOffered,
-                subject.clone(),
+            endpoint.undetermined(
+                out,
+                check,
                 format!("EHLO was not answered: {}", failure.detail),
-                evidence,
             );
         } else {
-            let mut problem = Problem::new(
-                CheckId::SmtpStarttlsOffered,
+            let problem = endpoint.problem(
+                check,
                 format!(
                     "EHLO failed, so STARTTLS cannot be used: {}",
                     failure.detail
                 ),
             );
-            problem.evidence = evidence;
             out.problem(
                 problem.with(TLSRPT, "starttls-not-supported"),
-                subject.clone(),
+                endpoint.subject.clone(),
             );
         }
-        skip_after(out, CheckId::SmtpStarttlsOffered);
-        return;
+        endpoint.skip_after(out, check);
+        return ControlFlow::Break(());
     }
     let ehlo_lines = probe
         .ehlo
@@ -297,193 +357,192 @@ fn judge_endpoint(
         .map(|ehlo| ehlo.lines.join(" / "))
         .unwrap_or_default();
     if !probe.starttls_offered {
-        let mut problem = Problem::new(
-            CheckId::SmtpStarttlsOffered,
-            "the EHLO reply does not advertise STARTTLS",
-        )
-        .with("EHLO reply", ehlo_lines);
-        problem.evidence.extend(evidence);
+        let mut problem = Problem::new(check, "the EHLO reply does not advertise STARTTLS")
+            .with("EHLO reply", ehlo_lines);
+        problem.evidence.extend(endpoint.evidence.iter().cloned());
         out.problem(
             problem.with(TLSRPT, "starttls-not-supported"),
-            subject.clone(),
+            endpoint.subject.clone(),
         );
-        skip_after(out, CheckId::SmtpStarttlsOffered);
-        return;
+        endpoint.skip_after(out, check);
+        return ControlFlow::Break(());
     }
     out.pass_with(
-        CheckId::SmtpStarttlsOffered,
-        subject.clone(),
+        check,
+        endpoint.subject.clone(),
         "STARTTLS is advertised in the EHLO reply",
         vec![Evidence::new("EHLO reply", ehlo_lines)],
     );
+    ControlFlow::Continue(())
+}
 
-    // smtp.starttls-accepted
-    let starttls_220 = probe
-        .starttls_reply
-        .as_ref()
-        .is_some_and(|reply| reply.code == 220);
-    let handshake_failure = probe
-        .failure
-        .as_ref()
-        .filter(|f| f.step == SmtpStep::Starttls || f.step == SmtpStep::Tls);
-    match (&probe.tls, handshake_failure) {
-        (Some(tls), None) => out.pass_with(
-            CheckId::SmtpStarttlsAccepted,
-            subject.clone(),
+/// `smtp.starttls-accepted`: STARTTLS answered 220 and a TLS 1.2/1.3 handshake completed.
+fn judge_starttls_accepted(endpoint: &Endpoint<'_>, out: &mut Findings) {
+    let check = CheckId::SmtpStarttlsAccepted;
+    let probe = endpoint.probe;
+    let handshake_failure = endpoint
+        .failure_at(SmtpStep::Starttls)
+        .or_else(|| endpoint.failure_at(SmtpStep::Tls));
+    if let (Some(tls), None) = (&probe.tls, handshake_failure) {
+        out.pass_with(
+            check,
+            endpoint.subject.clone(),
             "STARTTLS was answered 220 and the TLS handshake completed",
             vec![Evidence::new(
                 "negotiated",
                 format!("{} {}", tls.version, tls.cipher),
             )],
+        );
+        return;
+    }
+    let summary = match (&probe.starttls_reply, handshake_failure) {
+        (Some(reply), _) if reply.code != 220 => format!(
+            "STARTTLS was answered {} {}",
+            reply.code,
+            reply.lines.join(" ")
         ),
-        (_, failure) => {
-            let summary = match (&probe.starttls_reply, failure) {
-                (Some(reply), _) if reply.code != 220 => format!(
-                    "STARTTLS was answered {} {}",
-                    reply.code,
-                    reply.lines.join(" ")
-                ),
-                (_, Some(failure)) if failure.step == SmtpStep::Tls => {
-                    format!("the TLS handshake did not complete: {}", failure.detail)
-                }
-                (_, Some(failure)) => format!("STARTTLS was not answered: {}", failure.detail),
-                (_, None) => "no TLS session was established".to_owned(),
-            };
-            let mut problem = Problem::new(CheckId::SmtpStarttlsAccepted, summary);
-            problem.evidence = evidence.clone();
-            out.problem(
-                problem.with(TLSRPT, "starttls-not-supported"),
-                subject.clone(),
-            );
+        (_, Some(failure)) if failure.step == SmtpStep::Tls => {
+            format!("the TLS handshake did not complete: {}", failure.detail)
         }
-    }
+        (_, Some(failure)) => format!("STARTTLS was not answered: {}", failure.detail),
+        (_, None) => "no TLS session was established".to_owned(),
+    };
+    out.problem(
+        endpoint
+            .problem(check, summary)
+            .with(TLSRPT, "starttls-not-supported"),
+        endpoint.subject.clone(),
+    );
+}
 
-    // The certificate and the negotiated version need the TLS session.
+/// The certificate checks and `smtp.tls-version`, which need the TLS session; without one,
+/// a server that accepted only TLS 1.0/1.1 still fails `smtp.tls-version` (EC-68).
+fn judge_tls_session(endpoint: &Endpoint<'_>, ctx: &Context, out: &mut Findings) {
+    let subject = &endpoint.subject;
     let blocked = CheckId::SmtpStarttlsAccepted.as_str();
-    match &probe.tls {
-        Some(tls) => {
-            cert::judge(tls, CERT_CHECKS, &subject, ctx, out);
-            let negotiated = vec![
-                Evidence::new("version", tls.version.to_string()),
-                Evidence::new("cipher", tls.cipher.clone()),
-            ];
-            if matches!(tls.version, TlsVersion::Tls12 | TlsVersion::Tls13) {
-                out.pass_with(
-                    CheckId::SmtpTlsVersion,
-                    subject.clone(),
-                    format!("negotiated {} with {}", tls.version, tls.cipher),
-                    negotiated,
-                );
-            } else {
-                let mut problem = Problem::new(
-                    CheckId::SmtpTlsVersion,
-                    format!("negotiated {}, not TLS 1.2 or 1.3", tls.version),
-                );
-                problem.evidence = negotiated;
-                out.problem(problem, subject.clone());
-            }
+    let Some(tls) = &endpoint.probe.tls else {
+        for check in [
+            CERT_CHECKS.trusted,
+            CERT_CHECKS.name,
+            CERT_CHECKS.expiry,
+            CERT_CHECKS.expiring,
+        ] {
+            out.skip(check, subject.clone(), blocked);
         }
-        None => {
-            for check in [
-                CERT_CHECKS.trusted,
-                CERT_CHECKS.name,
-                CERT_CHECKS.expiry,
-                CERT_CHECKS.expiring,
-            ] {
-                out.skip(check, subject.clone(), blocked);
-            }
-            match &probe.legacy_tls {
-                // EC-68: the server only speaks what rustls refuses.
-                LegacyTls::Accepted { version } if starttls_220 => {
-                    let mut problem = Problem::new(
-                        CheckId::SmtpTlsVersion,
-                        format!(
-                            "no TLS 1.2 or 1.3 handshake completed, but {version} was accepted"
-                        ),
-                    );
-                    problem.evidence = evidence.clone();
-                    out.problem(problem, subject.clone());
-                }
-                _ => out.skip(CheckId::SmtpTlsVersion, subject.clone(), blocked),
-            }
+        match &endpoint.probe.legacy_tls {
+            LegacyTls::Accepted { version } if endpoint.starttls_220() => out.problem(
+                endpoint.problem(
+                    CheckId::SmtpTlsVersion,
+                    format!("no TLS 1.2 or 1.3 handshake completed, but {version} was accepted"),
+                ),
+                subject.clone(),
+            ),
+            _ => out.skip(CheckId::SmtpTlsVersion, subject.clone(), blocked),
         }
+        return;
+    };
+    cert::judge(tls, CERT_CHECKS, subject, ctx, out);
+    let negotiated = vec![
+        Evidence::new("version", tls.version.to_string()),
+        Evidence::new("cipher", tls.cipher.clone()),
+    ];
+    if matches!(tls.version, TlsVersion::Tls12 | TlsVersion::Tls13) {
+        out.pass_with(
+            CheckId::SmtpTlsVersion,
+            subject.clone(),
+            format!("negotiated {} with {}", tls.version, tls.cipher),
+            negotiated,
+        );
+    } else {
+        let mut problem = Problem::new(
+            CheckId::SmtpTlsVersion,
+            format!("negotiated {}, not TLS 1.2 or 1.3", tls.version),
+        );
+        problem.evidence = negotiated;
+        out.problem(problem, subject.clone());
     }
+}
 
-    // smtp.legacy-tls
-    match &probe.legacy_tls {
+/// `smtp.legacy-tls`: the answer to a ClientHello offering only TLS 1.0 and 1.1.
+fn judge_legacy_tls(endpoint: &Endpoint<'_>, out: &mut Findings) {
+    let check = CheckId::SmtpLegacyTls;
+    let subject = endpoint.subject.clone();
+    match &endpoint.probe.legacy_tls {
         LegacyTls::Accepted { version } => out.problem(
             Problem::new(
-                CheckId::SmtpLegacyTls,
-                format!("the server accepted a ClientHello offering only TLS 1.0 and 1.1 and chose {version}"),
+                check,
+                format!(
+                    "the server accepted a ClientHello offering only TLS 1.0 and 1.1 and chose \
+                     {version}"
+                ),
             )
             .with("negotiated", version.to_string()),
-            subject.clone(),
+            subject,
         ),
         LegacyTls::Refused => out.pass_with(
-            CheckId::SmtpLegacyTls,
-            subject.clone(),
+            check,
+            subject,
             "the server refused a ClientHello offering only TLS 1.0 and 1.1",
             Vec::new(),
         ),
-        LegacyTls::NotTested { .. } if !starttls_220 => {
-            out.skip(CheckId::SmtpLegacyTls, subject.clone(), blocked);
+        LegacyTls::NotTested { .. } if !endpoint.starttls_220() => {
+            out.skip(check, subject, CheckId::SmtpStarttlsAccepted.as_str());
         }
-        LegacyTls::NotTested { reason } => out.undetermined(
-            CheckId::SmtpLegacyTls,
-            subject.clone(),
-            reason.clone(),
-            Vec::new(),
-        ),
+        LegacyTls::NotTested { reason } => {
+            out.undetermined(check, subject, reason.clone(), Vec::new());
+        }
     }
+}
 
-    // smtp.starttls-readvertised
-    match (
-        &probe.tls,
-        probe
-            .failure
-            .as_ref()
-            .filter(|f| f.step == SmtpStep::EhloTls),
-    ) {
-        (None, _) => out.skip(CheckId::SmtpStarttlsReadvertised, subject.clone(), blocked),
-        (Some(_), Some(failure)) => out.undetermined(
-            CheckId::SmtpStarttlsReadvertised,
-            subject.clone(),
+/// `smtp.starttls-readvertised`: STARTTLS is not offered again inside TLS (RFC 3207 §4.2).
+fn judge_readvertised(endpoint: &Endpoint<'_>, out: &mut Findings) {
+    let check = CheckId::SmtpStarttlsReadvertised;
+    let subject = endpoint.subject.clone();
+    if endpoint.probe.tls.is_none() {
+        out.skip(check, subject, CheckId::SmtpStarttlsAccepted.as_str());
+    } else if let Some(failure) = endpoint.failure_at(SmtpStep::EhloTls) {
+        endpoint.undetermined(
+            out,
+            check,
             format!("EHLO inside TLS failed: {}", failure.detail),
-            evidence.clone(),
-        ),
-        (Some(_), None) if probe.starttls_after_tls => {
-            let mut problem = Problem::new(
-                CheckId::SmtpStarttlsReadvertised,
+        );
+    } else if endpoint.probe.starttls_after_tls {
+        out.problem(
+            endpoint.problem(
+                check,
                 "STARTTLS is advertised again in the EHLO reply inside TLS",
-            );
-            problem.evidence = evidence.clone();
-            out.problem(problem, subject.clone());
-        }
-        (Some(_), None) => out.pass_with(
-            CheckId::SmtpStarttlsReadvertised,
-            subject.clone(),
+            ),
+            subject,
+        );
+    } else {
+        out.pass_with(
+            check,
+            subject,
             "STARTTLS is not advertised inside TLS",
             Vec::new(),
-        ),
+        );
     }
+}
 
-    // smtp.pre-tls-data: known as soon as STARTTLS was answered 220.
-    if !starttls_220 {
-        out.skip(CheckId::SmtpPreTlsData, subject, blocked);
-    } else if probe.pre_tls_bytes > 0 {
+/// `smtp.pre-tls-data`: nothing arrived between the STARTTLS 220 and the handshake (STARTTLS
+/// injection, RFC 3207 §4.2); known as soon as STARTTLS was answered 220.
+fn judge_pre_tls_data(endpoint: &Endpoint<'_>, out: &mut Findings) {
+    let check = CheckId::SmtpPreTlsData;
+    let subject = endpoint.subject.clone();
+    let bytes = endpoint.probe.pre_tls_bytes;
+    if !endpoint.starttls_220() {
+        out.skip(check, subject, CheckId::SmtpStarttlsAccepted.as_str());
+    } else if bytes > 0 {
         let mut problem = Problem::new(
-            CheckId::SmtpPreTlsData,
-            format!(
-                "{} bytes arrived after the STARTTLS 220 and before the TLS handshake",
-                probe.pre_tls_bytes
-            ),
+            check,
+            format!("{bytes} bytes arrived after the STARTTLS 220 and before the TLS handshake"),
         )
-        .with("bytes", probe.pre_tls_bytes.to_string());
-        problem.evidence.extend(evidence);
+        .with("bytes", bytes.to_string());
+        problem.evidence.extend(endpoint.evidence.iter().cloned());
         out.problem(problem, subject);
     } else {
         out.pass_with(
-            CheckId::SmtpPreTlsData,
+            check,
             subject,
             "nothing arrived between the STARTTLS 220 and the TLS handshake",
             Vec::new(),
