@@ -3,7 +3,7 @@
 //! look like mail).
 //!
 //! When STARTTLS was answered 220, a second connection offers TLS 1.0 and 1.1 only
-//! ([`super::legacy_tls`]); this module holds the SMTP connection both use.
+//! (`probe::legacy_tls`); this module holds the SMTP connection both use.
 //!
 //! Every read is bounded by [`Limits::max_smtp_line`] and [`Limits::max_smtp_lines`], every
 //! step runs under a timeout, and each connection under an overall deadline. Everything the
@@ -15,7 +15,7 @@
 //! recognised by [`SmtpObservation::temporary_refusal`]. The caller retries the whole probe
 //! ([`super::caching::CachingProbe`], which gives the address's session slot back while it
 //! waits, and counts the sessions in [`SmtpObservation::attempts`]); the second connection is
-//! retried by [`super::legacy_tls`]. Both wait [`RETRY_BACKOFF`]; the caller leaves
+//! retried by `probe::legacy_tls`. Both wait [`RETRY_BACKOFF`]; the caller leaves
 //! [`retry_note`] lines in the transcript for people to read. A refusal that persists is left
 //! for the verdict to call "rate limited". A greeting delay (a tarpit) is waited out up to
 //! [`Limits::greeting_timeout`] and recorded in [`SmtpObservation::greeting_delay`].
