@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use crate::model::DomainReport;
 use crate::name::{DomainName, HostName};
 use crate::observe::{
-    DeadlineCut, DnsAnswer, HostLookup, MisplacedRecord, MxHostObservation, MxRecord, Observations,
+    DeadlineCut, DnsAnswer, HostLookup, MisplacedRecord, MxHostObservation, MxRecord, NotContacted,
+    Observations, Uncontacted,
 };
 use crate::parse::tlsrpt_record::analyse_tlsrpt_records;
 use crate::probe::address::is_public;
@@ -50,17 +51,14 @@ pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options
     };
     let fetches = async {
         let lookup = timed(Stage::Dns, probe.addrs(policy_host)).await;
-        let addrs = contactable(
-            capped(lookup.addresses(), options.limits.max_addrs_per_host),
-            options,
-        );
+        let (addrs, not_contacted) = contactable(lookup.addresses(), options);
         let fetches = join_all(
             addrs
                 .iter()
                 .map(|&ip| timed(Stage::PolicyFetch, probe.fetch_policy(policy_host, ip))),
         )
         .await;
-        (lookup, fetches)
+        (lookup, fetches, not_contacted)
     };
     let mx = async {
         let answer = timed(Stage::Dns, probe.mx(domain.as_str())).await;
@@ -95,8 +93,12 @@ pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options
         (answer, misplaced, rua_domains)
     };
 
-    let ((sts_txt, sts_misplaced), (policy_host, fetches), (mx, domain_addrs, mx_hosts), tlsrpt) =
-        tokio::join!(sts, fetches, mx, tlsrpt);
+    let (
+        (sts_txt, sts_misplaced),
+        (policy_host, fetches, policy_not_contacted),
+        (mx, domain_addrs, mx_hosts),
+        tlsrpt,
+    ) = tokio::join!(sts, fetches, mx, tlsrpt);
     let (tlsrpt_txt, tlsrpt_misplaced, rua_domains) = tlsrpt;
 
     Observations {
@@ -106,6 +108,7 @@ pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options
         sts_misplaced,
         policy_host,
         fetches,
+        policy_not_contacted,
         mx,
         domain_addrs,
         mx_hosts,
@@ -158,18 +161,16 @@ async fn observe_mx_host<P: Probe>(
         timed(Stage::Dns, probe.addrs(host.as_str())),
         timed(Stage::Dns, probe.tlsa(&tlsa_name))
     );
-    let smtp = if options.skip_smtp {
-        Vec::new()
+    let (smtp, not_contacted) = if options.skip_smtp {
+        (Vec::new(), Vec::new())
     } else {
-        let ips: Vec<IpAddr> = contactable(
-            capped(addrs.addresses(), options.limits.max_addrs_per_host),
-            options,
-        );
-        join_all(
+        let (ips, not_contacted) = contactable(addrs.addresses(), options);
+        let smtp = join_all(
             ips.iter()
                 .map(|&ip| timed(Stage::Smtp, probe.smtp(host.as_str(), ip))),
         )
-        .await
+        .await;
+        (smtp, not_contacted)
     };
     MxHostObservation {
         name: mx.exchange.clone(),
@@ -177,26 +178,26 @@ async fn observe_mx_host<P: Probe>(
         addrs,
         tlsa,
         smtp,
+        not_contacted,
     }
 }
 
 /// An MX target no host can have: never resolved or probed; `reason` says why.
 fn not_resolved(mx: &MxRecord, reason: String) -> MxHostObservation {
-    {
-        let not_asked = || DnsAnswer::Failed {
-            reason: reason.clone(),
-        };
-        MxHostObservation {
+    let not_asked = || DnsAnswer::Failed {
+        reason: reason.clone(),
+    };
+    MxHostObservation {
+        name: mx.exchange.clone(),
+        preference: mx.preference,
+        addrs: HostLookup {
             name: mx.exchange.clone(),
-            preference: mx.preference,
-            addrs: HostLookup {
-                name: mx.exchange.clone(),
-                a: not_asked(),
-                aaaa: not_asked(),
-            },
-            tlsa: DnsAnswer::Failed { reason },
-            smtp: Vec::new(),
-        }
+            a: not_asked(),
+            aaaa: not_asked(),
+        },
+        tlsa: DnsAnswer::Failed { reason },
+        smtp: Vec::new(),
+        not_contacted: Vec::new(),
     }
 }
 
@@ -244,12 +245,26 @@ async fn timed<F: Future>(stage: Stage, call: F) -> F::Output {
     output
 }
 
-/// The addresses that may be contacted: public ones, or all with `--allow-private`.
-fn contactable(addrs: Vec<IpAddr>, options: &Options) -> Vec<IpAddr> {
-    if options.allow_private {
-        return addrs;
+/// Splits a host's addresses into those to contact (public ones, or all with
+/// `--allow-private`, up to `Limits::max_addrs_per_host`) and the others, each with why it
+/// is not contacted. A non-public address is named as such even past the bound, because that
+/// is what a sender would run into first.
+fn contactable(addrs: Vec<IpAddr>, options: &Options) -> (Vec<IpAddr>, Vec<Uncontacted>) {
+    let bound = options.limits.max_addrs_per_host;
+    let mut contact = Vec::new();
+    let mut not_contacted = Vec::new();
+    for (index, ip) in addrs.into_iter().enumerate() {
+        let reason = if !options.allow_private && !is_public(ip) {
+            NotContacted::NonPublic
+        } else if index >= bound {
+            NotContacted::OverAddressBound { bound }
+        } else {
+            contact.push(ip);
+            continue;
+        };
+        not_contacted.push(Uncontacted { ip, reason });
     }
-    addrs.into_iter().filter(|&ip| is_public(ip)).collect()
+    (contact, not_contacted)
 }
 
 fn capped<T>(mut items: Vec<T>, cap: usize) -> Vec<T> {
@@ -362,7 +377,9 @@ mod tests {
     use super::*;
     use crate::catalog::Profile;
     use crate::model::Outcome;
-    use crate::observe::{FetchFailure, FetchObservation, SmtpObservation, TxtRecord};
+    use crate::observe::{
+        FetchObservation, FetchStep, SmtpObservation, SmtpStep, StepFailure, TxtRecord,
+    };
     use crate::stats::StageTimes;
 
     /// A public address; the fake probe never connects anywhere.
@@ -434,9 +451,65 @@ mod tests {
         }
     }
 
-    fn failure() -> FetchFailure {
-        FetchFailure {
-            step: "connect".to_owned(),
+    #[test]
+    fn addresses_not_contacted_say_why() {
+        let ip = |text: &str| -> IpAddr { text.parse().unwrap() };
+        let addrs = vec![
+            ip("10.0.0.1"),
+            ip("93.184.215.1"),
+            ip("93.184.215.2"),
+            ip("127.0.0.1"),
+        ];
+        let mut options = Options::default();
+        options.limits.max_addrs_per_host = 2;
+        let (contact, skipped) = contactable(addrs.clone(), &options);
+        assert_eq!(contact, [ip("93.184.215.1")]);
+        let over = NotContacted::OverAddressBound { bound: 2 };
+        assert_eq!(
+            skipped,
+            [
+                Uncontacted {
+                    ip: ip("10.0.0.1"),
+                    reason: NotContacted::NonPublic
+                },
+                Uncontacted {
+                    ip: ip("93.184.215.2"),
+                    reason: over
+                },
+                // Past the bound too, but not being public is what a sender meets first.
+                Uncontacted {
+                    ip: ip("127.0.0.1"),
+                    reason: NotContacted::NonPublic
+                },
+            ]
+        );
+
+        options.allow_private = true;
+        let (contact, skipped) = contactable(addrs, &options);
+        assert_eq!(contact, [ip("10.0.0.1"), ip("93.184.215.1")]);
+        let reasons: Vec<NotContacted> = skipped.iter().map(|s| s.reason).collect();
+        assert_eq!(reasons, [over, over]);
+    }
+
+    #[tokio::test]
+    async fn the_observations_list_what_was_not_contacted() {
+        let probe = CountingProbe {
+            address: "10.0.0.1".parse().unwrap(),
+            connections: Default::default(),
+        };
+        let observations = observe(&probe, &"example.test".parse().unwrap(), &Options::default()).await;
+        let non_public = [Uncontacted {
+            ip: probe.address,
+            reason: NotContacted::NonPublic,
+        }];
+        assert_eq!(observations.policy_not_contacted, non_public);
+        assert_eq!(observations.mx_hosts[0].not_contacted, non_public);
+        assert!(observations.mx_hosts[0].smtp.is_empty());
+    }
+
+    fn failure<S>(step: S) -> StepFailure<S> {
+        StepFailure {
+            step,
             timed_out: false,
             detail: "refused".to_owned(),
         }
@@ -467,13 +540,14 @@ mod tests {
                 ip,
                 elapsed: Duration::ZERO,
                 tls: None,
-                result: Err(failure()),
+                result: Err(failure(FetchStep::Connect)),
+                not_contacted: None,
             }
         }
         async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
             // Long enough to be measurable whatever the clock's resolution.
             tokio::time::sleep(Duration::from_millis(5)).await;
-            SmtpObservation::unanswered(host, ip, "test", Some(failure()))
+            SmtpObservation::unanswered(host, ip, "test", Some(failure(SmtpStep::Connect)))
         }
     }
 

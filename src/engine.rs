@@ -182,8 +182,10 @@ mod tests {
     use crate::catalog::{CheckId, Profile};
     use crate::model::Outcome;
     use crate::observe::{
-        DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, TxtRecord,
+        DnsAnswer, FetchObservation, FetchStep, HostLookup, MxRecord, NotContacted,
+        SmtpObservation, SmtpStep, TxtRecord,
     };
+    use crate::probe::deadline::DeadlineProbe;
 
     /// Every lookup takes `delay` and finds nothing; `hang` makes the MX lookup of names
     /// starting with "slow" never answer. Counts domains in flight through their STS lookup.
@@ -419,5 +421,20 @@ mod tests {
         .await;
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
         assert_eq!(calls, 1);
+    }
+
+    #[tokio::test]
+    async fn an_address_asked_about_after_the_deadline_is_not_contacted() {
+        let fake = Fake::new(Duration::ZERO);
+        let late = DeadlineProbe::new(&fake, Instant::now(), "the deadline passed");
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let smtp = late.smtp("mx.a.test", ip).await;
+        assert_eq!(smtp.not_contacted, Some(NotContacted::DeadlinePassed));
+        assert_eq!(smtp.attempts, 0);
+        assert_eq!(smtp.failure.map(|f| f.step), Some(SmtpStep::Deadline));
+        let fetch = late.fetch_policy("mta-sts.a.test", ip).await;
+        assert_eq!(fetch.not_contacted, Some(NotContacted::DeadlinePassed));
+        assert_eq!(fetch.result.map_err(|f| f.step), Err(FetchStep::Deadline));
+        assert_eq!(late.into_cut().unwrap().endpoints.len(), 2);
     }
 }

@@ -3,6 +3,7 @@
 //! Nothing here judges anything. A fixture can build any of these by hand, which is how the
 //! verdict code is tested without a network.
 
+use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -162,11 +163,85 @@ pub struct CertSummary {
     pub serial: String,
 }
 
+/// A TLS (or SSL) protocol version, as negotiated or offered. Its text ("TLSv1.3") is what
+/// reports and RFC 8460 results show, and its wire form in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum TlsVersion {
+    Ssl2,
+    Ssl3,
+    Tls10,
+    Tls11,
+    Tls12,
+    Tls13,
+    /// A version number with no name here ("0x7f1c").
+    Other(u16),
+    /// The TLS layer did not say which version it negotiated.
+    Unknown,
+}
+
+impl TlsVersion {
+    /// The version with this `ProtocolVersion` number (RFC 8446 §4.1.2: 0x0301 is TLS 1.0).
+    pub fn from_wire(number: u16) -> Self {
+        match number {
+            0x0200 => Self::Ssl2,
+            0x0300 => Self::Ssl3,
+            0x0301 => Self::Tls10,
+            0x0302 => Self::Tls11,
+            0x0303 => Self::Tls12,
+            0x0304 => Self::Tls13,
+            other => Self::Other(other),
+        }
+    }
+}
+
+impl fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ssl2 => f.write_str("SSLv2"),
+            Self::Ssl3 => f.write_str("SSLv3"),
+            Self::Tls10 => f.write_str("TLSv1.0"),
+            Self::Tls11 => f.write_str("TLSv1.1"),
+            Self::Tls12 => f.write_str("TLSv1.2"),
+            Self::Tls13 => f.write_str("TLSv1.3"),
+            Self::Other(number) => write!(f, "0x{number:04x}"),
+            Self::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
+impl From<TlsVersion> for String {
+    fn from(version: TlsVersion) -> Self {
+        version.to_string()
+    }
+}
+
+impl TryFrom<String> for TlsVersion {
+    type Error = String;
+
+    /// The inverse of `Display`: "TLSv1.3", "0x7f1c", "unknown".
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Ok(match text.as_str() {
+            "SSLv2" => Self::Ssl2,
+            "SSLv3" => Self::Ssl3,
+            "TLSv1.0" => Self::Tls10,
+            "TLSv1.1" => Self::Tls11,
+            "TLSv1.2" => Self::Tls12,
+            "TLSv1.3" => Self::Tls13,
+            "unknown" => Self::Unknown,
+            other => other
+                .strip_prefix("0x")
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                .map(Self::from_wire)
+                .ok_or_else(|| format!("not a TLS version: {other:?}"))?,
+        })
+    }
+}
+
 /// What the TLS layer saw, verified the way a sender verifies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsObservation {
-    /// "TLSv1.3".
-    pub version: String,
+    pub version: TlsVersion,
     pub cipher: String,
     /// Leaf first, as sent by the server.
     pub chain: Vec<CertSummary>,
@@ -200,6 +275,28 @@ impl HttpResponse {
     }
 }
 
+/// Why an address the audit knows of was not contacted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum NotContacted {
+    /// Not a public address (loopback, RFC 1918, link-local, …), and `--allow-private` was not
+    /// given: no sender on the internet could reach it either.
+    NonPublic,
+    /// The domain's own deadline (`--domain-timeout`) had passed before this address's turn.
+    DeadlinePassed,
+    /// Past the first `bound` addresses of its host (`Limits::max_addrs_per_host`).
+    OverAddressBound { bound: usize },
+}
+
+/// An address of a host that was not contacted, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uncontacted {
+    pub ip: IpAddr,
+    /// Flattened: `{"ip": "10.0.0.1", "reason": "non-public"}`.
+    #[serde(flatten)]
+    pub reason: NotContacted,
+}
+
 /// A fetch of the policy from one address of the policy host.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchObservation {
@@ -209,15 +306,100 @@ pub struct FetchObservation {
     /// `None` when no TLS session was established.
     pub tls: Option<TlsObservation>,
     pub result: Result<HttpResponse, FetchFailure>,
+    /// Set when no connection was attempted; `result` then holds a failure at
+    /// [`FetchStep::Connect`] (or [`FetchStep::Deadline`]) saying so.
+    pub not_contacted: Option<NotContacted>,
 }
 
-/// Why a step did not complete.
+/// Why a step did not complete; `S` names the steps of one protocol ([`FetchStep`],
+/// [`SmtpStep`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FetchFailure {
-    /// Which step: "connect", "tls", "http", "body".
-    pub step: String,
+pub struct StepFailure<S> {
+    /// Which step.
+    pub step: S,
     pub timed_out: bool,
     pub detail: String,
+}
+
+/// Why the policy fetch from one address did not complete.
+pub type FetchFailure = StepFailure<FetchStep>;
+
+/// Why the STARTTLS probe of one address stopped early.
+pub type SmtpFailure = StepFailure<SmtpStep>;
+
+/// The steps of the policy fetch, in order; the wire form is the kebab-case name ("connect").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FetchStep {
+    Connect,
+    Tls,
+    /// The request and the response head.
+    Http,
+    Body,
+    /// Not a protocol step: the audit's own per-domain deadline stopped the fetch.
+    Deadline,
+}
+
+impl FetchStep {
+    /// The name reports use: "connect", "tls", "http", "body", "deadline".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Tls => "tls",
+            Self::Http => "http",
+            Self::Body => "body",
+            Self::Deadline => "deadline",
+        }
+    }
+}
+
+impl fmt::Display for FetchStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The steps of the STARTTLS probe (RFC 3207, RFC 5321), in order; the wire form is the
+/// kebab-case name ("ehlo-tls").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpStep {
+    Connect,
+    Greeting,
+    Ehlo,
+    Starttls,
+    /// The TLS handshake after the STARTTLS 220.
+    Tls,
+    /// EHLO again, inside TLS (RFC 3207 §4.2).
+    EhloTls,
+    /// QUIT and the TLS close; a server's manners here are recorded but not judged.
+    Quit,
+    /// Not a protocol step: the audit's own per-domain deadline stopped the probe (set by the
+    /// bulk engine, never by the probe itself).
+    Deadline,
+}
+
+impl SmtpStep {
+    /// The name reports use: "connect", "greeting", "ehlo", "starttls", "tls", "ehlo-tls",
+    /// "quit", "deadline".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Greeting => "greeting",
+            Self::Ehlo => "ehlo",
+            Self::Starttls => "starttls",
+            Self::Tls => "tls",
+            Self::EhloTls => "ehlo-tls",
+            Self::Quit => "quit",
+            Self::Deadline => "deadline",
+        }
+    }
+}
+
+impl fmt::Display for SmtpStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One SMTP reply: the code and its lines (escaped, without the code prefix).
@@ -227,13 +409,25 @@ pub struct SmtpReply {
     pub lines: Vec<String>,
 }
 
+impl SmtpReply {
+    /// A 4xx reply: refused for now (busy, rate limiting, greylisting; RFC 5321 §4.2.1).
+    pub fn is_temporary(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+
+    /// "421 4.3.2 busy / try again later" (lines already escaped).
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.code, self.lines.join(" / "))
+    }
+}
+
 /// How an MX address answered a TLS 1.0/1.1-only ClientHello.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum LegacyTls {
-    /// The server answered with a ServerHello for this version ("TLSv1.0").
+    /// The server answered with a ServerHello for this version (TLS 1.0 or 1.1).
     Accepted {
-        version: String,
+        version: TlsVersion,
     },
     Refused,
     NotTested {
@@ -247,8 +441,14 @@ pub struct SmtpObservation {
     pub host: String,
     pub ip: IpAddr,
     /// Every line sent (`C: `) and received (`S: `), escaped; TLS-protected lines follow a
-    /// `-- TLS --` marker.
+    /// `-- TLS --` marker. Evidence for people: no verdict reads it.
     pub transcript: Vec<String>,
+    /// STARTTLS sessions tried, retries after a temporary refusal included; 0 when no
+    /// connection was attempted.
+    pub attempts: u32,
+    /// Whether the server sent anything at all in the last session: `false` when the
+    /// connection ended (or timed out) before its first byte.
+    pub server_spoke: bool,
     pub greeting: Option<SmtpReply>,
     #[serde(with = "duration_ms")]
     pub greeting_delay: Duration,
@@ -262,22 +462,27 @@ pub struct SmtpObservation {
     pub starttls_after_tls: bool,
     pub legacy_tls: LegacyTls,
     /// Where the probe stopped early, if it did.
-    pub failure: Option<FetchFailure>,
+    pub failure: Option<SmtpFailure>,
+    /// Set when no connection was attempted; `failure` then says so, at [`SmtpStep::Connect`]
+    /// (or [`SmtpStep::Deadline`]), and `attempts` is 0.
+    pub not_contacted: Option<NotContacted>,
 }
 
 impl SmtpObservation {
-    /// A probe of `host` at `ip` that learned nothing: no reply, no TLS; `failure` says why, and
-    /// `legacy_reason` why TLS 1.0/1.1 was not tried.
+    /// A probe of `host` at `ip` (one attempt) that learned nothing: no reply, no TLS; `failure`
+    /// says why, and `legacy_reason` why TLS 1.0/1.1 was not tried.
     pub fn unanswered(
         host: &str,
         ip: IpAddr,
         legacy_reason: &str,
-        failure: Option<FetchFailure>,
+        failure: Option<SmtpFailure>,
     ) -> Self {
         Self {
             host: host.to_owned(),
             ip,
             transcript: Vec::new(),
+            attempts: 1,
+            server_spoke: false,
             greeting: None,
             greeting_delay: Duration::ZERO,
             ehlo: None,
@@ -290,7 +495,31 @@ impl SmtpObservation {
                 reason: legacy_reason.to_owned(),
             },
             failure,
+            not_contacted: None,
         }
+    }
+}
+
+impl SmtpObservation {
+    /// The 4xx reply that ended the session early, if one did: the server refused for now
+    /// (busy, rate limiting, greylisting), so trying again later may get further. A 4xx seen on
+    /// a step that did not end the session does not count.
+    pub fn temporary_refusal(&self) -> Option<&SmtpReply> {
+        let failure = self.failure.as_ref()?;
+        let reply = match failure.step {
+            SmtpStep::Greeting => self.greeting.as_ref(),
+            SmtpStep::Ehlo => self.ehlo.as_ref(),
+            SmtpStep::Starttls => self.starttls_reply.as_ref(),
+            _ => None,
+        }?;
+        reply.is_temporary().then_some(reply)
+    }
+
+    /// Whether the probe stopped at `step`.
+    pub fn failed_at(&self, step: SmtpStep) -> bool {
+        self.failure
+            .as_ref()
+            .is_some_and(|failure| failure.step == step)
     }
 }
 
@@ -302,8 +531,10 @@ pub struct MxHostObservation {
     pub addrs: HostLookup,
     /// TLSA records at `_25._tcp.NAME`, rendered as text.
     pub tlsa: DnsAnswer<Vec<String>>,
-    /// One per address; empty when SMTP probing was skipped.
+    /// One per address contacted; empty when SMTP probing was skipped.
     pub smtp: Vec<SmtpObservation>,
+    /// The addresses not contacted, in address order (empty when SMTP probing was skipped).
+    pub not_contacted: Vec<Uncontacted>,
 }
 
 /// The version of the [`Observations`] wire form. Bumped whenever a field changes meaning or a
@@ -324,8 +555,10 @@ pub struct Observations {
     /// Looked for only when `_mta-sts` has no MTA-STS record.
     pub sts_misplaced: Vec<MisplacedRecord>,
     pub policy_host: HostLookup,
-    /// One per address of the policy host.
+    /// One per address of the policy host that was contacted.
     pub fetches: Vec<FetchObservation>,
+    /// The addresses of the policy host that were not contacted, in address order.
+    pub policy_not_contacted: Vec<Uncontacted>,
     pub mx: DnsAnswer<Vec<MxRecord>>,
     /// The domain's own addresses, looked up when it has no MX (implicit MX).
     pub domain_addrs: Option<HostLookup>,
@@ -400,6 +633,7 @@ impl Observations {
             sts_misplaced: Vec::new(),
             policy_host: no_host(domain.policy_host().into()),
             fetches: Vec::new(),
+            policy_not_contacted: Vec::new(),
             mx: DnsAnswer::NoData,
             domain_addrs: None,
             mx_hosts: Vec::new(),
@@ -410,5 +644,212 @@ impl Observations {
             rua_domains: Vec::new(),
             deadline: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_refusals_are_4xx_answers_that_ended_the_session() {
+        let reply = |code: u16| {
+            Some(SmtpReply {
+                code,
+                lines: vec!["4.7.0 busy".to_owned()],
+            })
+        };
+        let failure = |step: SmtpStep| {
+            Some(SmtpFailure {
+                step,
+                timed_out: false,
+                detail: String::new(),
+            })
+        };
+        let base = SmtpObservation {
+            host: "mx.test".to_owned(),
+            ip: "192.0.2.1".parse().unwrap(),
+            transcript: Vec::new(),
+            attempts: 1,
+            server_spoke: true,
+            greeting: reply(220),
+            greeting_delay: Duration::ZERO,
+            ehlo: reply(250),
+            starttls_offered: true,
+            starttls_reply: reply(220),
+            pre_tls_bytes: 0,
+            tls: None,
+            starttls_after_tls: false,
+            legacy_tls: LegacyTls::Refused,
+            failure: None,
+            not_contacted: None,
+        };
+        type Edit = fn(&mut SmtpObservation, &dyn Fn(u16) -> Option<SmtpReply>);
+        // (edit, failed step, expected code)
+        let cases: [(Edit, SmtpStep, Option<u16>); 8] = [
+            (
+                |obs, r| obs.greeting = r(421),
+                SmtpStep::Greeting,
+                Some(421),
+            ),
+            (
+                |obs, r| obs.greeting = r(450),
+                SmtpStep::Greeting,
+                Some(450),
+            ),
+            (|obs, r| obs.greeting = r(554), SmtpStep::Greeting, None),
+            (|obs, r| obs.ehlo = r(421), SmtpStep::Ehlo, Some(421)),
+            (|obs, r| obs.ehlo = r(502), SmtpStep::Ehlo, None),
+            (
+                |obs, r| obs.starttls_reply = r(454),
+                SmtpStep::Starttls,
+                Some(454),
+            ),
+            // A timeout has no reply to go by.
+            (|obs, _| obs.starttls_reply = None, SmtpStep::Starttls, None),
+            // A 4xx seen on a step that did not end the session does not count.
+            (|obs, r| obs.ehlo = r(421), SmtpStep::Tls, None),
+        ];
+        for (edit, step, expected) in cases {
+            let mut obs = base.clone();
+            edit(&mut obs, &reply);
+            obs.failure = failure(step);
+            assert_eq!(
+                obs.temporary_refusal().map(|reply| reply.code),
+                expected,
+                "{step}"
+            );
+        }
+        assert_eq!(
+            base.temporary_refusal(),
+            None,
+            "no failure, nothing to retry"
+        );
+    }
+
+    #[test]
+    fn steps_keep_their_wire_names() {
+        let smtp = [
+            (SmtpStep::Connect, "connect"),
+            (SmtpStep::Greeting, "greeting"),
+            (SmtpStep::Ehlo, "ehlo"),
+            (SmtpStep::Starttls, "starttls"),
+            (SmtpStep::Tls, "tls"),
+            (SmtpStep::EhloTls, "ehlo-tls"),
+            (SmtpStep::Quit, "quit"),
+            (SmtpStep::Deadline, "deadline"),
+        ];
+        for (step, name) in smtp {
+            assert_eq!(step.to_string(), name);
+            assert_eq!(serde_json::to_value(step).unwrap(), name);
+        }
+        let fetch = [
+            (FetchStep::Connect, "connect"),
+            (FetchStep::Tls, "tls"),
+            (FetchStep::Http, "http"),
+            (FetchStep::Body, "body"),
+            (FetchStep::Deadline, "deadline"),
+        ];
+        for (step, name) in fetch {
+            assert_eq!(step.to_string(), name);
+            assert_eq!(serde_json::to_value(step).unwrap(), name);
+        }
+    }
+
+    #[test]
+    fn tls_versions_read_as_reports_name_them() {
+        let cases = [
+            (0x0200, TlsVersion::Ssl2, "SSLv2"),
+            (0x0300, TlsVersion::Ssl3, "SSLv3"),
+            (0x0301, TlsVersion::Tls10, "TLSv1.0"),
+            (0x0302, TlsVersion::Tls11, "TLSv1.1"),
+            (0x0303, TlsVersion::Tls12, "TLSv1.2"),
+            (0x0304, TlsVersion::Tls13, "TLSv1.3"),
+            (0x7f1c, TlsVersion::Other(0x7f1c), "0x7f1c"),
+        ];
+        for (number, version, text) in cases {
+            assert_eq!(TlsVersion::from_wire(number), version);
+            assert_eq!(version.to_string(), text);
+            assert_eq!(serde_json::to_value(version).unwrap(), text);
+        }
+        assert_eq!(TlsVersion::Unknown.to_string(), "unknown");
+    }
+
+    #[test]
+    fn tls_versions_round_trip_through_serde() {
+        for version in [
+            TlsVersion::Ssl2,
+            TlsVersion::Ssl3,
+            TlsVersion::Tls10,
+            TlsVersion::Tls11,
+            TlsVersion::Tls12,
+            TlsVersion::Tls13,
+            TlsVersion::Other(0x7f1c),
+            TlsVersion::Unknown,
+        ] {
+            let json = serde_json::to_string(&version).unwrap();
+            assert_eq!(json, format!("\"{version}\""));
+            assert_eq!(serde_json::from_str::<TlsVersion>(&json).unwrap(), version);
+        }
+        assert!(serde_json::from_str::<TlsVersion>("\"TLSv9\"").is_err());
+    }
+
+    #[test]
+    fn an_smtp_observation_round_trips_with_stable_wire_names() {
+        let mut obs = SmtpObservation::unanswered(
+            "mx.test",
+            "192.0.2.1".parse().unwrap(),
+            "not tried",
+            Some(SmtpFailure {
+                step: SmtpStep::EhloTls,
+                timed_out: true,
+                detail: "slow".to_owned(),
+            }),
+        );
+        obs.greeting_delay = Duration::from_millis(1500);
+        obs.legacy_tls = LegacyTls::Accepted {
+            version: TlsVersion::Tls10,
+        };
+        obs.not_contacted = Some(NotContacted::OverAddressBound { bound: 8 });
+        let json = serde_json::to_value(&obs).unwrap();
+        assert_eq!(json["failure"]["step"], "ehlo-tls");
+        assert_eq!(json["greeting_delay"], 1500);
+        assert_eq!(json["legacy_tls"]["version"], "TLSv1.0");
+        assert_eq!(
+            json["not_contacted"],
+            serde_json::json!({"reason": "over-address-bound", "bound": 8})
+        );
+        assert_eq!(json["attempts"], 1);
+        assert_eq!(json["server_spoke"], false);
+        let back: SmtpObservation = serde_json::from_value(json).unwrap();
+        assert_eq!(back, obs);
+    }
+
+    #[test]
+    fn observations_round_trip() {
+        let mut obs = Observations::empty(&"example.test".parse().unwrap());
+        obs.policy_not_contacted = vec![Uncontacted {
+            ip: "10.0.0.1".parse().unwrap(),
+            reason: NotContacted::NonPublic,
+        }];
+        obs.fetches = vec![FetchObservation {
+            ip: "192.0.2.2".parse().unwrap(),
+            elapsed: Duration::from_millis(20),
+            tls: None,
+            result: Err(FetchFailure {
+                step: FetchStep::Deadline,
+                timed_out: true,
+                detail: "late".to_owned(),
+            }),
+            not_contacted: Some(NotContacted::DeadlinePassed),
+        }];
+        let json = serde_json::to_value(&obs).unwrap();
+        assert_eq!(json["fetches"][0]["result"]["Err"]["step"], "deadline");
+        assert_eq!(
+            json["policy_not_contacted"][0],
+            serde_json::json!({"ip": "10.0.0.1", "reason": "non-public"})
+        );
+        let back: Observations = serde_json::from_value(json).unwrap();
+        assert_eq!(back, obs);
     }
 }

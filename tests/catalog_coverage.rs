@@ -13,7 +13,10 @@ use std::time::Duration;
 use common::scenario::*;
 use mtasts::catalog::{Profile, CATALOG};
 use mtasts::model::{Finding, Outcome};
-use mtasts::observe::{DnsAnswer, FetchFailure, LegacyTls, Observations, SmtpObservation};
+use mtasts::observe::{
+    DnsAnswer, FetchFailure, FetchStep, LegacyTls, Observations, SmtpFailure, SmtpObservation,
+    SmtpStep, TlsVersion,
+};
 
 fn with_policy(body: &str) -> Observations {
     let mut obs = perfect();
@@ -116,7 +119,7 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
         let mut obs = perfect();
         obs.fetches[1].tls = None;
         obs.fetches[1].result = Err(FetchFailure {
-            step: "connect".into(),
+            step: FetchStep::Connect,
             timed_out: true,
             detail: "timed out".into(),
         });
@@ -229,7 +232,7 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
             tls.name_match = Err("not valid for the MX name".into());
             tls.chain[0].not_after = NOW - 86_400;
             probe.legacy_tls = LegacyTls::Accepted {
-                version: "TLSv1.0".into(),
+                version: TlsVersion::Tls10,
             };
             probe.starttls_after_tls = true;
             probe.pre_tls_bytes = 12;
@@ -247,13 +250,13 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
         Profile::Rfc,
         with_smtp(|probe| {
             probe.tls = None;
-            probe.failure = Some(FetchFailure {
-                step: "tls".into(),
+            probe.failure = Some(SmtpFailure {
+                step: SmtpStep::Tls,
                 timed_out: false,
                 detail: "protocol version".into(),
             });
             probe.legacy_tls = LegacyTls::Accepted {
-                version: "TLSv1.0".into(),
+                version: TlsVersion::Tls10,
             };
         }),
     ));

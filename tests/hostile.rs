@@ -384,7 +384,7 @@ async fn https_tcp_accepts_and_never_sends() {
     .await;
     ended("HTTPS: TCP accepted, nothing sent", run.elapsed, bound);
     let failure = failure(&run.fetch);
-    assert_eq!(failure.step, "tls");
+    assert_eq!(failure.step.as_str(), "tls");
     assert!(failure.timed_out);
     assert!(
         failure.detail.contains("not completed within"),
@@ -431,7 +431,7 @@ async fn https_tls_handshakes_that_stall_or_lie() {
         let run = fetch_from(Script::ok(GOOD_POLICY).with_behaviour(behaviour), limits).await;
         ended(scenario, run.elapsed, bound);
         let failure = failure(&run.fetch);
-        assert_eq!(failure.step, "tls", "{scenario}: {failure:?}");
+        assert_eq!(failure.step.as_str(), "tls", "{scenario}: {failure:?}");
         assert_eq!(failure.timed_out, timed_out, "{scenario}: {failure:?}");
         assert!(failure.detail.contains(detail), "{scenario}: {failure:?}");
         assert!(run.fetch.tls.is_none(), "{scenario}");
@@ -462,7 +462,7 @@ async fn https_headers_dripped_one_byte_a_second() {
         "{:?}",
         run.elapsed
     );
-    assert_eq!(failure.step, "http", "{failure:?}");
+    assert_eq!(failure.step.as_str(), "http", "{failure:?}");
     assert_no_response(run.fetch, "timed out at the http step");
 }
 
@@ -477,7 +477,7 @@ async fn https_body_dripped_one_byte_a_second() {
     .await;
     ended("HTTPS: body dripped 1 byte/s", run.elapsed, bound);
     let failure = failure(&run.fetch);
-    assert_eq!(failure.step, "body", "{failure:?}");
+    assert_eq!(failure.step.as_str(), "body", "{failure:?}");
     assert!(failure.timed_out, "{failure:?}");
     assert_no_response(run.fetch, "timed out at the body step");
 }
@@ -563,7 +563,7 @@ async fn https_huge_header() {
     .await;
     ended("HTTPS: 1 MiB header", run.elapsed, bound);
     let failure = failure(&run.fetch);
-    assert_eq!(failure.step, "http", "{failure:?}");
+    assert_eq!(failure.step.as_str(), "http", "{failure:?}");
     assert!(failure.detail.len() <= 1100, "{}", failure.detail.len());
     assert!(
         failure.detail.to_lowercase().contains("too large"),
@@ -638,6 +638,7 @@ fn judge_smtp(probe: SmtpObservation) -> Vec<Finding> {
         },
         tlsa: DnsAnswer::NoData,
         smtp: vec![probe],
+        not_contacted: Vec::new(),
     });
     let ctx = Context {
         profile: Profile::Rfc,
@@ -680,7 +681,7 @@ async fn smtp_hostile_ehlo_replies() {
         let (obs, elapsed, limits) = smtp_run(behaviour).await;
         ended(scenario, elapsed, smtp_bound(&limits));
         let failure = obs.failure.as_ref().unwrap_or_else(|| panic!("{scenario}"));
-        assert_eq!(failure.step, "ehlo", "{scenario}: {failure:?}");
+        assert_eq!(failure.step.as_str(), "ehlo", "{scenario}: {failure:?}");
         assert!(!failure.timed_out, "{scenario}: {failure:?}");
         assert!(failure.detail.contains(detail), "{scenario}: {failure:?}");
         assert_bounded_transcript(&obs, &limits);
@@ -707,7 +708,7 @@ async fn smtp_starttls_220_then_no_tls() {
         let (obs, elapsed, limits) = smtp_run(behaviour).await;
         ended(scenario, elapsed, smtp_bound(&limits));
         let failure = obs.failure.as_ref().unwrap_or_else(|| panic!("{scenario}"));
-        assert_eq!(failure.step, "tls", "{scenario}: {failure:?}");
+        assert_eq!(failure.step.as_str(), "tls", "{scenario}: {failure:?}");
         assert!(!failure.timed_out, "{scenario}: {failure:?}");
         assert!(obs.tls.is_none());
         assert_bounded_transcript(&obs, &limits);

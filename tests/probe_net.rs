@@ -11,7 +11,7 @@ use common::ca::{LeafSpec, TestCa};
 use common::dns::{DnsServer, Zone};
 use common::https::{Behaviour, HttpsServer, Script};
 use hickory_server::proto::rr::RecordType;
-use mtasts::observe::{DnsAnswer, FetchObservation, MxRecord, TxtRecord};
+use mtasts::observe::{DnsAnswer, FetchObservation, MxRecord, TlsVersion, TxtRecord};
 use mtasts::probe::dns::DnsClient;
 use mtasts::probe::https::fetch_policy;
 use mtasts::probe::{Limits, NetworkConfig};
@@ -317,7 +317,7 @@ async fn fetches_a_plain_text_policy_like_a_sender() {
     assert_eq!(observation.ip, LOCALHOST);
 
     let tls = observation.tls.as_ref().expect("TLS observed");
-    assert_eq!(tls.version, "TLSv1.3");
+    assert_eq!(tls.version, TlsVersion::Tls13);
     assert!(tls.cipher.starts_with("TLS13_"), "{}", tls.cipher);
     assert_eq!(tls.trust, Ok(()));
     assert_eq!(tls.name_match, Ok(()));
@@ -452,7 +452,7 @@ async fn a_server_that_never_answers_ends_within_the_timeout() {
         );
         match behaviour {
             Behaviour::SilentAfterRequest => {
-                assert_eq!(failure.step, "http");
+                assert_eq!(failure.step.as_str(), "http");
                 // TLS was established before the server went quiet, and is reported.
                 assert_eq!(
                     observation.tls.as_ref().map(|tls| tls.trust.is_ok()),
@@ -461,7 +461,7 @@ async fn a_server_that_never_answers_ends_within_the_timeout() {
                 assert_eq!(server.request_count(), 1);
             }
             _ => {
-                assert_eq!(failure.step, "tls");
+                assert_eq!(failure.step.as_str(), "tls");
                 assert!(observation.tls.is_none());
                 assert!(!failure.detail.is_empty());
             }
@@ -495,7 +495,7 @@ async fn a_closed_port_is_a_connect_failure() {
     };
     let observation = fetch_policy(&config, POLICY_HOST, LOCALHOST).await;
     let failure = observation.result.expect_err("nothing listens");
-    assert_eq!(failure.step, "connect");
+    assert_eq!(failure.step.as_str(), "connect");
     assert!(!failure.timed_out);
     assert!(observation.tls.is_none());
 }
@@ -589,12 +589,12 @@ async fn the_live_probe_refuses_non_public_addresses_without_allow_private() {
     ] {
         let observation = probe.fetch_policy(POLICY_HOST, ip).await;
         let failure = observation.result.expect_err("refused");
-        assert_eq!(failure.step, "connect", "{ip}");
+        assert_eq!(failure.step.as_str(), "connect", "{ip}");
         assert!(failure.detail.contains("not a public address"), "{ip}");
         assert!(failure.detail.contains("--allow-private"), "{ip}");
         assert!(observation.tls.is_none());
         let smtp = probe.smtp("mx.example.test", ip).await;
-        assert_eq!(smtp.failure.expect("refused").step, "connect");
+        assert_eq!(smtp.failure.expect("refused").step.as_str(), "connect");
         assert!(smtp.transcript.is_empty());
     }
     assert_eq!(server.connection_count(), 0);

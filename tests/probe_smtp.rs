@@ -12,11 +12,11 @@ use common::smtp::{Behaviour, SmtpServer};
 use mtasts::catalog::{CheckId, Profile};
 use mtasts::model::{Finding, Outcome};
 use mtasts::observe::{
-    DnsAnswer, HostLookup, LegacyTls, MxHostObservation, Observations, SmtpObservation,
+    DnsAnswer, HostLookup, LegacyTls, MxHostObservation, Observations, SmtpObservation, TlsVersion,
 };
 use mtasts::probe::smtp::probe;
 use mtasts::probe::{Limits, NetworkConfig};
-use mtasts::verdict::smtp::{NO_MX_REACHABLE, SMTP_CHECKS};
+use mtasts::verdict::smtp::{smtp_checks, NO_MX_REACHABLE};
 use mtasts::verdict::{Context, Findings};
 
 const MX: &str = "mx.example.test";
@@ -95,6 +95,7 @@ fn judge_with(probes: Vec<SmtpObservation>, profile: Profile) -> Vec<Finding> {
             },
             tlsa: DnsAnswer::NoData,
             smtp: vec![probe],
+            not_contacted: Vec::new(),
         });
     }
     let ctx = Context {
@@ -118,8 +119,8 @@ fn finding(findings: &[Finding], check: CheckId) -> &Finding {
 
 /// Asserts each check's outcome label, and that every SMTP check has exactly one finding.
 fn assert_outcomes(findings: &[Finding], expected: &[(CheckId, &str)]) {
-    assert_eq!(findings.len(), SMTP_CHECKS.len(), "{findings:#?}");
-    for check in SMTP_CHECKS {
+    assert_eq!(findings.len(), smtp_checks().len(), "{findings:#?}");
+    for check in smtp_checks() {
         finding(findings, check);
     }
     for (check, label) in expected {
@@ -159,7 +160,7 @@ async fn normal_server_passes_every_check() {
     assert_eq!(obs.starttls_reply.as_ref().unwrap().code, 220);
     assert_eq!(obs.pre_tls_bytes, 0);
     let tls = obs.tls.as_ref().unwrap();
-    assert_eq!(tls.version, "TLSv1.3");
+    assert_eq!(tls.version, TlsVersion::Tls13);
     assert!(tls.cipher.starts_with("TLS13_"), "{}", tls.cipher);
     assert_eq!(tls.trust, Ok(()));
     assert_eq!(tls.name_match, Ok(()));
@@ -206,7 +207,10 @@ async fn normal_server_passes_every_check() {
     );
 
     let findings = judge(vec![obs]);
-    assert_outcomes(&findings, &SMTP_CHECKS.map(|check| (check, "pass")));
+    assert_outcomes(&findings, &smtp_checks()
+            .into_iter()
+            .map(|check| (check, "pass"))
+            .collect::<Vec<_>>());
     assert!(finding(&findings, CheckId::SmtpTlsVersion)
         .summary
         .contains("TLSv1.3"));
@@ -241,7 +245,7 @@ async fn no_starttls_fails_offered_and_skips_the_rest() {
         .evidence
         .iter()
         .any(|e| e.label == "transcript" && e.value.contains("C: EHLO probe.example.test")));
-    for check in &SMTP_CHECKS[2..] {
+    for check in &smtp_checks()[2..] {
         assert_eq!(blocked_by(&findings, *check), "smtp.starttls-offered");
     }
 }
@@ -251,7 +255,7 @@ async fn starttls_454_fails_accepted() {
     let Run { obs, server, .. } = run(Behaviour::Starttls454, quick()).await;
     assert_eq!(obs.starttls_reply.as_ref().unwrap().code, 454);
     let failure = obs.failure.as_ref().unwrap();
-    assert_eq!(failure.step, "starttls");
+    assert_eq!(failure.step.as_str(), "starttls");
     assert!(!failure.timed_out);
     assert!(failure.detail.contains("454"), "{}", failure.detail);
     assert_eq!(obs.tls, None);
@@ -270,7 +274,7 @@ async fn starttls_454_fails_accepted() {
     assert!(finding(&findings, CheckId::SmtpStarttlsAccepted)
         .summary
         .contains("454 4.7.0"));
-    for check in &SMTP_CHECKS[3..] {
+    for check in &smtp_checks()[3..] {
         assert_eq!(blocked_by(&findings, *check), "smtp.starttls-accepted");
     }
 }
@@ -280,7 +284,7 @@ async fn greeting_421_is_undetermined_with_the_reply() {
     let Run { obs, elapsed, .. } = run(Behaviour::Greeting421, quick()).await;
     assert_eq!(obs.greeting.as_ref().unwrap().code, 421);
     let failure = obs.failure.as_ref().unwrap();
-    assert_eq!(failure.step, "greeting");
+    assert_eq!(failure.step.as_str(), "greeting");
     assert!(!failure.timed_out);
     assert!(elapsed < Duration::from_secs(2));
 
@@ -332,7 +336,7 @@ async fn hostile_greetings_end_within_their_timeouts() {
             elapsed,
         } = run(behaviour, limits(Duration::from_millis(600), greeting)).await;
         let failure = obs.failure.as_ref().unwrap_or_else(|| panic!("{name}"));
-        assert_eq!(failure.step, "greeting", "{name}");
+        assert_eq!(failure.step.as_str(), "greeting", "{name}");
         assert_eq!(failure.timed_out, timed_out, "{name}");
         assert!(
             failure.detail.contains(detail),
@@ -370,7 +374,7 @@ async fn stalled_tls_handshake_times_out() {
     )
     .await;
     let failure = obs.failure.as_ref().unwrap();
-    assert_eq!(failure.step, "tls");
+    assert_eq!(failure.step.as_str(), "tls");
     assert!(failure.timed_out);
     // STARTTLS was answered 220, so the TLS 1.0/1.1 probe ran too, and also timed out.
     assert!(
@@ -438,10 +442,10 @@ async fn server_accepting_tls10_is_reported() {
     assert_eq!(
         obs.legacy_tls,
         LegacyTls::Accepted {
-            version: "TLSv1.0".to_owned()
+            version: TlsVersion::Tls10
         }
     );
-    assert_eq!(obs.tls.as_ref().unwrap().version, "TLSv1.3");
+    assert_eq!(obs.tls.as_ref().unwrap().version, TlsVersion::Tls13);
     assert_eq!(server.connections(), 2);
 
     let rfc = judge(vec![obs.clone()]);
@@ -526,7 +530,7 @@ async fn refused_connection_is_not_held_against_the_domain() {
     let obs = probe(&config, MX, LOCALHOST).await;
     assert!(started.elapsed() < Duration::from_secs(2));
     let failure = obs.failure.as_ref().unwrap();
-    assert_eq!(failure.step, "connect");
+    assert_eq!(failure.step.as_str(), "connect");
     assert!(!failure.timed_out);
     assert!(obs.transcript.is_empty());
 
@@ -537,7 +541,7 @@ async fn refused_connection_is_not_held_against_the_domain() {
             reason: NO_MX_REACHABLE.to_owned()
         }
     );
-    for check in &SMTP_CHECKS[1..] {
+    for check in &smtp_checks()[1..] {
         assert_eq!(blocked_by(&findings, *check), "smtp.connect");
     }
 }
@@ -553,7 +557,7 @@ async fn one_unreachable_address_among_reachable_ones() {
     let good = probe(&config, MX, reachable).await;
     let bad = probe(&config, "mx2.example.test", unreachable).await;
     assert_eq!(good.failure, None);
-    assert_eq!(bad.failure.as_ref().unwrap().step, "connect");
+    assert_eq!(bad.failure.as_ref().unwrap().step.as_str(), "connect");
     server.assert_no_mail_transaction();
 
     let findings = judge(vec![good, bad]);
@@ -581,7 +585,7 @@ async fn a_loopback_mx_is_not_contacted_without_allow_private() {
     config.allow_private = false;
     let obs = probe(&config, MX, LOCALHOST).await;
     let failure = obs.failure.expect("refused");
-    assert_eq!(failure.step, "connect");
+    assert_eq!(failure.step.as_str(), "connect");
     assert!(failure.detail.contains("loopback"), "{}", failure.detail);
     assert!(obs.greeting.is_none());
     assert_eq!(server.connections(), 0);

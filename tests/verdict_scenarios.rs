@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::scenario::*;
 use mtasts::catalog::{CheckId, Profile};
 use mtasts::model::{Outcome, Subject};
-use mtasts::observe::{DnsAnswer, FetchFailure, MxRecord, Observations};
+use mtasts::observe::{DnsAnswer, FetchFailure, FetchStep, MxRecord, Observations};
 
 fn problems_of(obs: &Observations, profile: Profile) -> Vec<(String, &'static str)> {
     problems(&run(obs, profile))
@@ -209,7 +209,7 @@ fn one_address_down_is_a_failure_of_that_address() {
     let mut obs = perfect();
     obs.fetches[1].tls = None;
     obs.fetches[1].result = Err(FetchFailure {
-        step: "connect".into(),
+        step: FetchStep::Connect,
         timed_out: true,
         detail: "timed out after 10 s".into(),
     });

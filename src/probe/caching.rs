@@ -8,7 +8,7 @@
 //! holds its address's slot for both of its connections (they run one after the other), so
 //! the limit counts sessions.
 //!
-//! A temporary refusal (`421`, or another 4xx before TLS; [`super::smtp::temporary_refusal`])
+//! A temporary refusal (`421`, or another 4xx before TLS; [`SmtpObservation::temporary_refusal`])
 //! is tried again after [`RETRY_BACKOFF`] (1 s, then 3 s), the slot given back while waiting;
 //! the attempts are noted at the top of the transcript, and a refusal that persists is judged
 //! "rate limited", never a failure of the domain.
@@ -27,10 +27,10 @@ use std::time::Duration;
 
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
-use super::smtp::{describe_reply, retry_note, temporary_refusal, RETRY_BACKOFF};
+use super::smtp::{retry_note, RETRY_BACKOFF};
 use super::Probe;
 use crate::observe::{
-    DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, TxtRecord,
+    DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, SmtpReply, TxtRecord,
 };
 
 /// SMTP observations kept at most. One is a few kilobytes (transcript and certificate
@@ -135,12 +135,15 @@ impl<P: Probe> CachingProbe<P> {
                 let _gate = self.enter(ip).await;
                 self.inner.smtp(host, ip).await
             };
-            let retry = temporary_refusal(&obs)
-                .map(describe_reply)
+            let retry = obs
+                .temporary_refusal()
+                .map(SmtpReply::describe)
                 .zip(self.backoff.get(notes.len()));
             let Some((refusal, &wait)) = retry else {
                 // The earlier attempts only say why they were given up; the transcript is the
                 // last one's.
+                let earlier = u32::try_from(notes.len()).unwrap_or(u32::MAX);
+                obs.attempts = obs.attempts.saturating_add(earlier);
                 obs.transcript.splice(0..0, notes);
                 return obs;
             };
@@ -355,12 +358,12 @@ mod tests {
             let earlier = self.probes.fetch_add(1, Ordering::SeqCst);
             if host.starts_with("busy") && earlier < self.refusals {
                 let mut obs = observation(host, ip);
-                obs.greeting = Some(crate::observe::SmtpReply {
+                obs.greeting = Some(SmtpReply {
                     code: 421,
                     lines: vec!["4.7.0 busy".to_owned()],
                 });
-                obs.failure = Some(crate::observe::FetchFailure {
-                    step: super::super::smtp::STEP_GREETING.to_owned(),
+                obs.failure = Some(crate::observe::SmtpFailure {
+                    step: crate::observe::SmtpStep::Greeting,
                     timed_out: false,
                     detail: "greeted with 421".to_owned(),
                 });
@@ -476,7 +479,11 @@ mod tests {
                 .filter(|line| line.starts_with("-- attempt "))
                 .collect();
             assert_eq!(noted.len(), notes, "{:?}", obs.transcript);
-            assert_eq!(temporary_refusal(&obs).is_some(), refused);
+            assert_eq!(
+                obs.attempts, probes as u32,
+                "every session tried is counted"
+            );
+            assert_eq!(obs.temporary_refusal().is_some(), refused);
             if notes == 2 {
                 assert_eq!(
                     noted[1],
@@ -507,7 +514,7 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
-        assert!(temporary_refusal(&busy.await.unwrap()).is_none());
+        assert!(busy.await.unwrap().temporary_refusal().is_none());
     }
 
     #[tokio::test]

@@ -8,12 +8,11 @@ use std::sync::{Mutex, PoisonError};
 
 use tokio::time::Instant;
 
-use super::smtp::STEP_DEADLINE;
 use super::Probe;
 use crate::model::Subject;
 use crate::observe::{
-    whole_millis, DeadlineCut, DnsAnswer, FetchFailure, FetchObservation, HostLookup, MxRecord,
-    SmtpObservation, TxtRecord,
+    whole_millis, DeadlineCut, DnsAnswer, FetchObservation, FetchStep, HostLookup, MxRecord,
+    NotContacted, SmtpObservation, SmtpStep, StepFailure, TxtRecord,
 };
 
 /// A probe whose every answer is due by `deadline`; a question still open then is answered
@@ -69,9 +68,15 @@ impl<'a, P: Probe> DeadlineProbe<'a, P> {
         }
     }
 
-    fn deadline_failure(&self, step: &str) -> FetchFailure {
-        FetchFailure {
-            step: step.to_owned(),
+    /// [`NotContacted::DeadlinePassed`] if the deadline has passed already, before a question
+    /// about an address is asked.
+    fn late(&self) -> Option<NotContacted> {
+        (Instant::now() >= self.deadline).then_some(NotContacted::DeadlinePassed)
+    }
+
+    fn deadline_failure<S>(&self, step: S) -> StepFailure<S> {
+        StepFailure {
+            step,
             timed_out: true,
             detail: self.reason.to_owned(),
         }
@@ -105,27 +110,35 @@ impl<P: Probe> Probe for DeadlineProbe<'_, P> {
 
     async fn fetch_policy(&self, host: &str, ip: IpAddr) -> FetchObservation {
         let started = Instant::now();
+        let late = self.late();
         let work = self.inner.fetch_policy(host, ip);
         let answer = self.within(work, Some((host, ip))).await;
         answer.unwrap_or_else(|| FetchObservation {
             ip,
             elapsed: whole_millis(started.elapsed()),
             tls: None,
-            result: Err(self.deadline_failure(STEP_DEADLINE)),
+            result: Err(self.deadline_failure(FetchStep::Deadline)),
+            not_contacted: late,
         })
     }
 
     async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+        let late = self.late();
         let answer = self
             .within(self.inner.smtp(host, ip), Some((host, ip)))
             .await;
         answer.unwrap_or_else(|| {
-            SmtpObservation::unanswered(
+            let mut obs = SmtpObservation::unanswered(
                 host,
                 ip,
                 self.reason,
-                Some(self.deadline_failure(STEP_DEADLINE)),
-            )
+                Some(self.deadline_failure(SmtpStep::Deadline)),
+            );
+            if late.is_some() {
+                obs.attempts = 0;
+            }
+            obs.not_contacted = late;
+            obs
         })
     }
 }

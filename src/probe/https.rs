@@ -22,7 +22,10 @@ use tokio::net::TcpStream;
 use super::tls::{self, Recorder};
 use super::{root_store, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
-use crate::observe::{whole_millis, FetchFailure, FetchObservation, HttpResponse, TlsObservation};
+use crate::observe::{
+    whole_millis, FetchFailure, FetchObservation, FetchStep, HttpResponse, NotContacted,
+    TlsObservation,
+};
 
 /// The path RFC 8461 §3.2 fixes.
 pub const POLICY_PATH: &str = "/.well-known/mta-sts.txt";
@@ -42,7 +45,8 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
             ip,
             elapsed: Duration::ZERO,
             tls: None,
-            result: Err(failure("connect", false, reason)),
+            result: Err(failure(FetchStep::Connect, false, reason)),
+            not_contacted: Some(NotContacted::NonPublic),
         };
     }
     let addr = SocketAddr::new(ip, config.https_port);
@@ -59,6 +63,7 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
                 elapsed: whole_millis(started.elapsed()),
                 tls: None,
                 result: Err(failure),
+                not_contacted: None,
             }
         }
     };
@@ -71,7 +76,7 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
         match tokio::time::timeout(outer, fetch(config, &host, addr, roots, &recorder)).await {
             Ok(result) => result,
             Err(_) => Err(failure(
-                "http",
+                FetchStep::Http,
                 true,
                 format!("no complete answer within {} seconds", outer.as_secs()),
             )),
@@ -83,6 +88,7 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
         // fetch's own handshake recorded.
         tls: tls.or_else(|| tls::observation(&recorder, None, None)),
         result,
+        not_contacted: None,
     }
 }
 
@@ -95,9 +101,9 @@ pub fn policy_url(host: &str, port: u16) -> String {
     }
 }
 
-fn failure(step: &str, timed_out: bool, detail: String) -> FetchFailure {
+fn failure(step: FetchStep, timed_out: bool, detail: String) -> FetchFailure {
     FetchFailure {
-        step: step.to_owned(),
+        step,
         timed_out,
         detail: cap_detail(detail),
     }
@@ -124,7 +130,7 @@ async fn handshake(
 ) -> Result<Option<TlsObservation>, FetchFailure> {
     let server_name = ServerName::try_from(host.to_owned()).map_err(|_| {
         failure(
-            "tls",
+            FetchStep::Tls,
             false,
             format!("not a host name usable for TLS: {}", escape_str(host)),
         )
@@ -134,14 +140,14 @@ async fn handshake(
         Ok(Err(err)) => {
             let timed_out = err.kind() == std::io::ErrorKind::TimedOut;
             return Err(failure(
-                "connect",
+                FetchStep::Connect,
                 timed_out,
                 format!("TCP connection to {addr} failed: {}", chain_text(&err)),
             ));
         }
         Err(_) => {
             return Err(failure(
-                "connect",
+                FetchStep::Connect,
                 true,
                 format!(
                     "TCP connection to {addr} not established within {} seconds",
@@ -156,14 +162,14 @@ async fn handshake(
         Ok(Ok(stream)) => stream,
         Ok(Err(err)) => {
             return Err(failure(
-                "tls",
+                FetchStep::Tls,
                 err.kind() == std::io::ErrorKind::TimedOut,
                 format!("TLS handshake with {addr} failed: {}", chain_text(&err)),
             ))
         }
         Err(_) => {
             return Err(failure(
-                "tls",
+                FetchStep::Tls,
                 true,
                 format!(
                     "TLS handshake with {addr} not completed within {} seconds",
@@ -219,7 +225,7 @@ async fn fetch(
         .build()
         .map_err(|err| {
             failure(
-                "connect",
+                FetchStep::Connect,
                 false,
                 format!("could not set up the HTTP client: {}", chain_text(&err)),
             )
@@ -300,7 +306,7 @@ async fn read_body(
             Ok(None) => return Ok((body, false)),
             Err(err) => {
                 let mut failed = classify(&err, recorder);
-                failed.step = "body".to_owned();
+                failed.step = FetchStep::Body;
                 return Err(failed);
             }
         }
@@ -313,15 +319,15 @@ fn classify(err: &reqwest::Error, recorder: &Recorder) -> FetchFailure {
         || in_chain::<std::io::Error>(err, |io| io.kind() == std::io::ErrorKind::TimedOut);
     let tls_error = in_chain::<rustls::Error>(err, |_| true);
     let step = if err.is_body() || err.is_decode() {
-        "body"
+        FetchStep::Body
     } else if err.is_connect() {
         if tls_error || recorder.saw_certificate() {
-            "tls"
+            FetchStep::Tls
         } else {
-            "connect"
+            FetchStep::Connect
         }
     } else {
-        "http"
+        FetchStep::Http
     };
     failure(step, timed_out, chain_text(err))
 }

@@ -10,6 +10,7 @@ pub mod cert;
 pub mod deadline;
 pub mod dns;
 pub mod https;
+mod legacy_tls;
 pub mod live;
 pub mod smtp;
 pub mod tls;

@@ -44,7 +44,7 @@ use rustls::{
 
 use super::cert;
 use crate::escape::escape_str;
-use crate::observe::{CertSummary, TlsObservation};
+use crate::observe::{CertSummary, TlsObservation, TlsVersion};
 
 /// Certificates kept from one presented chain (real chains have 2–4).
 pub const MAX_CHAIN: usize = 10;
@@ -115,7 +115,7 @@ pub fn observation(
 ) -> Option<TlsObservation> {
     let recorded = recorder.lock().clone()?;
     Some(TlsObservation {
-        version: version.map_or_else(|| "unknown".to_owned(), version_name),
+        version: version.map_or(TlsVersion::Unknown, tls_version),
         cipher: cipher.map_or_else(
             || "unknown".to_owned(),
             |suite| {
@@ -140,17 +140,9 @@ pub fn observe_connection(recorder: &Recorder, connection: &CommonState) -> Opti
     )
 }
 
-/// "TLSv1.3", as reports and RFC 8460 `sts`/`tls` results name versions.
-pub fn version_name(version: ProtocolVersion) -> String {
-    match version {
-        ProtocolVersion::SSLv2 => "SSLv2".to_owned(),
-        ProtocolVersion::SSLv3 => "SSLv3".to_owned(),
-        ProtocolVersion::TLSv1_0 => "TLSv1.0".to_owned(),
-        ProtocolVersion::TLSv1_1 => "TLSv1.1".to_owned(),
-        ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
-        ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
-        other => format!("{other:?}"),
-    }
+/// The observed form of a negotiated version.
+pub fn tls_version(version: ProtocolVersion) -> TlsVersion {
+    TlsVersion::from_wire(u16::from(version))
 }
 
 #[derive(Debug)]
@@ -540,14 +532,15 @@ mod tests {
             Some(provider.cipher_suites[0]),
         )
         .unwrap();
-        assert_eq!(observed.version, "TLSv1.3");
+        assert_eq!(observed.version, TlsVersion::Tls13);
         assert!(observed.cipher.starts_with("TLS13_"), "{}", observed.cipher);
     }
 
     #[test]
     fn version_names() {
-        assert_eq!(version_name(ProtocolVersion::TLSv1_2), "TLSv1.2");
-        assert_eq!(version_name(ProtocolVersion::TLSv1_0), "TLSv1.0");
+        assert_eq!(tls_version(ProtocolVersion::TLSv1_2).to_string(), "TLSv1.2");
+        assert_eq!(tls_version(ProtocolVersion::TLSv1_0).to_string(), "TLSv1.0");
+        assert_eq!(tls_version(ProtocolVersion::TLSv1_3), TlsVersion::Tls13);
     }
 
     #[test]

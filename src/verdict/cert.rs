@@ -254,6 +254,7 @@ mod tests {
     use super::*;
     use crate::catalog::Profile;
     use crate::model::{Finding, Outcome};
+    use crate::observe::TlsVersion;
 
     const NOW: i64 = 1_750_000_000; // 2025-06-15T15:06:40Z
 
@@ -277,7 +278,7 @@ mod tests {
 
     fn good_tls() -> TlsObservation {
         TlsObservation {
-            version: "TLSv1.3".to_owned(),
+            version: TlsVersion::Tls13,
             cipher: "TLS13_AES_128_GCM_SHA256".to_owned(),
             chain: vec![leaf(NOW - 30 * DAY, NOW + 60 * DAY)],
             trust: Ok(()),

@@ -2,13 +2,15 @@
 //! (RFC 8461 §3.3). Every address is judged on its own, because a sender reaches whichever one
 //! its resolver hands it.
 
+use std::net::IpAddr;
+
 use super::address;
 use super::cert::{self, CertChecks};
 use super::{Context, Findings};
 use crate::catalog::{checks_after, scoped_checks, stage_checks, CheckId, Scope, Severity, Stage};
 use crate::escape::escape_bytes;
 use crate::model::{Evidence, Problem, Subject};
-use crate::observe::{DnsAnswer, FetchObservation, HttpResponse, Observations};
+use crate::observe::{DnsAnswer, FetchObservation, HttpResponse, NotContacted, Observations};
 
 /// Past this a sender that reads with a 64 KiB cap still works, but chasquid truncates.
 const CHASQUID_TRUNCATES_AT: usize = 10 * 1024;
@@ -115,17 +117,21 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
         );
     }
 
-    let not_contacted = address::judge(
+    address::judge(
         CheckId::PolicyHostPublicAddress,
         host,
         &addresses,
         obs.private_allowed,
         out,
     );
+    // Addresses not contacted because they are not public; one past the per-host bound is not
+    // reported here.
     let public_address = CheckId::PolicyHostPublicAddress;
-    let not_contacted: Vec<_> = not_contacted
-        .into_iter()
-        .filter(|&ip| !obs.fetches.iter().any(|fetch| fetch.ip == ip))
+    let not_contacted: Vec<IpAddr> = obs
+        .policy_not_contacted
+        .iter()
+        .filter(|skipped| skipped.reason == NotContacted::NonPublic)
+        .map(|skipped| skipped.ip)
         .collect();
     for &ip in &not_contacted {
         skip_address_fetch_checks(out, &Subject::endpoint(host, ip), public_address);

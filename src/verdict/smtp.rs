@@ -10,32 +10,21 @@
 //! per-domain deadline. A `454` to STARTTLS stays a failure: it is what every sender would get.
 //! A greeting slower than [`TARPIT_NOTICE`] passes, with the delay as evidence.
 
+use std::ops::ControlFlow;
+
 use super::cert::{self, CertChecks};
 use super::{Context, Findings};
-use crate::catalog::CheckId;
+use crate::catalog::{checks_after, stage_checks, CheckId, Stage};
 use crate::model::{Evidence, Problem, RunFlag, Subject};
-use crate::observe::SmtpReply;
-use crate::observe::{DnsAnswer, LegacyTls, Observations, SmtpObservation};
-use crate::probe::address::is_public;
-use crate::probe::smtp::{
-    temporary_refusal, RETRY_NOTE_PREFIX, STEP_CONNECT, STEP_DEADLINE, STEP_EHLO, STEP_EHLO_TLS,
-    STEP_GREETING, STEP_STARTTLS, STEP_TLS,
+use crate::observe::{
+    DnsAnswer, LegacyTls, NotContacted, Observations, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep,
+    TlsVersion,
 };
 
-/// Every `smtp.*` check, in catalog order.
-pub const SMTP_CHECKS: [CheckId; 11] = [
-    CheckId::SmtpConnect,
-    CheckId::SmtpStarttlsOffered,
-    CheckId::SmtpStarttlsAccepted,
-    CheckId::SmtpCertTrusted,
-    CheckId::SmtpCertName,
-    CheckId::SmtpCertExpiry,
-    CheckId::SmtpCertExpiring,
-    CheckId::SmtpTlsVersion,
-    CheckId::SmtpLegacyTls,
-    CheckId::SmtpStarttlsReadvertised,
-    CheckId::SmtpPreTlsData,
-];
+/// Every `smtp.*` check, in catalog order: the session's steps, each needing the one before.
+pub fn smtp_checks() -> Vec<CheckId> {
+    stage_checks(Stage::Smtp).collect()
+}
 
 const CERT_CHECKS: CertChecks = CertChecks {
     trusted: CheckId::SmtpCertTrusted,
@@ -54,7 +43,7 @@ const TLSRPT: &str = "TLS-RPT result type";
 pub const TARPIT_NOTICE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Why a temporary refusal that outlasted the retries says nothing about the domain.
-fn refused_for_now(reply: &SmtpReply, attempts: usize) -> String {
+fn refused_for_now(reply: &SmtpReply, attempts: u32) -> String {
     let kind = if reply.code == 421 {
         "rate limited"
     } else {
@@ -65,22 +54,13 @@ fn refused_for_now(reply: &SmtpReply, attempts: usize) -> String {
     } else {
         String::new()
     };
-    format!("{kind} ({} {}){tries}", reply.code, reply.lines.join(" / "))
-}
-
-/// Attempts made: one more than the retry notes the probe left in the transcript.
-fn attempts(probe: &SmtpObservation) -> usize {
-    1 + probe
-        .transcript
-        .iter()
-        .filter(|line| line.starts_with(RETRY_NOTE_PREFIX))
-        .count()
+    format!("{kind} ({}){tries}", reply.describe())
 }
 
 /// Judges `smtp.*` for every probed MX address.
 pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
     if obs.smtp_skipped {
-        out.skip_all(SMTP_CHECKS, &Subject::Domain, RunFlag::NoSmtp);
+        out.skip_all(smtp_checks(), &Subject::Domain, RunFlag::NoSmtp);
         return;
     }
     // Nothing to probe (a null MX, or no MX answer): said once, for the domain.
@@ -92,7 +72,7 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
         } else {
             CheckId::MxLookup
         };
-        out.skip_all(SMTP_CHECKS, &Subject::Domain, blocker);
+        out.skip_all(smtp_checks(), &Subject::Domain, blocker);
         return;
     }
     // No MX host has an address to probe (`mx.target-address` says why, host by host).
@@ -101,21 +81,17 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
         .iter()
         .all(|host| host.smtp.is_empty() && host.addrs.addresses().is_empty())
     {
-        out.skip_all(SMTP_CHECKS, &Subject::Domain, CheckId::MxTargetAddress);
+        out.skip_all(smtp_checks(), &Subject::Domain, CheckId::MxTargetAddress);
         return;
     }
     // Addresses not contacted because they are not public; mx.public-address fails for them.
-    if !obs.private_allowed {
-        for host in &obs.mx_hosts {
-            let not_contacted = host
-                .addrs
-                .addresses()
-                .into_iter()
-                .filter(|&ip| !is_public(ip) && !host.smtp.iter().any(|probe| probe.ip == ip));
-            for ip in not_contacted {
+    // One past the per-host bound is not reported here.
+    for host in &obs.mx_hosts {
+        for skipped in &host.not_contacted {
+            if skipped.reason == NotContacted::NonPublic {
                 out.skip_all(
-                    SMTP_CHECKS,
-                    &Subject::endpoint(&host.name, ip),
+                    smtp_checks(),
+                    &Subject::endpoint(&host.name, skipped.ip),
                     CheckId::MxPublicAddress,
                 );
             }
@@ -128,18 +104,13 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) {
         .collect();
     // From a network that blocks outbound port 25 nothing connects; that says nothing about
     // the domain.
-    let none_reachable =
-        !probes.is_empty() && probes.iter().all(|probe| failed_at(probe, STEP_CONNECT));
+    let none_reachable = !probes.is_empty()
+        && probes
+            .iter()
+            .all(|probe| probe.failed_at(SmtpStep::Connect));
     for probe in probes {
         judge_endpoint(probe, none_reachable, ctx, out);
     }
-}
-
-fn failed_at(probe: &SmtpObservation, step: &str) -> bool {
-    probe
-        .failure
-        .as_ref()
-        .is_some_and(|failure| failure.step == step)
 }
 
 /// One evidence line per transcript line, so each renders on its own line.
@@ -151,71 +122,137 @@ fn transcript(probe: &SmtpObservation) -> Vec<Evidence> {
         .collect()
 }
 
+/// One probed address, and what every finding about it may carry.
+struct Endpoint<'a> {
+    probe: &'a SmtpObservation,
+    subject: Subject,
+    /// The transcript and, if the probe stopped early, where and why.
+    evidence: Vec<Evidence>,
+}
+
+impl<'a> Endpoint<'a> {
+    fn new(probe: &'a SmtpObservation) -> Self {
+        let mut evidence = transcript(probe);
+        if let Some(failure) = &probe.failure {
+            evidence.push(Evidence::new(
+                format!("failure at {}", failure.step),
+                failure.detail.clone(),
+            ));
+        }
+        Self {
+            probe,
+            subject: Subject::endpoint(&probe.host, probe.ip),
+            evidence,
+        }
+    }
+
+    /// The failure, if the probe stopped at `step`.
+    fn failure_at(&self, step: SmtpStep) -> Option<&'a SmtpFailure> {
+        self.probe
+            .failure
+            .as_ref()
+            .filter(|failure| failure.step == step)
+    }
+
+    /// STARTTLS was answered 220: the legacy probe and the pre-TLS check could run.
+    fn starttls_220(&self) -> bool {
+        self.probe
+            .starttls_reply
+            .as_ref()
+            .is_some_and(|reply| reply.code == 220)
+    }
+
+    /// A problem carrying the transcript.
+    fn problem(&self, check: CheckId, summary: impl Into<String>) -> Problem {
+        let mut problem = Problem::new(check, summary);
+        problem.evidence = self.evidence.clone();
+        problem
+    }
+
+    fn undetermined(&self, out: &mut Findings, check: CheckId, reason: impl Into<String>) {
+        out.undetermined(check, self.subject.clone(), reason, self.evidence.clone());
+    }
+
+    /// Skips every check after `check`, as blocked by it.
+    fn skip_after(&self, out: &mut Findings, check: CheckId) {
+        out.skip_all(checks_after(check), &self.subject, check);
+    }
+}
+
+/// Judges every `smtp.*` check for one probed address, in the order the probe went.
 fn judge_endpoint(
     probe: &SmtpObservation,
     none_reachable: bool,
     ctx: &Context,
     out: &mut Findings,
 ) {
-    let subject = Subject::endpoint(&probe.host, probe.ip);
-    let mut evidence = transcript(probe);
-    if let Some(failure) = &probe.failure {
-        evidence.push(Evidence::new(
-            format!("failure at {}", failure.step),
-            failure.detail.clone(),
-        ));
-    }
-    let skip_after = |out: &mut Findings, check: CheckId| {
-        let rest = SMTP_CHECKS.iter().skip_while(|&&id| id != check).skip(1);
-        for &later in rest {
-            out.skip(later, subject.clone(), check);
-        }
-    };
+    let endpoint = Endpoint::new(probe);
+    // A `Break` has skipped the checks after the one that stopped.
+    let _ = judge_steps(&endpoint, none_reachable, ctx, out);
+}
 
-    // The audit's own deadline, or a refusal for now that the retries did not get past: the
-    // server was not seen refusing anything for good.
-    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_DEADLINE) {
-        out.undetermined(
-            CheckId::SmtpConnect,
-            subject.clone(),
-            failure.detail.clone(),
-            evidence,
-        );
-        skip_after(out, CheckId::SmtpConnect);
-        return;
+fn judge_steps(
+    endpoint: &Endpoint<'_>,
+    none_reachable: bool,
+    ctx: &Context,
+    out: &mut Findings,
+) -> ControlFlow<()> {
+    judge_cut_short(endpoint, out)?;
+    judge_connect(endpoint, none_reachable, out)?;
+    judge_starttls_offered(endpoint, out)?;
+    judge_starttls_accepted(endpoint, out);
+    judge_tls_session(endpoint, ctx, out);
+    judge_legacy_tls(endpoint, out);
+    judge_readvertised(endpoint, out);
+    judge_pre_tls_data(endpoint, out);
+    ControlFlow::Continue(())
+}
+
+/// The audit's own deadline, or a refusal for now that the retries did not get past: the
+/// server was not seen refusing anything for good, so the step it stopped at is undetermined.
+fn judge_cut_short(endpoint: &Endpoint<'_>, out: &mut Findings) -> ControlFlow<()> {
+    let probe = endpoint.probe;
+    if let Some(failure) = endpoint.failure_at(SmtpStep::Deadline) {
+        endpoint.undetermined(out, CheckId::SmtpConnect, failure.detail.clone());
+        endpoint.skip_after(out, CheckId::SmtpConnect);
+        return ControlFlow::Break(());
     }
-    let refusal = temporary_refusal(probe).filter(|reply| {
+    // A 454 to STARTTLS is what every sender gets: that one stays a failure.
+    let refusal = probe.temporary_refusal().filter(|reply| {
         reply.code == 421
             || probe
                 .failure
                 .as_ref()
-                .is_some_and(|f| f.step != STEP_STARTTLS)
+                .is_some_and(|f| f.step != SmtpStep::Starttls)
     });
-    if let (Some(reply), Some(failure)) = (refusal, &probe.failure) {
-        let check = match failure.step.as_str() {
-            STEP_GREETING => CheckId::SmtpConnect,
-            STEP_EHLO => CheckId::SmtpStarttlsOffered,
-            _ => CheckId::SmtpStarttlsAccepted,
-        };
-        // The checks before the refused step passed.
-        if check != CheckId::SmtpConnect {
-            out.pass(CheckId::SmtpConnect, subject.clone());
-        }
-        if check == CheckId::SmtpStarttlsAccepted {
-            out.pass(CheckId::SmtpStarttlsOffered, subject.clone());
-        }
-        out.undetermined(
-            check,
-            subject.clone(),
-            refused_for_now(reply, attempts(probe)),
-            evidence,
-        );
-        skip_after(out, check);
-        return;
+    let (Some(reply), Some(failure)) = (refusal, &probe.failure) else {
+        return ControlFlow::Continue(());
+    };
+    let check = match failure.step {
+        SmtpStep::Greeting => CheckId::SmtpConnect,
+        SmtpStep::Ehlo => CheckId::SmtpStarttlsOffered,
+        _ => CheckId::SmtpStarttlsAccepted,
+    };
+    // The checks before the refused step passed.
+    if check != CheckId::SmtpConnect {
+        out.pass(CheckId::SmtpConnect, endpoint.subject.clone());
     }
+    if check == CheckId::SmtpStarttlsAccepted {
+        out.pass(CheckId::SmtpStarttlsOffered, endpoint.subject.clone());
+    }
+    endpoint.undetermined(out, check, refused_for_now(reply, probe.attempts));
+    endpoint.skip_after(out, check);
+    ControlFlow::Break(())
+}
 
-    // smtp.connect
-    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_CONNECT) {
+/// `smtp.connect`: the TCP connection and the 220 greeting.
+fn judge_connect(
+    endpoint: &Endpoint<'_>,
+    none_reachable: bool,
+    out: &mut Findings,
+) -> ControlFlow<()> {
+    let probe = endpoint.probe;
+    if let Some(failure) = endpoint.failure_at(SmtpStep::Connect) {
         let reason = if none_reachable {
             NO_MX_REACHABLE.to_owned()
         } else {
@@ -224,64 +261,25 @@ fn judge_endpoint(
                 probe.ip, failure.detail
             )
         };
-        out.undetermined(CheckId::SmtpConnect, subject.clone(), reason, evidence);
-        skip_after(out, CheckId::SmtpConnect);
-        return;
+        endpoint.undetermined(out, CheckId::SmtpConnect, reason);
+        endpoint.skip_after(out, CheckId::SmtpConnect);
+        return ControlFlow::Break(());
     }
-    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_GREETING) {
-        let received_nothing = !probe.transcript.iter().any(|line| line.starts_with("S:"));
-        match &probe.greeting {
-            Some(greeting) if matches!(greeting.code, 421 | 554) => out.undetermined(
-                CheckId::SmtpConnect,
-                subject.clone(),
-                format!(
-                    "the server refused the session: {} {}",
-                    greeting.code,
-                    greeting.lines.join(" ")
-                ),
-                evidence,
-            ),
-            None if failure.timed_out => out.undetermined(
-                CheckId::SmtpConnect,
-                subject.clone(),
-                format!("no greeting: {}", failure.detail),
-                evidence,
-            ),
-            None if received_nothing => out.undetermined(
-                CheckId::SmtpConnect,
-                subject.clone(),
-                format!(
-                    "the connection ended before a greeting ({}): port 25 may be intercepted \
-                     on this network",
-                    failure.detail
-                ),
-                evidence,
-            ),
-            _ => {
-                let mut problem = Problem::new(
-                    CheckId::SmtpConnect,
-                    format!("the server did not greet with 220: {}", failure.detail),
-                );
-                problem.evidence = evidence;
-                out.problem(problem, subject.clone());
-            }
-        }
-        skip_after(out, CheckId::SmtpConnect);
-        return;
+    if let Some(failure) = endpoint.failure_at(SmtpStep::Greeting) {
+        judge_bad_greeting(endpoint, failure, out);
+        endpoint.skip_after(out, CheckId::SmtpConnect);
+        return ControlFlow::Break(());
     }
-    let mut greeting_evidence = Vec::new();
+    let mut evidence = Vec::new();
     if let Some(greeting) = &probe.greeting {
-        greeting_evidence.push(Evidence::new(
-            "greeting",
-            format!("{} {}", greeting.code, greeting.lines.join(" / ")),
-        ));
+        evidence.push(Evidence::new("greeting", greeting.describe()));
     }
-    greeting_evidence.push(Evidence::new(
+    evidence.push(Evidence::new(
         "greeting delay",
         format!("{} ms", probe.greeting_delay.as_millis()),
     ));
     if probe.greeting_delay > TARPIT_NOTICE {
-        greeting_evidence.push(Evidence::new(
+        evidence.push(Evidence::new(
             "tarpit",
             format!(
                 "greeting after {:.1} s (tarpit?)",
@@ -291,36 +289,75 @@ fn judge_endpoint(
     }
     out.pass_with(
         CheckId::SmtpConnect,
-        subject.clone(),
+        endpoint.subject.clone(),
         "the server accepted the connection and greeted with 220",
-        greeting_evidence,
+        evidence,
     );
+    ControlFlow::Continue(())
+}
 
-    // smtp.starttls-offered
-    if let Some(failure) = probe.failure.as_ref().filter(|f| f.step == STEP_EHLO) {
+/// `smtp.connect` when the session ended at the greeting: a refusal or silence says little
+/// about the domain (the network between may be at fault); anything else is a bad greeting.
+fn judge_bad_greeting(endpoint: &Endpoint<'_>, failure: &SmtpFailure, out: &mut Findings) {
+    let check = CheckId::SmtpConnect;
+    match &endpoint.probe.greeting {
+        Some(greeting) if matches!(greeting.code, 421 | 554) => endpoint.undetermined(
+            out,
+            check,
+            format!(
+                "the server refused the session: {} {}",
+                greeting.code,
+                greeting.lines.join(" ")
+            ),
+        ),
+        None if failure.timed_out => {
+            endpoint.undetermined(out, check, format!("no greeting: {}", failure.detail));
+        }
+        None if !endpoint.probe.server_spoke => endpoint.undetermined(
+            out,
+            check,
+            format!(
+                "the connection ended before a greeting ({}): port 25 may be intercepted on \
+                 this network",
+                failure.detail
+            ),
+        ),
+        _ => out.problem(
+            endpoint.problem(
+                check,
+                format!("the server did not greet with 220: {}", failure.detail),
+            ),
+            endpoint.subject.clone(),
+        ),
+    }
+}
+
+/// `smtp.starttls-offered`: EHLO answered 250, with STARTTLS among the extensions.
+fn judge_starttls_offered(endpoint: &Endpoint<'_>, out: &mut Findings) -> ControlFlow<()> {
+    let check = CheckId::SmtpStarttlsOffered;
+    let probe = endpoint.probe;
+    if let Some(failure) = endpoint.failure_at(SmtpStep::Ehlo) {
         if failure.timed_out {
-            out.undetermined(
-                CheckId::SmtpStarttlsOffered,
-                subject.clone(),
+            endpoint.undetermined(
+                out,
+                check,
                 format!("EHLO was not answered: {}", failure.detail),
-                evidence,
             );
         } else {
-            let mut problem = Problem::new(
-                CheckId::SmtpStarttlsOffered,
+            let problem = endpoint.problem(
+                check,
                 format!(
                     "EHLO failed, so STARTTLS cannot be used: {}",
                     failure.detail
                 ),
             );
-            problem.evidence = evidence;
             out.problem(
                 problem.with(TLSRPT, "starttls-not-supported"),
-                subject.clone(),
+                endpoint.subject.clone(),
             );
         }
-        skip_after(out, CheckId::SmtpStarttlsOffered);
-        return;
+        endpoint.skip_after(out, check);
+        return ControlFlow::Break(());
     }
     let ehlo_lines = probe
         .ehlo
@@ -328,190 +365,192 @@ fn judge_endpoint(
         .map(|ehlo| ehlo.lines.join(" / "))
         .unwrap_or_default();
     if !probe.starttls_offered {
-        let mut problem = Problem::new(
-            CheckId::SmtpStarttlsOffered,
-            "the EHLO reply does not advertise STARTTLS",
-        )
-        .with("EHLO reply", ehlo_lines);
-        problem.evidence.extend(evidence);
+        let mut problem = Problem::new(check, "the EHLO reply does not advertise STARTTLS")
+            .with("EHLO reply", ehlo_lines);
+        problem.evidence.extend(endpoint.evidence.iter().cloned());
         out.problem(
             problem.with(TLSRPT, "starttls-not-supported"),
-            subject.clone(),
+            endpoint.subject.clone(),
         );
-        skip_after(out, CheckId::SmtpStarttlsOffered);
-        return;
+        endpoint.skip_after(out, check);
+        return ControlFlow::Break(());
     }
     out.pass_with(
-        CheckId::SmtpStarttlsOffered,
-        subject.clone(),
+        check,
+        endpoint.subject.clone(),
         "STARTTLS is advertised in the EHLO reply",
         vec![Evidence::new("EHLO reply", ehlo_lines)],
     );
+    ControlFlow::Continue(())
+}
 
-    // smtp.starttls-accepted
-    let starttls_220 = probe
-        .starttls_reply
-        .as_ref()
-        .is_some_and(|reply| reply.code == 220);
-    let handshake_failure = probe
-        .failure
-        .as_ref()
-        .filter(|f| f.step == STEP_STARTTLS || f.step == STEP_TLS);
-    match (&probe.tls, handshake_failure) {
-        (Some(tls), None) => out.pass_with(
-            CheckId::SmtpStarttlsAccepted,
-            subject.clone(),
+/// `smtp.starttls-accepted`: STARTTLS answered 220 and a TLS 1.2/1.3 handshake completed.
+fn judge_starttls_accepted(endpoint: &Endpoint<'_>, out: &mut Findings) {
+    let check = CheckId::SmtpStarttlsAccepted;
+    let probe = endpoint.probe;
+    let handshake_failure = endpoint
+        .failure_at(SmtpStep::Starttls)
+        .or_else(|| endpoint.failure_at(SmtpStep::Tls));
+    if let (Some(tls), None) = (&probe.tls, handshake_failure) {
+        out.pass_with(
+            check,
+            endpoint.subject.clone(),
             "STARTTLS was answered 220 and the TLS handshake completed",
             vec![Evidence::new(
                 "negotiated",
                 format!("{} {}", tls.version, tls.cipher),
             )],
+        );
+        return;
+    }
+    let summary = match (&probe.starttls_reply, handshake_failure) {
+        (Some(reply), _) if reply.code != 220 => format!(
+            "STARTTLS was answered {} {}",
+            reply.code,
+            reply.lines.join(" ")
         ),
-        (_, failure) => {
-            let summary = match (&probe.starttls_reply, failure) {
-                (Some(reply), _) if reply.code != 220 => format!(
-                    "STARTTLS was answered {} {}",
-                    reply.code,
-                    reply.lines.join(" ")
-                ),
-                (_, Some(failure)) if failure.step == STEP_TLS => {
-                    format!("the TLS handshake did not complete: {}", failure.detail)
-                }
-                (_, Some(failure)) => format!("STARTTLS was not answered: {}", failure.detail),
-                (_, None) => "no TLS session was established".to_owned(),
-            };
-            let mut problem = Problem::new(CheckId::SmtpStarttlsAccepted, summary);
-            problem.evidence = evidence.clone();
-            out.problem(
-                problem.with(TLSRPT, "starttls-not-supported"),
-                subject.clone(),
-            );
+        (_, Some(failure)) if failure.step == SmtpStep::Tls => {
+            format!("the TLS handshake did not complete: {}", failure.detail)
         }
-    }
+        (_, Some(failure)) => format!("STARTTLS was not answered: {}", failure.detail),
+        (_, None) => "no TLS session was established".to_owned(),
+    };
+    out.problem(
+        endpoint
+            .problem(check, summary)
+            .with(TLSRPT, "starttls-not-supported"),
+        endpoint.subject.clone(),
+    );
+}
 
-    // The certificate and the negotiated version need the TLS session.
+/// The certificate checks and `smtp.tls-version`, which need the TLS session; without one,
+/// a server that accepted only TLS 1.0/1.1 still fails `smtp.tls-version` (EC-68).
+fn judge_tls_session(endpoint: &Endpoint<'_>, ctx: &Context, out: &mut Findings) {
+    let subject = &endpoint.subject;
     let blocked = CheckId::SmtpStarttlsAccepted;
-    match &probe.tls {
-        Some(tls) => {
-            cert::judge(tls, CERT_CHECKS, &subject, ctx, out);
-            let negotiated = vec![
-                Evidence::new("version", tls.version.clone()),
-                Evidence::new("cipher", tls.cipher.clone()),
-            ];
-            if matches!(tls.version.as_str(), "TLSv1.2" | "TLSv1.3") {
-                out.pass_with(
-                    CheckId::SmtpTlsVersion,
-                    subject.clone(),
-                    format!("negotiated {} with {}", tls.version, tls.cipher),
-                    negotiated,
-                );
-            } else {
-                let mut problem = Problem::new(
-                    CheckId::SmtpTlsVersion,
-                    format!("negotiated {}, not TLS 1.2 or 1.3", tls.version),
-                );
-                problem.evidence = negotiated;
-                out.problem(problem, subject.clone());
-            }
+    let Some(tls) = &endpoint.probe.tls else {
+        for check in [
+            CERT_CHECKS.trusted,
+            CERT_CHECKS.name,
+            CERT_CHECKS.expiry,
+            CERT_CHECKS.expiring,
+        ] {
+            out.skip(check, subject.clone(), blocked);
         }
-        None => {
-            for check in [
-                CERT_CHECKS.trusted,
-                CERT_CHECKS.name,
-                CERT_CHECKS.expiry,
-                CERT_CHECKS.expiring,
-            ] {
-                out.skip(check, subject.clone(), blocked);
-            }
-            match &probe.legacy_tls {
-                // EC-68: the server only speaks what rustls refuses.
-                LegacyTls::Accepted { version } if starttls_220 => {
-                    let mut problem = Problem::new(
-                        CheckId::SmtpTlsVersion,
-                        format!(
-                            "no TLS 1.2 or 1.3 handshake completed, but {version} was accepted"
-                        ),
-                    );
-                    problem.evidence = evidence.clone();
-                    out.problem(problem, subject.clone());
-                }
-                _ => out.skip(CheckId::SmtpTlsVersion, subject.clone(), blocked),
-            }
+        match &endpoint.probe.legacy_tls {
+            LegacyTls::Accepted { version } if endpoint.starttls_220() => out.problem(
+                endpoint.problem(
+                    CheckId::SmtpTlsVersion,
+                    format!("no TLS 1.2 or 1.3 handshake completed, but {version} was accepted"),
+                ),
+                subject.clone(),
+            ),
+            _ => out.skip(CheckId::SmtpTlsVersion, subject.clone(), blocked),
         }
+        return;
+    };
+    cert::judge(tls, CERT_CHECKS, subject, ctx, out);
+    let negotiated = vec![
+        Evidence::new("version", tls.version.to_string()),
+        Evidence::new("cipher", tls.cipher.clone()),
+    ];
+    if matches!(tls.version, TlsVersion::Tls12 | TlsVersion::Tls13) {
+        out.pass_with(
+            CheckId::SmtpTlsVersion,
+            subject.clone(),
+            format!("negotiated {} with {}", tls.version, tls.cipher),
+            negotiated,
+        );
+    } else {
+        let mut problem = Problem::new(
+            CheckId::SmtpTlsVersion,
+            format!("negotiated {}, not TLS 1.2 or 1.3", tls.version),
+        );
+        problem.evidence = negotiated;
+        out.problem(problem, subject.clone());
     }
+}
 
-    // smtp.legacy-tls
-    match &probe.legacy_tls {
+/// `smtp.legacy-tls`: the answer to a ClientHello offering only TLS 1.0 and 1.1.
+fn judge_legacy_tls(endpoint: &Endpoint<'_>, out: &mut Findings) {
+    let check = CheckId::SmtpLegacyTls;
+    let subject = endpoint.subject.clone();
+    match &endpoint.probe.legacy_tls {
         LegacyTls::Accepted { version } => out.problem(
             Problem::new(
-                CheckId::SmtpLegacyTls,
-                format!("the server accepted a ClientHello offering only TLS 1.0 and 1.1 and chose {version}"),
+                check,
+                format!(
+                    "the server accepted a ClientHello offering only TLS 1.0 and 1.1 and chose \
+                     {version}"
+                ),
             )
-            .with("negotiated", version.clone()),
-            subject.clone(),
+            .with("negotiated", version.to_string()),
+            subject,
         ),
         LegacyTls::Refused => out.pass_with(
-            CheckId::SmtpLegacyTls,
-            subject.clone(),
+            check,
+            subject,
             "the server refused a ClientHello offering only TLS 1.0 and 1.1",
             Vec::new(),
         ),
-        LegacyTls::NotTested { .. } if !starttls_220 => {
-            out.skip(CheckId::SmtpLegacyTls, subject.clone(), blocked);
+        LegacyTls::NotTested { .. } if !endpoint.starttls_220() => {
+            out.skip(check, subject, CheckId::SmtpStarttlsAccepted);
         }
-        LegacyTls::NotTested { reason } => out.undetermined(
-            CheckId::SmtpLegacyTls,
-            subject.clone(),
-            reason.clone(),
-            Vec::new(),
-        ),
+        LegacyTls::NotTested { reason } => {
+            out.undetermined(check, subject, reason.clone(), Vec::new());
+        }
     }
+}
 
-    // smtp.starttls-readvertised
-    match (
-        &probe.tls,
-        probe.failure.as_ref().filter(|f| f.step == STEP_EHLO_TLS),
-    ) {
-        (None, _) => out.skip(CheckId::SmtpStarttlsReadvertised, subject.clone(), blocked),
-        (Some(_), Some(failure)) => out.undetermined(
-            CheckId::SmtpStarttlsReadvertised,
-            subject.clone(),
+/// `smtp.starttls-readvertised`: STARTTLS is not offered again inside TLS (RFC 3207 §4.2).
+fn judge_readvertised(endpoint: &Endpoint<'_>, out: &mut Findings) {
+    let check = CheckId::SmtpStarttlsReadvertised;
+    let subject = endpoint.subject.clone();
+    if endpoint.probe.tls.is_none() {
+        out.skip(check, subject, CheckId::SmtpStarttlsAccepted);
+    } else if let Some(failure) = endpoint.failure_at(SmtpStep::EhloTls) {
+        endpoint.undetermined(
+            out,
+            check,
             format!("EHLO inside TLS failed: {}", failure.detail),
-            evidence.clone(),
-        ),
-        (Some(_), None) if probe.starttls_after_tls => {
-            let mut problem = Problem::new(
-                CheckId::SmtpStarttlsReadvertised,
+        );
+    } else if endpoint.probe.starttls_after_tls {
+        out.problem(
+            endpoint.problem(
+                check,
                 "STARTTLS is advertised again in the EHLO reply inside TLS",
-            );
-            problem.evidence = evidence.clone();
-            out.problem(problem, subject.clone());
-        }
-        (Some(_), None) => out.pass_with(
-            CheckId::SmtpStarttlsReadvertised,
-            subject.clone(),
+            ),
+            subject,
+        );
+    } else {
+        out.pass_with(
+            check,
+            subject,
             "STARTTLS is not advertised inside TLS",
             Vec::new(),
-        ),
+        );
     }
+}
 
-    // smtp.pre-tls-data: known as soon as STARTTLS was answered 220.
-    if !starttls_220 {
-        out.skip(CheckId::SmtpPreTlsData, subject, blocked);
-    } else if probe.pre_tls_bytes > 0 {
+/// `smtp.pre-tls-data`: nothing arrived between the STARTTLS 220 and the handshake (STARTTLS
+/// injection, RFC 3207 §4.2); known as soon as STARTTLS was answered 220.
+fn judge_pre_tls_data(endpoint: &Endpoint<'_>, out: &mut Findings) {
+    let check = CheckId::SmtpPreTlsData;
+    let subject = endpoint.subject.clone();
+    let bytes = endpoint.probe.pre_tls_bytes;
+    if !endpoint.starttls_220() {
+        out.skip(check, subject, CheckId::SmtpStarttlsAccepted);
+    } else if bytes > 0 {
         let mut problem = Problem::new(
-            CheckId::SmtpPreTlsData,
-            format!(
-                "{} bytes arrived after the STARTTLS 220 and before the TLS handshake",
-                probe.pre_tls_bytes
-            ),
+            check,
+            format!("{bytes} bytes arrived after the STARTTLS 220 and before the TLS handshake"),
         )
-        .with("bytes", probe.pre_tls_bytes.to_string());
-        problem.evidence.extend(evidence);
+        .with("bytes", bytes.to_string());
+        problem.evidence.extend(endpoint.evidence.iter().cloned());
         out.problem(problem, subject);
     } else {
         out.pass_with(
-            CheckId::SmtpPreTlsData,
+            check,
             subject,
             "nothing arrived between the STARTTLS 220 and the TLS handshake",
             Vec::new(),
@@ -527,8 +566,7 @@ mod tests {
     use crate::catalog::Profile;
     use crate::model::{Finding, Outcome};
     use crate::observe::{
-        CertSummary, DnsAnswer, FetchFailure, HostLookup, MxHostObservation, SmtpReply,
-        TlsObservation,
+        CertSummary, DnsAnswer, HostLookup, MxHostObservation, SmtpFailure, TlsObservation,
     };
 
     const NOW: i64 = 1_750_000_000;
@@ -540,9 +578,9 @@ mod tests {
         })
     }
 
-    fn failure(step: &str, timed_out: bool, detail: &str) -> Option<FetchFailure> {
-        Some(FetchFailure {
-            step: step.to_owned(),
+    fn failure(step: SmtpStep, timed_out: bool, detail: &str) -> Option<SmtpFailure> {
+        Some(SmtpFailure {
+            step,
             timed_out,
             detail: detail.to_owned(),
         })
@@ -554,6 +592,8 @@ mod tests {
             host: host.to_owned(),
             ip: ip.parse().unwrap(),
             transcript: vec!["S: 220 mx ESMTP".to_owned(), "C: EHLO probe".to_owned()],
+            attempts: 1,
+            server_spoke: true,
             greeting: reply(220, &["mx ESMTP"]),
             greeting_delay: Duration::from_millis(12),
             ehlo: reply(250, &["mx", "PIPELINING", "STARTTLS"]),
@@ -561,7 +601,7 @@ mod tests {
             starttls_reply: reply(220, &["ready"]),
             pre_tls_bytes: 0,
             tls: Some(TlsObservation {
-                version: "TLSv1.3".to_owned(),
+                version: TlsVersion::Tls13,
                 cipher: "TLS13_AES_128_GCM_SHA256".to_owned(),
                 chain: vec![CertSummary {
                     subject: "CN=mx".to_owned(),
@@ -577,6 +617,7 @@ mod tests {
             starttls_after_tls: false,
             legacy_tls: LegacyTls::Refused,
             failure: None,
+            not_contacted: None,
         }
     }
 
@@ -593,6 +634,7 @@ mod tests {
                 },
                 tlsa: DnsAnswer::NoData,
                 smtp: vec![probe],
+                not_contacted: Vec::new(),
             });
         }
         obs
@@ -627,14 +669,19 @@ mod tests {
             (
                 "good",
                 |_| {},
-                SMTP_CHECKS.iter().map(|&c| (c, "pass")).collect(),
+                smtp_checks().into_iter().map(|c| (c, "pass")).collect(),
             ),
             (
                 "greeting closed with nothing received",
                 |p| {
                     p.transcript.clear();
+                    p.server_spoke = false;
                     p.greeting = None;
-                    p.failure = failure(STEP_GREETING, false, "the server closed the connection");
+                    p.failure = failure(
+                        SmtpStep::Greeting,
+                        false,
+                        "the server closed the connection",
+                    );
                 },
                 vec![
                     (CheckId::SmtpConnect, "could-not-determine"),
@@ -646,7 +693,17 @@ mod tests {
                 |p| {
                     p.transcript = vec!["S: (incomplete) HTTP/1.1 400".to_owned()];
                     p.greeting = None;
-                    p.failure = failure(STEP_GREETING, false, "reply line does not start");
+                    p.failure = failure(SmtpStep::Greeting, false, "reply line does not start");
+                },
+                vec![(CheckId::SmtpConnect, "fail")],
+            ),
+            (
+                // The verdict goes by the observed fact, not by the transcript's lines.
+                "greeting garbage, transcript empty",
+                |p| {
+                    p.transcript.clear();
+                    p.greeting = None;
+                    p.failure = failure(SmtpStep::Greeting, false, "reply line does not start");
                 },
                 vec![(CheckId::SmtpConnect, "fail")],
             ),
@@ -654,7 +711,7 @@ mod tests {
                 "greeting 554",
                 |p| {
                     p.greeting = reply(554, &["5.7.1 go away"]);
-                    p.failure = failure(STEP_GREETING, false, "greeted with 554");
+                    p.failure = failure(SmtpStep::Greeting, false, "greeted with 554");
                 },
                 vec![(CheckId::SmtpConnect, "could-not-determine")],
             ),
@@ -663,8 +720,9 @@ mod tests {
                 |p| {
                     p.transcript
                         .insert(0, "-- attempt 1 refused for now --".to_owned());
+                    p.attempts = 2;
                     p.greeting = reply(421, &["4.7.0 too many connections"]);
-                    p.failure = failure(STEP_GREETING, false, "greeted with 421");
+                    p.failure = failure(SmtpStep::Greeting, false, "greeted with 421");
                 },
                 vec![
                     (CheckId::SmtpConnect, "could-not-determine"),
@@ -675,7 +733,7 @@ mod tests {
                 "greylisting 450 at the greeting",
                 |p| {
                     p.greeting = reply(450, &["try later"]);
-                    p.failure = failure(STEP_GREETING, false, "greeted with 450");
+                    p.failure = failure(SmtpStep::Greeting, false, "greeted with 450");
                 },
                 vec![(CheckId::SmtpConnect, "could-not-determine")],
             ),
@@ -683,7 +741,7 @@ mod tests {
                 "EHLO answered 421",
                 |p| {
                     p.ehlo = reply(421, &["closing"]);
-                    p.failure = failure(STEP_EHLO, false, "EHLO was answered 421");
+                    p.failure = failure(SmtpStep::Ehlo, false, "EHLO was answered 421");
                 },
                 vec![
                     (CheckId::SmtpConnect, "pass"),
@@ -699,7 +757,7 @@ mod tests {
                 |p| {
                     p.starttls_reply = reply(421, &["closing"]);
                     p.tls = None;
-                    p.failure = failure(STEP_STARTTLS, false, "STARTTLS was answered 421");
+                    p.failure = failure(SmtpStep::Starttls, false, "STARTTLS was answered 421");
                 },
                 vec![
                     (CheckId::SmtpConnect, "pass"),
@@ -716,7 +774,7 @@ mod tests {
                 |p| {
                     p.transcript.clear();
                     p.greeting = None;
-                    p.failure = failure(STEP_DEADLINE, true, "the domain's deadline passed");
+                    p.failure = failure(SmtpStep::Deadline, true, "the domain's deadline passed");
                 },
                 vec![
                     (CheckId::SmtpConnect, "could-not-determine"),
@@ -726,7 +784,7 @@ mod tests {
             ),
             (
                 "EHLO timed out",
-                |p| p.failure = failure(STEP_EHLO, true, "no complete reply within 10s"),
+                |p| p.failure = failure(SmtpStep::Ehlo, true, "no complete reply within 10s"),
                 vec![
                     (CheckId::SmtpConnect, "pass"),
                     (CheckId::SmtpStarttlsOffered, "could-not-determine"),
@@ -740,7 +798,7 @@ mod tests {
                 "EHLO rejected",
                 |p| {
                     p.ehlo = reply(502, &["no"]);
-                    p.failure = failure(STEP_EHLO, false, "EHLO was answered 502");
+                    p.failure = failure(SmtpStep::Ehlo, false, "EHLO was answered 502");
                 },
                 vec![(CheckId::SmtpStarttlsOffered, "fail")],
             ),
@@ -749,9 +807,9 @@ mod tests {
                 "handshake failed but TLS 1.0 accepted",
                 |p| {
                     p.tls = None;
-                    p.failure = failure(STEP_TLS, false, "peer is incompatible");
+                    p.failure = failure(SmtpStep::Tls, false, "peer is incompatible");
                     p.legacy_tls = LegacyTls::Accepted {
-                        version: "TLSv1.0".to_owned(),
+                        version: TlsVersion::Tls10,
                     };
                 },
                 vec![
@@ -767,7 +825,7 @@ mod tests {
             ),
             (
                 "EHLO inside TLS failed",
-                |p| p.failure = failure(STEP_EHLO_TLS, true, "no complete reply"),
+                |p| p.failure = failure(SmtpStep::EhloTls, true, "no complete reply"),
                 vec![
                     (CheckId::SmtpStarttlsAccepted, "pass"),
                     (CheckId::SmtpStarttlsReadvertised, "could-not-determine"),
@@ -775,8 +833,8 @@ mod tests {
             ),
             (
                 "QUIT not answered",
-                |p| p.failure = failure("quit", true, "no complete reply"),
-                SMTP_CHECKS.iter().map(|&c| (c, "pass")).collect(),
+                |p| p.failure = failure(SmtpStep::Quit, true, "no complete reply"),
+                smtp_checks().into_iter().map(|c| (c, "pass")).collect(),
             ),
             (
                 "legacy probe not run",
@@ -791,7 +849,7 @@ mod tests {
                 "old version negotiated",
                 |p| {
                     if let Some(tls) = &mut p.tls {
-                        tls.version = "TLSv1.1".to_owned();
+                        tls.version = TlsVersion::Tls11;
                     }
                 },
                 vec![(CheckId::SmtpTlsVersion, "fail")],
@@ -819,7 +877,7 @@ mod tests {
             let mut probe = good("mx.example.com", "192.0.2.1");
             edit(&mut probe);
             let findings = run(vec![probe]);
-            assert_eq!(findings.len(), SMTP_CHECKS.len(), "{name}: {findings:#?}");
+            assert_eq!(findings.len(), smtp_checks().len(), "{name}: {findings:#?}");
             for (check, want) in expected {
                 assert_eq!(label(&findings, check), want, "{name}: {check}");
             }
@@ -838,8 +896,9 @@ mod tests {
             "-- attempt 2 refused for now (421 4.7.0 busy); trying again after 3.0s --".to_owned(),
             "S: 421 4.7.0 busy".to_owned(),
         ];
+        probe.attempts = 3;
         probe.greeting = reply(421, &["4.7.0 busy"]);
-        probe.failure = failure(STEP_GREETING, false, "greeted with 421");
+        probe.failure = failure(SmtpStep::Greeting, false, "greeted with 421");
         let findings = run(vec![probe]);
         let connect = finding(&findings, CheckId::SmtpConnect);
         assert_eq!(
@@ -883,7 +942,7 @@ mod tests {
         let mut obs = observations(vec![good("mx.example.com", "192.0.2.1")]);
         obs.smtp_skipped = true;
         let findings = run_with(&obs, Profile::Rfc);
-        assert_eq!(findings.len(), SMTP_CHECKS.len());
+        assert_eq!(findings.len(), smtp_checks().len());
         for finding in &findings {
             assert_eq!(finding.subject, Subject::Domain);
             assert_eq!(
@@ -896,11 +955,11 @@ mod tests {
     }
 
     /// Every check appears in every report: with no MX host to probe, once for the domain,
-    /// blocked by `mx.implicit` when there is no MX record (the `mx` stage says why there is no host).
+    /// blocked by `mx.implicit` when there is no MX record (the `mx` stage says why).
     #[test]
     fn no_mx_host_skips_every_check_for_the_domain() {
         let findings = run(Vec::new());
-        assert_eq!(findings.len(), SMTP_CHECKS.len());
+        assert_eq!(findings.len(), smtp_checks().len());
         for finding in findings {
             assert_eq!(finding.subject, Subject::Domain);
             assert_eq!(
@@ -918,7 +977,7 @@ mod tests {
             let mut probe = good(host, ip);
             probe.transcript.clear();
             probe.greeting = None;
-            probe.failure = failure(STEP_CONNECT, true, "no answer within 10s");
+            probe.failure = failure(SmtpStep::Connect, true, "no answer within 10s");
             probe
         };
         let findings = run(vec![
@@ -947,7 +1006,7 @@ mod tests {
     fn legacy_tls_fails_under_sge() {
         let mut probe = good("mx.example.com", "192.0.2.1");
         probe.legacy_tls = LegacyTls::Accepted {
-            version: "TLSv1.1".to_owned(),
+            version: TlsVersion::Tls11,
         };
         let obs = observations(vec![probe]);
         assert_eq!(
@@ -968,7 +1027,7 @@ mod tests {
         probe.legacy_tls = LegacyTls::NotTested {
             reason: "STARTTLS was not accepted".to_owned(),
         };
-        probe.failure = failure(STEP_STARTTLS, false, "STARTTLS was answered 454");
+        probe.failure = failure(SmtpStep::Starttls, false, "STARTTLS was answered 454");
         let findings = run(vec![probe]);
         let accepted = findings
             .iter()

@@ -8,8 +8,8 @@ use mtasts::catalog::{CheckId, Profile};
 use mtasts::model::{DomainReport, Outcome};
 use mtasts::observe::{
     CertSummary, DnsAnswer, FetchObservation, HostLookup, HttpResponse, LegacyTls,
-    MxHostObservation, MxRecord, Observations, SmtpObservation, SmtpReply, TlsObservation,
-    TxtRecord,
+    MxHostObservation, MxRecord, NotContacted, Observations, SmtpObservation, SmtpReply,
+    TlsObservation, TlsVersion, TxtRecord, Uncontacted,
 };
 use mtasts::verdict::Context;
 
@@ -58,7 +58,7 @@ pub fn certificate(names: &[&str], not_before: i64, not_after: i64) -> CertSumma
 
 pub fn good_tls(name: &str) -> TlsObservation {
     TlsObservation {
-        version: "TLSv1.3".to_owned(),
+        version: TlsVersion::Tls13,
         cipher: "TLS13_AES_256_GCM_SHA384".to_owned(),
         chain: vec![certificate(&[name], NOW - 30 * DAY, NOW + 60 * DAY)],
         trust: Ok(()),
@@ -85,6 +85,7 @@ pub fn good_fetch(ip: &str, body: &str) -> FetchObservation {
         elapsed: Duration::from_millis(120),
         tls: Some(good_tls("mta-sts.example.org")),
         result: Ok(policy_response(body)),
+        not_contacted: None,
     }
 }
 
@@ -103,6 +104,8 @@ pub fn good_smtp(host: &str, ip: &str) -> SmtpObservation {
             format!("S: 220 {host} ESMTP"),
             "C: EHLO mtasts.invalid".to_owned(),
         ],
+        attempts: 1,
+        server_spoke: true,
         greeting: Some(reply(220, &[host])),
         greeting_delay: Duration::from_millis(5),
         ehlo: Some(reply(250, &[host, "PIPELINING", "STARTTLS"])),
@@ -113,6 +116,7 @@ pub fn good_smtp(host: &str, ip: &str) -> SmtpObservation {
         starttls_after_tls: false,
         legacy_tls: LegacyTls::Refused,
         failure: None,
+        not_contacted: None,
     }
 }
 
@@ -123,6 +127,7 @@ pub fn mx_host(name: &str, preference: u16, ip: &str) -> MxHostObservation {
         addrs: host(name, &[ip]),
         tlsa: DnsAnswer::NxDomain,
         smtp: vec![good_smtp(name, ip)],
+        not_contacted: Vec::new(),
     }
 }
 
@@ -220,6 +225,7 @@ pub fn mx_records(list: &[(u16, &str)]) -> DnsAnswer<Vec<MxRecord>> {
 pub fn unreachable(probe: &SmtpObservation) -> SmtpObservation {
     SmtpObservation {
         transcript: Vec::new(),
+        server_spoke: false,
         greeting: None,
         ehlo: None,
         starttls_offered: false,
@@ -228,8 +234,8 @@ pub fn unreachable(probe: &SmtpObservation) -> SmtpObservation {
         legacy_tls: LegacyTls::NotTested {
             reason: "no connection".into(),
         },
-        failure: Some(mtasts::observe::FetchFailure {
-            step: "connect".into(),
+        failure: Some(mtasts::observe::SmtpFailure {
+            step: mtasts::observe::SmtpStep::Connect,
             timed_out: true,
             detail: "timed out".into(),
         }),
@@ -244,14 +250,27 @@ pub fn non_public() -> Observations {
     let mut obs = perfect();
     obs.policy_host = host("mta-sts.example.org", &["10.0.0.1"]);
     obs.fetches.clear();
+    obs.policy_not_contacted = not_public(&obs.policy_host);
     obs.mx_hosts = vec![
         mx_host("mx1.example.org", 10, "127.0.0.1"),
         mx_host("mx2.example.org", 20, "169.254.169.254"),
     ];
     for host in &mut obs.mx_hosts {
         host.smtp.clear();
+        host.not_contacted = not_public(&host.addrs);
     }
     obs
+}
+
+/// Every address of `host`, not contacted for not being public.
+fn not_public(host: &HostLookup) -> Vec<Uncontacted> {
+    host.addresses()
+        .into_iter()
+        .map(|ip| Uncontacted {
+            ip,
+            reason: NotContacted::NonPublic,
+        })
+        .collect()
 }
 
 /// [`non_public`] under `--allow-private`: every address was contacted and answered well.
@@ -259,7 +278,9 @@ pub fn non_public_allowed() -> Observations {
     let mut obs = non_public();
     obs.private_allowed = true;
     obs.fetches = vec![good_fetch("10.0.0.1", GOOD_POLICY)];
+    obs.policy_not_contacted.clear();
     for host in &mut obs.mx_hosts {
+        host.not_contacted.clear();
         let ip = host.addrs.addresses()[0].to_string();
         host.smtp = vec![good_smtp(&host.name, &ip)];
     }
