@@ -24,6 +24,8 @@
 //! [`common::https::HttpsServer`] presents one certificate and one answer. The SMTP servers and
 //! the certificate authority are the test ones.
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // A benchmark: a failed setup step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -18,6 +18,13 @@
 //!
 //! This is the only module, with `main.rs`, that uses `anyhow`.
 
+// The run's edges: the clock for the report header, files named on the command line.
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "app.rs is the edge of a run: it reads the clock and the files the user names"
+)]
+
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;

@@ -7,19 +7,19 @@
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::model::DomainReport;
 use crate::name::{DomainName, HostName};
+use crate::net::address::is_public;
 use crate::observe::{
     DeadlineCut, DnsAnswer, HostLookup, MisplacedRecord, MxHostObservation, MxRecord, NotContacted,
     Observations, Uncontacted,
 };
 use crate::parse::tlsrpt_record::analyse_tlsrpt_records;
-use crate::probe::address::is_public;
 use crate::probe::deadline::DeadlineProbe;
 use crate::probe::{Limits, Probe};
-use crate::stats::{stage_clock, Stage};
+use crate::stats::{timed, Stage};
 use crate::verdict::{self, Context};
 
 /// What to run.
@@ -237,14 +237,6 @@ async fn find_misplaced<P: Probe>(
     found
 }
 
-/// Awaits one probe call and adds its duration to `stage` in the run statistics.
-async fn timed<F: Future>(stage: Stage, call: F) -> F::Output {
-    let started = Instant::now();
-    let output = call.await;
-    stage_clock().record(stage, started.elapsed());
-    output
-}
-
 /// Splits a host's addresses into those to contact (public ones, or all with
 /// `--allow-private`, up to `Limits::max_addrs_per_host`) and the others, each with why it
 /// is not contacted. A non-public address is named as such even past the bound, because that
@@ -318,10 +310,9 @@ pub async fn audit<P: Probe>(
     domain_timeout: Duration,
 ) -> Audited {
     let reason = deadline_reason(domain_timeout);
-    let deadline = tokio::time::Instant::now() + domain_timeout;
-    let limited = DeadlineProbe::new(probe, deadline, &reason);
+    let limited = DeadlineProbe::new(probe, domain_timeout, &reason);
     let observed = tokio::time::timeout_at(
-        deadline + DEADLINE_GRACE,
+        limited.deadline() + DEADLINE_GRACE,
         observe(&limited, domain, options),
     )
     .await;
@@ -380,6 +371,7 @@ mod tests {
     use crate::observe::{
         FetchObservation, FetchStep, SmtpObservation, SmtpStep, StepFailure, TxtRecord,
     };
+    use crate::stats::stage_clock;
     use crate::stats::StageTimes;
 
     /// A public address; the fake probe never connects anywhere.
@@ -497,7 +489,12 @@ mod tests {
             address: "10.0.0.1".parse().unwrap(),
             connections: Default::default(),
         };
-        let observations = observe(&probe, &"example.test".parse().unwrap(), &Options::default()).await;
+        let observations = observe(
+            &probe,
+            &"example.test".parse().unwrap(),
+            &Options::default(),
+        )
+        .await;
         let non_public = [Uncontacted {
             ip: probe.address,
             reason: NotContacted::NonPublic,

@@ -28,13 +28,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 
 use crate::audit::{audit, unobserved, Options};
 use crate::model::DomainReport;
 use crate::name::DomainName;
 use crate::probe::caching::{CachingProbe, MemoStats};
 use crate::probe::Probe;
+use crate::stats::Stopwatch;
 use crate::verdict::{self, Context};
 
 /// What every domain's task needs, shared.
@@ -102,7 +102,7 @@ where
     P: Probe + 'static,
     F: FnMut(usize, DomainReport) -> io::Result<()>,
 {
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let probe = Arc::new(CachingProbe::new(probe, config.per_address));
     let job = Arc::new(Job {
         options: config.options.clone(),
@@ -173,10 +173,13 @@ fn panic_message(error: tokio::task::JoinError) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods, reason = "the tests time the engine")]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use std::net::IpAddr;
+
+    use tokio::time::Instant;
 
     use super::*;
     use crate::catalog::{CheckId, Profile};
@@ -426,7 +429,7 @@ mod tests {
     #[tokio::test]
     async fn an_address_asked_about_after_the_deadline_is_not_contacted() {
         let fake = Fake::new(Duration::ZERO);
-        let late = DeadlineProbe::new(&fake, Instant::now(), "the deadline passed");
+        let late = DeadlineProbe::new(&fake, Duration::ZERO, "the deadline passed");
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let smtp = late.smtp("mx.a.test", ip).await;
         assert_eq!(smtp.not_contacted, Some(NotContacted::DeadlinePassed));

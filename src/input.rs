@@ -11,6 +11,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+#[allow(clippy::disallowed_types, reason = "only gather opens files")]
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -542,6 +543,11 @@ impl std::error::Error for NoValidDomain {}
 /// are only for what stops the run: an invalid name given as an argument, a bad `--shard`, an
 /// unreadable or oversized list, an unreadable `--resume` file, or no valid name at all
 /// ([`NoValidDomain`]). An empty result because of `--shard` or `--resume` is not an error.
+#[allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "gather reads the domain lists named on the command line; parsing stays pure"
+)]
 pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
     let shard = sources
         .shard

@@ -17,6 +17,7 @@ pub mod escape;
 pub mod input;
 pub mod model;
 pub mod name;
+pub mod net;
 pub mod observe;
 pub mod parse;
 pub mod probe;

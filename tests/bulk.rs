@@ -6,6 +6,8 @@
 //! Each test uses its own loopback addresses (127.0.0.1x, 2x, …) so that tests running at the
 //! same time cannot share a port. Every name resolves through the test's own DNS server.
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Test code: a failed setup step should panic with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

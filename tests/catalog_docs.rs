@@ -1,6 +1,8 @@
 //! docs/checks.md is exactly `mtasts checks --format markdown`, so the documentation cannot drift
 //! from the catalog the binary uses.
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
 

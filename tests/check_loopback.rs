@@ -2,6 +2,8 @@
 //! hosts and SMTP servers started by the test, with a certificate authority made at run time.
 //! It asserts exit codes, the JSON read back, the human checklist, and the README's quick start.
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Test code: a failed setup step should panic with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

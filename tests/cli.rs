@@ -1,6 +1,8 @@
 //! The binary itself: help, the catalog, and the exit status of usage errors (2, with a message
 //! naming what was wrong). Nothing here touches the network.
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
 

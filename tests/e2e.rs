@@ -6,6 +6,8 @@
 //! them it fails and says what is missing. `MTASTS_E2E_KEEP=1` leaves the world running after
 //! the test and prints how to enter it (see the README's Testing section).
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Test code: a failed setup step should panic with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

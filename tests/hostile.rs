@@ -10,6 +10,8 @@
 //! handshake after STARTTLS, injection after STARTTLS 220, STARTTLS re-advertised) are not
 //! repeated here.
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Test code: a failed setup step should panic with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -5,6 +5,8 @@
 //! nothing listens) and `--no-smtp`, so that even a regression that went on to audit would stay
 //! on this machine. Successful input paths are tested at the unit level, in `src/input.rs`.
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
 

@@ -7,6 +7,9 @@
 //! `profile sge` or `profile ncsc` selects the profile (default rfc). The comparison is of
 //! multisets: order does not matter, counts do.
 
+// The fixture corpus is read from disk.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,8 @@
 //! The live DNS and HTTPS probes against in-process loopback servers: a hickory-server zone and
 //! a scriptable HTTPS server presenting certificates from a run-time test CA.
+
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed setup step should panic.
 
 mod common;

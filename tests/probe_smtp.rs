@@ -1,5 +1,8 @@
 //! The real STARTTLS probe against the scriptable loopback SMTP server, well-behaved and hostile
 //! on purpose, then the SMTP verdicts on what it observed. Loopback only.
+
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Test code: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
@@ -207,10 +210,13 @@ async fn normal_server_passes_every_check() {
     );
 
     let findings = judge(vec![obs]);
-    assert_outcomes(&findings, &smtp_checks()
+    assert_outcomes(
+        &findings,
+        &smtp_checks()
             .into_iter()
             .map(|check| (check, "pass"))
-            .collect::<Vec<_>>());
+            .collect::<Vec<_>>(),
+    );
     assert!(finding(&findings, CheckId::SmtpTlsVersion)
         .summary
         .contains("TLSv1.3"));

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -25,13 +26,18 @@ pub struct DeadlineProbe<'a, P> {
 }
 
 impl<'a, P: Probe> DeadlineProbe<'a, P> {
-    pub fn new(inner: &'a P, deadline: Instant, reason: &'a str) -> Self {
+    /// Every answer is due `timeout` from now.
+    pub fn new(inner: &'a P, timeout: Duration, reason: &'a str) -> Self {
         Self {
             inner,
-            deadline,
+            deadline: Instant::now() + timeout,
             reason,
             cut: Mutex::new(None),
         }
+    }
+
+    pub fn deadline(&self) -> Instant {
+        self.deadline
     }
 
     /// What the deadline cut short, if it cut anything.

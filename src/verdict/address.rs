@@ -1,6 +1,6 @@
 //! `policy-host.public-address` and `mx.public-address`: a host that resolves to an address no
 //! sender on the internet can reach (loopback, RFC 1918, link-local, CGNAT, documentation; see
-//! [`crate::probe::address`]) cannot serve the policy or receive mail there (RFC 8461 §3.3,
+//! [`crate::net::address`]) cannot serve the policy or receive mail there (RFC 8461 §3.3,
 //! RFC 5321 §5.1, RFC 6890). Such addresses are not contacted unless `--allow-private` is given.
 
 use std::net::IpAddr;
@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use super::Findings;
 use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
-use crate::probe::address::classify;
+use crate::net::address::classify;
 
 /// The note a non-public address passes with under `--allow-private`: never a silent pass.
 pub const ALLOWED_NOTE: &str =

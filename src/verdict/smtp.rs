@@ -17,8 +17,8 @@ use super::{Context, Findings};
 use crate::catalog::{checks_after, stage_checks, CheckId, Stage};
 use crate::model::{Evidence, Problem, RunFlag, Subject};
 use crate::observe::{
-    DnsAnswer, LegacyTls, NotContacted, Observations, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep,
-    TlsVersion,
+    DnsAnswer, LegacyTls, NotContacted, Observations, SmtpFailure, SmtpObservation, SmtpReply,
+    SmtpStep, TlsVersion,
 };
 
 /// Every `smtp.*` check, in catalog order: the session's steps, each needing the one before.
