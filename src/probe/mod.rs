@@ -111,7 +111,7 @@ pub struct NetworkConfig {
     pub ehlo_name: String,
     /// `--allow-private`: connect to loopback, private, link-local and other non-public
     /// addresses too. Off by default, so a domain list cannot point the probe at this machine's
-    /// own network (see [`address`]). The `--resolver` address is the user's own choice and is
+    /// own network (see [`crate::net::address`]). The `--resolver` address is the user's own choice and is
     /// never filtered.
     pub allow_private: bool,
 }
