@@ -21,4 +21,5 @@ pub mod pipeline;
 pub mod probe;
 pub mod report;
 pub mod stats;
+pub mod tlsrpt_report;
 pub mod verdict;
