@@ -185,6 +185,8 @@ impl Walk<'_> {
                 self.zip(bytes, &origin, depth);
                 true
             }
+            // Inside an email, a part starting with `From ` is text ("From 1 May to 2 May…").
+            Kind::Mbox if strictness == Strictness::May => false,
             Kind::Mbox => {
                 self.mbox(&mut Cursor::new(bytes), &origin, depth);
                 true
@@ -532,6 +534,16 @@ mod tests {
         let items = collect(&bytes, &Limits::default());
         assert!(
             matches!(&items[..], [Item::Problem { reason, .. }] if reason.contains("nested")),
+            "{items:?}"
+        );
+    }
+
+    #[test]
+    fn text_parts_of_an_email_are_not_taken_for_containers() {
+        let email = b"Subject: r\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFrom 1 May to 2 May, 3 sessions.\r\n--b\r\nContent-Type: text/plain\r\n\r\nNote: nothing failed\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\n{\"a\":1}\r\n--b--\r\n";
+        let items = collect(email, &Limits::default());
+        assert!(
+            matches!(&items[..], [Item::Json { origin, .. }] if origin == "part 3"),
             "{items:?}"
         );
     }

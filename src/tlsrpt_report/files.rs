@@ -1,6 +1,6 @@
 //! The I/O seam of `mtasts reports`: walks the paths given (files, directories recursively,
 //! Maildir folders, `-` for standard input), reads each file within bounds and hands its bytes
-//! to [`container`](super::container). Everything else is pure.
+//! to [`container`]. Everything else is pure.
 //!
 //! Order is deterministic: the paths in the order given, a directory's entries sorted by name.
 //! A Maildir (a directory holding `cur/` and `new/`) is read through `cur/`, `new/` and its
