@@ -68,6 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check(args),
         Command::Lint(args) => lint(args),
         Command::Checks(args) => checks(&args),
+        Command::Reports(args) => crate::tlsrpt_report::cli::run(&args, unix_now()),
     }
 }
 

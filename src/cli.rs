@@ -32,6 +32,8 @@ pub enum Command {
     Lint(LintArgs),
     /// Print the catalog of checks (docs/checks.md is its markdown form).
     Checks(ChecksArgs),
+    /// Read SMTP TLS reports (RFC 8460) and summarise them per policy domain.
+    Reports(crate::tlsrpt_report::cli::ReportsArgs),
 }
 
 /// Which findings make the exit status 1.

@@ -23,4 +23,5 @@ pub mod parse;
 pub mod probe;
 pub mod report;
 pub mod stats;
+pub mod tlsrpt_report;
 pub mod verdict;

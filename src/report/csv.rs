@@ -186,7 +186,7 @@ fn failed_checks(report: &DomainReport) -> String {
 }
 
 /// One CSV record with its CRLF.
-fn row(cells: &[Cow<'_, str>]) -> String {
+pub(crate) fn row(cells: &[Cow<'_, str>]) -> String {
     let mut line = String::new();
     for (index, cell) in cells.iter().enumerate() {
         if index > 0 {
