@@ -14,6 +14,8 @@
 //! `/proc/PID/status`, as benches/bulk.rs does) and CPU time. docs/performance.md records the
 //! figures.
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // A benchmark: a failed setup step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -5,6 +5,8 @@
 //! harness, and the real binary over a folder mixing every format, read back through
 //! `deny_unknown_fields` structs.
 
+// Test code drives real servers, files and clocks: the other side of the seam.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Test code: a failed setup step should panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
