@@ -232,6 +232,13 @@ pub struct Facts {
     pub mx_hosts: Vec<String>,
     pub policy_mx: Vec<String>,
     pub tlsrpt_rua: Vec<String>,
+    /// MX hosts the policy matches (passing `mx.covered`); `None` when coverage was not judged.
+    pub mx_covered: Option<usize>,
+    /// Every MX address whose STARTTLS was checked offered and accepted it; `None` when that
+    /// never ran to a conclusion (`--no-smtp`, port 25 blocked from here, no MX host).
+    pub starttls_ok: Option<bool>,
+    /// A TLS-RPT record is published and no TLS-RPT check failed; `None` when none ran (`lint`).
+    pub tlsrpt_ok: Option<bool>,
 }
 
 /// Everything the auditor concluded about one domain.

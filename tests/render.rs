@@ -57,6 +57,7 @@ fn sample_report() -> AuditReport {
             mx_hosts: vec!["mx1.example.com".to_owned(), "mx2.example.com".to_owned()],
             policy_mx: vec!["mx1.example.com".to_owned()],
             tlsrpt_rua: vec!["mailto:tls@example.com".to_owned()],
+            ..Facts::default()
         },
         findings: vec![
             pass(CheckId::StsRecordPresent),
@@ -135,7 +136,8 @@ fn sample_report() -> AuditReport {
             ("ca-file".to_owned(), "lab.pem".to_owned()),
             ("resolver".to_owned(), "127.0.0.1:5353".to_owned()),
         ],
-        domains: vec![example_com, example_org],
+        // The summary facts are the verdict's conclusions from the findings, as in a real run.
+        domains: vec![concluded(example_com), concluded(example_org)],
     }
 }
 
@@ -755,6 +757,11 @@ impl Write for SharedBuffer {
 
 fn header() -> RunHeader {
     RunHeader::of(&sample_report())
+}
+
+fn concluded(mut report: DomainReport) -> DomainReport {
+    mtasts::verdict::facts::conclude(&report.findings, &mut report.facts);
+    report
 }
 
 fn named(name: &str, findings: Vec<Finding>) -> DomainReport {

@@ -4,6 +4,7 @@
 pub mod address;
 pub mod cert;
 pub mod deadline;
+pub mod facts;
 pub mod fetch;
 pub mod mx;
 mod one_record;
@@ -48,6 +49,7 @@ pub fn judge(obs: &Observations, ctx: &Context) -> DomainReport {
     if let Some(cut) = &obs.deadline {
         deadline::blame_the_deadline(&mut findings, cut);
     }
+    facts::conclude(&findings, &mut facts);
     DomainReport {
         domain: obs.domain.to_string(),
         facts,
