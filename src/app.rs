@@ -16,7 +16,10 @@
 //! not input order; the JSON document, which is written whole at the end anyway, keeps input
 //! order.
 //!
-//! This is the only module, with `main.rs`, that uses `anyhow`.
+//! Errors that stop a run are `anyhow` errors from here up to `main.rs`; below, only the edges
+//! that read files or build the network stack (`input::gather`, `probe::live`, `probe::dns`,
+//! `tlsrpt_report::cli`) return them. Parsers and verdicts have typed errors, or none: what
+//! they find is a finding.
 
 // The run's edges: the clock for the report header, files named on the command line.
 #![allow(
