@@ -277,30 +277,11 @@ fn scheme_of(uri: &str) -> Option<&str> {
 
 /// Checks every URI: scheme (`tlsrpt.rua-scheme`) and form (`tlsrpt.rua-syntax`).
 fn check_uris(rua: &[String], problems: &mut Vec<Problem>, shown: &str) {
-    let problem = |check: CheckId, summary: String, uri: &str| {
-        Problem::new(check, summary)
-            .with(TLSRPT_EVIDENCE, shown.to_owned())
-            .with("rua URI", escape_str(uri))
-    };
     let mut with_scheme = 0;
     let mut unsupported: Vec<&str> = Vec::new();
     for (index, uri) in rua.iter().enumerate() {
-        let shown_uri = escape_str(uri);
         let Some(scheme) = scheme_of(uri) else {
-            let summary = if index > 0 {
-                format!(
-                    "`{shown_uri}` has no scheme: if it belongs to the URI before it, an \
-                     unencoded `,` split it in two; write `,` as %2C (RFC 8460 §3)"
-                )
-            } else {
-                format!("`{shown_uri}` is not a URI (no scheme): write `mailto:` before an address")
-            };
-            let p = problem(CheckId::TlsRptRuaSyntax, summary, uri);
-            problems.push(if index > 0 {
-                p.capped(Severity::Warn)
-            } else {
-                p
-            });
+            problems.push(no_scheme(index, uri, shown));
             continue;
         };
         with_scheme += 1;
@@ -309,111 +290,164 @@ fn check_uris(rua: &[String], problems: &mut Vec<Problem>, shown: &str) {
             unsupported.push(uri);
         } else if scheme != lower {
             problems.push(
-                problem(
+                uri_problem(
                     CheckId::TlsRptRuaScheme,
                     format!(
-                        "`{shown_uri}` writes the scheme as `{}`: schemes are case-insensitive \
+                        "`{}` writes the scheme as `{}`: schemes are case-insensitive \
                          (RFC 3986 §3.1), but a reporter comparing it exactly would skip it",
+                        escape_str(uri),
                         escape_str(scheme)
                     ),
                     uri,
+                    shown,
                 )
                 .capped(Severity::Warn),
             );
         }
-
-        if let Some(bad) = uri
-            .bytes()
-            .find(|&b| !b.is_ascii_graphic() || b"\"<>\\^`{|}".contains(&b))
-        {
-            problems.push(problem(
-                CheckId::TlsRptRuaSyntax,
-                format!(
-                    "`{shown_uri}` contains {}, which a URI cannot contain (RFC 3986)",
-                    describe_byte(bad)
-                ),
-                uri,
-            ));
-        } else if !percent_escapes_valid(uri) {
-            problems.push(problem(
-                CheckId::TlsRptRuaSyntax,
-                format!("`{shown_uri}` has a `%` not followed by two hex digits (RFC 3986)"),
-                uri,
-            ));
-        }
-        if uri.contains('!') {
-            let dmarc_size = uri
-                .rsplit_once('!')
-                .is_some_and(|(_, size)| looks_like_dmarc_size(size));
-            problems.push(
-                problem(
-                    CheckId::TlsRptRuaSyntax,
-                    format!(
-                        "`{shown_uri}` contains an unencoded `!`, which RFC 8460 §3 requires to \
-                         be written %21{}",
-                        if dmarc_size {
-                            "; it looks like a DMARC size limit, which TLS-RPT does not have, so \
-                             a reporter may send to an address with the limit attached"
-                        } else {
-                            ""
-                        }
-                    ),
-                    uri,
-                )
-                .capped(Severity::Warn),
-            );
-        }
-        let malformed = match lower.as_str() {
-            "mailto" => {
-                let addresses = mailto_addresses(uri).unwrap_or_default();
-                let bad = addresses.is_empty()
-                    || addresses
-                        .iter()
-                        .any(|address| address_domain(address).is_none());
-                bad.then(|| {
-                    format!(
-                        "`{shown_uri}` does not hold a valid address (write \
-                         `mailto:user@example.com`, RFC 6068)"
-                    )
-                })
-            }
-            "https" => (!https_is_absolute(uri)).then(|| {
-                format!("`{shown_uri}` is not an absolute https URL (write `https://host/path`)")
-            }),
-            _ => None,
-        };
-        if let Some(summary) = malformed {
-            problems.push(problem(CheckId::TlsRptRuaSyntax, summary, uri));
+        check_uri_characters(uri, problems, shown);
+        if let Some(summary) = malformed(&lower, uri) {
+            problems.push(uri_problem(CheckId::TlsRptRuaSyntax, summary, uri, shown));
         }
     }
-
     if !unsupported.is_empty() {
-        let listed: Vec<String> = unsupported
-            .iter()
-            .map(|uri| format!("`{}`", escape_str(uri)))
-            .collect();
-        let all = unsupported.len() == with_scheme;
-        let mut p = Problem::new(
-            CheckId::TlsRptRuaScheme,
-            if all {
-                format!(
-                    "no rua URI uses `mailto:` or `https:` ({}): RFC 8460 §3 supports only \
-                     those, so reporters have nowhere to send reports",
-                    listed.join(", ")
-                )
-            } else {
-                format!(
-                    "{} uses a scheme other than `mailto:` or `https:`; reporters skip it and \
-                     use the other URIs",
-                    listed.join(", ")
-                )
-            },
+        problems.push(unsupported_schemes(
+            &unsupported,
+            unsupported.len() == with_scheme,
+            shown,
+        ));
+    }
+}
+
+/// A problem about one rua URI, with the record and the URI as evidence.
+fn uri_problem(check: CheckId, summary: String, uri: &str, shown: &str) -> Problem {
+    Problem::new(check, summary)
+        .with(TLSRPT_EVIDENCE, shown.to_owned())
+        .with("rua URI", escape_str(uri))
+}
+
+/// A URI without a scheme: after the first, most likely the tail of one split at a `,`.
+fn no_scheme(index: usize, uri: &str, shown: &str) -> Problem {
+    let shown_uri = escape_str(uri);
+    let summary = if index > 0 {
+        format!(
+            "`{shown_uri}` has no scheme: if it belongs to the URI before it, an \
+             unencoded `,` split it in two; write `,` as %2C (RFC 8460 §3)"
         )
-        .with(TLSRPT_EVIDENCE, shown.to_owned());
-        for uri in &unsupported {
-            p = p.with("rua URI", escape_str(uri));
+    } else {
+        format!("`{shown_uri}` is not a URI (no scheme): write `mailto:` before an address")
+    };
+    let problem = uri_problem(CheckId::TlsRptRuaSyntax, summary, uri, shown);
+    if index > 0 {
+        problem.capped(Severity::Warn)
+    } else {
+        problem
+    }
+}
+
+/// Characters a URI cannot hold (RFC 3986), bad `%` escapes, and the unencoded `!` RFC 8460 §3
+/// asks to be written `%21`.
+fn check_uri_characters(uri: &str, problems: &mut Vec<Problem>, shown: &str) {
+    let shown_uri = escape_str(uri);
+    if let Some(bad) = uri
+        .bytes()
+        .find(|&b| !b.is_ascii_graphic() || b"\"<>\\^`{|}".contains(&b))
+    {
+        problems.push(uri_problem(
+            CheckId::TlsRptRuaSyntax,
+            format!(
+                "`{shown_uri}` contains {}, which a URI cannot contain (RFC 3986)",
+                describe_byte(bad)
+            ),
+            uri,
+            shown,
+        ));
+    } else if !percent_escapes_valid(uri) {
+        problems.push(uri_problem(
+            CheckId::TlsRptRuaSyntax,
+            format!("`{shown_uri}` has a `%` not followed by two hex digits (RFC 3986)"),
+            uri,
+            shown,
+        ));
+    }
+    if uri.contains('!') {
+        let dmarc_size = uri
+            .rsplit_once('!')
+            .is_some_and(|(_, size)| looks_like_dmarc_size(size));
+        problems.push(
+            uri_problem(
+                CheckId::TlsRptRuaSyntax,
+                format!(
+                    "`{shown_uri}` contains an unencoded `!`, which RFC 8460 §3 requires to \
+                     be written %21{}",
+                    if dmarc_size {
+                        "; it looks like a DMARC size limit, which TLS-RPT does not have, so \
+                         a reporter may send to an address with the limit attached"
+                    } else {
+                        ""
+                    }
+                ),
+                uri,
+                shown,
+            )
+            .capped(Severity::Warn),
+        );
+    }
+}
+
+/// Why a `mailto:` or `https:` URI is not one a reporter can use, if it is not.
+fn malformed(scheme: &str, uri: &str) -> Option<String> {
+    let shown_uri = escape_str(uri);
+    match scheme {
+        "mailto" => {
+            let addresses = mailto_addresses(uri).unwrap_or_default();
+            let bad = addresses.is_empty()
+                || addresses
+                    .iter()
+                    .any(|address| address_domain(address).is_none());
+            bad.then(|| {
+                format!(
+                    "`{shown_uri}` does not hold a valid address (write \
+                     `mailto:user@example.com`, RFC 6068)"
+                )
+            })
         }
-        problems.push(if all { p } else { p.capped(Severity::Warn) });
+        "https" => (!https_is_absolute(uri)).then(|| {
+            format!("`{shown_uri}` is not an absolute https URL (write `https://host/path`)")
+        }),
+        _ => None,
+    }
+}
+
+/// URIs whose scheme reporters do not support; `all` when no URI is left.
+fn unsupported_schemes(unsupported: &[&str], all: bool, shown: &str) -> Problem {
+    let listed: Vec<String> = unsupported
+        .iter()
+        .map(|uri| format!("`{}`", escape_str(uri)))
+        .collect();
+    let mut p = Problem::new(
+        CheckId::TlsRptRuaScheme,
+        if all {
+            format!(
+                "no rua URI uses `mailto:` or `https:` ({}): RFC 8460 §3 supports only \
+                 those, so reporters have nowhere to send reports",
+                listed.join(", ")
+            )
+        } else {
+            format!(
+                "{} uses a scheme other than `mailto:` or `https:`; reporters skip it and \
+                 use the other URIs",
+                listed.join(", ")
+            )
+        },
+    )
+    .with(TLSRPT_EVIDENCE, shown.to_owned());
+    for uri in unsupported {
+        p = p.with("rua URI", escape_str(uri));
+    }
+    if all {
+        p
+    } else {
+        p.capped(Severity::Warn)
     }
 }
 
