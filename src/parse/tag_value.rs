@@ -436,10 +436,8 @@ fn parse_fields<'a>(grammar: &RecordGrammar, text: &'a [u8]) -> Fields<'a> {
         problems: Vec::new(),
     };
     let mut problems = Vec::new();
-    let syntax = |summary: String| parsed.problem(grammar.syntax, summary);
-
     if !text.is_ascii() {
-        problems.push(syntax(grammar.non_ascii.to_owned()));
+        problems.push(parsed.problem(grammar.syntax, grammar.non_ascii));
     }
     // The filter guaranteed the version, optional WSP, then `;`.
     let rest = text
@@ -448,23 +446,43 @@ fn parse_fields<'a>(grammar: &RecordGrammar, text: &'a [u8]) -> Fields<'a> {
         .map_or(&[][..], |first| &text[first + 1..]);
     let split = split_fields(rest);
     for mistake in &split.mistakes {
-        problems.push(syntax(match mistake {
-            DelimiterMistake::EmptyField => {
-                "the record has an empty field (two `;` with nothing but whitespace between)"
-                    .to_owned()
-            }
-            DelimiterMistake::TrailingWhitespace => format!(
-                "the record ends in whitespace without a final `;`; the grammar allows \
-                 whitespace only around `;`{}",
-                grammar.trailing_whitespace
-            ),
-        }));
+        problems.push(parsed.problem(grammar.syntax, delimiter_summary(grammar, mistake)));
     }
+    let fields = name_value_fields(grammar, &split.fields, &parsed, &mut problems);
+    if let Some(duplicates) = &grammar.duplicates {
+        problems.extend(duplicate_problems(duplicates, &fields, &parsed));
+    }
+    parsed.fields = fields;
+    parsed.problems = problems;
+    parsed
+}
 
+fn delimiter_summary(grammar: &RecordGrammar, mistake: &DelimiterMistake) -> String {
+    match mistake {
+        DelimiterMistake::EmptyField => {
+            "the record has an empty field (two `;` with nothing but whitespace between)".to_owned()
+        }
+        DelimiterMistake::TrailingWhitespace => format!(
+            "the record ends in whitespace without a final `;`; the grammar allows \
+             whitespace only around `;`{}",
+            grammar.trailing_whitespace
+        ),
+    }
+}
+
+/// Each piece between delimiters as a `name=value` field; a piece without `=` continues the
+/// field before it when that field's tag takes such tails (`rua` URIs split at `;`).
+fn name_value_fields<'a>(
+    grammar: &RecordGrammar,
+    pieces: &[&'a [u8]],
+    parsed: &Fields<'_>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Field<'a>> {
+    let syntax = |summary: String| parsed.problem(grammar.syntax, summary);
     let mut fields: Vec<Field<'a>> = Vec::new();
     // The field that the next pieces without `=` continue, if its tag takes them.
     let mut continued: Option<usize> = None;
-    for &piece in &split.fields {
+    for &piece in pieces {
         let Some(eq) = piece.iter().position(|&b| b == b'=') else {
             if let Some(field) = continued.and_then(|index| fields.get_mut(index)) {
                 field.tails.push(piece);
@@ -484,21 +502,7 @@ fn parse_fields<'a>(grammar: &RecordGrammar, text: &'a [u8]) -> Fields<'a> {
         // Any other name is an extension (`ID` too: `%s"id="` is case-sensitive).
         let mistake = match tag {
             Some(_) => None,
-            None => ext_name_problem(name)
-                .map(|why| {
-                    format!(
-                        "the field name `{}` is not a valid extension name: {why}",
-                        escape_bytes(name)
-                    )
-                })
-                .or_else(|| {
-                    ext_value_problem(value).map(|why| {
-                        format!(
-                            "the extension field `{}` is invalid: {why}",
-                            escape_bytes(piece)
-                        )
-                    })
-                }),
+            None => extension_mistake(name, value, piece),
         };
         let well_formed = mistake.is_none();
         if let Some(summary) = mistake {
@@ -517,9 +521,37 @@ fn parse_fields<'a>(grammar: &RecordGrammar, text: &'a [u8]) -> Fields<'a> {
             tails: Vec::new(),
         });
     }
+    fields
+}
 
-    if let Some(duplicates) = &grammar.duplicates {
-        for (name, values) in repeated(&fields) {
+/// What is wrong with an extension field's name or value, if anything.
+fn extension_mistake(name: &[u8], value: &[u8], piece: &[u8]) -> Option<String> {
+    ext_name_problem(name)
+        .map(|why| {
+            format!(
+                "the field name `{}` is not a valid extension name: {why}",
+                escape_bytes(name)
+            )
+        })
+        .or_else(|| {
+            ext_value_problem(value).map(|why| {
+                format!(
+                    "the extension field `{}` is invalid: {why}",
+                    escape_bytes(piece)
+                )
+            })
+        })
+}
+
+/// One problem per field name that appears more than once, listing its values.
+fn duplicate_problems(
+    duplicates: &Consequence,
+    fields: &[Field<'_>],
+    parsed: &Fields<'_>,
+) -> Vec<Problem> {
+    repeated(fields)
+        .into_iter()
+        .map(|(name, values)| {
             let written: Vec<String> = values
                 .iter()
                 .map(|value| format!("`{}={}`", escape_bytes(name), escape_bytes(value)))
@@ -540,13 +572,9 @@ fn parse_fields<'a>(grammar: &RecordGrammar, text: &'a [u8]) -> Fields<'a> {
                     format!("{}={}", escape_bytes(name), escape_bytes(value)),
                 );
             }
-            problems.push(problem);
-        }
-    }
-
-    parsed.fields = fields;
-    parsed.problems = problems;
-    parsed
+            problem
+        })
+        .collect()
 }
 
 /// Each field name that appears more than once, with its values, in order of first appearance.
