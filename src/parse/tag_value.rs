@@ -226,39 +226,8 @@ pub(crate) fn analyse<R>(
         .filter(|(_, shape)| is_candidate(shape))
         .map(|(text, _)| text.as_slice())
         .collect();
-    let exact = shapes.iter().any(|s| matches!(s, Shape::Exact));
 
-    let mut problems = Vec::new();
-    for (text, shape) in texts.iter().zip(&shapes) {
-        let mistakes = match (shape, &grammar.space_before_delimiter) {
-            (Shape::Exact | Shape::Other, _) => continue,
-            (
-                Shape::SpaceBeforeDelimiter,
-                SpaceBeforeDelimiter::Errata6285 {
-                    check,
-                    ignored_by,
-                    beside_record,
-                },
-            ) => {
-                let summary = errata_6285_summary(grammar, ignored_by, beside_record, alone, exact);
-                problems
-                    .push(Problem::new(*check, summary).with(grammar.evidence, escape_bytes(text)));
-                continue;
-            }
-            (Shape::SpaceBeforeDelimiter, SpaceBeforeDelimiter::NearMiss(mistake)) => {
-                vec![(*mistake).to_owned()]
-            }
-            (Shape::NearMiss(mistakes), _) => mistakes.clone(),
-        };
-        let problem = near_miss(
-            grammar,
-            text,
-            &mistakes.join(", and "),
-            candidates.is_empty(),
-        );
-        problems.push(problem.with(grammar.evidence, escape_bytes(text)));
-    }
-
+    let mut problems = shape_problems(grammar, &texts, &shapes, candidates.is_empty());
     if let Some(other_txt) = &grammar.other_txt {
         problems.extend(other_txt_problem(grammar, other_txt, &texts, &shapes));
     }
@@ -281,20 +250,7 @@ pub(crate) fn analyse<R>(
             }
         }
         several => {
-            let mut problem = Problem::new(
-                grammar.several.check,
-                format!(
-                    "{} TXT records begin with `{}`: {} needs exactly one, so {}",
-                    several.len(),
-                    grammar.prefix(),
-                    grammar.section,
-                    grammar.several.consequence
-                ),
-            );
-            for text in several {
-                problem = problem.with(grammar.evidence, escape_bytes(text));
-            }
-            problems.push(problem);
+            problems.push(several_problem(grammar, several));
             RecordAnalysis {
                 record: None,
                 candidates: several.len(),
@@ -303,6 +259,63 @@ pub(crate) fn analyse<R>(
             }
         }
     }
+}
+
+/// The problems of records that are not exactly what the filter looks for: whitespace before
+/// the first `;` (errata 6285), and near misses that lenient readers take for a record.
+fn shape_problems(
+    grammar: &RecordGrammar,
+    texts: &[Vec<u8>],
+    shapes: &[Shape],
+    no_candidates: bool,
+) -> Vec<Problem> {
+    let alone = texts.len() == 1;
+    let exact = shapes.iter().any(|s| matches!(s, Shape::Exact));
+    let mut problems = Vec::new();
+    for (text, shape) in texts.iter().zip(shapes) {
+        let mistakes = match (shape, &grammar.space_before_delimiter) {
+            (Shape::Exact | Shape::Other, _) => continue,
+            (
+                Shape::SpaceBeforeDelimiter,
+                SpaceBeforeDelimiter::Errata6285 {
+                    check,
+                    ignored_by,
+                    beside_record,
+                },
+            ) => {
+                let summary = errata_6285_summary(grammar, ignored_by, beside_record, alone, exact);
+                problems
+                    .push(Problem::new(*check, summary).with(grammar.evidence, escape_bytes(text)));
+                continue;
+            }
+            (Shape::SpaceBeforeDelimiter, SpaceBeforeDelimiter::NearMiss(mistake)) => {
+                vec![(*mistake).to_owned()]
+            }
+            (Shape::NearMiss(mistakes), _) => mistakes.clone(),
+        };
+        let problem = near_miss(grammar, text, &mistakes.join(", and "), no_candidates);
+        problems.push(problem.with(grammar.evidence, escape_bytes(text)));
+    }
+
+    problems
+}
+
+/// Two or more records passed the filter: senders use none of them.
+fn several_problem(grammar: &RecordGrammar, several: &[&[u8]]) -> Problem {
+    let mut problem = Problem::new(
+        grammar.several.check,
+        format!(
+            "{} TXT records begin with `{}`: {} needs exactly one, so {}",
+            several.len(),
+            grammar.prefix(),
+            grammar.section,
+            grammar.several.consequence
+        ),
+    );
+    for text in several {
+        problem = problem.with(grammar.evidence, escape_bytes(text));
+    }
+    problem
 }
 
 /// The errata 6285 problem for a record with whitespace before its first `;`: `alone` says
