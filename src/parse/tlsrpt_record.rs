@@ -117,24 +117,7 @@ pub fn analyse(records: &[TxtRecord]) -> TlsRptAnalysis {
 /// Applies the `rua` rules to the fields of the one candidate and builds the record.
 fn build(mut fields: Fields<'_>) -> (Option<TlsRptRecord>, Vec<Problem>) {
     let mut problems = std::mem::take(&mut fields.problems);
-    let shown = fields.shown.as_str();
-
-    // Each `rua` field's URIs, with the tails cut off by an unencoded `;` put back.
-    let mut rua_fields: Vec<Vec<String>> = Vec::new();
-    let mut rua_fields_raw: Vec<String> = Vec::new();
-    let mut semicolon_tails: Vec<String> = Vec::new();
-    for field in fields.tag(b"rua") {
-        let mut uris = split_uris(field.value, &mut problems, shown);
-        for tail in &field.tails {
-            if let Some(last) = uris.last_mut() {
-                last.push(';');
-                last.push_str(&String::from_utf8_lossy(tail));
-                semicolon_tails.push(last.clone());
-            }
-        }
-        rua_fields.push(uris);
-        rua_fields_raw.push(escape_bytes(field.text));
-    }
+    let rua_fields = RuaFields::collect(&fields, &mut problems);
     // Only well-formed extensions are reported as ignored; the rest are syntax errors.
     let extensions: Vec<(String, String)> = fields
         .extensions()
@@ -147,46 +130,108 @@ fn build(mut fields: Fields<'_>) -> (Option<TlsRptRecord>, Vec<Problem>) {
         })
         .collect();
 
-    for uri in &semicolon_tails {
-        problems.push(
-            fields
-                .problem(
-                    CheckId::TlsRptRuaSyntax,
-                    format!(
-                        "the URI `{}` contains an unencoded `;`, which ends the field; write it \
-                         as %3B (RFC 8460 §3)",
-                        escape_str(uri)
-                    ),
-                )
-                .capped(Severity::Warn),
-        );
-    }
-
-    if rua_fields.len() > 1 {
-        let mut problem = fields.problem(
-            CheckId::TlsRptMultipleRua,
-            format!(
-                "`rua` appears {} times; RFC 8460 §3 does not say how they combine, so the union \
-                 is assumed, but reporters may use only one of them",
-                rua_fields.len()
-            ),
-        );
-        for raw in &rua_fields_raw {
-            problem = problem.with("field", raw.clone());
-        }
+    rua_fields.report(&fields, &mut problems);
+    let rua = rua_fields.union();
+    if let Some(problem) = missing_rua(&fields, &rua_fields, &rua, &extensions) {
         problems.push(problem);
     }
+    check_uris(&rua, &mut problems, &fields.shown);
+    problems.extend(
+        extensions
+            .iter()
+            .map(|(name, value)| extension_problem(&fields, name, value)),
+    );
 
-    let mut rua: Vec<String> = Vec::new();
-    // A set, not a scan: thousands of URIs would take quadratic time.
-    let mut seen: HashSet<&str> = HashSet::new();
-    for uri in rua_fields.iter().flatten() {
-        if seen.insert(uri.as_str()) {
-            rua.push(uri.clone());
+    let valid = !problems.iter().any(|p| p.check == CheckId::TlsRptSyntax);
+    let record = valid.then_some(TlsRptRecord { rua, extensions });
+    (record, problems)
+}
+
+/// Every `rua` field's URIs, with the tails cut off by an unencoded `;` put back.
+struct RuaFields {
+    uris: Vec<Vec<String>>,
+    /// Each field as written, escaped, for evidence.
+    raw: Vec<String>,
+    /// URIs that an unencoded `;` had cut.
+    semicolon_tails: Vec<String>,
+}
+
+impl RuaFields {
+    fn collect(fields: &Fields<'_>, problems: &mut Vec<Problem>) -> Self {
+        let mut collected = Self {
+            uris: Vec::new(),
+            raw: Vec::new(),
+            semicolon_tails: Vec::new(),
+        };
+        for field in fields.tag(b"rua") {
+            let mut uris = split_uris(field.value, problems, &fields.shown);
+            for tail in &field.tails {
+                if let Some(last) = uris.last_mut() {
+                    last.push(';');
+                    last.push_str(&String::from_utf8_lossy(tail));
+                    collected.semicolon_tails.push(last.clone());
+                }
+            }
+            collected.uris.push(uris);
+            collected.raw.push(escape_bytes(field.text));
+        }
+        collected
+    }
+
+    /// The unencoded `;` in URIs, and `rua` given more than once.
+    fn report(&self, fields: &Fields<'_>, problems: &mut Vec<Problem>) {
+        for uri in &self.semicolon_tails {
+            problems.push(
+                fields
+                    .problem(
+                        CheckId::TlsRptRuaSyntax,
+                        format!(
+                            "the URI `{}` contains an unencoded `;`, which ends the field; write \
+                             it as %3B (RFC 8460 §3)",
+                            escape_str(uri)
+                        ),
+                    )
+                    .capped(Severity::Warn),
+            );
+        }
+        if self.uris.len() > 1 {
+            let mut problem = fields.problem(
+                CheckId::TlsRptMultipleRua,
+                format!(
+                    "`rua` appears {} times; RFC 8460 §3 does not say how they combine, so the \
+                     union is assumed, but reporters may use only one of them",
+                    self.uris.len()
+                ),
+            );
+            for raw in &self.raw {
+                problem = problem.with("field", raw.clone());
+            }
+            problems.push(problem);
         }
     }
 
-    if rua_fields.is_empty() {
+    /// The URIs of every `rua` field, each once, in order.
+    fn union(&self) -> Vec<String> {
+        let mut rua: Vec<String> = Vec::new();
+        // A set, not a scan: thousands of URIs would take quadratic time.
+        let mut seen: HashSet<&str> = HashSet::new();
+        for uri in self.uris.iter().flatten() {
+            if seen.insert(uri.as_str()) {
+                rua.push(uri.clone());
+            }
+        }
+        rua
+    }
+}
+
+/// No `rua` field (perhaps a miscased one, or only DMARC's `ruf`), or one that lists nothing.
+fn missing_rua(
+    fields: &Fields<'_>,
+    rua_fields: &RuaFields,
+    rua: &[String],
+    extensions: &[(String, String)],
+) -> Option<Problem> {
+    if rua_fields.uris.is_empty() {
         let has_ruf = extensions.iter().any(|(name, _)| name == "ruf");
         let summary = match fields.miscased(b"rua") {
             Some(field) => miscased_tag_summary("rua", field),
@@ -196,36 +241,31 @@ fn build(mut fields: Fields<'_>) -> (Option<TlsRptRecord>, Vec<Problem>) {
             None => "the record has no `rua` field, so reporters have nowhere to send reports"
                 .to_owned(),
         };
-        problems.push(fields.problem(CheckId::TlsRptRua, summary));
-    } else if rua.is_empty() {
-        problems.push(fields.problem(
+        return Some(fields.problem(CheckId::TlsRptRua, summary));
+    }
+    rua.is_empty().then(|| {
+        fields.problem(
             CheckId::TlsRptRua,
             "`rua` lists no URI, so reporters have nowhere to send reports",
-        ));
-    }
+        )
+    })
+}
 
-    check_uris(&rua, &mut problems, shown);
-
-    for (name, value) in &extensions {
-        let copied = DMARC_TAGS.contains(&name.as_str());
-        problems.push(fields.problem(
-            CheckId::TlsRptExtension,
-            format!(
-                "the extension `{}={}` is ignored by reporters{}",
-                escape_str(name),
-                escape_str(value),
-                if copied {
-                    "; it looks copied from a DMARC record, and TLS-RPT has no such tag"
-                } else {
-                    ""
-                }
-            ),
-        ));
-    }
-
-    let valid = !problems.iter().any(|p| p.check == CheckId::TlsRptSyntax);
-    let record = valid.then_some(TlsRptRecord { rua, extensions });
-    (record, problems)
+fn extension_problem(fields: &Fields<'_>, name: &str, value: &str) -> Problem {
+    let copied = DMARC_TAGS.contains(&name);
+    fields.problem(
+        CheckId::TlsRptExtension,
+        format!(
+            "the extension `{}={}` is ignored by reporters{}",
+            escape_str(name),
+            escape_str(value),
+            if copied {
+                "; it looks copied from a DMARC record, and TLS-RPT has no such tag"
+            } else {
+                ""
+            }
+        ),
+    )
 }
 
 /// Whether a `rua` value holds at least one URI, as [`split_uris`] splits it.
