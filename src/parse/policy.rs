@@ -376,6 +376,30 @@ fn read_line<'a>(line: &Line<'a>, fields: &mut Fields<'a>, problems: &mut Vec<Pr
         return; // Reported as a blank line.
     }
     fields.count += 1;
+    let Some((key, value)) = key_and_value(line, problems) else {
+        return;
+    };
+    let field = Field {
+        line: *line,
+        key,
+        value,
+    };
+    if let Some(slot) = match key {
+        b"version" => Some(&mut fields.version),
+        b"mode" => Some(&mut fields.mode),
+        b"max_age" => Some(&mut fields.max_age),
+        b"mx" => Some(&mut fields.mx),
+        _ => None,
+    } {
+        slot.push(field);
+        return;
+    }
+    read_other_field(field, fields, problems);
+}
+
+/// The key and value of a `key: value` line, reporting whitespace where the grammar has none
+/// and a line without `:`.
+fn key_and_value<'a>(line: &Line<'a>, problems: &mut Vec<Problem>) -> Option<(&'a [u8], &'a [u8])> {
     let leading = line.content.iter().take_while(|&&b| is_wsp(b)).count();
     if leading > 0 {
         problems.push(
@@ -406,7 +430,7 @@ fn read_line<'a>(line: &Line<'a>, fields: &mut Fields<'a>, problems: &mut Vec<Pr
             )
             .with(line.label(), line.shown()),
         );
-        return;
+        return None;
     };
     let raw_key = &rest[..colon];
     let key = trim_end_wsp(raw_key);
@@ -426,23 +450,13 @@ fn read_line<'a>(line: &Line<'a>, fields: &mut Fields<'a>, problems: &mut Vec<Pr
     // `sts-policy-field-delim = ":" *WSP` takes any blanks after the colon; blanks after the value
     // are the record's `*WSP` (reported as trailing whitespace).
     let value = trim_end_wsp(trim_start_wsp(&rest[colon + 1..]));
-    let field = Field {
-        line: *line,
-        key,
-        value,
-    };
+    Some((key, value))
+}
 
-    if let Some(slot) = match key {
-        b"version" => Some(&mut fields.version),
-        b"mode" => Some(&mut fields.mode),
-        b"max_age" => Some(&mut fields.max_age),
-        b"mx" => Some(&mut fields.mx),
-        _ => None,
-    } {
-        slot.push(field);
-        return;
-    }
-
+/// A field that is not one of the four the policy defines: a misspelling of one, or an
+/// extension, which must be well formed.
+fn read_other_field<'a>(field: Field<'a>, fields: &mut Fields<'a>, problems: &mut Vec<Problem>) {
+    let (line, key, value) = (field.line, field.key, field.value);
     let misspelling = misspelt_key(key);
     if let Some((known, why)) = &misspelling {
         problems.push(
