@@ -226,36 +226,59 @@ fn split_lines(body: &[u8]) -> Vec<Line<'_>> {
 
 /// UTF-8, line ends, blank lines and trailing whitespace: properties of the file as a whole.
 fn check_encoding_and_layout(lines: &[Line<'_>], problems: &mut Vec<Problem>) {
+    problems.extend(
+        [
+            utf8_problem(lines),
+            bare_cr_problem(lines),
+            crlf_problem(lines),
+            blank_lines_problem(lines),
+            trailing_whitespace_problem(lines),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+}
+
+/// Lines that are not UTF-8.
+fn utf8_problem(lines: &[Line<'_>]) -> Option<Problem> {
     let not_utf8: Vec<&Line<'_>> = lines
         .iter()
         .filter(|line| std::str::from_utf8(line.content).is_err())
         .collect();
-    if !not_utf8.is_empty() {
-        problems.push(lines_problem(
-            CheckId::PolicyUtf8,
-            format!(
-                "{} not valid UTF-8 (shown as \\xNN): senders that decode the body as UTF-8 reject the policy",
-                describe_lines(&not_utf8, "is", "are")
-            ),
-            &not_utf8,
-        ));
+    if not_utf8.is_empty() {
+        return None;
     }
+    Some(lines_problem(
+        CheckId::PolicyUtf8,
+        format!(
+            "{} not valid UTF-8 (shown as \\xNN): senders that decode the body as UTF-8 reject the policy",
+            describe_lines(&not_utf8, "is", "are")
+        ),
+        &not_utf8,
+    ))
+}
 
+/// Lines ending in a bare CR, which the grammar does not take for a line end.
+fn bare_cr_problem(lines: &[Line<'_>]) -> Option<Problem> {
     let bare_cr: Vec<&Line<'_>> = lines
         .iter()
         .filter(|line| line.ending == Ending::BareCr)
         .collect();
-    if !bare_cr.is_empty() {
-        problems.push(lines_problem(
-            CheckId::PolicyLineEndings,
-            format!(
-                "{} in a bare CR, which is not a line end in the policy grammar: go-mtasts reads one long line, only postfix-mta-sts-resolver accepts it (the other checks here read CR as a line end)",
-                describe_lines(&bare_cr, "ends", "end")
-            ),
-            &bare_cr,
-        ));
+    if bare_cr.is_empty() {
+        return None;
     }
+    Some(lines_problem(
+        CheckId::PolicyLineEndings,
+        format!(
+            "{} in a bare CR, which is not a line end in the policy grammar: go-mtasts reads one long line, only postfix-mta-sts-resolver accepts it (the other checks here read CR as a line end)",
+            describe_lines(&bare_cr, "ends", "end")
+        ),
+        &bare_cr,
+    ))
+}
 
+/// LF line ends, alone or mixed with CRLF: valid, but NCSC asks for CRLF.
+fn crlf_problem(lines: &[Line<'_>]) -> Option<Problem> {
     let lf: Vec<&Line<'_>> = lines
         .iter()
         .filter(|line| line.ending == Ending::Lf)
@@ -264,59 +287,68 @@ fn check_encoding_and_layout(lines: &[Line<'_>], problems: &mut Vec<Problem>) {
         .iter()
         .filter(|line| line.ending == Ending::CrLf)
         .collect();
-    if !lf.is_empty() {
-        let summary = if crlf.is_empty() {
-            "lines end in LF, not CRLF: valid (RFC 8461 §3.2 allows LF or CRLF; errata 6253) and accepted by every inspected sender, but NCSC asks for CRLF".to_owned()
-        } else {
-            format!(
-                "mixed line endings: {} lines end in CRLF and {} in bare LF; valid, but NCSC asks for CRLF throughout",
-                crlf.len(),
-                lf.len()
-            )
-        };
-        let mut problem = Problem::new(CheckId::PolicyCrlf, summary);
-        for line in crlf.iter().take(1).chain(lf.iter().take(1)) {
-            problem = problem.with(line.label(), line.shown());
-        }
-        problems.push(problem);
+    if lf.is_empty() {
+        return None;
     }
+    let summary = if crlf.is_empty() {
+        "lines end in LF, not CRLF: valid (RFC 8461 §3.2 allows LF or CRLF; errata 6253) and accepted by every inspected sender, but NCSC asks for CRLF".to_owned()
+    } else {
+        format!(
+            "mixed line endings: {} lines end in CRLF and {} in bare LF; valid, but NCSC asks for CRLF throughout",
+            crlf.len(),
+            lf.len()
+        )
+    };
+    let mut problem = Problem::new(CheckId::PolicyCrlf, summary);
+    for line in crlf.iter().take(1).chain(lf.iter().take(1)) {
+        problem = problem.with(line.label(), line.shown());
+    }
+    Some(problem)
+}
 
+/// Blank lines, which the grammar does not have.
+fn blank_lines_problem(lines: &[Line<'_>]) -> Option<Problem> {
     let blank: Vec<&Line<'_>> = lines.iter().filter(|line| line.is_blank()).collect();
-    if !blank.is_empty() {
-        let at_end = blank
-            .iter()
-            .rev()
-            .zip(lines.iter().rev())
-            .all(|(blank, line)| blank.number == line.number);
-        let place = if at_end {
-            " (a second line break after the last field)"
-        } else {
-            ""
-        };
-        problems.push(lines_problem(
-            CheckId::PolicyBlankLines,
-            format!(
-                "{} blank{place}: the grammar has no blank lines, so mox and go-mtasts reject the policy (postfix-mta-sts-resolver, Stalwart, chasquid and mailauth skip them)",
-                describe_lines(&blank, "is", "are")
-            ),
-            &blank,
-        ));
+    if blank.is_empty() {
+        return None;
     }
+    let at_end = blank
+        .iter()
+        .rev()
+        .zip(lines.iter().rev())
+        .all(|(blank, line)| blank.number == line.number);
+    let place = if at_end {
+        " (a second line break after the last field)"
+    } else {
+        ""
+    };
+    Some(lines_problem(
+        CheckId::PolicyBlankLines,
+        format!(
+            "{} blank{place}: the grammar has no blank lines, so mox and go-mtasts reject the policy (postfix-mta-sts-resolver, Stalwart, chasquid and mailauth skip them)",
+            describe_lines(&blank, "is", "are")
+        ),
+        &blank,
+    ))
+}
 
+/// Trailing whitespace: valid, but NCSC asks for none.
+fn trailing_whitespace_problem(lines: &[Line<'_>]) -> Option<Problem> {
     let trailing: Vec<&Line<'_>> = lines
         .iter()
         .filter(|line| !line.is_blank() && line.content.last().is_some_and(|&b| is_wsp(b)))
         .collect();
-    if !trailing.is_empty() {
-        problems.push(lines_problem(
-            CheckId::PolicyTrailingWhitespace,
-            format!(
-                "{} trailing whitespace: valid (the grammar allows it), but NCSC asks for no extra spaces",
-                describe_lines(&trailing, "has", "have")
-            ),
-            &trailing,
-        ));
+    if trailing.is_empty() {
+        return None;
     }
+    Some(lines_problem(
+        CheckId::PolicyTrailingWhitespace,
+        format!(
+            "{} trailing whitespace: valid (the grammar allows it), but NCSC asks for no extra spaces",
+            describe_lines(&trailing, "has", "have")
+        ),
+        &trailing,
+    ))
 }
 
 // ---- Fields ----
