@@ -583,6 +583,12 @@ catalog! {
         "The TLS-RPT record has a TTL of an hour or more",
         [rfc(8460, "7")], ["RPT-14"],
         "Raise the TTL of the _smtp._tls record (RFC 8460 §7 asks for a large TTL).";
+    TlsRptRuaRetired = "tlsrpt.rua-retired", TlsRpt, Domain, [W, W, W],
+        "No rua points at a reporting service that has closed",
+        [ncsc("§1"), Source::Operational], ["NCSC-01"],
+        "Replace the retired address with a mailbox or service you read (`rua=mailto:tls-reports@DOMAIN`); reports sent to a closed service are read by no one.";
+
+
 }
 
 /// The checks of `stage`, in catalog order.

@@ -42,7 +42,7 @@ pub fn judge(obs: &Observations, ctx: &Context) -> DomainReport {
 
     facts.mx_hosts = mx::judge(obs, policy.as_ref().map_err(|blocker| *blocker), &mut out);
     smtp::judge(obs, ctx, &mut out);
-    facts.tlsrpt_rua = tlsrpt::judge(obs, &mut out);
+    facts.tlsrpt_rua = tlsrpt::judge(obs, ctx, &mut out);
 
     let mut findings = out.finish();
     if let Some(cut) = &obs.deadline {
