@@ -570,23 +570,12 @@ fn certificate_now(
             format!("expired ({})", shown(expired)),
         );
     }
-    let oldest_start = leaves
-        .iter()
-        .map(|leaf| Day::of_unix(leaf.not_before))
-        .min()
-        .unwrap_or(last_failing);
-    let verdict = if oldest_start >= last_failing {
-        format!(
-            "the live probe finds a valid certificate on {name} now: it was renewed on or after \
-             {last_failing}, the last failing day, so these failures should age out of the reports"
-        )
-    } else {
-        format!(
-            "the live probe finds a valid certificate on {name} now, but it was already valid \
-             before {last_failing}, the last failing day: some sender still met an expired \
-             certificate (another address, or a server not yet reloaded?)"
-        )
-    };
+    // Senders met an expired certificate until that day, and every address serves a valid one
+    // now: whatever its notBefore, it was put in place on or after that day.
+    let verdict = format!(
+        "the live probe finds a valid certificate on {name} now: it was renewed on or after \
+         {last_failing}, the last failing day, so these failures should age out of the reports"
+    );
     (verdict, shown(leaves[0]))
 }
 
