@@ -54,7 +54,7 @@ fn report(index: usize) -> Vec<u8> {
     let sender = SENDERS[index % SENDERS.len()];
     let day = 20_089 + (index / DOMAINS) % 60; // 2025-01-01 onwards
     let (year, month, mday) = civil(day);
-    let failures = if index % 7 == 0 {
+    let failures = if index.is_multiple_of(7) {
         format!(
             r#","failure-details":[{{"result-type":"{}","sending-mta-ip":"192.0.2.{}","receiving-mx-hostname":"mx{}.{domain}","receiving-ip":"198.51.100.{}","failed-session-count":{},"failure-reason-code":"reason {}"}}]"#,
             RESULT_TYPES[index % RESULT_TYPES.len()],
@@ -67,7 +67,11 @@ fn report(index: usize) -> Vec<u8> {
     } else {
         String::new()
     };
-    let failed = if index % 7 == 0 { 1 + index % 9 } else { 0 };
+    let failed = if index.is_multiple_of(7) {
+        1 + index % 9
+    } else {
+        0
+    };
     format!(
         r#"{{"organization-name":"{sender}","date-range":{{"start-datetime":"{year:04}-{month:02}-{mday:02}T00:00:00Z","end-datetime":"{year:04}-{month:02}-{mday:02}T23:59:59Z"}},"contact-info":"tlsrpt@sender.example","report-id":"bench-{index}","policies":[{{"policy":{{"policy-type":"sts","policy-string":["version: STSv1","mode: testing","mx: mx0.{domain}","mx: mx1.{domain}","max_age: 604800"],"policy-domain":"{domain}","mx-host":["mx0.{domain}","mx1.{domain}"]}},"summary":{{"total-successful-session-count":{},"total-failure-session-count":{failed}}}{failures}}}]}}"#,
         100 + index % 1000

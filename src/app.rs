@@ -30,7 +30,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -51,6 +51,11 @@ use crate::probe::{Limits, NetworkConfig};
 use crate::report::progress::Progress;
 use crate::report::stream::{self, RunHeader, RunSummary};
 use crate::report::{self, AuditReport, Format, Style};
+use crate::tlsrpt_report::container::Limits as ReportLimits;
+use crate::tlsrpt_report::date::Day;
+use crate::tlsrpt_report::evidence::ReportsByDomain;
+use crate::tlsrpt_report::files::WalkLimits;
+use crate::tlsrpt_report::summary::Window;
 use crate::verdict::{self, Context};
 
 /// Exit status when something reaches `--fail-on`.
@@ -103,6 +108,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             skip_smtp: args.no_smtp,
             allow_private: args.allow_private,
             limits: config.limits.clone(),
+            reports: read_reports(&args.reports, ctx.now),
         },
         ctx,
     };
@@ -186,6 +192,40 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Err(err) => return Err(err).context("cannot write to standard output"),
     }
     Ok(status(reached))
+}
+
+/// Reads `--reports` (the last [`verdict::reports::READ_DAYS`] days up to the day of `now`) for
+/// the `reports.*` checks; `None` when the option was not given. Inputs that cannot be read are
+/// named on standard error, and in the evidence of `reports.coverage`.
+fn read_reports(paths: &[PathBuf], now: i64) -> Option<Arc<ReportsByDomain>> {
+    if paths.is_empty() {
+        return None;
+    }
+    let today = Day::of_unix(now);
+    let since = Window::last_days(today, verdict::reports::READ_DAYS)
+        .since
+        .unwrap_or(today);
+    let window = Window {
+        since: Some(since),
+        domain: None,
+    };
+    let summary = crate::tlsrpt_report::read_and_summarise(
+        paths,
+        &WalkLimits::default(),
+        &ReportLimits::default(),
+        window,
+    );
+    let mut stderr = io::stderr().lock();
+    for unreadable in &summary.unreadable {
+        // Nothing useful can be done if standard error is closed.
+        let _ = writeln!(
+            stderr,
+            "mtasts: --reports {}: {}",
+            crate::escape::escape_str(&unreadable.path),
+            crate::escape::escape_str(&unreadable.reason)
+        );
+    }
+    Some(Arc::new(ReportsByDomain::new(&summary, since, today)))
 }
 
 fn print_input_errors(errors: &[InputError]) {
@@ -281,6 +321,14 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     }
     if args.no_smtp {
         add("no-smtp", String::new());
+    }
+    if !args.reports.is_empty() {
+        let paths: Vec<String> = args
+            .reports
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        add("reports", paths.join(" "));
     }
     if args.allow_private {
         add("allow-private", String::new());

@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::DomainReport;
@@ -14,12 +15,13 @@ use crate::name::{DomainName, HostName};
 use crate::net::address::is_public;
 use crate::observe::{
     DeadlineCut, DnsAnswer, HostLookup, MisplacedRecord, MxHostObservation, MxRecord, NotContacted,
-    Observations, Uncontacted,
+    Observations, ReportsEvidence, Uncontacted,
 };
 use crate::parse::tlsrpt_record::analyse_tlsrpt_records;
 use crate::probe::deadline::DeadlineProbe;
 use crate::probe::{Limits, Probe};
 use crate::stats::{timed, Stage};
+use crate::tlsrpt_report::evidence::ReportsByDomain;
 use crate::verdict::{self, Context};
 
 /// What to run.
@@ -31,6 +33,9 @@ pub struct Options {
     /// live probe refuses them as well, so this filter is not the only line of defence.
     pub allow_private: bool,
     pub limits: Limits,
+    /// `--reports`: the TLS-RPT reports read before the audit, for the `reports.*` checks;
+    /// `None` skips them.
+    pub reports: Option<Arc<ReportsByDomain>>,
 }
 
 /// Observes one domain.
@@ -118,7 +123,16 @@ pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options
         tlsrpt_misplaced,
         rua_domains,
         deadline: None,
+        reports: reports_for(domain, options),
     }
+}
+
+/// The `--reports` evidence for `domain`, if the option was given.
+fn reports_for(domain: &DomainName, options: &Options) -> Option<ReportsEvidence> {
+    options
+        .reports
+        .as_ref()
+        .map(|reports| reports.get(domain.as_str()))
 }
 
 /// The MX hosts senders would try, in preference order; the domain itself for an implicit MX.
@@ -322,7 +336,10 @@ pub async fn audit<P: Probe>(
             observations.deadline = cut;
             observations
         }
-        Err(_) => unobserved(domain, &reason),
+        Err(_) => Observations {
+            reports: reports_for(domain, options),
+            ..unobserved(domain, &reason)
+        },
     };
     Audited {
         deadline_passed: observations.deadline.is_some(),

@@ -65,10 +65,11 @@ pub enum Stage {
     Mx,
     Smtp,
     TlsRpt,
+    Reports,
 }
 
 impl Stage {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::StsRecord,
         Self::PolicyHost,
         Self::PolicyFetch,
@@ -76,6 +77,7 @@ impl Stage {
         Self::Mx,
         Self::Smtp,
         Self::TlsRpt,
+        Self::Reports,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +89,7 @@ impl Stage {
             Self::Mx => "mx",
             Self::Smtp => "smtp",
             Self::TlsRpt => "tlsrpt",
+            Self::Reports => "reports",
         }
     }
 
@@ -99,6 +102,7 @@ impl Stage {
             Self::Mx => "MX hosts against the policy",
             Self::Smtp => "STARTTLS on every MX",
             Self::TlsRpt => "TLS reporting (_smtp._tls)",
+            Self::Reports => "Readiness from TLS-RPT reports (--reports)",
         }
     }
 }
@@ -583,6 +587,37 @@ catalog! {
         "The TLS-RPT record has a TTL of an hour or more",
         [rfc(8460, "7")], ["RPT-14"],
         "Raise the TTL of the _smtp._tls record (RFC 8460 §7 asks for a large TTL).";
+    TlsRptRuaRetired = "tlsrpt.rua-retired", TlsRpt, Domain, [W, W, W],
+        "No rua points at a reporting service that has closed",
+        [ncsc("§1"), Source::Operational], ["NCSC-01"],
+        "Replace the retired address with a mailbox or service you read (`rua=mailto:tls-reports@DOMAIN`); reports sent to a closed service are read by no one.";
+
+
+    // ---- Readiness from TLS-RPT reports (RFC 8460 §4; NCSC §6; SGE steps 4 and 5) ----
+    ReportsCoverage = "reports.coverage", Reports, Domain, [W, W, W],
+        "The reports cover at least 14 distinct days, the last of them within 3 days",
+        [ncsc("§6"), sge("step 4"), rfc(8460, "4.1")], ["NCSC-11", "SGE-04"],
+        "Collect TLS-RPT reports for at least two weeks up to today (senders send one per UTC day) and give them all to --reports: the mailbox, Maildir or folder the rua address delivers to.";
+    ReportsOrganizations = "reports.organizations", Reports, Domain, [W, W, W],
+        "Reports come from at least two reporting organisations",
+        [ncsc("§6"), sge("step 4")], ["NCSC-11", "SGE-04"],
+        "Wait for reports from more senders, and check that the rua mailbox accepts reports from everyone: one sender's view of the MX hosts is not enough to enforce on.";
+    ReportsPolicyErrors = "reports.policy-errors", Reports, Domain, [W, F, F],
+        "No sender reported sts-policy-fetch-error, sts-policy-invalid or sts-webpki-invalid in the last 14 days",
+        [rfc(8460, "4.3.2.2"), ncsc("§6"), sge("step 4")], ["NCSC-11", "SGE-04"],
+        "Make the policy fetchable and valid for every sender (see the policy-fetch.* and policy.* checks), then wait for 14 clean days of reports.";
+    ReportsFailureRate = "reports.failure-rate", Reports, Domain, [W, F, F],
+        "Under 1 % of the reported sessions failed in the last 14 days",
+        [rfc(8460, "4.4"), ncsc("§6"), sge("step 4")], ["NCSC-11", "SGE-04"],
+        "Fix the MX hosts and result types the evidence names (`mtasts reports` explains each result type and the checks that find it), then wait for 14 days under 1 %.";
+    ReportsMx = "reports.mx", Reports, Host, [W, F, F],
+        "Senders reach this MX host and no failures are reported for it",
+        [rfc(8460, "4.4"), sge("step 4"), ncsc("§6")], ["NCSC-11", "SGE-04", "MXM-01"],
+        "Fix what the reports say about this MX (certificate, STARTTLS), and make sure the policy senders use lists it in an `mx:` line.";
+    ReportsReady = "reports.ready", Reports, Domain, [W, F, F],
+        "In testing, the reports allow enforce; in enforce, they show enforcement is not hurting delivery",
+        [ncsc("§6"), sge("step 5"), rfc(8461, "5")], ["NCSC-11", "NCSC-13", "SGE-04", "SGE-11"],
+        "When every reports.* check passes: edit the policy to `mode: enforce`, publish it on every address of the policy host and wait until each serves it, then change the TXT id (SGE step 5: optionally lower max_age and the TXT TTL to 3600 around the change).";
 }
 
 /// The checks of `stage`, in catalog order.

@@ -75,6 +75,12 @@ pub struct CheckArgs {
     /// contacted and fail policy-host.public-address / mx.public-address.
     #[arg(long)]
     pub allow_private: bool,
+    /// TLS-RPT reports to judge readiness for `mode: enforce` by (the reports.* checks): files,
+    /// directories, Maildir folders or mbox files, as `mtasts reports` reads them; the last 30
+    /// days are read. Takes every value up to the next option, so put it after the domains.
+    /// Without it the reports.* checks are skipped.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub reports: Vec<PathBuf>,
     /// Extra trust anchors (PEM), added to the Mozilla roots.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,

@@ -22,6 +22,7 @@ pub mod observe;
 pub mod parse;
 pub mod probe;
 pub mod report;
+pub mod retired;
 pub mod stats;
 pub mod tlsrpt_report;
 pub mod verdict;

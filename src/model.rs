@@ -64,12 +64,16 @@ pub enum Blocker {
 pub enum RunFlag {
     /// `--no-smtp`: no STARTTLS probes.
     NoSmtp,
+    /// No `--reports` given: no TLS-RPT reports to judge readiness by (wire text `--reports`,
+    /// shown as "needs --reports").
+    NoReports,
 }
 
 impl RunFlag {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NoSmtp => "--no-smtp",
+            Self::NoReports => "--reports",
         }
     }
 }
@@ -84,8 +88,10 @@ impl Blocker {
 
     /// Reads the wire form back; `None` for text that names neither a check nor a flag.
     pub fn from_wire(wire: &str) -> Option<Self> {
-        if wire == RunFlag::NoSmtp.as_str() {
-            return Some(Self::Flag(RunFlag::NoSmtp));
+        for flag in [RunFlag::NoSmtp, RunFlag::NoReports] {
+            if wire == flag.as_str() {
+                return Some(Self::Flag(flag));
+            }
         }
         CheckId::from_wire(wire).map(Self::Check)
     }
@@ -289,5 +295,25 @@ impl DomainReport {
             .iter()
             .filter(|finding| finding.outcome.label() == label)
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blockers_read_back_from_their_wire_form() {
+        let blockers = [
+            Blocker::Flag(RunFlag::NoSmtp),
+            Blocker::Flag(RunFlag::NoReports),
+            Blocker::Check(CheckId::PolicyMode),
+        ];
+        for blocker in blockers {
+            let json = serde_json::to_string(&blocker).unwrap();
+            assert_eq!(serde_json::from_str::<Blocker>(&json).unwrap(), blocker);
+        }
+        assert_eq!(RunFlag::NoReports.as_str(), "--reports");
+        assert_eq!(Blocker::from_wire("--nope"), None);
     }
 }

@@ -3,6 +3,7 @@
 //! Nothing here judges anything. A fixture can build any of these by hand, which is how the
 //! verdict code is tested without a network.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -11,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Subject;
 use crate::name::DomainName;
+use crate::tlsrpt_report::date::Day;
+use crate::tlsrpt_report::model::ResultType;
 
 /// The outcome of one DNS question. A failed lookup is never the same as "no record".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -574,6 +577,73 @@ pub struct Observations {
     /// The domain's deadline (`--domain-timeout`) passed before everything was observed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineCut>,
+    /// The TLS-RPT reports given with `--reports`, summarised for this domain; `None` when the
+    /// option was not given (the `reports.*` checks are then skipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reports: Option<ReportsEvidence>,
+}
+
+/// What the TLS-RPT reports given with `--reports` say about one policy domain (RFC 8460 §4):
+/// plain counts, so saved observations can be judged again against another "today".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportsEvidence {
+    /// The first day read: reports that ended before it were not counted.
+    pub since: Day,
+    /// The day taken as today when the reports were read.
+    pub read_on: Day,
+    /// Input files read (for every domain of the run).
+    pub files_read: usize,
+    /// Reports counted for this domain (unique, overlapping the days read).
+    pub reports: u64,
+    /// Reports read twice (same organisation and report ID), counted once; for every domain.
+    pub duplicates: u64,
+    /// The days covered by at least one of this domain's reports, in order.
+    pub covered_days: Vec<Day>,
+    /// Reporting organisations, with the number of this domain's reports from each.
+    pub organizations: BTreeMap<String, u64>,
+    /// Session counts day by day (a report counts on the first day it covers); only days with a
+    /// report, in order.
+    pub days: Vec<ReportDay>,
+    /// The `mx` patterns of the sts policies the reports say senders used.
+    pub mx_patterns: Vec<String>,
+    /// The `mode` values of those policies.
+    pub modes: Vec<String>,
+    /// Inputs that could not be read, at most [`ReportsEvidence::MAX_UNREADABLE`] of them.
+    pub unreadable: Vec<UnreadableInput>,
+    /// How many inputs could not be read in all.
+    pub unreadable_count: usize,
+}
+
+impl ReportsEvidence {
+    /// Unreadable inputs kept in the evidence; the rest are only counted.
+    pub const MAX_UNREADABLE: usize = 20;
+}
+
+/// One day's sessions for a domain, from the `sts` and `no-policy-found` policies of its reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportDay {
+    pub day: Day,
+    pub successful: u64,
+    /// The summary totals; the details below need not add up to them.
+    pub failed: u64,
+    /// Failed sessions by result type and receiving MX host, from `failure-details`.
+    pub failures: Vec<ReportFailure>,
+}
+
+/// Failed sessions of one result type on one receiving MX host, on one day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportFailure {
+    pub result_type: ResultType,
+    /// `receiving-mx-hostname`; `None` when the sender did not give it.
+    pub mx: Option<String>,
+    pub sessions: u64,
+}
+
+/// An input of `--reports` that could not be read, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadableInput {
+    pub path: String,
+    pub reason: String,
 }
 
 /// What the per-domain deadline cut short: the questions still open were answered as failed
@@ -643,6 +713,7 @@ impl Observations {
             tlsrpt_misplaced: Vec::new(),
             rua_domains: Vec::new(),
             deadline: None,
+            reports: None,
         }
     }
 }

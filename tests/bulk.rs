@@ -95,6 +95,7 @@ fn run_config(network: &NetworkConfig, per_address: usize, domain_timeout: Durat
             skip_smtp: false,
             allow_private: true,
             limits: network.limits.clone(),
+            reports: None,
         },
         ctx: Context {
             profile: Profile::Rfc,

@@ -14,8 +14,8 @@ use common::scenario::*;
 use mtasts::catalog::{Profile, CATALOG};
 use mtasts::model::{Finding, Outcome};
 use mtasts::observe::{
-    DnsAnswer, FetchFailure, FetchStep, LegacyTls, Observations, SmtpFailure, SmtpObservation,
-    SmtpStep, TlsVersion,
+    DnsAnswer, FetchFailure, FetchStep, LegacyTls, Observations, ReportsEvidence, SmtpFailure,
+    SmtpObservation, SmtpStep, TlsVersion,
 };
 
 fn with_policy(body: &str) -> Observations {
@@ -260,7 +260,59 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
             };
         }),
     ));
+    list.extend(reports_scenarios());
     list
+}
+
+/// The readiness checks (`--reports`), each one reason away from ready.
+fn reports_scenarios() -> Vec<(&'static str, Profile, Observations)> {
+    let testing = || with_policy(&GOOD_POLICY.replace("enforce", "testing"));
+    let with_reports = |mut obs: Observations, change: &dyn Fn(&mut ReportsEvidence)| {
+        let reports = obs.reports.as_mut().unwrap();
+        change(reports);
+        obs
+    };
+    vec![
+        ("testing, reports ready", Profile::Rfc, testing()),
+        ("no --reports", Profile::Rfc, {
+            let mut obs = perfect();
+            obs.reports = None;
+            obs
+        }),
+        (
+            "reports: one week, one organisation",
+            Profile::Rfc,
+            with_reports(testing(), &|reports| {
+                reports.covered_days.drain(..14);
+                reports.organizations.remove("Microsoft Corporation");
+            }),
+        ),
+        (
+            "reports: policy fetch errors and failures on an MX",
+            Profile::Sge,
+            with_reports(testing(), &|reports| {
+                *reports = with_failures(reports.clone(), "sts-policy-fetch-error", None, 20, 3);
+                *reports = with_failures(
+                    reports.clone(),
+                    "certificate-expired",
+                    Some("mx1.example.org"),
+                    80,
+                    2,
+                );
+            }),
+        ),
+        ("reports: enforce hurting delivery", Profile::Ncsc, {
+            with_reports(perfect(), &|reports| {
+                *reports = with_failures(
+                    reports.clone(),
+                    "starttls-not-supported",
+                    Some("mx2.example.org"),
+                    2000,
+                    1,
+                );
+            })
+        }),
+    ]
 }
 
 #[derive(Default)]

@@ -12,6 +12,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "e2e/readiness.rs"]
+mod readiness;
 #[path = "e2e/scenarios.rs"]
 mod scenarios;
 #[path = "e2e/world.rs"]
@@ -92,6 +94,7 @@ fn real_servers_in_a_namespace_produce_the_expected_findings() {
     }
     problems.extend(human_reports(&world));
     problems.extend(profile_runs(&world));
+    problems.extend(readiness_runs(&world));
 
     if std::env::var_os("MTASTS_E2E_SHOW").is_some() {
         for (scenario, run) in &results {
@@ -366,6 +369,95 @@ fn profile_runs(world: &World) -> Vec<String> {
                 run.code(),
                 indent(&summarize(&run))
             ));
+        }
+    }
+    problems
+}
+
+/// `check DOMAIN --reports DIR` for each case of `e2e/readiness.rs`, the domain first as the
+/// README shows it (`--reports` takes every value up to the next option).
+fn readiness_runs(world: &World) -> Vec<String> {
+    let ca = world.ca_file.display().to_string();
+    let queue = Mutex::new(readiness::CASES.iter().collect::<Vec<_>>());
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_RUNS {
+            scope.spawn(|| loop {
+                let Some(case) = queue.lock().unwrap().pop() else {
+                    return;
+                };
+                let dir =
+                    world.write_reports(case.name, &readiness::files(case.domain, &case.reports));
+                let dir = dir.display().to_string();
+                let args = [
+                    "check",
+                    "--ca-file",
+                    &ca,
+                    "--timeout",
+                    TIMEOUT_SECS,
+                    "--allow-private",
+                    "--format",
+                    "json",
+                    "--profile",
+                    case.profile,
+                    case.domain,
+                    "--reports",
+                    &dir,
+                ];
+                let run = world.run(binary(), &args, RUN_DEADLINE);
+                results.lock().unwrap().push((case, run));
+            });
+        }
+    });
+    let mut problems = Vec::new();
+    for (case, run) in results.into_inner().unwrap() {
+        let context = || format!("\n    got:\n{}", indent(&summarize(&run)));
+        let name = format!("{} (--reports {})", case.domain, case.name);
+        if run.code() != Some(case.exit) {
+            problems.push(format!(
+                "{name}: exit status {:?}, expected {}{}",
+                run.code(),
+                case.exit,
+                context()
+            ));
+        }
+        let Ok(report) = serde_json::from_slice::<Value>(&run.stdout) else {
+            problems.push(format!("{name}: stdout is not JSON{}", context()));
+            continue;
+        };
+        if !run.stderr_text().contains("not-a-report.txt") {
+            problems.push(format!(
+                "{name}: the unreadable file is not named on standard error: {}",
+                run.stderr_text()
+            ));
+        }
+        let findings = report["domains"][0]["findings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for expect in case.expect {
+            if !findings.iter().any(|finding| matches(finding, expect)) {
+                problems.push(format!("{name}: missing {expect:?}{}", context()));
+            }
+        }
+        let reports_findings = findings.iter().filter(|finding| {
+            finding["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("reports."))
+        });
+        for finding in reports_findings {
+            if finding["outcome"] == "skipped" {
+                problems.push(format!("{name}: {} skipped", finding["id"]));
+            }
+            if is_problem_or_info(finding) && !case.expect.iter().any(|e| matches(finding, e)) {
+                problems.push(format!(
+                    "{name}: unexpected {} {} [{}]: {}",
+                    finding["outcome"],
+                    finding["id"],
+                    subject_text(&finding["subject"]),
+                    finding["summary"]
+                ));
+            }
         }
     }
     problems

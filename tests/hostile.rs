@@ -70,6 +70,7 @@ async fn observe_without_smtp(dns: &DnsServer, domain: &str) -> Observations {
         skip_smtp: true,
         limits: limits(),
         allow_private: true,
+        reports: None,
     };
     mtasts::audit::observe(&probe, &domain.parse().unwrap(), &options).await
 }

@@ -50,21 +50,24 @@ fn testing_mode_is_judged_by_profile() {
         problems_of(&obs, Profile::Rfc),
         pairs(&[
             ("policy.mode-enforce", "info"),
-            ("policy.max-age-ncsc", "info")
+            ("policy.max-age-ncsc", "info"),
+            ("reports.ready", "info")
         ])
     );
     assert_eq!(
         problems_of(&obs, Profile::Sge),
         pairs(&[
             ("policy.mode-enforce", "fail"),
-            ("policy.max-age-ncsc", "info")
+            ("policy.max-age-ncsc", "info"),
+            ("reports.ready", "fail")
         ])
     );
     assert_eq!(
         problems_of(&obs, Profile::Ncsc),
         pairs(&[
             ("policy.mode-enforce", "warn"),
-            ("policy.max-age-ncsc", "info")
+            ("policy.max-age-ncsc", "info"),
+            ("reports.ready", "fail")
         ])
     );
 }
@@ -76,7 +79,12 @@ fn backup_mx_missing_from_an_enforce_policy_fails() {
     let report = run(&obs, Profile::Rfc);
     assert_eq!(
         problems(&report),
-        pairs(&[("mx.covered", "fail"), ("mx.stale-pattern", "warn")]),
+        pairs(&[
+            ("mx.covered", "fail"),
+            ("mx.stale-pattern", "warn"),
+            ("reports.mx", "warn"),
+            ("reports.ready", "warn")
+        ]),
         "{report:#?}"
     );
     let uncovered = report
@@ -107,10 +115,26 @@ fn no_mx_covered_under_testing_warns_that_enforce_would_stop_mail() {
             ("policy.crlf", "info"),
             ("policy.mode-enforce", "info"),
             ("policy.max-age-ncsc", "info"),
+            ("reports.ready", "info"),
         ])
     );
     // SGE requires every MX to be listed even while testing.
     assert!(problems_of(&obs, Profile::Sge).contains(&("mx.any-covered".to_owned(), "fail")));
+    // Clean reports do not make it ready: the live policy would stop mail under enforce.
+    let report = run(&obs, Profile::Rfc);
+    let ready = report
+        .findings
+        .iter()
+        .find(|finding| finding.check == CheckId::ReportsReady)
+        .unwrap();
+    assert!(
+        ready.summary.starts_with("not ready")
+            && ready
+                .summary
+                .contains("does not list mx1.example.org, mx2.example.org"),
+        "{}",
+        ready.summary
+    );
 }
 
 #[test]

@@ -95,6 +95,25 @@ impl TlsRptRecord {
         }
         domains
     }
+
+    /// The addresses of the `mailto:` URIs, lower-cased, percent-decoded, without a `?query`
+    /// or a DMARC-style `!size` suffix, in order, without repeats.
+    pub fn mailto_addresses(&self) -> Vec<String> {
+        let mut addresses: Vec<String> = Vec::new();
+        for uri in &self.rua {
+            for address in mailto_addresses(uri).unwrap_or_default() {
+                let address = address
+                    .split('!')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if !addresses.contains(&address) {
+                    addresses.push(address);
+                }
+            }
+        }
+        addresses
+    }
 }
 
 /// Everything the filter and the parser found in the TXT RRs at `_smtp._tls.D`; `problems` are

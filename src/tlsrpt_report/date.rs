@@ -4,12 +4,32 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// Seconds in a day.
 pub const SECONDS_PER_DAY: i64 = 86_400;
 
-/// A UTC calendar day, counted in days since 1970-01-01.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A UTC calendar day, counted in days since 1970-01-01. Its wire form (in saved observations)
+/// is `YYYY-MM-DD`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(into = "String", try_from = "String")]
 pub struct Day(pub i64);
+
+impl From<Day> for String {
+    fn from(day: Day) -> Self {
+        day.to_string()
+    }
+}
+
+impl TryFrom<String> for Day {
+    type Error = DateError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
 
 impl Day {
     /// The day of `year-month-day`, if that date exists (years 1 to 9999).

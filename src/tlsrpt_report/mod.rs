@@ -8,6 +8,7 @@
 //! - [`parse`]: one report's JSON → [`model::Report`] and notes on each leniency;
 //! - [`summary`]: de-duplication, the day window and per-domain tallies (the API an audit stage
 //!   reads);
+//! - [`evidence`]: a summary → the per-domain evidence `mtasts check --reports` judges;
 //! - [`explain`]: each result type in words, with the `mtasts check` checks that find it;
 //! - [`cli`]: the arguments of `mtasts reports` and the glue from them to the output;
 //! - [`render`]: a [`summary::Summary`] → human, JSON, JSON Lines or CSV bytes.
@@ -15,6 +16,7 @@
 pub mod cli;
 pub mod container;
 pub mod date;
+pub mod evidence;
 pub mod explain;
 pub mod files;
 pub mod model;

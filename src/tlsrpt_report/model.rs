@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::date::Timestamp;
 
 /// One aggregate report (RFC 8460 §4.4).
@@ -107,8 +109,10 @@ impl fmt::Display for PolicyType {
     }
 }
 
-/// `result-type` (RFC 8460 §4.3, registry §6.6), in the RFC's order.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// `result-type` (RFC 8460 §4.3, registry §6.6), in the RFC's order. Its wire form (in saved
+/// observations) is the RFC's text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
 pub enum ResultType {
     // §4.3.1 negotiation failures
     StarttlsNotSupported,
@@ -170,6 +174,18 @@ impl ResultType {
 
     pub fn is_registered(&self) -> bool {
         !matches!(self, Self::Other(_))
+    }
+}
+
+impl From<ResultType> for String {
+    fn from(result_type: ResultType) -> Self {
+        result_type.as_str().to_owned()
+    }
+}
+
+impl From<String> for ResultType {
+    fn from(wire: String) -> Self {
+        Self::from_wire(&wire)
     }
 }
 

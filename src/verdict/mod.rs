@@ -9,6 +9,7 @@ pub mod fetch;
 pub mod mx;
 mod one_record;
 pub mod policy;
+pub mod reports;
 pub mod smtp;
 pub mod sts_record;
 pub mod tlsrpt;
@@ -21,7 +22,8 @@ use crate::observe::Observations;
 #[derive(Clone, Copy, Debug)]
 pub struct Context {
     pub profile: Profile,
-    /// Unix seconds; certificate validity is judged against it.
+    /// Unix seconds; certificate validity is judged against it, and its UTC day is "today" for
+    /// the `reports.*` checks.
     pub now: i64,
 }
 
@@ -43,7 +45,16 @@ pub fn judge(obs: &Observations, ctx: &Context) -> DomainReport {
 
     facts.mx_hosts = mx::judge(obs, policy.as_ref().map_err(|blocker| *blocker), &mut out);
     smtp::judge(obs, ctx, &mut out);
-    facts.tlsrpt_rua = tlsrpt::judge(obs, &mut out);
+    facts.tlsrpt_rua = tlsrpt::judge(obs, ctx, &mut out);
+    reports::judge(
+        obs,
+        ctx,
+        &reports::Earlier {
+            policy: policy.as_ref().map_err(|blocker| *blocker),
+            sts_id: facts.sts_id.as_deref(),
+        },
+        &mut out,
+    );
 
     let mut findings = out.finish();
     if let Some(cut) = &obs.deadline {

@@ -5,11 +5,13 @@
 //! stage adds the report domains and the TTL.
 
 use super::one_record::{self, counted_down_from, judge_ttl, ChainShown, RecordStage};
-use super::Findings;
-use crate::catalog::CheckId;
+use super::{Context, Findings};
+use crate::catalog::{CheckId, Severity};
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{DnsAnswer, MxRecord, Observations};
 use crate::parse::tlsrpt_record::{self, analyse, TlsRptRecord, TLSRPT_PREFIX};
+use crate::retired;
+use crate::tlsrpt_report::date::Day;
 
 /// The `_smtp._tls` record's lookup, filter and grammar checks.
 const STAGE: RecordStage<TlsRptRecord> = RecordStage {
@@ -25,29 +27,28 @@ const STAGE: RecordStage<TlsRptRecord> = RecordStage {
 /// RFC 8460 §7 asks for a large TTL; below an hour is worth a note.
 const MIN_TTL: u32 = 3600;
 
+/// The checks about where the reports go, judged on the record a sender would use.
+const DESTINATION_CHECKS: [CheckId; 2] = [CheckId::TlsRptMailtoDomain, CheckId::TlsRptRuaRetired];
+
 /// Judges `tlsrpt.*`; returns the rua URIs of the record a sender would use.
-pub fn judge(obs: &Observations, out: &mut Findings) -> Vec<String> {
+pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Vec<String> {
     let Some(found) = one_record::judge(&STAGE, obs, &obs.tlsrpt_txt, &obs.tlsrpt_misplaced, out)
     else {
         return Vec::new();
     };
     match &found.record {
-        None if !found.parsed => out.skip(
-            CheckId::TlsRptMailtoDomain,
-            Subject::Domain,
-            CheckId::TlsRptSingle,
-        ),
-        None => out.skip(
-            CheckId::TlsRptMailtoDomain,
-            Subject::Domain,
-            CheckId::TlsRptSyntax,
-        ),
-        Some(record) if record.rua.is_empty() => out.skip(
-            CheckId::TlsRptMailtoDomain,
-            Subject::Domain,
-            CheckId::TlsRptRua,
-        ),
-        Some(record) => judge_mailto_domains(obs, record, out),
+        Some(record) if !record.rua.is_empty() => {
+            judge_mailto_domains(obs, record, out);
+            judge_retired(record, ctx, out);
+        }
+        record => {
+            let blocker = match record {
+                None if !found.parsed => CheckId::TlsRptSingle,
+                None => CheckId::TlsRptSyntax,
+                Some(_) => CheckId::TlsRptRua,
+            };
+            out.skip_all(DESTINATION_CHECKS, &Subject::Domain, blocker);
+        }
     }
 
     judge_ttl(
@@ -147,6 +148,57 @@ fn judge_mailto_domains(obs: &Observations, record: &TlsRptRecord, out: &mut Fin
     }
 }
 
+/// `tlsrpt.rua-retired`: no `mailto:` rua names a destination that has closed
+/// ([`crate::retired`]); before its closing day one is noted, not warned about.
+fn judge_retired(record: &TlsRptRecord, ctx: &Context, out: &mut Findings) {
+    let today = Day::of_unix(ctx.now);
+    let mut problems = Vec::new();
+    for address in record.mailto_addresses() {
+        let Some(retired) = retired::find(&address) else {
+            continue;
+        };
+        let closed = retired.closed_on().is_none_or(|closed| closed <= today);
+        let problem = if closed {
+            Problem::new(
+                CheckId::TlsRptRuaRetired,
+                format!(
+                    "reports go to {address}, the mailbox of {}, which closed on {}: they are read                      by no one",
+                    retired.service, retired.closed
+                ),
+            )
+        } else {
+            Problem::new(
+                CheckId::TlsRptRuaRetired,
+                format!(
+                    "reports go to {address}, the mailbox of {}, which closes on {}",
+                    retired.service, retired.closed
+                ),
+            )
+            .capped(Severity::Info)
+        };
+        problems.push(
+            problem
+                .with("rua", format!("mailto:{address}"))
+                .with("source", retired.source),
+        );
+    }
+    if problems.is_empty() {
+        out.pass_with(
+            CheckId::TlsRptRuaRetired,
+            Subject::Domain,
+            "no rua points at a reporting service known to have closed",
+            Vec::new(),
+        );
+        return;
+    }
+    // One finding for the record: the first retired address, with the others as evidence.
+    let mut first = problems.remove(0);
+    for other in problems {
+        first.evidence.extend(other.evidence);
+    }
+    out.problem(first, Subject::Domain);
+}
+
 fn show_mx(records: &[MxRecord]) -> String {
     records
         .iter()
@@ -170,9 +222,16 @@ mod tests {
     use crate::observe::TxtRecord;
     use crate::verdict::one_record::tests::labels;
 
+    /// 2026-09-21, after the NCSC Mail Check closed.
+    const NOW: i64 = 1_790_000_000;
+
     fn run(obs: &Observations, profile: Profile) -> (Vec<String>, Vec<Finding>) {
+        run_at(obs, profile, NOW)
+    }
+
+    fn run_at(obs: &Observations, profile: Profile, now: i64) -> (Vec<String>, Vec<Finding>) {
         let mut out = Findings::new(profile);
-        let rua = judge(obs, &mut out);
+        let rua = judge(obs, &Context { profile, now }, &mut out);
         (rua, out.finish())
     }
 
@@ -246,6 +305,40 @@ mod tests {
                 "could-not-determine"
             ]
         );
+    }
+
+    #[test]
+    fn the_retired_ncsc_mail_check_mailbox_warns_under_every_profile() {
+        let obs = with_record(
+            "v=TLSRPTv1;rua=mailto:tls-rua@mailcheck.service.ncsc.gov.uk,mailto:tls@example.org",
+        );
+        for profile in [Profile::Rfc, Profile::Sge, Profile::Ncsc] {
+            let (_, findings) = run(&obs, profile);
+            assert_eq!(labels(&findings, CheckId::TlsRptRuaRetired), ["warn"]);
+            let finding = findings
+                .iter()
+                .find(|f| f.check == CheckId::TlsRptRuaRetired)
+                .unwrap();
+            assert!(
+                finding.summary.contains("2026-03-31"),
+                "{}",
+                finding.summary
+            );
+            assert!(
+                finding.summary.contains("NCSC Mail Check"),
+                "{}",
+                finding.summary
+            );
+        }
+        // Before the closing day it is only noted.
+        let (_, findings) = run_at(&obs, Profile::Rfc, 1_770_000_000);
+        assert_eq!(labels(&findings, CheckId::TlsRptRuaRetired), ["info"]);
+
+        let (_, findings) = run(
+            &with_record("v=TLSRPTv1;rua=mailto:tls@example.org"),
+            Profile::Ncsc,
+        );
+        assert_eq!(labels(&findings, CheckId::TlsRptRuaRetired), ["pass"]);
     }
 
     #[test]

@@ -8,9 +8,12 @@ use mtasts::catalog::{CheckId, Profile};
 use mtasts::model::{DomainReport, Outcome};
 use mtasts::observe::{
     CertSummary, DnsAnswer, FetchObservation, HostLookup, HttpResponse, LegacyTls,
-    MxHostObservation, MxRecord, NotContacted, Observations, SmtpObservation, SmtpReply,
-    TlsObservation, TlsVersion, TxtRecord, Uncontacted,
+    MxHostObservation, MxRecord, NotContacted, Observations, ReportDay, ReportFailure,
+    ReportsEvidence, SmtpObservation, SmtpReply, TlsObservation, TlsVersion, TxtRecord,
+    Uncontacted,
 };
+use mtasts::tlsrpt_report::date::Day;
+use mtasts::tlsrpt_report::model::ResultType;
 use mtasts::verdict::Context;
 
 /// 2026-09-21, a fixed "now" so that certificate dates are stable.
@@ -179,7 +182,65 @@ pub fn perfect() -> Observations {
             3600,
         ),
     )];
+    obs.reports = Some(clean_reports());
     obs
+}
+
+/// Three weeks of clean TLS-RPT reports up to yesterday, from two organisations, about the
+/// policy of [`perfect`]: what `--reports` reads for a domain ready for (or doing well in)
+/// enforce.
+pub fn clean_reports() -> ReportsEvidence {
+    let today = Day::of_unix(NOW);
+    let days: Vec<Day> = (-21..0).map(|offset| today.plus(offset)).collect();
+    ReportsEvidence {
+        since: today.plus(-29),
+        read_on: today,
+        files_read: 42,
+        reports: 42,
+        duplicates: 0,
+        covered_days: days.clone(),
+        organizations: [
+            ("Google Inc.".to_owned(), 21),
+            ("Microsoft Corporation".to_owned(), 21),
+        ]
+        .into(),
+        days: days
+            .iter()
+            .map(|&day| ReportDay {
+                day,
+                successful: 250,
+                failed: 0,
+                failures: Vec::new(),
+            })
+            .collect(),
+        mx_patterns: vec!["mx1.example.org".to_owned(), "mx2.example.org".to_owned()],
+        modes: vec!["enforce".to_owned()],
+        unreadable: Vec::new(),
+        unreadable_count: 0,
+    }
+}
+
+/// `reports` with `sessions` failed sessions of `result_type` on `mx`, `days_ago` days ago.
+pub fn with_failures(
+    mut reports: ReportsEvidence,
+    result_type: &str,
+    mx: Option<&str>,
+    sessions: u64,
+    days_ago: i64,
+) -> ReportsEvidence {
+    let day = Day::of_unix(NOW).plus(-days_ago);
+    let entry = reports
+        .days
+        .iter_mut()
+        .find(|entry| entry.day == day)
+        .expect("a day with reports");
+    entry.failed += sessions;
+    entry.failures.push(ReportFailure {
+        result_type: ResultType::from_wire(result_type),
+        mx: mx.map(str::to_owned),
+        sessions,
+    });
+    reports
 }
 
 pub fn run(obs: &Observations, profile: Profile) -> DomainReport {

@@ -267,6 +267,9 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: &[
             is("policy.mode-enforce", "info"),
             is("policy.max-age-week", "info").mentioning("86401"),
+            // Without --reports, readiness is not judged, and the report says what it needs.
+            is("reports.ready", "skipped").mentioning("needs --reports"),
+            is("tlsrpt.rua-retired", "pass"),
         ],
     },
     Scenario {

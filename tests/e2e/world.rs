@@ -193,6 +193,19 @@ impl World {
         self.root.join(relative)
     }
 
+    /// A new directory `reports/NAME` in the world's temporary directory, holding `files`
+    /// (relative path, bytes): TLS-RPT reports for `check --reports`.
+    pub fn write_reports(&self, name: &str, files: &[(String, Vec<u8>)]) -> PathBuf {
+        let dir = self.path(&format!("reports/{name}"));
+        for (relative, bytes) in files {
+            let path = dir.join(relative);
+            fs::create_dir_all(path.parent().expect("a file in a directory"))
+                .expect("create the reports directory");
+            fs::write(&path, bytes).expect("write a report file");
+        }
+        dir
+    }
+
     /// `ip netns exec <ns> program`.
     pub fn in_ns(&self, program: &Path) -> Command {
         let mut command = Command::new(&self.tools.ip);
