@@ -14,8 +14,8 @@ use crate::model::DomainReport;
 use crate::name::{DomainName, HostName};
 use crate::net::address::is_public;
 use crate::observe::{
-    DeadlineCut, DnsAnswer, HostLookup, MisplacedRecord, MxHostObservation, MxRecord, NotContacted,
-    Observations, ReportsEvidence, Uncontacted,
+    DeadlineCut, DnsAnswer, HostLookup, HttpsRuaObservation, MisplacedRecord, MxHostObservation,
+    MxRecord, NotContacted, Observations, ReportsEvidence, Uncontacted,
 };
 use crate::parse::tlsrpt_record::analyse_tlsrpt_records;
 use crate::probe::deadline::DeadlineProbe;
@@ -82,20 +82,33 @@ pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options
         } else {
             find_misplaced(probe, domain.misplaced_tlsrpt_records(), b"v=TLSRPTv1").await
         };
-        let rua_domains = match answer.data() {
-            Some(records) => {
-                let domains = analyse_tlsrpt_records(records)
-                    .0
-                    .map(|record| record.mailto_domains())
-                    .unwrap_or_default();
-                let domains = capped(domains, 10);
-                let answers =
-                    join_all(domains.iter().map(|name| timed(Stage::Dns, probe.mx(name)))).await;
-                domains.into_iter().zip(answers).collect()
-            }
-            None => Vec::new(),
-        };
-        (answer, misplaced, rua_domains)
+        let record = answer
+            .data()
+            .and_then(|records| analyse_tlsrpt_records(records).0);
+        let domains = capped(
+            record
+                .as_ref()
+                .map(|record| record.mailto_domains())
+                .unwrap_or_default(),
+            MAX_RUA_DESTINATIONS,
+        );
+        let endpoints = capped(
+            record
+                .as_ref()
+                .map(|record| record.https_endpoints())
+                .unwrap_or_default(),
+            MAX_RUA_DESTINATIONS,
+        );
+        let (answers, rua_https) = tokio::join!(
+            join_all(domains.iter().map(|name| timed(Stage::Dns, probe.mx(name)))),
+            join_all(
+                endpoints
+                    .into_iter()
+                    .map(|(uri, host, port)| observe_https_rua(probe, uri, host, port, options))
+            )
+        );
+        let rua_domains = domains.into_iter().zip(answers).collect();
+        (answer, misplaced, rua_domains, rua_https)
     };
 
     let (
@@ -104,7 +117,7 @@ pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options
         (mx, domain_addrs, mx_hosts),
         tlsrpt,
     ) = tokio::join!(sts, fetches, mx, tlsrpt);
-    let (tlsrpt_txt, tlsrpt_misplaced, rua_domains) = tlsrpt;
+    let (tlsrpt_txt, tlsrpt_misplaced, rua_domains, rua_https) = tlsrpt;
 
     Observations {
         schema_version: crate::observe::OBSERVATIONS_SCHEMA_VERSION,
@@ -122,6 +135,7 @@ pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options
         tlsrpt_txt,
         tlsrpt_misplaced,
         rua_domains,
+        rua_https,
         deadline: None,
         reports: reports_for(domain, options),
     }
@@ -212,6 +226,51 @@ fn not_resolved(mx: &MxRecord, reason: String) -> MxHostObservation {
         tlsa: DnsAnswer::Failed { reason },
         smtp: Vec::new(),
         not_contacted: Vec::new(),
+    }
+}
+
+/// Report destinations looked at per kind (`mailto:` domains, `https:` URIs): a record listing
+/// more is judged on its first ones.
+const MAX_RUA_DESTINATIONS: usize = 10;
+
+/// An `https:` rua as a reporter would use it: its host's addresses, then a TLS handshake with
+/// each it may contact. An IP literal is the address itself.
+async fn observe_https_rua<P: Probe>(
+    probe: &P,
+    uri: String,
+    host: String,
+    port: Option<u16>,
+    options: &Options,
+) -> HttpsRuaObservation {
+    let addrs = match host.parse::<IpAddr>() {
+        Ok(ip) => HostLookup {
+            name: host.clone(),
+            a: if ip.is_ipv4() {
+                DnsAnswer::records(vec![ip])
+            } else {
+                DnsAnswer::NoData
+            },
+            aaaa: if ip.is_ipv6() {
+                DnsAnswer::records(vec![ip])
+            } else {
+                DnsAnswer::NoData
+            },
+        },
+        Err(_) => timed(Stage::Dns, probe.addrs(&host)).await,
+    };
+    let (ips, not_contacted) = contactable(addrs.addresses(), options);
+    let handshakes = join_all(
+        ips.iter()
+            .map(|&ip| timed(Stage::PolicyFetch, probe.tls_handshake(&host, ip, port))),
+    )
+    .await;
+    HttpsRuaObservation {
+        uri: crate::escape::escape_str(&uri),
+        host,
+        port,
+        addrs,
+        handshakes,
+        not_contacted,
     }
 }
 

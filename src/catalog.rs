@@ -142,6 +142,8 @@ pub enum CheckFlag {
     Rejects,
     /// Compares what DNS says with the policy's `mx` patterns, so it needs a valid policy.
     NeedsPolicy,
+    /// Judges where the TLS-RPT reports go (the `rua` URIs), so it needs a record with one.
+    Destination,
 }
 
 /// A document a check's rule comes from.
@@ -579,7 +581,7 @@ catalog! {
         "Extension fields are reported (senders ignore them)",
         [rfc(8460, "3")], ["RPT-09", "RPT-12"],
         "Remove fields copied from DMARC (`ruf=`, `p=`): TLS-RPT ignores them.";
-    TlsRptMailtoDomain = "tlsrpt.mailto-domain", TlsRpt, Host, [W, W, W],
+    TlsRptMailtoDomain = "tlsrpt.mailto-domain", TlsRpt, Host + Destination, [W, W, W],
         "The domain of every mailto: rua can receive mail",
         [Source::Operational], ["RPT-13"],
         "Use a report address whose domain has working MX records.";
@@ -587,7 +589,11 @@ catalog! {
         "The TLS-RPT record has a TTL of an hour or more",
         [rfc(8460, "7")], ["RPT-14"],
         "Raise the TTL of the _smtp._tls record (RFC 8460 §7 asks for a large TTL).";
-    TlsRptRuaRetired = "tlsrpt.rua-retired", TlsRpt, Domain, [W, W, W],
+    TlsRptRuaHttps = "tlsrpt.rua-https", TlsRpt, Domain + Destination, [W, W, W],
+        "Every https: rua host resolves to a public address and completes TLS with a valid certificate",
+        [rfc(8460, "3"), rfc(8460, "5.4")], ["RPT-15"],
+        "Serve the https: report URL from a host with a public address and a publicly trusted certificate for that host name, or use a mailto: rua.";
+    TlsRptRuaRetired = "tlsrpt.rua-retired", TlsRpt, Domain + Destination, [W, W, W],
         "No rua points at a reporting service that has closed",
         [ncsc("§1"), Source::Operational], ["NCSC-01"],
         "Replace the retired address with a mailbox or service you read (`rua=mailto:tls-reports@DOMAIN`); reports sent to a closed service are read by no one.";

@@ -291,6 +291,19 @@ pub enum NotContacted {
     OverAddressBound { bound: usize },
 }
 
+impl NotContacted {
+    /// Why, in words: "not a public address".
+    pub fn describe(self) -> String {
+        match self {
+            Self::NonPublic => "not a public address (--allow-private lifts this)".to_owned(),
+            Self::DeadlinePassed => "the domain's deadline had passed".to_owned(),
+            Self::OverAddressBound { bound } => {
+                format!("past the first {bound} addresses of the host")
+            }
+        }
+    }
+}
+
 /// An address of a host that was not contacted, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Uncontacted {
@@ -574,6 +587,9 @@ pub struct Observations {
     pub tlsrpt_misplaced: Vec<MisplacedRecord>,
     /// MX answers for the domains of `mailto:` report addresses.
     pub rua_domains: Vec<(String, DnsAnswer<Vec<MxRecord>>)>,
+    /// The `https:` report URIs of the TLS-RPT record a sender would use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rua_https: Vec<HttpsRuaObservation>,
     /// The domain's deadline (`--domain-timeout`) passed before everything was observed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineCut>,
@@ -646,6 +662,30 @@ pub struct UnreadableInput {
     pub reason: String,
 }
 
+/// The TLS handshake with one address of an `https:` report host, as a reporter would make it
+/// before posting (nothing is posted).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandshakeObservation {
+    pub ip: IpAddr,
+    /// The session, verified the way a sender verifies; `Err` when none was established.
+    pub tls: Result<TlsObservation, FetchFailure>,
+}
+
+/// An `https:` rua of the TLS-RPT record, looked at as a reporter would use it (RFC 8460 §3,
+/// §5.4): its host's addresses and a TLS handshake with each address it may contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpsRuaObservation {
+    /// The URI as the record gives it (escaped).
+    pub uri: String,
+    pub host: String,
+    /// The port the URI writes; without one, the HTTPS port (443).
+    pub port: Option<u16>,
+    pub addrs: HostLookup,
+    pub handshakes: Vec<HandshakeObservation>,
+    /// Addresses not contacted, and why.
+    pub not_contacted: Vec<Uncontacted>,
+}
+
 /// What the per-domain deadline cut short: the questions still open were answered as failed
 /// for `reason`, and the fetches and SMTP probes of `endpoints` did not finish.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -712,6 +752,7 @@ impl Observations {
             tlsrpt_txt: DnsAnswer::NoData,
             tlsrpt_misplaced: Vec::new(),
             rua_domains: Vec::new(),
+            rua_https: Vec::new(),
             deadline: None,
             reports: None,
         }

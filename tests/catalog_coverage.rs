@@ -14,8 +14,9 @@ use common::scenario::*;
 use mtasts::catalog::{Profile, CATALOG};
 use mtasts::model::{Finding, Outcome};
 use mtasts::observe::{
-    DnsAnswer, FetchFailure, FetchStep, LegacyTls, Observations, ReportsEvidence, SmtpFailure,
-    SmtpObservation, SmtpStep, TlsVersion,
+    DnsAnswer, FetchFailure, FetchStep, HandshakeObservation, HttpsRuaObservation, LegacyTls,
+    Observations, ReportsEvidence, SmtpFailure, SmtpObservation, SmtpStep, TlsObservation,
+    TlsVersion, TxtRecord,
 };
 
 fn with_policy(body: &str) -> Observations {
@@ -42,6 +43,29 @@ fn with_fetch(change: impl Fn(&mut mtasts::observe::FetchObservation)) -> Observ
     for fetch in &mut obs.fetches {
         change(fetch);
     }
+    obs
+}
+
+/// The perfect deployment reporting to an `https:` URL too, whose host answers well.
+fn with_https_rua(uri: &str) -> Observations {
+    let mut obs = perfect();
+    obs.tlsrpt_txt = records(
+        vec![TxtRecord::single(&format!(
+            "v=TLSRPTv1; rua=mailto:tlsrpt@example.org,{uri}"
+        ))],
+        86_400,
+    );
+    obs.rua_https = vec![HttpsRuaObservation {
+        uri: uri.to_owned(),
+        host: "reports.example.net".to_owned(),
+        port: None,
+        addrs: host("reports.example.net", &["93.184.215.90"]),
+        handshakes: vec![HandshakeObservation {
+            ip: "93.184.215.90".parse().unwrap(),
+            tls: Ok(good_tls("reports.example.net")),
+        }],
+        not_contacted: Vec::new(),
+    }];
     obs
 }
 
@@ -155,6 +179,17 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
             fetch.tls.as_mut().unwrap().chain[0].not_after = NOW + 3 * 86_400;
         }),
     ));
+    list.push(("https rua with a misnamed certificate", Profile::Rfc, {
+        let mut obs = with_https_rua("https://reports.example.net/tlsrpt");
+        obs.rua_https[0].handshakes[0].tls = Ok(TlsObservation {
+            name_match: Err("not valid for reports.example.net".into()),
+            ..good_tls("other.example.net")
+        });
+        obs
+    }));
+    list.push(("https rua served well", Profile::Rfc, {
+        with_https_rua("https://reports.example.net/tlsrpt")
+    }));
     list.push(("null MX", Profile::Rfc, {
         let mut obs = perfect();
         obs.mx = mx_records(&[(0, "")]);

@@ -51,9 +51,10 @@ impl World {
             .txt("_mta-sts.good.test", &["v=STSv1; id=20250101T000000"])
             .txt(
                 "_smtp._tls.good.test",
-                &["v=TLSRPTv1; rua=mailto:tlsrpt@good.test"],
+                &["v=TLSRPTv1; rua=mailto:tlsrpt@good.test,https://reports.good.test/tlsrpt"],
             )
             .a("mta-sts.good.test", ip(2))
+            .a("reports.good.test", ip(2))
             .mx("good.test", 10, "mx.good.test")
             .a("mx.good.test", ip(3))
             .txt("_mta-sts.testing.test", &["v=STSv1; id=1"])
@@ -81,9 +82,13 @@ impl World {
 
         let policy_host = |name: &'static str| ca.issue(&LeafSpec::valid_for(&[name]));
         // The lab flag --https-port applies to every address, so all policy hosts share a port.
+        // good.test's https: report URL is served from its policy host's address.
         let first = HttpsServer::start(
             IpAddr::V4(ip(2)),
-            &policy_host("mta-sts.good.test"),
+            &ca.issue(&LeafSpec::valid_for(&[
+                "mta-sts.good.test",
+                "reports.good.test",
+            ])),
             Script::ok(GOOD_POLICY),
         )
         .await;
@@ -258,9 +263,23 @@ async fn perfect_domain_passes_every_check_that_ran() {
         "smtp.legacy-tls",
         "policy-fetch.certificate-name",
         "mx.covered",
+        "tlsrpt.rua-https",
     ] {
         assert_eq!(outcomes(good, id), vec!["pass"], "{id}");
     }
+    // The https: report URL was looked at: a handshake with its host, nothing posted.
+    let rua_https = good["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|finding| finding["id"] == "tlsrpt.rua-https")
+        .expect("tlsrpt.rua-https");
+    assert!(
+        rua_https
+            .to_string()
+            .contains("certificate of reports.good.test"),
+        "{rua_https}"
+    );
     // The header echoes the extra trust anchors.
     assert!(
         report["settings"].to_string().contains("test-ca.pem"),

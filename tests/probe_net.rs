@@ -16,7 +16,7 @@ use common::https::{Behaviour, HttpsServer, Script};
 use hickory_server::proto::rr::RecordType;
 use mtasts::observe::{DnsAnswer, FetchObservation, MxRecord, TlsVersion, TxtRecord};
 use mtasts::probe::dns::DnsClient;
-use mtasts::probe::https::fetch_policy;
+use mtasts::probe::https::{fetch_policy, tls_handshake};
 use mtasts::probe::{Limits, NetworkConfig};
 
 const POLICY_HOST: &str = "mta-sts.example.test";
@@ -601,4 +601,46 @@ async fn the_live_probe_refuses_non_public_addresses_without_allow_private() {
         assert!(smtp.transcript.is_empty());
     }
     assert_eq!(server.connection_count(), 0);
+}
+
+/// An `https:` report URL is looked at as a reporter would before posting: a handshake and
+/// nothing else, on the port the URI names.
+#[tokio::test]
+async fn an_https_report_host_is_only_handshaken_with() {
+    let lab = Lab::new();
+    let leaf = lab
+        .ca
+        .issue(&LeafSpec::valid_for(&["reports.example.test"]));
+    let server = HttpsServer::start(LOCALHOST, &leaf, Script::ok(POLICY)).await;
+    let config = NetworkConfig {
+        https_port: 1,
+        ..lab.config(&server)
+    };
+    let port = Some(server.port());
+    let good = tls_handshake(&config, "reports.example.test", LOCALHOST, port).await;
+    let tls = good.tls.expect("a session");
+    assert_eq!(tls.trust, Ok(()));
+    assert_eq!(tls.name_match, Ok(()));
+
+    let misnamed = tls_handshake(&config, "other.example.test", LOCALHOST, port).await;
+    assert!(misnamed.tls.expect("a session").name_match.is_err());
+
+    // Without the URI's port, the HTTPS port: nothing listens on port 1.
+    let refused = tls_handshake(&config, "reports.example.test", LOCALHOST, None).await;
+    assert_eq!(
+        refused.tls.expect_err("no session").step.as_str(),
+        "connect"
+    );
+
+    // A non-public address is never contacted without --allow-private.
+    let closed = NetworkConfig {
+        allow_private: false,
+        ..config
+    };
+    let refused = tls_handshake(&closed, "reports.example.test", LOCALHOST, port).await;
+    assert!(refused
+        .tls
+        .expect_err("not contacted")
+        .detail
+        .contains("not a public address"));
 }

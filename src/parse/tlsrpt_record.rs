@@ -96,6 +96,19 @@ impl TlsRptRecord {
         domains
     }
 
+    /// The `https:` URIs with their host and port (if written), in order, each once.
+    pub fn https_endpoints(&self) -> Vec<(String, String, Option<u16>)> {
+        self.rua
+            .iter()
+            .filter(|uri| scheme_of(uri).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https")))
+            .filter_map(|uri| {
+                https_authority(uri)
+                    .filter(|(host, _)| !host.is_empty())
+                    .map(|(host, port)| (uri.clone(), host, port))
+            })
+            .collect()
+    }
+
     /// The addresses of the `mailto:` URIs, lower-cased, percent-decoded, without a `?query`
     /// or a DMARC-style `!size` suffix, in order, without repeats.
     pub fn mailto_addresses(&self) -> Vec<String> {
@@ -593,26 +606,67 @@ fn address_domain(address: &str) -> Option<String> {
 
 /// `https://` followed by a non-empty host.
 fn https_is_absolute(uri: &str) -> bool {
-    let Some((_, rest)) = uri.split_once(':') else {
-        return false;
-    };
-    let Some(authority) = rest.strip_prefix("//") else {
-        return false;
-    };
+    https_authority(uri).is_some_and(|(host, _)| !host.is_empty())
+}
+
+/// The host (lower case, an IP literal without its brackets) and the port, if one is written, of
+/// an `https://host[:port]/…` URI; `None` when the URI has no authority or a port that is not a
+/// number.
+fn https_authority(uri: &str) -> Option<(String, Option<u16>)> {
+    let (_, rest) = uri.split_once(':')?;
+    let authority = rest.strip_prefix("//")?;
     let authority = authority.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority
+    let host_port = authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
-    let host = match host.strip_prefix('[') {
-        Some(literal) => literal.split(']').next().unwrap_or_default(),
-        None => host.split(':').next().unwrap_or_default(),
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(literal) => {
+            let (host, after) = literal.split_once(']').unwrap_or((literal, ""));
+            (host, after.strip_prefix(':'))
+        }
+        None => match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
     };
-    !host.is_empty()
+    let port = match port {
+        None | Some("") => None,
+        Some(port) => Some(port.parse().ok()?),
+    };
+    Some((host.to_ascii_lowercase(), port))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn https_endpoints_name_host_and_port() {
+        let record = TlsRptRecord {
+            rua: vec![
+                "mailto:a@example.org".to_owned(),
+                "https://Reports.Example.net/tlsrpt".to_owned(),
+                "https://r.example.net:8443/x".to_owned(),
+                "https://[2001:db8::1]:444/".to_owned(),
+                "https://:443/".to_owned(),
+                "https://bad.example:port/".to_owned(),
+            ],
+            extensions: Vec::new(),
+        };
+        let endpoints: Vec<(String, Option<u16>)> = record
+            .https_endpoints()
+            .into_iter()
+            .map(|(_, host, port)| (host, port))
+            .collect();
+        assert_eq!(
+            endpoints,
+            [
+                ("reports.example.net".to_owned(), None),
+                ("r.example.net".to_owned(), Some(8443)),
+                ("2001:db8::1".to_owned(), Some(444)),
+            ]
+        );
+    }
 
     fn rr(text: &str) -> TxtRecord {
         TxtRecord::single(text)

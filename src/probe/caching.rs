@@ -30,7 +30,8 @@ use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use super::smtp::{retry_note, RETRY_BACKOFF};
 use super::Probe;
 use crate::observe::{
-    DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, SmtpReply, TxtRecord,
+    DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, MxRecord, SmtpObservation,
+    SmtpReply, TxtRecord,
 };
 
 /// SMTP observations kept at most. One is a few kilobytes (transcript and certificate
@@ -172,6 +173,15 @@ impl<P: Probe> Probe for CachingProbe<P> {
 
     async fn fetch_policy(&self, host: &str, ip: IpAddr) -> FetchObservation {
         self.inner.fetch_policy(host, ip).await
+    }
+
+    async fn tls_handshake(
+        &self,
+        host: &str,
+        ip: IpAddr,
+        port: Option<u16>,
+    ) -> HandshakeObservation {
+        self.inner.tls_handshake(host, ip, port).await
     }
 
     async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {

@@ -12,8 +12,8 @@ use tokio::time::Instant;
 use super::Probe;
 use crate::model::Subject;
 use crate::observe::{
-    whole_millis, DeadlineCut, DnsAnswer, FetchObservation, FetchStep, HostLookup, MxRecord,
-    NotContacted, SmtpObservation, SmtpStep, StepFailure, TxtRecord,
+    whole_millis, DeadlineCut, DnsAnswer, FetchObservation, FetchStep, HandshakeObservation,
+    HostLookup, MxRecord, NotContacted, SmtpObservation, SmtpStep, StepFailure, TxtRecord,
 };
 
 /// A probe whose every answer is due by `deadline`; a question still open then is answered
@@ -125,6 +125,20 @@ impl<P: Probe> Probe for DeadlineProbe<'_, P> {
             tls: None,
             result: Err(self.deadline_failure(FetchStep::Deadline)),
             not_contacted: late,
+        })
+    }
+
+    async fn tls_handshake(
+        &self,
+        host: &str,
+        ip: IpAddr,
+        port: Option<u16>,
+    ) -> HandshakeObservation {
+        let work = self.inner.tls_handshake(host, ip, port);
+        let answer = self.within(work, None).await;
+        answer.unwrap_or_else(|| HandshakeObservation {
+            ip,
+            tls: Err(self.deadline_failure(FetchStep::Deadline)),
         })
     }
 

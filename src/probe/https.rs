@@ -23,8 +23,8 @@ use super::tls::{self, Recorder};
 use super::{root_store, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
 use crate::observe::{
-    whole_millis, FetchFailure, FetchObservation, FetchStep, HttpResponse, NotContacted,
-    TlsObservation,
+    whole_millis, FetchFailure, FetchObservation, FetchStep, HandshakeObservation, HttpResponse,
+    NotContacted, TlsObservation,
 };
 
 /// The path RFC 8461 §3.2 fixes.
@@ -90,6 +90,35 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
         result,
         not_contacted: None,
     }
+}
+
+/// A TLS handshake with `host` at `ip` (port `port`, else the HTTPS port), nothing sent after
+/// it: an `https:` report URL as a reporter sees it before posting (RFC 8460 §5.4).
+pub async fn tls_handshake(
+    config: &NetworkConfig,
+    host: &str,
+    ip: IpAddr,
+    port: Option<u16>,
+) -> HandshakeObservation {
+    if let Some(reason) = super::refuse_connection(config, ip) {
+        return HandshakeObservation {
+            ip,
+            tls: Err(failure(FetchStep::Connect, false, reason)),
+        };
+    }
+    let addr = SocketAddr::new(ip, port.unwrap_or(config.https_port));
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let roots = root_store(&config.extra_roots);
+    let tls = match handshake(roots, &host, addr, config.limits.step_timeout).await {
+        Ok(Some(tls)) => Ok(tls),
+        Ok(None) => Err(failure(
+            FetchStep::Tls,
+            false,
+            "the handshake completed but no certificate was recorded".to_owned(),
+        )),
+        Err(failure) => Err(failure),
+    };
+    HandshakeObservation { ip, tls }
 }
 
 /// The policy URL for `host` on `port`.

@@ -4,7 +4,8 @@ use std::net::IpAddr;
 
 use super::{NetworkConfig, Probe};
 use crate::observe::{
-    DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, TxtRecord,
+    DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, MxRecord, SmtpObservation,
+    TxtRecord,
 };
 
 pub struct LiveProbe {
@@ -37,5 +38,13 @@ impl Probe for LiveProbe {
     }
     async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
         super::smtp::probe(&self.config, host, ip).await
+    }
+    async fn tls_handshake(
+        &self,
+        host: &str,
+        ip: IpAddr,
+        port: Option<u16>,
+    ) -> HandshakeObservation {
+        super::https::tls_handshake(&self.config, host, ip, port).await
     }
 }

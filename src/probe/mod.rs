@@ -29,7 +29,8 @@ use std::time::Duration;
 use rustls::pki_types::CertificateDer;
 
 use crate::observe::{
-    DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, TxtRecord,
+    DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, MxRecord, SmtpObservation,
+    TxtRecord,
 };
 
 /// Questions the pipeline asks of the network.
@@ -45,6 +46,27 @@ pub trait Probe: Send + Sync {
         -> impl Future<Output = FetchObservation> + Send;
     /// The STARTTLS probe of one MX address.
     fn smtp(&self, host: &str, ip: IpAddr) -> impl Future<Output = SmtpObservation> + Send;
+    /// A TLS handshake with `host` at `ip` (port `port`, or the HTTPS port), nothing sent after
+    /// it: how an `https:` report URL looks to a reporter before it posts. Probes that cannot
+    /// make one (test doubles) say so in the observation.
+    fn tls_handshake(
+        &self,
+        host: &str,
+        ip: IpAddr,
+        port: Option<u16>,
+    ) -> impl Future<Output = HandshakeObservation> + Send {
+        let _ = (host, port);
+        async move {
+            HandshakeObservation {
+                ip,
+                tls: Err(crate::observe::FetchFailure {
+                    step: crate::observe::FetchStep::Connect,
+                    timed_out: false,
+                    detail: "this probe makes no TLS handshakes".to_owned(),
+                }),
+            }
+        }
+    }
 }
 
 /// Bounds on time and size for everything a remote party controls.

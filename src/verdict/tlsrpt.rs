@@ -6,7 +6,7 @@
 
 use super::one_record::{self, counted_down_from, judge_ttl, ChainShown, RecordStage};
 use super::{Context, Findings};
-use crate::catalog::{CheckId, Severity};
+use crate::catalog::{stage_checks, CheckFlag, CheckId, Severity, Stage};
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{DnsAnswer, MxRecord, Observations};
 use crate::parse::tlsrpt_record::{self, analyse, TlsRptRecord, TLSRPT_PREFIX};
@@ -28,7 +28,9 @@ const STAGE: RecordStage<TlsRptRecord> = RecordStage {
 const MIN_TTL: u32 = 3600;
 
 /// The checks about where the reports go, judged on the record a sender would use.
-const DESTINATION_CHECKS: [CheckId; 2] = [CheckId::TlsRptMailtoDomain, CheckId::TlsRptRuaRetired];
+fn destination_checks() -> impl Iterator<Item = CheckId> {
+    stage_checks(Stage::TlsRpt).filter(|check| check.spec().has(CheckFlag::Destination))
+}
 
 /// Judges `tlsrpt.*`; returns the rua URIs of the record a sender would use.
 pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Vec<String> {
@@ -39,6 +41,7 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Vec<Strin
     match &found.record {
         Some(record) if !record.rua.is_empty() => {
             judge_mailto_domains(obs, record, out);
+            judge_https_rua(obs, record, ctx, out);
             judge_retired(record, ctx, out);
         }
         record => {
@@ -47,7 +50,7 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Vec<Strin
                 None => CheckId::TlsRptSyntax,
                 Some(_) => CheckId::TlsRptRua,
             };
-            out.skip_all(DESTINATION_CHECKS, &Subject::Domain, blocker);
+            out.skip_all(destination_checks(), &Subject::Domain, blocker);
         }
     }
 
@@ -60,6 +63,147 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Vec<Strin
     );
 
     found.record.map(|record| record.rua).unwrap_or_default()
+}
+
+/// One finding for the record's `https:` report URLs: reporters post there, after resolving the
+/// host and making a TLS handshake. A certificate they cannot verify only warns (digest RPT-15):
+/// RFC 8460 §3 lets them ignore it, but a careful reporter will not post.
+fn judge_https_rua(obs: &Observations, record: &TlsRptRecord, ctx: &Context, out: &mut Findings) {
+    if record.https_endpoints().is_empty() {
+        out.pass_with(
+            CheckId::TlsRptRuaHttps,
+            Subject::Domain,
+            "the record has no https: report URL to check",
+            Vec::new(),
+        );
+        return;
+    }
+    if obs.rua_https.is_empty() {
+        out.undetermined(
+            CheckId::TlsRptRuaHttps,
+            Subject::Domain,
+            "the record's https: report URLs were not looked at",
+            Vec::new(),
+        );
+        return;
+    }
+    let mut evidence = Vec::new();
+    let (mut faults, mut unknown) = (Vec::new(), Vec::new());
+    for rua in &obs.rua_https {
+        evidence.push(Evidence::new("rua URI", rua.uri.clone()));
+        match https_rua_fault(rua, ctx, &mut evidence) {
+            HttpsRua::Usable => {}
+            HttpsRua::Fault(fault) => faults.push(fault),
+            HttpsRua::Unknown(reason) => unknown.push(reason),
+        }
+    }
+    if !faults.is_empty() {
+        let mut problem = Problem::new(
+            CheckId::TlsRptRuaHttps,
+            format!(
+                "{}; reporters that check certificates send nothing there (RFC 8460 §3 lets \
+                 others ignore the error)",
+                faults.join("; ")
+            ),
+        );
+        problem.evidence = evidence;
+        out.problem(problem, Subject::Domain);
+    } else if !unknown.is_empty() {
+        out.undetermined(
+            CheckId::TlsRptRuaHttps,
+            Subject::Domain,
+            unknown.join("; "),
+            evidence,
+        );
+    } else {
+        out.pass_with(
+            CheckId::TlsRptRuaHttps,
+            Subject::Domain,
+            "every https: report host completes TLS with a valid certificate on every address",
+            evidence,
+        );
+    }
+}
+
+/// What one `https:` report URL looks like to a reporter.
+enum HttpsRua {
+    Usable,
+    Fault(String),
+    Unknown(String),
+}
+
+fn https_rua_fault(
+    rua: &crate::observe::HttpsRuaObservation,
+    ctx: &Context,
+    evidence: &mut Vec<Evidence>,
+) -> HttpsRua {
+    let host = &rua.host;
+    if rua.addrs.addresses().is_empty() {
+        evidence.push(Evidence::new(
+            format!("A {host}"),
+            rua.addrs.a.describe_absence(),
+        ));
+        evidence.push(Evidence::new(
+            format!("AAAA {host}"),
+            rua.addrs.aaaa.describe_absence(),
+        ));
+        return match rua.addrs.failure() {
+            Some(reason) => HttpsRua::Unknown(format!(
+                "the address lookup of report host {host} failed ({reason})"
+            )),
+            None => HttpsRua::Fault(format!(
+                "report host {host} has no address, so reports posted to {} are lost",
+                rua.uri
+            )),
+        };
+    }
+    if rua.handshakes.is_empty() {
+        for skipped in &rua.not_contacted {
+            evidence.push(Evidence::new(
+                format!("{host} {}", skipped.ip),
+                format!("not contacted: {}", skipped.reason.describe()),
+            ));
+        }
+        return HttpsRua::Fault(format!(
+            "report host {host} has no public address a reporter can reach"
+        ));
+    }
+    let mut faults = Vec::new();
+    for handshake in &rua.handshakes {
+        let ip = handshake.ip;
+        match &handshake.tls {
+            Err(failure) => faults.push(format!(
+                "no TLS session with {host} at {ip} ({}: {})",
+                failure.step, failure.detail
+            )),
+            Ok(tls) => {
+                if let Err(reason) = &tls.trust {
+                    faults.push(format!(
+                        "the certificate of {host} at {ip} is not trusted ({reason})"
+                    ));
+                }
+                if let Err(reason) = &tls.name_match {
+                    faults.push(format!(
+                        "the certificate at {ip} does not name {host} ({reason})"
+                    ));
+                }
+                if let Some(leaf) = tls.chain.first() {
+                    if leaf.not_after < ctx.now {
+                        faults.push(format!("the certificate of {host} at {ip} has expired"));
+                    }
+                    evidence.push(Evidence::new(
+                        format!("certificate of {host} at {ip}"),
+                        format!("{} (issuer {})", leaf.subject, leaf.issuer),
+                    ));
+                }
+            }
+        }
+    }
+    if faults.is_empty() {
+        HttpsRua::Usable
+    } else {
+        HttpsRua::Fault(faults.join("; "))
+    }
 }
 
 /// One finding per `mailto:` report domain, about the host that has to receive the reports.
