@@ -64,12 +64,22 @@ pub enum Blocker {
 pub enum RunFlag {
     /// `--no-smtp`: no STARTTLS probes.
     NoSmtp,
+    /// No `--baseline` was given: nothing to compare with.
+    NoBaseline,
+    /// The `--baseline` is a report (`--format jsonl`), which keeps no certificates: the
+    /// certificate comparisons need saved evidence (`--save-evidence`).
+    BaselineEvidence,
 }
 
 impl RunFlag {
+    /// Every flag, for reading the wire form back.
+    pub const ALL: [Self; 3] = [Self::NoSmtp, Self::NoBaseline, Self::BaselineEvidence];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NoSmtp => "--no-smtp",
+            Self::NoBaseline => "--baseline",
+            Self::BaselineEvidence => "--baseline evidence",
         }
     }
 }
@@ -84,8 +94,8 @@ impl Blocker {
 
     /// Reads the wire form back; `None` for text that names neither a check nor a flag.
     pub fn from_wire(wire: &str) -> Option<Self> {
-        if wire == RunFlag::NoSmtp.as_str() {
-            return Some(Self::Flag(RunFlag::NoSmtp));
+        if let Some(flag) = RunFlag::ALL.into_iter().find(|flag| flag.as_str() == wire) {
+            return Some(Self::Flag(flag));
         }
         CheckId::from_wire(wire).map(Self::Check)
     }
@@ -232,6 +242,8 @@ pub struct Facts {
     pub mx_hosts: Vec<String>,
     pub policy_mx: Vec<String>,
     pub tlsrpt_rua: Vec<String>,
+    /// When the baseline this domain was compared with was made (Unix seconds), if it says.
+    pub baseline_at: Option<i64>,
 }
 
 /// Everything the auditor concluded about one domain.

@@ -96,10 +96,7 @@ fn run_config(network: &NetworkConfig, per_address: usize, domain_timeout: Durat
             allow_private: true,
             limits: network.limits.clone(),
         },
-        ctx: Context {
-            profile: Profile::Rfc,
-            now: i64::try_from(now).unwrap(),
-        },
+        ctx: Context::new(Profile::Rfc, i64::try_from(now).unwrap()),
     }
 }
 

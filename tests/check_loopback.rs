@@ -227,7 +227,8 @@ async fn perfect_domain_passes_every_check_that_ran() {
         .as_array()
         .expect("findings")
         .iter()
-        .filter(|finding| finding["outcome"] != "pass")
+        // Without --baseline the change.* checks are skipped for want of one.
+        .filter(|finding| finding["outcome"] != "pass" && finding["blocked_by"] != "--baseline")
         .map(|finding| {
             format!(
                 "{} {} {}",

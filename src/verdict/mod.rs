@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod cert;
+pub mod changes;
 pub mod deadline;
 pub mod fetch;
 pub mod mx;
@@ -22,6 +23,19 @@ pub struct Context {
     pub profile: Profile,
     /// Unix seconds; certificate validity is judged against it.
     pub now: i64,
+    /// A certificate with fewer days left counts as expiring (`--expiry-warn`, CRT-08).
+    pub expiry_warn_days: u32,
+}
+
+impl Context {
+    /// A context with the default expiry margin ([`cert::EXPIRING_DAYS`]).
+    pub fn new(profile: Profile, now: i64) -> Self {
+        Self {
+            profile,
+            now,
+            expiry_warn_days: cert::EXPIRING_DAYS,
+        }
+    }
 }
 
 /// Judges one domain.
@@ -43,8 +57,11 @@ pub fn judge(obs: &Observations, ctx: &Context) -> DomainReport {
     facts.mx_hosts = mx::judge(obs, policy.as_ref().map_err(|blocker| *blocker), &mut out);
     smtp::judge(obs, ctx, &mut out);
     facts.tlsrpt_rua = tlsrpt::judge(obs, &mut out);
+    // Without a baseline there is nothing to compare with; `changes::compare` replaces these.
+    changes::skip_all(&mut out);
 
     let mut findings = out.finish();
+    cert::annotate_horizon(&mut findings, obs, &facts, ctx);
     if let Some(cut) = &obs.deadline {
         deadline::blame_the_deadline(&mut findings, cut);
     }
