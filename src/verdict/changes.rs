@@ -96,6 +96,8 @@ pub struct Baselines {
     /// Baseline order, for the list of domains the run did not audit.
     order: Vec<String>,
     seen: HashSet<String>,
+    /// The latest time among the baseline's domains, for domains new since it.
+    latest: Option<i64>,
 }
 
 impl Baselines {
@@ -105,6 +107,7 @@ impl Baselines {
 
     /// Adds (or, for a domain given twice, replaces) one domain of the baseline.
     pub fn insert(&mut self, domain: String, baseline: BaselineDomain) {
+        self.latest = self.latest.max(baseline.generated_at);
         if self.domains.insert(domain.clone(), baseline).is_none() {
             self.order.push(domain);
         }
@@ -125,6 +128,9 @@ impl Baselines {
             None => Baseline::Absent,
         };
         compare(report, obs, baseline, profile);
+        if report.facts.baseline_at.is_none() {
+            report.facts.baseline_at = self.latest;
+        }
         self.seen.insert(report.domain.clone());
     }
 
