@@ -221,7 +221,10 @@ fn replay_errors_name_the_file_and_line() {
         let message = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{name}: {message}");
         assert!(message.contains(expected), "{name}: {message}");
-        assert!(message.contains(name), "{name}: the file is named: {message}");
+        assert!(
+            message.contains(name),
+            "{name}: the file is named: {message}"
+        );
         assert!(!message.contains("panicked"), "{name}: {message}");
     }
 
