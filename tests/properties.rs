@@ -4,7 +4,9 @@
 //! shards partition any list. The fuzzers in `fuzz/` explore further; these keep the basics in
 //! every `cargo test`, in well under a second.
 
-#[allow(dead_code)]
+// Test code: helpers outside #[test] functions unwrap too; a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod fuzz_harness;
 

@@ -186,7 +186,7 @@ fn no_baseline(finding: &Finding) -> bool {
         })
 }
 
-/// "Since <baseline time>": the changes first, one line each, when anything changed; the
+/// "Since TIME" (the baseline's time): the changes first, one line each, when anything changed; the
 /// stage itself, with evidence and fixes, follows in its place.
 fn render_since(domain: &DomainReport, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
     let changed: Vec<&Finding> = domain
