@@ -435,3 +435,31 @@ async fn baseline_domains_missing_from_the_run_are_listed() {
         "{text}"
     );
 }
+
+/// `replay` judges certificate expiry at the time the evidence was saved, unless `--now`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_judges_at_the_saved_time_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let cas = Cas::new(dir.path());
+    let evidence = save(&cas, Change::default(), dir.path(), "saved.evidence").await;
+    let replay = |extra: &'static [&'static str]| {
+        let mut args: Vec<String> = vec!["replay".into(), "--format".into(), "jsonl".into()];
+        args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+        args.push(evidence.display().to_string());
+        run_binary(args)
+    };
+    let at_the_time = replay(&[]).await;
+    let domain: Value = serde_json::from_slice(&at_the_time.stdout).unwrap();
+    assert_eq!(outcomes(&domain, "smtp.certificate-expiry"), ["pass"]);
+    assert_eq!(at_the_time.status.code(), Some(0));
+
+    let later = replay(&["--now", "2100-01-01T00:00:00Z"]).await;
+    let domain: Value = serde_json::from_slice(&later.stdout).unwrap();
+    assert_eq!(outcomes(&domain, "smtp.certificate-expiry"), ["fail"]);
+    assert_eq!(later.status.code(), Some(1));
+
+    // A wider margin makes the 90-day test certificates expiring.
+    let wide = replay(&["--expiry-warn", "365"]).await;
+    let domain: Value = serde_json::from_slice(&wide.stdout).unwrap();
+    assert_eq!(outcomes(&domain, "smtp.certificate-expiring"), ["warn"]);
+}

@@ -130,7 +130,8 @@ mod tests {
 
     #[test]
     fn summarises_names_validity_and_serial() {
-        let summary = summarise(&sample_certificate());
+        let der = sample_certificate();
+        let summary = summarise(&der);
         assert_eq!(
             summary.dns_names,
             vec!["mta-sts.example.test", "*.example.test"]
@@ -140,6 +141,12 @@ mod tests {
         assert_eq!(summary.not_before, 1_700_000_000 - 1_700_000_000 % 86_400);
         assert!(summary.not_after > summary.not_before);
         assert_eq!(summary.serial, "0102a0");
+        // Issue 10: the bytes themselves and the key's fingerprint, for replay and --baseline.
+        assert_eq!(summary.der, der);
+        assert_eq!(summary.spki_sha256.len(), 64);
+        let (_, parsed) = X509Certificate::from_der(&summary.der).unwrap();
+        let digest = ring::digest::digest(&ring::digest::SHA256, parsed.public_key().raw);
+        assert_eq!(summary.spki_sha256, hex(digest.as_ref()));
     }
 
     #[test]

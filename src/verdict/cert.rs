@@ -345,11 +345,86 @@ mod tests {
     }
 
     fn run(tls: &TlsObservation) -> Vec<Finding> {
-        let ctx = Context::new(Profile::Rfc, NOW);
+        run_with(tls, &Context::new(Profile::Rfc, NOW))
+    }
+
+    fn run_with(tls: &TlsObservation, ctx: &Context) -> Vec<Finding> {
         let mut out = Findings::new(Profile::Rfc);
         let subject = Subject::endpoint("mx.example.com", "192.0.2.1".parse().unwrap());
-        judge(tls, CHECKS, &subject, &ctx, &mut out);
+        judge(tls, CHECKS, &subject, ctx, &mut out);
         out.finish()
+    }
+
+    #[test]
+    fn expiry_warn_sets_the_margin_and_days_left_are_evidence() {
+        let mut tls = good_tls();
+        tls.chain[0] = leaf(NOW - 60 * DAY, NOW + 20 * DAY);
+        // (margin in days, expected outcome of the expiring check)
+        for (days, expected) in [
+            (14, "pass"),
+            (20, "pass"),
+            (21, "warn"),
+            (30, "warn"),
+            (0, "pass"),
+        ] {
+            let ctx = Context {
+                expiry_warn_days: days,
+                ..Context::new(Profile::Rfc, NOW)
+            };
+            let findings = run_with(&tls, &ctx);
+            let expiring = outcome(&findings, CheckId::SmtpCertExpiring);
+            assert_eq!(expiring.outcome.label(), expected, "--expiry-warn {days}");
+            assert_eq!(evidence(expiring, "days left"), "20");
+            if expected == "warn" {
+                assert!(expiring.summary.contains(&format!("less than {days} days")));
+            }
+        }
+    }
+
+    #[test]
+    fn an_enforce_policy_says_whether_the_certificate_outlives_its_cached_copies() {
+        use crate::model::Facts;
+        use crate::observe::{Observations, SmtpObservation};
+        let ip = "192.0.2.1".parse().unwrap();
+        let mut obs = Observations::empty(&"example.com".parse().unwrap());
+        let mut probe = SmtpObservation::unanswered("mx.example.com", ip, "not tried", None);
+        let mut tls = good_tls();
+        tls.chain[0] = leaf(NOW - 60 * DAY, NOW + 20 * DAY);
+        probe.tls = Some(tls.clone());
+        obs.mx_hosts = vec![crate::observe::MxHostObservation {
+            name: "mx.example.com".to_owned(),
+            preference: 10,
+            addrs: crate::observe::HostLookup {
+                name: "mx.example.com".to_owned(),
+                a: crate::observe::DnsAnswer::records(vec![ip]),
+                aaaa: crate::observe::DnsAnswer::NoData,
+            },
+            tlsa: crate::observe::DnsAnswer::NoData,
+            smtp: vec![probe],
+            not_contacted: Vec::new(),
+        }];
+        let ctx = Context::new(Profile::Rfc, NOW);
+        // (mode, max_age, expected answer)
+        for (mode, max_age, expected) in [
+            ("enforce", 30 * DAY, Some("yes")),
+            ("enforce", 7 * DAY, Some("no")),
+            ("testing", 30 * DAY, None),
+        ] {
+            let facts = Facts {
+                mode: Some(mode.to_owned()),
+                max_age: Some(u64::try_from(max_age).unwrap()),
+                ..Facts::default()
+            };
+            let mut findings = run(&tls);
+            annotate_horizon(&mut findings, &obs, &facts, &ctx);
+            let expiring = outcome(&findings, CheckId::SmtpCertExpiring);
+            let answer = expiring
+                .evidence
+                .iter()
+                .find(|evidence| evidence.label == "expires before cached policies do")
+                .map(|evidence| evidence.value.split(':').next().unwrap_or(""));
+            assert_eq!(answer, expected, "{mode} {max_age}");
+        }
     }
 
     fn outcome(findings: &[Finding], check: CheckId) -> &Finding {
