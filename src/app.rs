@@ -29,7 +29,7 @@
 )]
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -39,13 +39,18 @@ use anyhow::{bail, Context as _};
 use rustls::pki_types::CertificateDer;
 
 use crate::audit::Options;
+use crate::catalog::Stage;
 use crate::cli::{
-    CheckArgs, ChecksArgs, Cli, Command, FailOn, LintArgs, DEFAULT_CONCURRENCY,
-    DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS, DEFAULT_TIMEOUT_SECS,
+    CheckArgs, ChecksArgs, Cli, Command, FailOn, JudgingArgs, LintArgs, ReplayArgs,
+    DEFAULT_CONCURRENCY, DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS, DEFAULT_TIMEOUT_SECS,
 };
 use crate::engine::{self, RunConfig};
+use crate::evidence::{
+    BaselineLine, BaselineParser, EvidenceHeader, Line as EvidenceLine, Parser as EvidenceParser,
+};
 use crate::input::{InputError, Sources};
 use crate::model::{DomainReport, Facts, Outcome};
+use crate::observe::Observations;
 use crate::probe::live::LiveProbe;
 use crate::probe::{Limits, NetworkConfig};
 use crate::report::progress::Progress;
@@ -56,6 +61,7 @@ use crate::tlsrpt_report::date::Day;
 use crate::tlsrpt_report::evidence::ReportsByDomain;
 use crate::tlsrpt_report::files::WalkLimits;
 use crate::tlsrpt_report::summary::Window;
+use crate::verdict::changes::{BaselineDomain, Baselines};
 use crate::verdict::{self, Context};
 
 /// Exit status when something reaches `--fail-on`.
@@ -77,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lint(args) => lint(args),
         Command::Checks(args) => checks(&args),
         Command::Reports(args) => crate::tlsrpt_report::cli::run(&args, unix_now()),
+        Command::Replay(args) => replay(&args),
     }
 }
 
@@ -95,11 +102,18 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
+    let judging = &args.memory.judging;
+    check_fail_on_change(args.report.fail_on, judging)?;
     let config = network_config(&args)?;
     let ctx = Context {
-        profile: args.report.profile,
-        now: unix_now(),
+        expiry_warn_days: judging.expiry_warn,
+        ..Context::new(args.report.profile, unix_now())
     };
+    let mut baseline = judging
+        .baseline
+        .as_deref()
+        .map(|path| load_baseline(path, &ctx))
+        .transpose()?;
     let run_config = RunConfig {
         concurrency: usize::try_from(args.concurrency).unwrap_or(usize::MAX),
         per_address: usize::try_from(args.per_address).unwrap_or(usize::MAX),
@@ -119,6 +133,22 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         generated_at: ctx.now,
         settings: settings(&args),
     };
+    let mut evidence = args
+        .memory
+        .save_evidence
+        .as_deref()
+        .map(|path| {
+            EvidenceFile::create(
+                path,
+                &EvidenceHeader::new(
+                    &header.tool_version,
+                    header.generated_at,
+                    header.profile,
+                    &header.settings,
+                ),
+            )
+        })
+        .transpose()?;
     let out = SharedStdout::default();
     let mut sink = stream::sink(format, style(format), header, Box::new(out.clone()));
     let mut summary = RunSummary {
@@ -142,7 +172,14 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let ran = runtime.block_on(async {
         let probe = LiveProbe::new(config).context("cannot set up the network probe")?;
-        let on_report = |index: usize, report: DomainReport| {
+        let on_report = |index: usize, mut report: DomainReport, observations: Observations| {
+            if let Some(baseline) = &mut baseline {
+                baseline.compare(&mut report, &observations, ctx.profile);
+            }
+            if let Some(file) = &mut evidence {
+                file.write(&observations)?;
+            }
+            drop(observations);
             reached |= reaches_fail_on(
                 std::slice::from_ref(&report),
                 args.report.fail_on,
@@ -159,9 +196,16 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(())
         };
-        anyhow::Ok(engine::run(probe, gathered.domains, &run_config, on_report).await)
+        anyhow::Ok(engine::run_observed(probe, gathered.domains, &run_config, on_report).await)
     })?;
     progress.finish();
+    if let Some(file) = evidence.take() {
+        file.finish()?;
+    }
+    if let Some(baseline) = &baseline {
+        summary.baseline_absent = baseline.absent();
+        note_absent_for_streams(format, &summary.baseline_absent);
+    }
 
     let written = ran.and_then(|stats| {
         if let Some(mut kept) = kept.take() {
@@ -189,6 +233,12 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
         // The reader went away (`mtasts check … | head`): not an error; the status so far.
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(err)
+            if err.kind() == io::ErrorKind::Other
+                && err.to_string().starts_with("--save-evidence") =>
+        {
+            return Err(anyhow::anyhow!("{err}"));
+        }
         Err(err) => return Err(err).context("cannot write to standard output"),
     }
     Ok(status(reached))
@@ -226,6 +276,252 @@ fn read_reports(paths: &[PathBuf], now: i64) -> Option<Arc<ReportsByDomain>> {
         );
     }
     Some(Arc::new(ReportsByDomain::new(&summary, since, today)))
+}
+
+/// `--fail-on change` compares with something, or it would silently never fail.
+fn check_fail_on_change(fail_on: FailOn, judging: &JudgingArgs) -> anyhow::Result<()> {
+    if fail_on == FailOn::Change && judging.baseline.is_none() {
+        bail!("--fail-on change needs --baseline FILE: without a baseline nothing can change");
+    }
+    Ok(())
+}
+
+/// JSON Lines and CSV carry no summary: the baseline domains this run did not audit are named
+/// on standard error instead (the human and JSON reports list them in their summary).
+fn note_absent_for_streams(format: Format, absent: &[String]) {
+    if absent.is_empty() || matches!(format, Format::Human | Format::Json) {
+        return;
+    }
+    let _ = writeln!(
+        io::stderr().lock(),
+        "mtasts: in the baseline but not in this run: {}",
+        absent.join(", ")
+    );
+}
+
+/// The longest line read from an evidence or baseline file.
+const MAX_EVIDENCE_LINE: usize = crate::evidence::MAX_LINE_BYTES;
+
+/// Calls `each` with every line of `reader` (without its newline), numbered from 1.
+fn for_each_line(
+    mut reader: impl BufRead,
+    shown: &str,
+    mut each: impl FnMut(&[u8]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_EVIDENCE_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read {shown}"))?;
+        if read == 0 {
+            return Ok(());
+        }
+        number += 1;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        } else if line.len() > MAX_EVIDENCE_LINE {
+            bail!("{shown}: line {number} is longer than {MAX_EVIDENCE_LINE} bytes");
+        }
+        each(&line)?;
+    }
+}
+
+/// Opens a file named on the command line; `-` is standard input.
+fn open_input(path: &Path) -> anyhow::Result<(String, Box<dyn BufRead>)> {
+    if path.as_os_str() == "-" {
+        return Ok(("<stdin>".to_owned(), Box::new(BufReader::new(io::stdin()))));
+    }
+    let shown = crate::escape::escape_str(&path.to_string_lossy());
+    let file = File::open(path).with_context(|| format!("cannot read {shown}"))?;
+    Ok((shown, Box::new(BufReader::new(file))))
+}
+
+/// Reads `--baseline FILE`: saved evidence, judged again under `ctx` at the time it was saved,
+/// or an earlier `--format jsonl` report.
+fn load_baseline(path: &Path, ctx: &Context) -> anyhow::Result<Baselines> {
+    let (shown, reader) = open_input(path)?;
+    let mut parser = BaselineParser::new();
+    let mut baselines = Baselines::new();
+    for_each_line(reader, &shown, |line| {
+        let read = parser
+            .line(line)
+            .map_err(|error| anyhow::anyhow!("--baseline {shown}: {error}"))?;
+        match read {
+            BaselineLine::Empty | BaselineLine::Header(_) => {}
+            BaselineLine::Observations(obs) => {
+                let generated_at = parser
+                    .header()
+                    .map_or(ctx.now, |header| header.generated_at);
+                let domain = obs.domain.to_string();
+                baselines.insert(
+                    domain,
+                    BaselineDomain::from_observations(&obs, ctx, generated_at),
+                );
+            }
+            BaselineLine::Report(report) => {
+                let (domain, baseline) = *report;
+                baselines.insert(domain, baseline);
+            }
+        }
+        Ok(())
+    })?;
+    if baselines.is_empty() {
+        bail!(
+            "--baseline {shown} holds no domain: give the file written by --save-evidence or \
+             by --format jsonl"
+        );
+    }
+    Ok(baselines)
+}
+
+/// `--save-evidence FILE`: the header, then one line per domain, each flushed as it is written,
+/// so an interrupted run leaves whole lines behind.
+struct EvidenceFile {
+    out: BufWriter<File>,
+    shown: String,
+}
+
+impl EvidenceFile {
+    fn create(path: &Path, header: &EvidenceHeader) -> anyhow::Result<Self> {
+        let shown = crate::escape::escape_str(&path.to_string_lossy());
+        let file =
+            File::create(path).with_context(|| format!("cannot create --save-evidence {shown}"))?;
+        let mut evidence = Self {
+            out: BufWriter::new(file),
+            shown,
+        };
+        evidence
+            .write_line(&crate::evidence::header_line(header))
+            .map_err(|err| anyhow::anyhow!("{err}"))?;
+        Ok(evidence)
+    }
+
+    fn write(&mut self, obs: &Observations) -> io::Result<()> {
+        self.write_line(&crate::evidence::observations_line(obs))
+    }
+
+    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+        self.out
+            .write_all(line)
+            .and_then(|()| self.out.flush())
+            .map_err(|err| io::Error::other(format!("--save-evidence {}: {err}", self.shown)))
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        self.out
+            .flush()
+            .with_context(|| format!("cannot write --save-evidence {}", self.shown))
+    }
+}
+
+/// `mtasts replay FILE`: judges saved evidence again, with no network at all (no probe is
+/// built), through the same report sinks as `check`.
+fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+    let judging = &args.judging;
+    check_fail_on_change(args.report.fail_on, judging)?;
+    let profile = args.report.profile;
+    let base_ctx = Context {
+        expiry_warn_days: judging.expiry_warn,
+        ..Context::new(profile, args.now.unwrap_or(0))
+    };
+    let mut baseline = judging
+        .baseline
+        .as_deref()
+        .map(|path| load_baseline(path, &base_ctx))
+        .transpose()?;
+    let (shown, reader) = open_input(&args.file)?;
+    let format = args.report.format;
+    let out = SharedStdout::default();
+    let mut sink: Option<Box<dyn stream::Sink>> = None;
+    let mut summary = RunSummary::default();
+    let mut reached = false;
+    let mut parser = EvidenceParser::new();
+    let mut settings_extra = vec![("replay".to_owned(), shown.clone())];
+    if let Some(path) = &judging.baseline {
+        settings_extra.push(("baseline".to_owned(), path.display().to_string()));
+    }
+    if judging.expiry_warn != crate::cli::DEFAULT_EXPIRY_WARN_DAYS {
+        settings_extra.push(("expiry-warn".to_owned(), judging.expiry_warn.to_string()));
+    }
+    let written = for_each_line(reader, &shown, |line| {
+        let read = parser
+            .line(line)
+            .map_err(|error| anyhow::anyhow!("{shown}: {error}"))?;
+        match read {
+            EvidenceLine::Empty => {}
+            EvidenceLine::Header(header) => {
+                if sink.is_none() {
+                    let mut settings: Vec<(String, String)> =
+                        header.settings.clone().into_iter().collect();
+                    settings.push((
+                        "evidence-from".to_owned(),
+                        format!("mtasts {}", header.tool_version),
+                    ));
+                    settings.extend(settings_extra.iter().cloned());
+                    let run_header = RunHeader {
+                        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                        profile,
+                        generated_at: args.now.unwrap_or(header.generated_at),
+                        settings,
+                    };
+                    sink = Some(stream::sink(
+                        format,
+                        style(format),
+                        run_header,
+                        Box::new(out.clone()),
+                    ));
+                }
+            }
+            EvidenceLine::Observations(obs) => {
+                let saved_at = parser.header().map_or(0, |header| header.generated_at);
+                let ctx = Context {
+                    now: args.now.unwrap_or(saved_at),
+                    ..base_ctx
+                };
+                let mut report = verdict::judge(&obs, &ctx);
+                if let Some(baseline) = &mut baseline {
+                    baseline.compare(&mut report, &obs, profile);
+                }
+                reached |= reaches_fail_on(
+                    std::slice::from_ref(&report),
+                    args.report.fail_on,
+                    args.allow_inconclusive,
+                );
+                summary.add(&report);
+                if let Some(sink) = &mut sink {
+                    sink.domain(&report)?;
+                    out.flush_now()?;
+                }
+            }
+        }
+        Ok(())
+    });
+    let result = written.and_then(|()| {
+        let Some(mut sink) = sink.take() else {
+            bail!("{shown} holds no saved evidence: it has no header line (see docs/evidence.md)");
+        };
+        if let Some(baseline) = &baseline {
+            summary.baseline_absent = baseline.absent();
+            note_absent_for_streams(format, &summary.baseline_absent);
+        }
+        sink.finish(&summary)?;
+        out.flush_now()?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => Ok(status(reached)),
+        Err(err)
+            if err
+                .downcast_ref::<io::Error>()
+                .is_some_and(|err| err.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(status(reached))
+        }
+        Err(err) => Err(err),
+    }
 }
 
 fn print_input_errors(errors: &[InputError]) {
@@ -355,6 +651,12 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     if args.domain_timeout != DEFAULT_DOMAIN_TIMEOUT_SECS {
         add("domain-timeout", args.domain_timeout.to_string());
     }
+    if let Some(path) = &args.memory.judging.baseline {
+        add("baseline", path.display().to_string());
+    }
+    if args.memory.judging.expiry_warn != crate::cli::DEFAULT_EXPIRY_WARN_DAYS {
+        add("expiry-warn", args.memory.judging.expiry_warn.to_string());
+    }
     settings
 }
 
@@ -430,6 +732,10 @@ fn reaches_fail_on(domains: &[DomainReport], fail_on: FailOn, allow_inconclusive
         .iter()
         .flat_map(|domain| &domain.findings)
         .any(|finding| match finding.outcome {
+            _ if fail_on == FailOn::Change => {
+                finding.check.spec().stage == Stage::Changes
+                    && !matches!(finding.outcome, Outcome::Pass | Outcome::Skipped { .. })
+            }
             Outcome::Fail => true,
             Outcome::Warn => fail_on == FailOn::Warn,
             Outcome::CouldNotDetermine { .. } => !allow_inconclusive,

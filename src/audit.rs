@@ -368,6 +368,8 @@ async fn join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 pub struct Audited {
     pub report: DomainReport,
     pub deadline_passed: bool,
+    /// What the report was judged from (for `--save-evidence` and `--baseline`).
+    pub observations: Observations,
 }
 
 /// After the deadline, the questions still open return at once; this is only a safety net
@@ -403,6 +405,7 @@ pub async fn audit<P: Probe>(
     Audited {
         deadline_passed: observations.deadline.is_some(),
         report: verdict::judge(&observations, ctx),
+        observations,
     }
 }
 
@@ -668,10 +671,7 @@ mod tests {
         let reason = "internal error while auditing this domain: boom";
         let report = verdict::judge(
             &unobserved(&DomainName::parse("a.test").unwrap(), reason),
-            &Context {
-                profile: Profile::Sge,
-                now: 0,
-            },
+            &Context::new(Profile::Sge, 0),
         );
         assert!(!report.findings.is_empty());
         assert!(report

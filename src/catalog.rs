@@ -10,7 +10,9 @@ use std::fmt;
 use serde::Serialize;
 
 /// Which guidance decides what counts as a failure (`--profile`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// The RFCs alone: only what breaks a MUST (or stops mail) fails.
@@ -66,10 +68,12 @@ pub enum Stage {
     Smtp,
     TlsRpt,
     Reports,
+    /// What changed since an earlier run (`--baseline`).
+    Changes,
 }
 
 impl Stage {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::StsRecord,
         Self::PolicyHost,
         Self::PolicyFetch,
@@ -78,6 +82,7 @@ impl Stage {
         Self::Smtp,
         Self::TlsRpt,
         Self::Reports,
+        Self::Changes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +95,7 @@ impl Stage {
             Self::Smtp => "smtp",
             Self::TlsRpt => "tlsrpt",
             Self::Reports => "reports",
+            Self::Changes => "change",
         }
     }
 
@@ -103,6 +109,7 @@ impl Stage {
             Self::Smtp => "STARTTLS on every MX",
             Self::TlsRpt => "TLS reporting (_smtp._tls)",
             Self::Reports => "Readiness from TLS-RPT reports (--reports)",
+            Self::Changes => "Changes since the baseline (--baseline)",
         }
     }
 }
@@ -624,6 +631,48 @@ catalog! {
         "In testing, the reports allow enforce; in enforce, they show enforcement is not hurting delivery",
         [ncsc("§6"), sge("step 5"), rfc(8461, "5")], ["NCSC-11", "NCSC-13", "SGE-04", "SGE-11"],
         "When every reports.* check passes: edit the policy to `mode: enforce`, publish it on every address of the policy host and wait until each serves it, then change the TXT id (SGE step 5: optionally lower max_age and the TXT TTL to 3600 around the change).";
+
+    // ---- Changes since the baseline (--baseline; RFC 8461 §3.1, §8.1, §8.3) ----
+    ChangeInBaseline = "change.in-baseline", Changes, Domain, [I, I, I],
+        "The domain was audited in the baseline",
+        [Source::Operational], ["CAC-07"],
+        "Nothing to fix: the domain is new since the baseline, so there is nothing to compare yet; save this run's evidence (--save-evidence) and use it as the next baseline.";
+    ChangeIdNotBumped = "change.id-not-bumped", Changes, Domain, [F, F, F],
+        "A changed policy (mode, max_age, mx) comes with a new TXT id",
+        [rfc(8461, "3.1"), rfc(8461, "8.1"), sge("§4 step 5"), ncsc("§6")], ["CAC-02", "CAC-05", "CAC-07", "SGE-11", "NCSC-13"],
+        "Publish the new policy file first, then change the id in the _mta-sts TXT record (for example id=20250601T000000): senders that cached the old policy keep using it for up to its max_age until they see a new id.";
+    ChangeIdUnneeded = "change.id-unneeded", Changes, Domain, [I, I, I],
+        "The TXT id changed only together with the policy",
+        [rfc(8461, "3.1")], ["CAC-02"],
+        "Nothing breaks: change the id only when the policy changes, or every sender refetches the policy for nothing.";
+    ChangeModeWeakened = "change.mode-weakened", Changes, Domain, [W, W, W],
+        "The policy mode was not weakened (enforce to testing or none, testing to none)",
+        [rfc(8461, "5"), rfc(8461, "8.3"), sge("§3")], ["CAC-06", "SGE-01"],
+        "If the step back is deliberate (a migration or a planned removal), keep it short; otherwise restore the earlier mode, then change the TXT id.";
+    ChangeMaxAgeShortened = "change.max-age-shortened", Changes, Domain, [W, W, W],
+        "The policy's max_age was not shortened",
+        [rfc(8461, "3.2"), sge("step 2")], ["CAC-01", "SGE-07"],
+        "If the shorter max_age is not part of a planned change or removal, restore it (SGE and NCSC advise a week or more), then change the TXT id.";
+    ChangeRecordRemoved = "change.record-removed", Changes, Domain, [I, I, I],
+        "The TXT record was not removed while the policy is still served",
+        [rfc(8461, "8.3")], ["CAC-06"],
+        "To remove MTA-STS safely (RFC 8461 §8.3): publish a policy with `mode: none` and a small max_age (e.g. 86400) under a new id; wait until every earlier policy's max_age has passed; only then delete the TXT record and the policy host.";
+    ChangeMxSet = "change.mx-set", Changes, Domain, [W, W, W],
+        "A change of MX hosts is matched by the policy",
+        [rfc(8461, "4.1"), rfc(8461, "8.1")], ["CAC-05", "MXM-01"],
+        "Before adding an MX host, add it to the policy's `mx` lines and change the TXT id; remove the `mx` line of a retired host only after it stops receiving mail.";
+    ChangeCertificateReplaced = "change.certificate-replaced", Changes, Host, [W, W, W],
+        "The certificate is the baseline's, or renewed by the same CA",
+        [rfc(8461, "4.2"), rfc(7671, "8.1"), Source::Operational], ["CRT-01", "CRT-07"],
+        "A certificate from another CA, or a new key on a host with TLSA records, is worth a look: check that the new chain is complete and trusted by senders, and update TLSA records before the key changes.";
+    ChangeCertificateSooner = "change.certificate-expires-sooner", Changes, Host, [W, W, W],
+        "The certificate does not expire sooner than the baseline's",
+        [Source::Operational], ["CRT-08"],
+        "The host now presents a certificate that expires earlier than the one it had: check that renewal did not roll back to an older certificate or stop.";
+    ChangeOutcomes = "change.outcomes", Changes, Domain, [W, W, W],
+        "No check got worse since the baseline",
+        [Source::Operational], ["CAC-07"],
+        "Look at the checks listed as worse: something in DNS, the policy host or an MX changed since the baseline.";
 }
 
 /// The checks of `stage`, in catalog order.

@@ -34,6 +34,8 @@ pub enum Command {
     Checks(ChecksArgs),
     /// Read SMTP TLS reports (RFC 8460) and summarise them per policy domain.
     Reports(crate::tlsrpt_report::cli::ReportsArgs),
+    /// Judge saved evidence (check --save-evidence) again, with no network at all.
+    Replay(ReplayArgs),
 }
 
 /// Which findings make the exit status 1.
@@ -44,6 +46,9 @@ pub enum FailOn {
     Fail,
     /// Warnings as well as failures.
     Warn,
+    /// Only changes since --baseline: any change.* check that does not pass (for a scheduled
+    /// job that alerts on drift).
+    Change,
 }
 
 /// Options shared by the commands that produce a report.
@@ -120,7 +125,69 @@ pub struct CheckArgs {
     #[arg(long, hide = true)]
     pub stats: bool,
     #[command(flatten)]
+    pub memory: MemoryArgs,
+    #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// Saved evidence and the comparison with an earlier run (docs/evidence.md).
+#[derive(Debug, Args)]
+pub struct MemoryArgs {
+    /// Write what this run observed to FILE (JSON Lines, one domain per line, as each domain
+    /// finishes), for `mtasts replay` or a later --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub save_evidence: Option<PathBuf>,
+    #[command(flatten)]
+    pub judging: JudgingArgs,
+}
+
+/// Options of judging shared by `check` and `replay`.
+#[derive(Debug, Args)]
+pub struct JudgingArgs {
+    /// Compare with an earlier run: FILE is its saved evidence (--save-evidence) or its
+    /// --format jsonl report. Adds the change.* checks.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// A certificate with fewer days left than this counts as expiring (policy host and MX).
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_EXPIRY_WARN_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub expiry_warn: u32,
+}
+
+/// The `--expiry-warn` default, in days.
+pub const DEFAULT_EXPIRY_WARN_DAYS: u32 = crate::verdict::cert::EXPIRING_DAYS;
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Do not count checks that could not be determined as failures.
+    #[arg(long)]
+    pub allow_inconclusive: bool,
+    /// Judge time-dependent checks (certificate expiry) at this time instead of the time the
+    /// evidence was saved: RFC 3339 (2026-01-31T12:00:00Z) or Unix seconds.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<i64>,
+    #[command(flatten)]
+    pub judging: JudgingArgs,
+    /// The evidence file written by `check --save-evidence`; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// clap value parser for `--now`: Unix seconds, or an RFC 3339 date-time.
+pub fn parse_time(input: &str) -> Result<i64, String> {
+    let input = input.trim();
+    if let Ok(seconds) = input.parse::<i64>() {
+        return Ok(seconds);
+    }
+    crate::tlsrpt_report::date::Timestamp::parse(input)
+        .map(|stamp| stamp.unix)
+        .map_err(|_| {
+            format!(
+                "{input:?} is neither Unix seconds nor an RFC 3339 date-time (2026-01-31T12:00:00Z)"
+            )
+        })
 }
 
 /// Where the domains come from, and which of them this run audits (see `input::gather`).
@@ -278,6 +345,40 @@ mod tests {
         assert_eq!(args.timeout, 3);
         assert_eq!(args.smtp_port, 2525);
         assert_eq!(args.input.domains, ["a.example", "b.example"]);
+    }
+
+    #[test]
+    fn parses_memory_flags_and_times() {
+        let cli = Cli::try_parse_from([
+            "mtasts",
+            "check",
+            "--save-evidence",
+            "e.jsonl",
+            "--baseline",
+            "b.jsonl",
+            "--expiry-warn",
+            "30",
+            "--fail-on",
+            "change",
+            "a.example",
+        ])
+        .unwrap();
+        let Command::Check(args) = cli.command else {
+            panic!("not check");
+        };
+        assert_eq!(args.report.fail_on, FailOn::Change);
+        assert_eq!(args.memory.judging.expiry_warn, 30);
+        assert!(args.memory.save_evidence.is_some() && args.memory.judging.baseline.is_some());
+
+        let cli = Cli::try_parse_from(["mtasts", "replay", "--now", "2026-01-31T12:00:00Z", "e"])
+            .unwrap();
+        let Command::Replay(args) = cli.command else {
+            panic!("not replay");
+        };
+        assert_eq!(args.now, Some(1_769_860_800));
+        assert_eq!(args.judging.expiry_warn, DEFAULT_EXPIRY_WARN_DAYS);
+        assert_eq!(parse_time("1769860800"), Ok(1_769_860_800));
+        assert!(parse_time("yesterday").is_err());
     }
 
     #[test]

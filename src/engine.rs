@@ -32,6 +32,7 @@ use tokio::task::JoinSet;
 use crate::audit::{audit, unobserved, Options};
 use crate::model::DomainReport;
 use crate::name::DomainName;
+use crate::observe::Observations;
 use crate::probe::caching::{CachingProbe, MemoStats};
 use crate::probe::Probe;
 use crate::stats::Stopwatch;
@@ -102,6 +103,24 @@ where
     P: Probe + 'static,
     F: FnMut(usize, DomainReport) -> io::Result<()>,
 {
+    run_observed(probe, domains, config, |index, report, _| {
+        on_report(index, report)
+    })
+    .await
+}
+
+/// [`run`], handing `on_report` the observations each report was judged from as well (saved
+/// evidence, the comparison with a baseline).
+pub async fn run_observed<P, F>(
+    probe: P,
+    domains: impl IntoIterator<Item = DomainName>,
+    config: &RunConfig,
+    mut on_report: F,
+) -> io::Result<RunStats>
+where
+    P: Probe + 'static,
+    F: FnMut(usize, DomainReport, Observations) -> io::Result<()>,
+{
     let started = Stopwatch::start();
     let probe = Arc::new(CachingProbe::new(probe, config.per_address));
     let job = Arc::new(Job {
@@ -136,12 +155,12 @@ where
         let Some((index, domain)) = in_flight.remove(&id) else {
             continue;
         };
-        let report = match result {
+        let (report, observations) = match result {
             Ok(audited) => {
                 if audited.deadline_passed {
                     stats.deadlines_passed += 1;
                 }
-                audited.report
+                (audited.report, audited.observations)
             }
             Err(error) => {
                 stats.internal_errors += 1;
@@ -149,11 +168,12 @@ where
                     "internal error while auditing this domain: {}",
                     panic_message(error)
                 );
-                verdict::judge(&unobserved(&domain, &reason), &job.ctx)
+                let observations = unobserved(&domain, &reason);
+                (verdict::judge(&observations, &job.ctx), observations)
             }
         };
         stats.domains += 1;
-        on_report(index, report)?;
+        on_report(index, report, observations)?;
     }
     stats.wall = started.elapsed();
     stats.memo = probe.stats();
@@ -249,10 +269,7 @@ mod tests {
             per_address: 2,
             domain_timeout,
             options: Options::default(),
-            ctx: Context {
-                profile: Profile::Rfc,
-                now: 1_750_000_000,
-            },
+            ctx: Context::new(Profile::Rfc, 1_750_000_000),
         }
     }
 

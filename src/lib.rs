@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod cli;
 pub mod engine;
 pub mod escape;
+pub mod evidence;
 pub mod input;
 pub mod model;
 pub mod name;

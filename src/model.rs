@@ -67,13 +67,28 @@ pub enum RunFlag {
     /// No `--reports` given: no TLS-RPT reports to judge readiness by (wire text `--reports`,
     /// shown as "needs --reports").
     NoReports,
+    /// No `--baseline` was given: nothing to compare with.
+    NoBaseline,
+    /// The `--baseline` is a report (`--format jsonl`), which keeps no certificates: the
+    /// certificate comparisons need saved evidence (`--save-evidence`).
+    BaselineEvidence,
 }
 
 impl RunFlag {
+    /// Every flag, for reading the wire form back.
+    pub const ALL: [Self; 4] = [
+        Self::NoSmtp,
+        Self::NoReports,
+        Self::NoBaseline,
+        Self::BaselineEvidence,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NoSmtp => "--no-smtp",
             Self::NoReports => "--reports",
+            Self::NoBaseline => "--baseline",
+            Self::BaselineEvidence => "--baseline evidence",
         }
     }
 }
@@ -88,10 +103,8 @@ impl Blocker {
 
     /// Reads the wire form back; `None` for text that names neither a check nor a flag.
     pub fn from_wire(wire: &str) -> Option<Self> {
-        for flag in [RunFlag::NoSmtp, RunFlag::NoReports] {
-            if wire == flag.as_str() {
-                return Some(Self::Flag(flag));
-            }
+        if let Some(flag) = RunFlag::ALL.into_iter().find(|flag| flag.as_str() == wire) {
+            return Some(Self::Flag(flag));
         }
         CheckId::from_wire(wire).map(Self::Check)
     }
@@ -245,6 +258,8 @@ pub struct Facts {
     pub starttls_ok: Option<bool>,
     /// A TLS-RPT record is published and no TLS-RPT check failed; `None` when none ran (`lint`).
     pub tlsrpt_ok: Option<bool>,
+    /// When the baseline this domain was compared with was made (Unix seconds), if it says.
+    pub baseline_at: Option<i64>,
 }
 
 /// Everything the auditor concluded about one domain.

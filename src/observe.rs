@@ -164,6 +164,14 @@ pub struct CertSummary {
     pub not_before: i64,
     pub not_after: i64,
     pub serial: String,
+    /// SHA-256 of the SubjectPublicKeyInfo, in hex: tells a renewal that kept the key from one
+    /// that did not (a TLSA `3 1 1` record pins exactly this). Empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub spki_sha256: String,
+    /// The certificate as presented (DER; base64 in JSON), within the probe's chain bound.
+    /// Empty in hand-built observations and in evidence of schema 1.
+    #[serde(default, with = "base64_bytes", skip_serializing_if = "Vec::is_empty")]
+    pub der: Vec<u8>,
 }
 
 /// A TLS (or SSL) protocol version, as negotiated or offered. Its text ("TLSv1.3") is what
@@ -555,7 +563,14 @@ pub struct MxHostObservation {
 
 /// The version of the [`Observations`] wire form. Bumped whenever a field changes meaning or a
 /// field that older readers need is removed; adding an optional field keeps it.
-pub const OBSERVATIONS_SCHEMA_VERSION: u32 = 1;
+///
+/// - 1: the first form.
+/// - 2: certificates carry their DER bytes and key fingerprint (`der`, `spki_sha256`), which
+///   the comparison with a baseline uses; schema 1 reads as 2 without them.
+pub const OBSERVATIONS_SCHEMA_VERSION: u32 = 2;
+
+/// The oldest [`OBSERVATIONS_SCHEMA_VERSION`] this code still reads (saved evidence).
+pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
 
 /// Everything observed about one domain.
 ///
@@ -698,6 +713,26 @@ pub struct DeadlineCut {
 /// from their serialised form unchanged.
 pub fn whole_millis(elapsed: Duration) -> Duration {
     Duration::from_millis(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Bytes travel as standard base64 (RFC 4648 §4, padded).
+mod base64_bytes {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(value: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(value))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|error| serde::de::Error::custom(format!("not base64: {error}")))
+    }
 }
 
 /// Durations travel as whole milliseconds, which is all the verdict and the reports use.

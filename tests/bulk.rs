@@ -97,10 +97,7 @@ fn run_config(network: &NetworkConfig, per_address: usize, domain_timeout: Durat
             limits: network.limits.clone(),
             reports: None,
         },
-        ctx: Context {
-            profile: Profile::Rfc,
-            now: i64::try_from(now).unwrap(),
-        },
+        ctx: Context::new(Profile::Rfc, i64::try_from(now).unwrap()),
     }
 }
 

@@ -188,3 +188,47 @@ fn lint_of_an_oversized_file_exits_2() {
         stderr(&output)
     );
 }
+
+/// Issue 10: a bad evidence file is a usage error naming the file and the line, never a panic;
+/// `--fail-on change` without `--baseline` is refused.
+#[test]
+fn replay_errors_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = r#"{"mtasts_evidence":1,"tool_version":"0.1.0","generated_at":1790000000,"profile":"rfc","settings":{}}"#;
+    let cases: [(&str, String, &str); 5] = [
+        ("empty", String::new(), "holds no saved evidence"),
+        ("garbage", format!("{header}\nnot json\n"), "line 2: not a JSON object"),
+        (
+            "newer",
+            format!("{header}\n{{\"schema_version\": 99, \"domain\": \"a.example\"}}\n"),
+            "line 2: the observations are of schema version 99, newer than this mtasts reads (schema version 2)",
+        ),
+        (
+            "report",
+            "{\"domain\":\"a.example\",\"findings\":[]}\n".to_owned(),
+            "line 1: this is a report (--format jsonl), not saved evidence",
+        ),
+        (
+            "format",
+            "{\"mtasts_evidence\": 2}\n".to_owned(),
+            "line 1: evidence format version 2 is not one this mtasts reads (version 1)",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = mtasts(&["replay", path.to_str().unwrap()]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {message}");
+        assert!(message.contains(expected), "{name}: {message}");
+        assert!(
+            message.contains(name),
+            "{name}: the file is named: {message}"
+        );
+        assert!(!message.contains("panicked"), "{name}: {message}");
+    }
+
+    let output = mtasts(&["check", "--fail-on", "change", "a.example"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--fail-on change needs --baseline"));
+}

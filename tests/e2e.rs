@@ -95,6 +95,7 @@ fn real_servers_in_a_namespace_produce_the_expected_findings() {
     problems.extend(human_reports(&world));
     problems.extend(profile_runs(&world));
     problems.extend(readiness_runs(&world));
+    problems.extend(replay_runs(&world));
 
     if std::env::var_os("MTASTS_E2E_SHOW").is_some() {
         for (scenario, run) in &results {
@@ -456,6 +457,74 @@ fn readiness_runs(world: &World) -> Vec<String> {
                     finding["id"],
                     subject_text(&finding["subject"]),
                     finding["summary"]
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Issue 10: every scenario saved with `--save-evidence`, then judged again by `replay` in a
+/// network namespace of its own without any interface (`unshare --net`), gives the live run's
+/// domain objects exactly, under every profile.
+fn replay_runs(world: &World) -> Vec<String> {
+    let mut problems = Vec::new();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let domains: Vec<&str> = SCENARIOS.iter().map(|scenario| scenario.domain).collect();
+    let by_domain = |run: &Run| -> std::collections::BTreeMap<String, Value> {
+        run.stdout_text()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .map(|value| (value["domain"].as_str().unwrap_or("").to_owned(), value))
+            .collect()
+    };
+    for profile in ["rfc", "sge", "ncsc"] {
+        let evidence = dir.path().join(format!("{profile}.evidence"));
+        let evidence_arg = evidence.display().to_string();
+        let mut extra = vec![
+            "--format",
+            "jsonl",
+            "--profile",
+            profile,
+            "--quiet",
+            "--save-evidence",
+            &evidence_arg,
+        ];
+        extra.extend(domains.iter().take(domains.len() - 1));
+        let live = check(world, &extra, domains[domains.len() - 1]);
+        let live_domains = by_domain(&live);
+        if live_domains.len() != domains.len() {
+            problems.push(format!(
+                "--save-evidence run under {profile}: {} domains reported, expected {}: {}",
+                live_domains.len(),
+                domains.len(),
+                live.stderr_text()
+            ));
+            continue;
+        }
+        let mut command = std::process::Command::new("unshare");
+        command.args(["--net", "--"]).arg(binary()).args([
+            "replay",
+            "--format",
+            "jsonl",
+            "--profile",
+            profile,
+            &evidence_arg,
+        ]);
+        let replayed = world::run_bounded(command, RUN_DEADLINE);
+        if replayed.code() != live.code() {
+            problems.push(format!(
+                "replay under {profile}: exit {:?}, the live run's was {:?}: {}",
+                replayed.code(),
+                live.code(),
+                replayed.stderr_text()
+            ));
+        }
+        let replayed_domains = by_domain(&replayed);
+        for (domain, value) in &live_domains {
+            if replayed_domains.get(domain) != Some(value) {
+                problems.push(format!(
+                    "replay under {profile}: {domain} is judged differently offline"
                 ));
             }
         }

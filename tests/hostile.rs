@@ -138,13 +138,7 @@ async fn dns_never_answers_is_could_not_determine() {
         started.elapsed(),
         dns_question_bound() * 2,
     );
-    let report = common::contract::judge_checked(
-        &obs,
-        &Context {
-            profile: Profile::Rfc,
-            now: now(),
-        },
-    );
+    let report = common::contract::judge_checked(&obs, &Context::new(Profile::Rfc, now()));
     match &finding(&report.findings, CheckId::StsRecordPresent).outcome {
         Outcome::CouldNotDetermine { reason } => assert!(
             reason.contains("timed out") || reason.contains("no answer"),
@@ -350,10 +344,7 @@ fn judge_fetch(fetch: FetchObservation) -> Vec<Finding> {
     obs.sts_txt = DnsAnswer::records(vec![TxtRecord::single("v=STSv1; id=1")]);
     obs.policy_host.a = DnsAnswer::records(vec![fetch.ip]);
     obs.fetches = vec![fetch];
-    let ctx = Context {
-        profile: Profile::Rfc,
-        now: now(),
-    };
+    let ctx = Context::new(Profile::Rfc, now());
     common::contract::judge_checked(&obs, &ctx).findings
 }
 
@@ -643,10 +634,7 @@ fn judge_smtp(probe: SmtpObservation) -> Vec<Finding> {
         smtp: vec![probe],
         not_contacted: Vec::new(),
     });
-    let ctx = Context {
-        profile: Profile::Rfc,
-        now: now(),
-    };
+    let ctx = Context::new(Profile::Rfc, now());
     let mut out = Findings::new(Profile::Rfc);
     mtasts::verdict::smtp::judge(&obs, &ctx, &mut out);
     out.finish()
@@ -753,13 +741,7 @@ async fn mx_targets_that_are_not_host_names_are_never_used() {
         "{asked:?}"
     );
 
-    let report = common::contract::judge_checked(
-        &obs,
-        &Context {
-            profile: Profile::Rfc,
-            now: now(),
-        },
-    );
+    let report = common::contract::judge_checked(&obs, &Context::new(Profile::Rfc, now()));
     let invalid: Vec<&Finding> = report
         .findings
         .iter()

@@ -101,10 +101,7 @@ fn judge_with(probes: Vec<SmtpObservation>, profile: Profile) -> Vec<Finding> {
             not_contacted: Vec::new(),
         });
     }
-    let ctx = Context {
-        profile,
-        now: now(),
-    };
+    let ctx = Context::new(profile, now());
     let mut out = Findings::new(profile);
     mtasts::verdict::smtp::judge(&obs, &ctx, &mut out);
     out.finish()

@@ -4,8 +4,13 @@
 //! shards partition any list. The fuzzers in `fuzz/` explore further; these keep the basics in
 //! every `cargo test`, in well under a second.
 
+// Test code: helpers outside #[test] functions unwrap too; a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
 mod fuzz_harness;
 
+use mtasts::catalog::Profile;
 use mtasts::input::{normalize_domain, Shard};
 use mtasts::observe::TxtRecord;
 use mtasts::parse::mx_pattern::MxPattern;
@@ -281,5 +286,112 @@ fn normalising_is_idempotent_on_mixed_case_names() {
         let normalised = normalize_domain(&format!("{name}{trailing}")).unwrap();
         assert_eq!(normalised, name.to_ascii_lowercase());
         fuzz_harness::check_normalised(&normalised);
+    }
+}
+
+/// A real evidence file: the header and the hand-built scenarios' observations.
+fn evidence_file() -> Vec<u8> {
+    use mtasts::evidence::{header_line, observations_line, EvidenceHeader};
+    let header = EvidenceHeader::new("0.1.0", 1_790_000_000, Profile::Rfc, &[]);
+    let mut file = header_line(&header);
+    for obs in [
+        common::scenario::perfect(),
+        common::scenario::non_public(),
+        common::scenario::non_public_allowed(),
+    ] {
+        file.extend(observations_line(&obs));
+    }
+    file
+}
+
+/// Replaces one randomly chosen leaf of `value` with a random JSON value.
+fn mutate_json(value: &mut serde_json::Value, rng: &mut Rng) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) if !map.is_empty() && rng.chance(85) => {
+            let key = map.keys().nth(rng.index(map.len())).unwrap().clone();
+            if rng.chance(10) {
+                map.remove(&key);
+            } else {
+                mutate_json(map.get_mut(&key).unwrap(), rng);
+            }
+        }
+        Value::Array(items) if !items.is_empty() && rng.chance(85) => {
+            let index = rng.index(items.len());
+            mutate_json(&mut items[index], rng);
+        }
+        leaf => {
+            *leaf = match rng.below(7) {
+                0 => Value::Null,
+                1 => Value::from(rng.next() as i64),
+                2 => Value::from(-1),
+                3 => Value::from(String::from_utf8_lossy(&rng.bytes(12)).into_owned()),
+                4 => Value::Array(Vec::new()),
+                5 => Value::from("TLSv1.3"),
+                _ => {
+                    serde_json::json!({"status": "records", "data": [], "ttl": 0, "cname_chain": []})
+                }
+            }
+        }
+    }
+}
+
+/// Issue 10: corrupt evidence never panics `replay` or `--baseline`; every line that does not
+/// read is an error naming its line (asserted by the `evidence` fuzz target itself).
+#[test]
+fn corrupt_evidence_is_an_error_never_a_panic() {
+    let file = evidence_file();
+    // The file itself reads, judges, and compares with itself unchanged.
+    fuzz_harness::evidence(&file);
+    let lines: Vec<&[u8]> = file.split(|&byte| byte == b'\n').collect();
+    let mut rng = Rng(0x0E71_DE9C_E000_0010);
+    for _ in 0..400 {
+        let mut mutated = file.clone();
+        match rng.below(5) {
+            // Random bytes flipped.
+            0 => {
+                for _ in 0..1 + rng.index(8) {
+                    let at = rng.index(mutated.len());
+                    mutated[at] = rng.next() as u8;
+                }
+            }
+            // Cut anywhere.
+            1 => mutated.truncate(rng.index(mutated.len())),
+            // A range deleted.
+            2 => {
+                let from = rng.index(mutated.len());
+                let to = (from + rng.index(200)).min(mutated.len());
+                mutated.drain(from..to);
+            }
+            // Lines reordered or repeated (a header after observations, observations first).
+            3 => {
+                let mut shuffled: Vec<&[u8]> = Vec::new();
+                for _ in 0..lines.len() {
+                    shuffled.push(lines[rng.index(lines.len())]);
+                }
+                mutated = shuffled.join(&b'\n');
+            }
+            // One value inside an observation replaced: the structure is valid JSON, the
+            // contents are not valid observations (or are, and must judge without panicking).
+            _ => {
+                let index = 1 + rng.index(lines.len() - 2);
+                let mut value: serde_json::Value = serde_json::from_slice(lines[index]).unwrap();
+                for _ in 0..1 + rng.index(3) {
+                    mutate_json(&mut value, &mut rng);
+                }
+                let mut rebuilt: Vec<Vec<u8>> = lines.iter().map(|line| line.to_vec()).collect();
+                rebuilt[index] = serde_json::to_vec(&value).unwrap();
+                mutated = rebuilt.join(&b'\n');
+            }
+        }
+        let result = std::panic::catch_unwind(|| fuzz_harness::evidence(&mutated));
+        assert!(
+            result.is_ok(),
+            "panicked on: {}",
+            String::from_utf8_lossy(&mutated)
+                .chars()
+                .take(2000)
+                .collect::<String>()
+        );
     }
 }

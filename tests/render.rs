@@ -170,11 +170,13 @@ fn human_groups_findings_by_stage_in_catalog_order() {
         .iter()
         .filter_map(|stage| first_domain.find(&format!("\n{}\n", stage.title())))
         .collect();
-    // Every stage but the policy fetch and the reports has a finding in the sample.
-    assert_eq!(positions.len(), Stage::ALL.len() - 2, "{text}");
+    // Every stage but the policy fetch, the reports (no --reports) and the changes (no
+    // --baseline) has a finding in the sample.
+    assert_eq!(positions.len(), Stage::ALL.len() - 3, "{text}");
     assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
     assert!(!first_domain.contains(Stage::PolicyFetch.title()));
     assert!(!first_domain.contains(Stage::Reports.title()));
+    assert!(!first_domain.contains(Stage::Changes.title()));
     // A finding sits under its own stage.
     let smtp = first_domain.find(Stage::Smtp.title()).unwrap();
     let tlsrpt = first_domain.find(Stage::TlsRpt.title()).unwrap();

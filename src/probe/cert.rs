@@ -18,7 +18,7 @@ pub const MAX_NAME_TEXT: usize = 512;
 /// Summarises one DER certificate. Never panics; garbage gives an "unparsable certificate" summary.
 pub fn summarise(der: &[u8]) -> CertSummary {
     match X509Certificate::from_der(der) {
-        Ok((_, cert)) => summarise_parsed(&cert),
+        Ok((_, cert)) => summarise_parsed(&cert, der),
         Err(err) => CertSummary {
             subject: format!("unparsable certificate ({})", escape_str(&err.to_string())),
             issuer: String::new(),
@@ -26,6 +26,8 @@ pub fn summarise(der: &[u8]) -> CertSummary {
             not_before: 0,
             not_after: 0,
             serial: String::new(),
+            spki_sha256: String::new(),
+            der: der.to_vec(),
         },
     }
 }
@@ -40,7 +42,7 @@ pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
     ))
 }
 
-fn summarise_parsed(cert: &X509Certificate<'_>) -> CertSummary {
+fn summarise_parsed(cert: &X509Certificate<'_>, der: &[u8]) -> CertSummary {
     let dns_names = match cert.subject_alternative_name() {
         Ok(Some(san)) => san
             .value
@@ -63,6 +65,10 @@ fn summarise_parsed(cert: &X509Certificate<'_>) -> CertSummary {
         not_before: validity.not_before.timestamp(),
         not_after: validity.not_after.timestamp(),
         serial: hex(cert.raw_serial()),
+        spki_sha256: hex(
+            ring::digest::digest(&ring::digest::SHA256, cert.public_key().raw).as_ref(),
+        ),
+        der: der.to_vec(),
     }
 }
 
@@ -124,7 +130,8 @@ mod tests {
 
     #[test]
     fn summarises_names_validity_and_serial() {
-        let summary = summarise(&sample_certificate());
+        let der = sample_certificate();
+        let summary = summarise(&der);
         assert_eq!(
             summary.dns_names,
             vec!["mta-sts.example.test", "*.example.test"]
@@ -134,6 +141,12 @@ mod tests {
         assert_eq!(summary.not_before, 1_700_000_000 - 1_700_000_000 % 86_400);
         assert!(summary.not_after > summary.not_before);
         assert_eq!(summary.serial, "0102a0");
+        // Issue 10: the bytes themselves and the key's fingerprint, for replay and --baseline.
+        assert_eq!(summary.der, der);
+        assert_eq!(summary.spki_sha256.len(), 64);
+        let (_, parsed) = X509Certificate::from_der(&summary.der).unwrap();
+        let digest = ring::digest::digest(&ring::digest::SHA256, parsed.public_key().raw);
+        assert_eq!(summary.spki_sha256, hex(digest.as_ref()));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use super::stream::{RunHeader, RunSummary, Sink};
 use super::{status_tag, Style};
 use crate::catalog::Stage;
-use crate::model::{DomainReport, Facts, Finding, Outcome, Subject, Verdict};
+use crate::model::{Blocker, DomainReport, Facts, Finding, Outcome, RunFlag, Subject, Verdict};
 
 /// Runs of at most this many domains end with a line per domain; longer runs only with counts,
 /// so the summary never needs more than this many lines kept in memory.
@@ -93,7 +93,7 @@ impl Sink for HumanSink<'_> {
         self.write_header()?;
         let not_audited = summary.input_errors + summary.resumed + summary.other_shards;
         // One domain on its own reads as it always has: the checklist and its verdict line.
-        if summary.domains != 1 || not_audited > 0 {
+        if summary.domains != 1 || not_audited > 0 || !summary.baseline_absent.is_empty() {
             writeln!(self.out)?;
             render_summary(summary, self.lines.as_deref(), self.paint, &mut self.out)?;
         }
@@ -129,6 +129,12 @@ fn describe_setting(key: &str, value: &str) -> String {
         "ehlo-name" => format!("EHLO name {value} (--ehlo-name)"),
         "https-port" => format!("policy fetched from port {value} (lab setting)"),
         "smtp-port" => format!("MX hosts probed on port {value} (lab setting)"),
+        "baseline" => format!("compared with the earlier run in --baseline {value}"),
+        "expiry-warn" => {
+            format!("certificates with fewer than {value} days left warn (--expiry-warn)")
+        }
+        "replay" => format!("judged again from the evidence saved in {value}, without the network"),
+        "evidence-from" => format!("evidence saved by {value}"),
         _ if value.is_empty() => format!("--{key}"),
         _ => format!("--{key} {value}"),
     }
@@ -143,13 +149,17 @@ fn render_domain(domain: &DomainReport, paint: Paint, out: &mut dyn Write) -> io
     for line in fact_lines(&domain.facts) {
         writeln!(out, "  {}", clean(&line))?;
     }
+    render_since(domain, paint, out)?;
     for stage in Stage::ALL {
         let findings: Vec<&Finding> = domain
             .findings
             .iter()
             .filter(|finding| finding.check.spec().stage == stage)
             .collect();
-        if findings.is_empty() {
+        // A run without --baseline compared nothing: the stage would be a column of skips.
+        if findings.is_empty()
+            || (stage == Stage::Changes && findings.iter().all(|finding| no_baseline(finding)))
+        {
             continue;
         }
         writeln!(out)?;
@@ -167,6 +177,52 @@ fn render_domain(domain: &DomainReport, paint: Paint, out: &mut dyn Write) -> io
         paint.verdict(verdict),
         counts_phrase(domain, true)
     )
+}
+
+fn no_baseline(finding: &Finding) -> bool {
+    finding.outcome
+        == (Outcome::Skipped {
+            blocked_by: Blocker::Flag(RunFlag::NoBaseline),
+        })
+}
+
+/// "Since TIME" (the baseline's time): the changes first, one line each, when anything changed; the
+/// stage itself, with evidence and fixes, follows in its place.
+fn render_since(domain: &DomainReport, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
+    let changed: Vec<&Finding> = domain
+        .findings
+        .iter()
+        .filter(|finding| {
+            finding.check.spec().stage == Stage::Changes
+                && !matches!(finding.outcome, Outcome::Pass | Outcome::Skipped { .. })
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let since = domain
+        .facts
+        .baseline_at
+        .map_or_else(|| "the baseline".to_owned(), utc_timestamp);
+    writeln!(out)?;
+    writeln!(out, "{}", paint.bold(&format!("Since {since}")))?;
+    for finding in changed {
+        let mut line = format!(
+            "  {}  {}",
+            paint.outcome(&finding.outcome),
+            clean(&finding.summary)
+        );
+        if let Some(subject) = describe_subject(&finding.subject, &domain.domain) {
+            let _ = write!(line, " — {}", clean(&subject));
+        }
+        let _ = write!(
+            line,
+            "  {}",
+            paint.dim(&format!("[{}]", finding.check.as_str()))
+        );
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 fn fact_lines(facts: &Facts) -> Vec<String> {
@@ -331,6 +387,14 @@ fn render_summary(
             // A domain without findings has no counts, and a line ends without padding.
             writeln!(out, "{}", text.trim_end())?;
         }
+    }
+
+    if !summary.baseline_absent.is_empty() {
+        writeln!(
+            out,
+            "  in the baseline but not in this run: {}",
+            clean(&summary.baseline_absent.join(", "))
+        )?;
     }
 
     let top = summary.top_failing_checks(TOP_FAILING_CHECKS);

@@ -72,7 +72,7 @@ struct WireReport<'a> {
     generated_at: i64,
     settings: BTreeMap<&'a str, &'a str>,
     domains: Vec<WireDomain<'a>>,
-    summary: WireSummary,
+    summary: WireSummary<'a>,
 }
 
 #[derive(Serialize)]
@@ -145,7 +145,7 @@ struct WireEvidence<'a> {
 }
 
 #[derive(Serialize)]
-struct WireSummary {
+struct WireSummary<'a> {
     domains: usize,
     verdict: &'static str,
     verdicts: WireVerdicts,
@@ -158,6 +158,9 @@ struct WireSummary {
     resumed: usize,
     #[serde(skip_serializing_if = "is_zero")]
     other_shards: usize,
+    /// Domains of the `--baseline` this run did not audit; absent without any.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    baseline_absent: &'a [String],
 }
 
 fn is_zero(count: &usize) -> bool {
@@ -173,7 +176,7 @@ struct WireVerdicts {
 }
 
 impl<'a> WireReport<'a> {
-    fn new(header: &'a RunHeader, domains: &'a [DomainReport], run: &RunSummary) -> Self {
+    fn new(header: &'a RunHeader, domains: &'a [DomainReport], run: &'a RunSummary) -> Self {
         let wire_domains: Vec<WireDomain<'a>> = domains
             .iter()
             .map(|domain| WireDomain::from_domain(domain, header.profile))
@@ -187,6 +190,7 @@ impl<'a> WireReport<'a> {
             input_errors: run.input_errors,
             resumed: run.resumed,
             other_shards: run.other_shards,
+            baseline_absent: &run.baseline_absent,
         };
         let mut worst = Verdict::Pass;
         for domain in domains {

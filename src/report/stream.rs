@@ -49,6 +49,8 @@ pub struct RunSummary {
     pub resumed: usize,
     /// Domains left to other `--shard`s.
     pub other_shards: usize,
+    /// Domains of the `--baseline` that this run did not audit, in baseline order.
+    pub baseline_absent: Vec<String>,
 }
 
 impl RunSummary {

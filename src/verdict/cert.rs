@@ -10,8 +10,9 @@ use crate::catalog::CheckId;
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{CertSummary, TlsObservation};
 
-/// A certificate with fewer days left than this is reported as expiring (CRT-08).
-pub const EXPIRING_DAYS: i64 = 14;
+/// By default, a certificate with fewer days left than this is reported as expiring (CRT-08);
+/// `--expiry-warn` changes it ([`Context::expiry_warn_days`]).
+pub const EXPIRING_DAYS: u32 = 14;
 
 const DAY: i64 = 86_400;
 
@@ -143,6 +144,8 @@ pub fn judge(
     }
 
     let left = leaf.not_after.saturating_sub(now);
+    let warn_days = i64::from(ctx.expiry_warn_days);
+    let days_left = Evidence::new("days left", (left / DAY).to_string());
     out.pass_with(
         checks.expiry,
         subject.clone(),
@@ -152,16 +155,17 @@ pub fn judge(
         ),
         vec![validity.clone()],
     );
-    if left < EXPIRING_DAYS * DAY {
+    if left < warn_days.saturating_mul(DAY) {
         let mut problem = Problem::new(
             checks.expiring,
             format!(
-                "the certificate expires in {} (on {}), less than {EXPIRING_DAYS} days",
+                "the certificate expires in {} (on {}), less than {warn_days} days",
                 days(left),
                 iso_time(leaf.not_after)
             ),
         );
         problem.evidence.push(checked_at);
+        problem.evidence.push(days_left);
         problem.evidence.extend(details);
         out.problem(problem, subject.clone());
     } else {
@@ -169,8 +173,60 @@ pub fn judge(
             checks.expiring,
             subject.clone(),
             format!("{} left", days(left)),
-            vec![validity, Evidence::new("issuer", issuer)],
+            vec![validity, Evidence::new("issuer", issuer), days_left],
         );
+    }
+}
+
+/// Adds to each `*.certificate-expiring` finding, when the policy is in `enforce`, whether the
+/// certificate expires before the copies of the policy that senders cache now do (`max_age` from
+/// now, RFC 8461 §3.2): a lapse in that window makes those senders refuse to deliver.
+pub fn annotate_horizon(
+    findings: &mut [crate::model::Finding],
+    obs: &crate::observe::Observations,
+    facts: &crate::model::Facts,
+    ctx: &Context,
+) {
+    let (Some("enforce"), Some(max_age)) = (facts.mode.as_deref(), facts.max_age) else {
+        return;
+    };
+    let cached_until = ctx
+        .now
+        .saturating_add(i64::try_from(max_age).unwrap_or(i64::MAX));
+    for finding in findings.iter_mut() {
+        let tls = match (&finding.check, &finding.subject) {
+            (CheckId::PolicyFetchCertExpiring, Subject::Endpoint { ip, .. }) => obs
+                .fetches
+                .iter()
+                .find(|fetch| fetch.ip == *ip)
+                .and_then(|fetch| fetch.tls.as_ref()),
+            (CheckId::SmtpCertExpiring, Subject::Endpoint { host, ip }) => obs
+                .mx_hosts
+                .iter()
+                .filter(|mx| mx.name == *host)
+                .flat_map(|mx| &mx.smtp)
+                .find(|probe| probe.ip == *ip)
+                .and_then(|probe| probe.tls.as_ref()),
+            _ => None,
+        };
+        let Some(leaf) = tls.and_then(|tls| tls.chain.first()) else {
+            continue;
+        };
+        if matches!(finding.outcome, crate::model::Outcome::Skipped { .. }) {
+            continue;
+        }
+        finding.evidence.push(Evidence::new(
+            "enforce policy cached by senders until",
+            format!("{} (max_age {max_age} s from now)", iso_time(cached_until)),
+        ));
+        let verdict = if leaf.not_after < cached_until {
+            "yes: if it lapses before then, senders holding the cached enforce policy stop delivering"
+        } else {
+            "no"
+        };
+        finding
+            .evidence
+            .push(Evidence::new("expires before cached policies do", verdict));
     }
 }
 
@@ -273,6 +329,8 @@ mod tests {
             not_before,
             not_after,
             serial: "01:02".to_owned(),
+            spki_sha256: String::new(),
+            der: Vec::new(),
         }
     }
 
@@ -287,14 +345,86 @@ mod tests {
     }
 
     fn run(tls: &TlsObservation) -> Vec<Finding> {
-        let ctx = Context {
-            profile: Profile::Rfc,
-            now: NOW,
-        };
+        run_with(tls, &Context::new(Profile::Rfc, NOW))
+    }
+
+    fn run_with(tls: &TlsObservation, ctx: &Context) -> Vec<Finding> {
         let mut out = Findings::new(Profile::Rfc);
         let subject = Subject::endpoint("mx.example.com", "192.0.2.1".parse().unwrap());
-        judge(tls, CHECKS, &subject, &ctx, &mut out);
+        judge(tls, CHECKS, &subject, ctx, &mut out);
         out.finish()
+    }
+
+    #[test]
+    fn expiry_warn_sets_the_margin_and_days_left_are_evidence() {
+        let mut tls = good_tls();
+        tls.chain[0] = leaf(NOW - 60 * DAY, NOW + 20 * DAY);
+        // (margin in days, expected outcome of the expiring check)
+        for (days, expected) in [
+            (14, "pass"),
+            (20, "pass"),
+            (21, "warn"),
+            (30, "warn"),
+            (0, "pass"),
+        ] {
+            let ctx = Context {
+                expiry_warn_days: days,
+                ..Context::new(Profile::Rfc, NOW)
+            };
+            let findings = run_with(&tls, &ctx);
+            let expiring = outcome(&findings, CheckId::SmtpCertExpiring);
+            assert_eq!(expiring.outcome.label(), expected, "--expiry-warn {days}");
+            assert_eq!(evidence(expiring, "days left"), "20");
+            if expected == "warn" {
+                assert!(expiring.summary.contains(&format!("less than {days} days")));
+            }
+        }
+    }
+
+    #[test]
+    fn an_enforce_policy_says_whether_the_certificate_outlives_its_cached_copies() {
+        use crate::model::Facts;
+        use crate::observe::{Observations, SmtpObservation};
+        let ip = "192.0.2.1".parse().unwrap();
+        let mut obs = Observations::empty(&"example.com".parse().unwrap());
+        let mut probe = SmtpObservation::unanswered("mx.example.com", ip, "not tried", None);
+        let mut tls = good_tls();
+        tls.chain[0] = leaf(NOW - 60 * DAY, NOW + 20 * DAY);
+        probe.tls = Some(tls.clone());
+        obs.mx_hosts = vec![crate::observe::MxHostObservation {
+            name: "mx.example.com".to_owned(),
+            preference: 10,
+            addrs: crate::observe::HostLookup {
+                name: "mx.example.com".to_owned(),
+                a: crate::observe::DnsAnswer::records(vec![ip]),
+                aaaa: crate::observe::DnsAnswer::NoData,
+            },
+            tlsa: crate::observe::DnsAnswer::NoData,
+            smtp: vec![probe],
+            not_contacted: Vec::new(),
+        }];
+        let ctx = Context::new(Profile::Rfc, NOW);
+        // (mode, max_age, expected answer)
+        for (mode, max_age, expected) in [
+            ("enforce", 30 * DAY, Some("yes")),
+            ("enforce", 7 * DAY, Some("no")),
+            ("testing", 30 * DAY, None),
+        ] {
+            let facts = Facts {
+                mode: Some(mode.to_owned()),
+                max_age: Some(u64::try_from(max_age).unwrap()),
+                ..Facts::default()
+            };
+            let mut findings = run(&tls);
+            annotate_horizon(&mut findings, &obs, &facts, &ctx);
+            let expiring = outcome(&findings, CheckId::SmtpCertExpiring);
+            let answer = expiring
+                .evidence
+                .iter()
+                .find(|evidence| evidence.label == "expires before cached policies do")
+                .map(|evidence| evidence.value.split(':').next().unwrap_or(""));
+            assert_eq!(answer, expected, "{mode} {max_age}");
+        }
     }
 
     fn outcome(findings: &[Finding], check: CheckId) -> &Finding {

@@ -526,10 +526,7 @@ mod tests {
     fn host_outcome(sts_txt: DnsAnswer<Vec<TxtRecord>>) -> &'static str {
         let mut obs = Observations::empty(&"example.org".parse().unwrap());
         obs.sts_txt = sts_txt;
-        let ctx = Context {
-            profile: Profile::Rfc,
-            now: 0,
-        };
+        let ctx = Context::new(Profile::Rfc, 0);
         let mut out = Findings::new(Profile::Rfc);
         assert_eq!(judge(&obs, &ctx, &mut out), None);
         let findings = out.finish();

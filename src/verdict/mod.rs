@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod cert;
+pub mod changes;
 pub mod deadline;
 pub mod facts;
 pub mod fetch;
@@ -25,6 +26,19 @@ pub struct Context {
     /// Unix seconds; certificate validity is judged against it, and its UTC day is "today" for
     /// the `reports.*` checks.
     pub now: i64,
+    /// A certificate with fewer days left counts as expiring (`--expiry-warn`, CRT-08).
+    pub expiry_warn_days: u32,
+}
+
+impl Context {
+    /// A context with the default expiry margin ([`cert::EXPIRING_DAYS`]).
+    pub fn new(profile: Profile, now: i64) -> Self {
+        Self {
+            profile,
+            now,
+            expiry_warn_days: cert::EXPIRING_DAYS,
+        }
+    }
 }
 
 /// Judges one domain.
@@ -55,8 +69,11 @@ pub fn judge(obs: &Observations, ctx: &Context) -> DomainReport {
         },
         &mut out,
     );
+    // Without a baseline there is nothing to compare with; `changes::compare` replaces these.
+    changes::skip_all(&mut out);
 
     let mut findings = out.finish();
+    cert::annotate_horizon(&mut findings, obs, &facts, ctx);
     if let Some(cut) = &obs.deadline {
         deadline::blame_the_deadline(&mut findings, cut);
     }

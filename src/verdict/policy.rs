@@ -133,7 +133,7 @@ fn grammar_blocker(check: CheckId, policy: &Policy) -> Option<CheckId> {
 pub fn lint(body: &[u8], profile: Profile) -> Vec<Finding> {
     let mut out = Findings::new(profile);
     // The policy itself is not needed here, only its findings.
-    let _policy = judge(Some(body), &Context { profile, now: 0 }, &mut out);
+    let _policy = judge(Some(body), &Context::new(profile, 0), &mut out);
     out.finish()
 }
 
@@ -381,10 +381,7 @@ mod tests {
     #[test]
     fn without_a_body_every_policy_check_is_skipped() {
         let mut out = Findings::new(Profile::Rfc);
-        let ctx = Context {
-            profile: Profile::Rfc,
-            now: 0,
-        };
+        let ctx = Context::new(Profile::Rfc, 0);
         assert_eq!(
             judge(None, &ctx, &mut out).err(),
             Some(CheckId::PolicyFetchStatus)
@@ -429,10 +426,7 @@ mod tests {
 
     #[test]
     fn returns_the_policy_only_when_valid() {
-        let ctx = Context {
-            profile: Profile::Rfc,
-            now: 0,
-        };
+        let ctx = Context::new(Profile::Rfc, 0);
         let mut out = Findings::new(Profile::Rfc);
         let policy = judge(Some(GOOD), &ctx, &mut out).unwrap();
         assert_eq!(policy.mode, Some(Mode::Enforce));

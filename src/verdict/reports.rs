@@ -797,7 +797,7 @@ mod tests {
     fn run(obs: &Observations, mode: Mode, profile: Profile) -> Vec<Finding> {
         let policy = policy(mode);
         let mut out = Findings::new(profile);
-        let ctx = Context { profile, now: NOW };
+        let ctx = Context::new(profile, NOW);
         judge(
             obs,
             &ctx,
@@ -1019,6 +1019,8 @@ mod tests {
                     not_before,
                     not_after,
                     serial: "01".to_owned(),
+                    der: Vec::new(),
+                    spki_sha256: String::new(),
                 }],
                 trust: Ok(()),
                 name_match: Ok(()),
@@ -1064,10 +1066,7 @@ mod tests {
         let mut out = Findings::new(Profile::Rfc);
         judge(
             &obs,
-            &Context {
-                profile: Profile::Rfc,
-                now: NOW,
-            },
+            &Context::new(Profile::Rfc, NOW),
             &Earlier {
                 policy: Err(CheckId::PolicyFetchStatus),
                 sts_id: None,

@@ -610,6 +610,8 @@ mod tests {
                     not_before: NOW - 86_400 * 30,
                     not_after: NOW + 86_400 * 60,
                     serial: "01".to_owned(),
+                    spki_sha256: String::new(),
+                    der: Vec::new(),
                 }],
                 trust: Ok(()),
                 name_match: Ok(()),
@@ -641,7 +643,7 @@ mod tests {
     }
 
     fn run_with(obs: &Observations, profile: Profile) -> Vec<Finding> {
-        let ctx = Context { profile, now: NOW };
+        let ctx = Context::new(profile, NOW);
         let mut out = Findings::new(profile);
         judge(obs, &ctx, &mut out);
         out.finish()

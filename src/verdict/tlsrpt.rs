@@ -375,7 +375,7 @@ mod tests {
 
     fn run_at(obs: &Observations, profile: Profile, now: i64) -> (Vec<String>, Vec<Finding>) {
         let mut out = Findings::new(profile);
-        let rua = judge(obs, &Context { profile, now }, &mut out);
+        let rua = judge(obs, &Context::new(profile, now), &mut out);
         (rua, out.finish())
     }
 

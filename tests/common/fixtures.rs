@@ -176,10 +176,7 @@ pub fn run_stage(obs: &Observations, stage: Stage, profile: Profile) -> Vec<Find
         }
         _ => {
             // 2026-09-21 (as `scenario::NOW`): after the NCSC Mail Check closed.
-            let ctx = mtasts::verdict::Context {
-                profile,
-                now: 1_790_000_000,
-            };
+            let ctx = mtasts::verdict::Context::new(profile, 1_790_000_000);
             tlsrpt::judge(obs, &ctx, &mut out);
         }
     }

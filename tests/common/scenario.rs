@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use mtasts::catalog::{CheckId, Profile};
-use mtasts::model::{DomainReport, Outcome};
+use mtasts::model::{DomainReport, Outcome, RunFlag};
 use mtasts::observe::{
     CertSummary, DnsAnswer, FetchObservation, HostLookup, HttpResponse, LegacyTls,
     MxHostObservation, MxRecord, NotContacted, Observations, ReportDay, ReportFailure,
@@ -14,6 +14,7 @@ use mtasts::observe::{
 };
 use mtasts::tlsrpt_report::date::Day;
 use mtasts::tlsrpt_report::model::ResultType;
+use mtasts::verdict::changes::{compare, Baseline, BaselineDomain};
 use mtasts::verdict::Context;
 
 /// 2026-09-21, a fixed "now" so that certificate dates are stable.
@@ -56,6 +57,8 @@ pub fn certificate(names: &[&str], not_before: i64, not_after: i64) -> CertSumma
         not_before,
         not_after,
         serial: "01".to_owned(),
+        spki_sha256: String::new(),
+        der: Vec::new(),
     }
 }
 
@@ -244,7 +247,7 @@ pub fn with_failures(
 }
 
 pub fn run(obs: &Observations, profile: Profile) -> DomainReport {
-    super::contract::judge_checked(obs, &Context { profile, now: NOW })
+    super::contract::judge_checked(obs, &Context::new(profile, NOW))
 }
 
 /// The outcomes reported for `check`, for every subject.
@@ -257,12 +260,16 @@ pub fn outcomes(report: &DomainReport, check: CheckId) -> Vec<Outcome> {
         .collect()
 }
 
-/// Every non-pass (id, outcome label) of a report, sorted.
+/// Every non-pass (id, outcome label) of a report, sorted; the `change.*` checks skipped for
+/// want of a `--baseline` (every report without one) are left out.
 pub fn problems(report: &DomainReport) -> Vec<(String, &'static str)> {
+    let no_baseline = Outcome::Skipped {
+        blocked_by: RunFlag::NoBaseline.into(),
+    };
     let mut list: Vec<(String, &'static str)> = report
         .findings
         .iter()
-        .filter(|finding| finding.outcome != Outcome::Pass)
+        .filter(|finding| finding.outcome != Outcome::Pass && finding.outcome != no_baseline)
         .map(|finding| (finding.check.as_str().to_owned(), finding.outcome.label()))
         .collect();
     list.sort();
@@ -346,4 +353,134 @@ pub fn non_public_allowed() -> Observations {
         host.smtp = vec![good_smtp(&host.name, &ip)];
     }
     obs
+}
+
+/// When the baseline of [`run_against`] was made: a week before [`NOW`].
+pub const BASELINE_AT: i64 = NOW - 7 * DAY;
+
+/// Judges `obs` as `check --baseline` would: compared with `baseline` (saved a week earlier),
+/// or as a domain new since the baseline when `None`; the contract still holds.
+pub fn run_against(
+    obs: &Observations,
+    baseline: Option<&Observations>,
+    profile: Profile,
+) -> DomainReport {
+    let ctx = Context::new(profile, NOW);
+    let mut report = super::contract::judge_checked(obs, &ctx);
+    let base = baseline.map(|base| BaselineDomain::from_observations(base, &ctx, BASELINE_AT));
+    let against = base.as_ref().map_or(Baseline::Absent, Baseline::Known);
+    compare(&mut report, obs, against, profile);
+    super::contract::assert_every_check_once_per_subject(&report);
+    report
+}
+
+/// [`perfect`] with another policy body, served from both addresses.
+pub fn with_body(mut obs: Observations, body: &str) -> Observations {
+    for fetch in &mut obs.fetches {
+        fetch.result = Ok(policy_response(body));
+    }
+    obs
+}
+
+/// [`perfect`] with another TXT id.
+pub fn with_id(mut obs: Observations, id: &str) -> Observations {
+    obs.sts_txt = records(
+        vec![TxtRecord::single(&format!("v=STSv1; id={id}"))],
+        86_400,
+    );
+    obs
+}
+
+/// Pairs of (current, baseline) runs, one change each, and the report of the comparison.
+pub fn change_scenarios() -> Vec<(&'static str, DomainReport)> {
+    let perfect = perfect();
+    let testing = GOOD_POLICY.replace("enforce", "testing");
+    let mut list = vec![
+        (
+            "unchanged",
+            run_against(&perfect, Some(&perfect), Profile::Rfc),
+        ),
+        ("new domain", run_against(&perfect, None, Profile::Rfc)),
+        (
+            "policy edited, id kept",
+            run_against(
+                &with_body(perfect.clone(), &testing),
+                Some(&perfect),
+                Profile::Rfc,
+            ),
+        ),
+        (
+            "policy edited, id changed",
+            run_against(
+                &with_id(with_body(perfect.clone(), &testing), "20250601T000000"),
+                Some(&perfect),
+                Profile::Rfc,
+            ),
+        ),
+        (
+            "id changed for nothing",
+            run_against(
+                &with_id(perfect.clone(), "20250601T000000"),
+                Some(&perfect),
+                Profile::Rfc,
+            ),
+        ),
+        (
+            "max_age shortened",
+            run_against(
+                &with_id(
+                    with_body(perfect.clone(), &GOOD_POLICY.replace("1209600", "86400")),
+                    "20250601T000000",
+                ),
+                Some(&perfect),
+                Profile::Rfc,
+            ),
+        ),
+    ];
+    list.push(("record removed", {
+        let mut obs = perfect.clone();
+        obs.sts_txt = DnsAnswer::NxDomain;
+        run_against(&obs, Some(&perfect), Profile::Rfc)
+    }));
+    list.push(("MX added, not in the policy", {
+        let mut obs = perfect.clone();
+        obs.mx = mx_records(&[
+            (10, "mx1.example.org"),
+            (20, "mx2.example.org"),
+            (30, "mx3.example.org"),
+        ]);
+        obs.mx_hosts
+            .push(mx_host("mx3.example.org", 30, "93.184.215.27"));
+        run_against(&obs, Some(&perfect), Profile::Rfc)
+    }));
+    list.push(("certificate from another CA, expiring sooner", {
+        let mut obs = perfect.clone();
+        for probe in &mut obs.mx_hosts[0].smtp {
+            let tls = probe.tls.as_mut().unwrap();
+            tls.chain[0].issuer = "CN=Other CA".to_owned();
+            tls.chain[0].serial = "02".to_owned();
+            tls.chain[0].not_after -= 10 * DAY;
+        }
+        run_against(&obs, Some(&perfect), Profile::Rfc)
+    }));
+    list.push(("certificate renewed by the same CA", {
+        let mut obs = perfect.clone();
+        for fetch in &mut obs.fetches {
+            let tls = fetch.tls.as_mut().unwrap();
+            tls.chain[0].serial = "03".to_owned();
+            tls.chain[0].not_after += 30 * DAY;
+        }
+        run_against(&obs, Some(&perfect), Profile::Rfc)
+    }));
+    list
+}
+
+/// The outcome labels of `check` in `report`, for every subject.
+pub fn labels(report: &DomainReport, check: CheckId) -> Vec<&'static str> {
+    report
+        .findings
+        .iter()
+        .filter(|finding| finding.check == check)
+        .map(|finding| finding.outcome.label())
+        .collect()
 }

@@ -23,12 +23,13 @@ use mtasts::verdict::policy::lint;
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets by name, for the regression directory layout.
-pub const TARGETS: [(&str, Target); 5] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("sts_record", sts_record),
     ("tlsrpt_record", tlsrpt_record),
     ("policy", policy),
     ("smtp_reply", smtp_reply),
     ("domain_list", domain_list),
+    ("evidence", evidence),
 ];
 
 const RECORD_SEPARATOR: u8 = 0x00;
@@ -231,5 +232,55 @@ pub fn domain_list(data: &[u8]) {
         assert!(shard.index() < shard.count());
         assert_eq!(Shard::parse(&shard.to_string()), Ok(shard));
         let _ = shard.contains(&text);
+    }
+}
+
+/// Saved evidence (`replay FILE`, `--baseline FILE`): every line read by both parsers, every
+/// error a sentence naming its line; observations that read are judged under every profile,
+/// round-trip, and compared with themselves as a baseline without a change.
+pub fn evidence(data: &[u8]) {
+    use mtasts::evidence::{BaselineLine, BaselineParser, Line, Parser};
+    use mtasts::verdict::changes::{compare, Baseline, BaselineDomain};
+    use mtasts::verdict::{judge, Context};
+
+    let mut parser = Parser::new();
+    let mut baseline = BaselineParser::new();
+    for (index, line) in data.split(|&byte| byte == b'\n').enumerate() {
+        match parser.line(line) {
+            Ok(Line::Observations(obs)) => {
+                for profile in [Profile::Rfc, Profile::Sge, Profile::Ncsc] {
+                    let ctx = Context::new(profile, 1_790_000_000);
+                    let mut report = judge(&obs, &ctx);
+                    // Read observations always serialise and read back (the contract).
+                    let json = serde_json::to_string(&*obs);
+                    let back = json
+                        .as_deref()
+                        .map(serde_json::from_str::<mtasts::observe::Observations>);
+                    assert!(matches!(&back, Ok(Ok(back)) if judge(back, &ctx) == report));
+                    let base = BaselineDomain::from_observations(&obs, &ctx, ctx.now);
+                    compare(&mut report, &obs, Baseline::Known(&base), profile);
+                    for finding in &report.findings {
+                        if finding.check.spec().stage == mtasts::catalog::Stage::Changes {
+                            assert!(
+                                !finding.outcome.is_problem(),
+                                "{} changed against itself: {}",
+                                finding.check,
+                                finding.summary
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                assert_eq!(error.line, index + 1);
+                assert!(error
+                    .to_string()
+                    .starts_with(&format!("line {}: ", index + 1)));
+            }
+        }
+        if let Ok(BaselineLine::Report(report)) = baseline.line(line) {
+            let _ = report.1.outcomes.len();
+        }
     }
 }
