@@ -116,6 +116,8 @@ pub fn good_smtp(host: &str, ip: &str) -> SmtpObservation {
         starttls_after_tls: false,
         legacy_tls: LegacyTls::Refused,
         failure: None,
+        connection_lost: None,
+        tried_for: Duration::ZERO,
         not_contacted: None,
     }
 }
