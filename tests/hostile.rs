@@ -208,17 +208,109 @@ async fn dns_cname_loop() {
     let started = Instant::now();
     let lookup = client.addrs("a.loop.test").await;
     ended("DNS CNAME loop", started.elapsed(), dns_question_bound());
-    // hickory turns the answer (the loop's CNAMEs, no address, an SOA) into "no records" and
-    // drops the CNAMEs, so the loop shows as NODATA: the MX target then fails
-    // `mx.target-address` ("has no A or AAAA record"), the outcome a sender meets too. When
-    // CNAMEs do reach us, `cname_chain` names the loop (unit test in src/probe/dns.rs).
+    // Issue 12: hickory turns the answer (the loop's CNAMEs, no address, an SOA) into "no
+    // records" and drops the CNAMEs; the client follows the CNAMEs itself after a negative
+    // answer and names the loop (it read as NODATA before).
     for answer in [&lookup.a, &lookup.aaaa] {
-        match answer {
-            DnsAnswer::NoData => {}
-            DnsAnswer::Failed { reason } => assert!(reason.contains("CNAME loop"), "{reason}"),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            answer,
+            &DnsAnswer::Failed {
+                reason: "CNAME loop: a.loop.test -> b.loop.test -> a.loop.test".to_owned()
+            }
+        );
     }
+}
+
+/// Issue 12: a CNAME loop at `_mta-sts.D` is a failed lookup named as a loop, never "no
+/// record"; so is one at the policy host.
+#[tokio::test]
+async fn dns_cname_loop_at_the_record_is_could_not_determine() {
+    let zone = Zone::new("loop.test")
+        .cname("_mta-sts.loop.test", "b.loop.test")
+        .cname("b.loop.test", "_mta-sts.loop.test")
+        .cname("mta-sts.loop.test", "mta-sts.loop.test")
+        .chase_limit(40);
+    let dns = DnsServer::start(zone).await;
+    let started = Instant::now();
+    let obs = observe_without_smtp(&dns, "loop.test").await;
+    ended(
+        "DNS CNAME loop at _mta-sts (whole audit)",
+        started.elapsed(),
+        dns_question_bound() * 2,
+    );
+    let report = common::contract::judge_checked(
+        &obs,
+        &Context {
+            profile: Profile::Rfc,
+            now: now(),
+        },
+    );
+    let loop_reason = "CNAME loop: _mta-sts.loop.test -> b.loop.test -> _mta-sts.loop.test";
+    let present = finding(&report.findings, CheckId::StsRecordPresent);
+    assert_eq!(
+        present.outcome,
+        Outcome::CouldNotDetermine {
+            reason: format!(
+                "the TXT lookup of _mta-sts.loop.test failed ({loop_reason}); senders that \
+                 cannot look it up and have no cached policy deliver without MTA-STS"
+            )
+        },
+        "{present:#?}"
+    );
+    assert!(present
+        .evidence
+        .iter()
+        .any(|evidence| evidence.value == format!("lookup failed: {loop_reason}")));
+    assert_eq!(
+        obs.policy_host.a,
+        DnsAnswer::Failed {
+            reason: "CNAME loop: mta-sts.loop.test -> mta-sts.loop.test".to_owned()
+        }
+    );
+}
+
+/// Issue 12: a record published at a misplaced name fails, under the rfc profile too (it
+/// warned there, like a domain that never tried): the owner meant to deploy and is not
+/// protected.
+#[tokio::test]
+async fn dns_records_at_misplaced_names_fail() {
+    let zone = Zone::new("mis.test")
+        .txt("mta-sts.mis.test", &["v=STSv1; id=20250101"])
+        .txt(
+            "smtp.tls.mis.test",
+            &["v=TLSRPTv1; rua=mailto:tls@mis.test"],
+        );
+    let dns = DnsServer::start(zone).await;
+    let started = Instant::now();
+    let obs = observe_without_smtp(&dns, "mis.test").await;
+    ended(
+        "DNS records at misplaced names",
+        started.elapsed(),
+        dns_question_bound() * 2,
+    );
+    let report = common::contract::judge_checked(
+        &obs,
+        &Context {
+            profile: Profile::Rfc,
+            now: now(),
+        },
+    );
+    let present = finding(&report.findings, CheckId::StsRecordPresent);
+    assert_eq!(present.outcome, Outcome::Fail, "{present:#?}");
+    assert_eq!(
+        present.summary,
+        "no MTA-STS record: _mta-sts.mis.test does not exist (NXDOMAIN); a record was found at \
+         mta-sts.mis.test instead, where senders never look"
+    );
+    let tlsrpt = finding(&report.findings, CheckId::TlsRptPresent);
+    assert_eq!(tlsrpt.outcome, Outcome::Fail, "{tlsrpt:#?}");
+    assert!(
+        tlsrpt
+            .summary
+            .ends_with("a record was found at smtp.tls.mis.test instead, where senders never look"),
+        "{}",
+        tlsrpt.summary
+    );
 }
 
 #[tokio::test]

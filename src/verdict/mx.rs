@@ -265,7 +265,7 @@ fn judge_host(host: &MxHostObservation, private_allowed: bool, out: &mut Finding
                     CheckId::MxTargetCname,
                     "the MX target is a CNAME; the policy and certificate must still name the MX target itself",
                 )
-                .with("CNAME chain", chain.join(" -> ")),
+                .with("CNAME chain", super::one_record::show_chain(chain)),
                 subject.clone(),
             );
         }
