@@ -101,6 +101,26 @@ impl Stage {
             Self::TlsRpt => "TLS reporting (_smtp._tls)",
         }
     }
+
+    /// The fix shown under a check of this stage that could not be determined. It speaks to
+    /// the person running the audit, not to the domain's owner: the lookup or connection failed
+    /// from here, and nothing is known to be wrong with the domain yet.
+    pub fn undetermined_fix(self) -> &'static str {
+        match self {
+            Self::StsRecord | Self::PolicyHost | Self::TlsRpt => {
+                "Nothing is known to be wrong with the domain yet: check that your resolver answers (`dig TXT _mta-sts.DOMAIN`), or pick another with --resolver, and run the audit again."
+            }
+            Self::PolicyFetch | Self::Policy => {
+                "Nothing is known to be wrong with the domain yet: check that this network reaches port 443 of mta-sts.DOMAIN (no proxy or firewall in the way), and run the audit again."
+            }
+            Self::Mx => {
+                "Nothing is known to be wrong with the domain yet: check that your resolver answers (`dig MX DOMAIN`), or pick another with --resolver, and run the audit again."
+            }
+            Self::Smtp => {
+                "Nothing is known to be wrong with the domain yet: check that outbound port 25 is open from here (many ISPs and clouds block it), or run the audit from a host that can reach port 25, and try again later if the server was busy."
+            }
+        }
+    }
 }
 
 /// What a check is judged for: once per domain, once per host name (the policy host, each MX

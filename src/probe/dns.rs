@@ -56,6 +56,9 @@ pub struct DnsClient {
     resolver: TokioResolver,
     /// Bounds one question overall, whatever the resolver's retries add up to.
     question_timeout: Duration,
+    /// " (127.0.0.1:53)" for `--dns-server`, "" for the system's: for "the resolver did not
+    /// answer".
+    resolver_shown: String,
 }
 
 impl DnsClient {
@@ -95,9 +98,13 @@ impl DnsClient {
         let question_timeout = step
             .saturating_mul(u32::try_from(ATTEMPTS + 1).unwrap_or(3))
             .saturating_add(Duration::from_secs(1));
+        let resolver_shown = config
+            .resolver
+            .map_or_else(String::new, |addr| format!(" ({addr})"));
         Ok(Self {
             resolver: builder.build(),
             question_timeout,
+            resolver_shown,
         })
     }
 
@@ -185,7 +192,8 @@ impl DnsClient {
             Some(Err(err)) => answer_from_error(&err),
             None => DnsAnswer::Failed {
                 reason: format!(
-                    "no answer within {} seconds",
+                    "the resolver{} did not answer within {} seconds",
+                    self.resolver_shown,
                     self.question_timeout.as_secs()
                 ),
             },
@@ -401,7 +409,7 @@ fn answer_from_proto_error<T>(err: &ProtoError) -> DnsAnswer<T> {
             },
         },
         ProtoErrorKind::Timeout => DnsAnswer::Failed {
-            reason: "the DNS query timed out".to_owned(),
+            reason: "the resolver did not answer (the query timed out)".to_owned(),
         },
         _ => DnsAnswer::Failed {
             reason: escape_str(&err.to_string()),

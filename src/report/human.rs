@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::stream::{RunHeader, RunSummary, Sink};
-use super::{status_tag, Style};
+use super::{status_tag, Style, UNDETERMINED_TAG};
 use crate::catalog::Stage;
 use crate::model::{DomainReport, Facts, Finding, Outcome, Subject, Verdict};
 
@@ -240,7 +240,12 @@ fn render_finding(
             clean(&evidence.value)
         )?;
     }
-    writeln!(out, "{INDENT}fix: {}", clean(spec.fix))?;
+    // Could not determine: the fix is for the person running the audit (issue 12).
+    let fix = match finding.outcome {
+        Outcome::CouldNotDetermine { .. } => spec.stage.undetermined_fix(),
+        _ => spec.fix,
+    };
+    writeln!(out, "{INDENT}fix: {}", clean(fix))?;
     let sources: Vec<String> = spec.sources.iter().map(ToString::to_string).collect();
     writeln!(out, "{INDENT}rule: {}", sources.join(", "))
 }
@@ -321,9 +326,16 @@ fn render_summary(
             .map(|line| line.domain.chars().count())
             .max()
             .unwrap_or(0);
+        // Tags are four letters but UNKNOWN: pad them to one column when it is there.
+        let tag_width = lines
+            .iter()
+            .map(|line| verdict_tag(line.verdict).len())
+            .max()
+            .unwrap_or(0);
         for line in lines {
+            let pad = " ".repeat(tag_width - verdict_tag(line.verdict).len());
             let text = format!(
-                "  {}  {:width$}  {}",
+                "  {}{pad}  {:width$}  {}",
                 paint.verdict(line.verdict),
                 line.domain,
                 line.counts
@@ -399,13 +411,22 @@ impl Paint {
     }
 
     fn verdict(self, verdict: Verdict) -> String {
-        let (code, tag) = match verdict {
-            Verdict::Pass => ("32", "PASS"),
-            Verdict::Warn => ("33", "WARN"),
-            Verdict::CouldNotDetermine => ("35", "????"),
-            Verdict::Fail => ("1;31", "FAIL"),
+        let code = match verdict {
+            Verdict::Pass => "32",
+            Verdict::Warn => "33",
+            Verdict::CouldNotDetermine => "35",
+            Verdict::Fail => "1;31",
         };
-        self.sgr(code, tag)
+        self.sgr(code, verdict_tag(verdict))
+    }
+}
+
+fn verdict_tag(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Warn => "WARN",
+        Verdict::CouldNotDetermine => UNDETERMINED_TAG,
+        Verdict::Fail => "FAIL",
     }
 }
 
