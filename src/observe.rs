@@ -243,8 +243,12 @@ impl TryFrom<String> for TlsVersion {
 pub struct TlsObservation {
     pub version: TlsVersion,
     pub cipher: String,
-    /// Leaf first, as sent by the server.
+    /// Leaf first, as sent by the server; at most `probe::tls::MAX_CHAIN` of them.
     pub chain: Vec<CertSummary>,
+    /// How many certificates the server sent, when more than `chain` holds (0: `chain` is all
+    /// of them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub chain_presented: usize,
     /// Whether the chain builds to a trusted root, judged at a time inside the leaf's validity
     /// period so that expiry is reported by itself; `Err` holds the reason.
     pub trust: Result<(), String>,
@@ -656,6 +660,10 @@ pub struct Observations {
 pub struct DeadlineCut {
     pub reason: String,
     pub endpoints: Vec<Subject>,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// `elapsed` cut to whole milliseconds: what observations keep of a duration, so they read back

@@ -507,6 +507,116 @@ fn failure(fetch: &FetchObservation) -> &FetchFailure {
     }
 }
 
+/// Issue 12: an HTTP/2-only policy host, either kind, is named as such (it read "invalid HTTP
+/// version parsed", or rustls's alert name).
+#[tokio::test]
+async fn https_http2_only_hosts_are_named() {
+    let Fetched { fetch, elapsed, .. } = fetch_from(
+        Script::ok("version: STSv1").with_behaviour(HttpsBehaviour::Http2Frames),
+        limits(),
+    )
+    .await;
+    ended(
+        "HTTPS: HTTP/2 frames instead of HTTP/1.1",
+        elapsed,
+        fetch_bound(&limits()),
+    );
+    assert_eq!(failure(&fetch).step.as_str(), "http");
+    let findings = judge_fetch(fetch);
+    let status = finding(&findings, CheckId::PolicyFetchStatus);
+    assert_eq!(status.outcome, Outcome::Fail);
+    assert_eq!(
+        status.summary,
+        "no HTTP response: the request failed at the http step"
+    );
+    let error = &status
+        .evidence
+        .iter()
+        .find(|evidence| evidence.label == "http error")
+        .expect("the error is evidence")
+        .value;
+    assert!(
+        error.ends_with(
+            "the answer is not HTTP/1.1 (it does not begin with an `HTTP/1.x` status line; an \
+             HTTP/2-only server answers so): senders fetch the policy over HTTP/1.1 and get \
+             nothing"
+        ),
+        "{error}"
+    );
+    assert!(!error.contains("invalid HTTP version"), "{error}");
+
+    let Fetched { fetch, elapsed, .. } = fetch_from(
+        Script::ok("version: STSv1").with_behaviour(HttpsBehaviour::AlpnH2Only),
+        limits(),
+    )
+    .await;
+    ended("HTTPS: ALPN h2 only", elapsed, fetch_bound(&limits()));
+    let failed = failure(&fetch);
+    assert_eq!(failed.step.as_str(), "tls");
+    assert!(
+        failed.detail.ends_with(
+            "the server refused the handshake because it speaks none of the protocols offered \
+             (ALPN `http/1.1`; an HTTP/2-only server does this): senders fetch the policy over \
+             HTTP/1.1"
+        ),
+        "{}",
+        failed.detail
+    );
+    let findings = judge_fetch(fetch);
+    let connect = finding(&findings, CheckId::PolicyFetchConnect);
+    assert_eq!(connect.outcome, Outcome::Fail);
+    assert!(
+        !connect.summary.contains("NoApplicationProtocol"),
+        "{}",
+        connect.summary
+    );
+}
+
+/// Issue 12: a chain deeper than webpki builds is named in words, with the count and the limit
+/// (it read `Other(OtherError(MaximumPathDepthExceeded))`), and that only 10 of the 14
+/// certificates are summarised is stated.
+#[tokio::test]
+async fn smtp_chain_of_14_certificates() {
+    let ca = TestCa::new("hostile test CA");
+    let leaf = ca.issue_deep(&LeafSpec::valid_for(&[MX]), 13);
+    assert_eq!(leaf.chain.len(), 14);
+    let server = SmtpServer::start(LOCALHOST, 0, SmtpBehaviour::Normal, &leaf).await;
+    let config = NetworkConfig {
+        limits: limits(),
+        extra_roots: vec![ca.cert_der.clone()],
+        smtp_port: server.port(),
+        ehlo_name: "probe.example.test".to_owned(),
+        allow_private: true,
+        ..NetworkConfig::default()
+    };
+    let started = Instant::now();
+    let obs = smtp_probe(&config, MX, LOCALHOST).await;
+    ended(
+        "SMTP: chain of 14 certificates",
+        started.elapsed(),
+        smtp_bound(&limits()),
+    );
+    let tls = obs.tls.as_ref().expect("a TLS session");
+    assert_eq!(tls.chain.len(), mtasts::probe::tls::MAX_CHAIN);
+    assert_eq!(tls.chain_presented, 14);
+    let findings = judge_smtp(obs);
+    let trusted = finding(&findings, CheckId::SmtpCertTrusted);
+    assert_eq!(trusted.outcome, Outcome::Fail);
+    assert_eq!(
+        trusted.summary,
+        "the certificate does not chain to a trusted root: no path to a trusted root within 6 \
+         intermediate certificates, the most that webpki (and so rustls-based senders) will \
+         build; the server sent 14 certificates"
+    );
+    assert!(trusted
+        .evidence
+        .iter()
+        .any(|evidence| evidence.label == "chain"
+            && evidence.value
+                == "14 certificates presented; the first 10 are summarised in this report"));
+    assert!(!format!("{trusted:?}").contains("MaximumPathDepth"));
+}
+
 /// The connection worked but no complete response came: `policy-fetch.status` fails saying how.
 fn assert_no_response(fetch: FetchObservation, how: &str) {
     let findings = judge_fetch(fetch);

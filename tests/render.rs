@@ -209,10 +209,7 @@ fn human_shows_evidence_fix_and_rule_under_problems() {
     // Issue 12: the fix speaks to the person running the audit, not to the domain's owner.
     assert_eq!(
         block[2],
-        format!(
-            "        fix: {}",
-            Stage::Smtp.undetermined_fix()
-        )
+        format!("        fix: {}", Stage::Smtp.undetermined_fix())
     );
     assert!(block[2].contains("outbound port 25 is open from here"));
 

@@ -56,6 +56,8 @@ pub const MAX_CHAIN_BYTES: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 struct Recorded {
     chain: Vec<CertSummary>,
+    /// Certificates sent, when more than `chain` holds; 0 otherwise.
+    presented: usize,
     trust: Result<(), String>,
     name_match: Result<(), String>,
 }
@@ -126,6 +128,7 @@ pub fn observation(
             },
         ),
         chain: recorded.chain,
+        chain_presented: recorded.presented,
         trust: recorded.trust,
         name_match: recorded.name_match,
     })
@@ -219,6 +222,8 @@ fn judge_chain(
     provider: &CryptoProvider,
 ) -> Recorded {
     let chain = summarise_chain(end_entity, intermediates);
+    let sent = intermediates.len() + 1;
+    let presented = if sent > chain.len() { sent } else { 0 };
     let parsed = match ParsedCertificate::try_from(end_entity) {
         Ok(parsed) => parsed,
         Err(err) => {
@@ -228,6 +233,7 @@ fn judge_chain(
             );
             return Recorded {
                 chain,
+                presented,
                 trust: Err(reason.clone()),
                 name_match: Err(reason),
             };
@@ -255,6 +261,7 @@ fn judge_chain(
     let name_match = verify_server_name(&parsed, server_name).map_err(|err| describe_error(&err));
     Recorded {
         chain,
+        presented,
         trust,
         name_match,
     }
@@ -613,6 +620,7 @@ mod tests {
         assert_eq!(observation(&recorder, None, None), None);
         *recorder.lock() = Some(Recorded {
             chain: Vec::new(),
+            presented: 0,
             trust: Ok(()),
             name_match: Ok(()),
         });

@@ -641,6 +641,7 @@ mod tests {
                     not_after: NOW + 86_400 * 60,
                     serial: "01".to_owned(),
                 }],
+                chain_presented: 0,
                 trust: Ok(()),
                 name_match: Ok(()),
             }),

@@ -61,6 +61,7 @@ pub fn good_tls(name: &str) -> TlsObservation {
         version: TlsVersion::Tls13,
         cipher: "TLS13_AES_256_GCM_SHA384".to_owned(),
         chain: vec![certificate(&[name], NOW - 30 * DAY, NOW + 60 * DAY)],
+        chain_presented: 0,
         trust: Ok(()),
         name_match: Ok(()),
     }
