@@ -515,6 +515,10 @@ catalog! {
         "DANE TLSA records at _25._tcp.MX are reported",
         [rfc(8461, "2"), sge("appendix 2")], ["CRT-07", "SGE-14"],
         "Nothing to fix: senders that do DANE check TLSA first; MTA-STS still needs a Web PKI certificate.";
+    MxBounds = "mx.bounds", Mx, Domain, [I, I, I],
+        "Every MX host and MX address was judged (no bound of the audit was reached)",
+        [rfc(5321, "5.1"), Source::Operational], ["MX-07"],
+        "Nothing is wrong in itself: the audit judges at most 20 MX hosts (the most preferred) and 8 addresses of each, and keeps at most 100 records of an answer; the evidence lists what was left out. Senders try only a few hosts and addresses too, so keep the ones that matter first.";
 
     // ---- STARTTLS on every MX (RFC 3207, RFC 8461 §4.2, §7.2) ----
     SmtpConnect = "smtp.connect", Smtp, Endpoint, [F, F, F],

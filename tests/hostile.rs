@@ -365,6 +365,118 @@ async fn dns_records_at_misplaced_names_fail() {
     );
 }
 
+/// Issue 12: 200 MX records, of which the answer keeps 100 and the audit judges the 20 most
+/// preferred; `mx.bounds` says both (it read "100 MX record(s)" and said nothing of the 20).
+#[tokio::test]
+async fn dns_two_hundred_mx_records_are_stated_as_cut() {
+    let mut zone = Zone::new("many-mx.test").truncate_udp("many-mx.test");
+    for index in 0..200u16 {
+        zone = zone.mx(
+            "many-mx.test",
+            1000 - index,
+            &format!("mx{index:03}.many-mx.test"),
+        );
+    }
+    let dns = DnsServer::start(zone).await;
+    let started = Instant::now();
+    let obs = observe_without_smtp(&dns, "many-mx.test").await;
+    ended(
+        "DNS 200 MX records (whole audit)",
+        started.elapsed(),
+        dns_question_bound() * 2,
+    );
+    let report = common::contract::judge_checked(
+        &obs,
+        &Context {
+            profile: Profile::Rfc,
+            now: now(),
+        },
+    );
+    let bounds = finding(&report.findings, CheckId::MxBounds);
+    assert_eq!(bounds.outcome, Outcome::Info, "{bounds:#?}");
+    let evidence = |label: &str| {
+        bounds
+            .evidence
+            .iter()
+            .find(|evidence| evidence.label == label)
+            .unwrap_or_else(|| panic!("no {label}: {bounds:#?}"))
+            .value
+            .clone()
+    };
+    assert_eq!(
+        evidence("MX records"),
+        format!("the answer held at least {MAX_RECORDS} MX records; only the first {MAX_RECORDS} were kept")
+    );
+    let judged = evidence("MX hosts judged");
+    assert!(
+        judged.starts_with("20 of 100, the most preferred: "),
+        "{judged}"
+    );
+    // The kept records are the answer's first 100; of those, the lowest preference first.
+    let preferences: Vec<u16> = obs.mx_hosts.iter().map(|host| host.preference).collect();
+    assert!(
+        preferences.windows(2).all(|pair| pair[0] <= pair[1]),
+        "{preferences:?}"
+    );
+    assert!(judged.contains(&format!(
+        "{} ({})",
+        obs.mx_hosts[0].name, obs.mx_hosts[0].preference
+    )));
+}
+
+/// Issue 12: an MX host with 128 addresses, of which 8 are probed; `mx.bounds` says which
+/// were left out.
+#[tokio::test]
+async fn an_mx_host_with_128_addresses_is_stated_as_cut() {
+    let mut zone = Zone::new("wide.test")
+        .mx("wide.test", 10, "mx.wide.test")
+        .truncate_udp("mx.wide.test");
+    for index in 0..128u8 {
+        zone = zone.a("mx.wide.test", Ipv4Addr::new(127, 77, 0, index));
+    }
+    let dns = DnsServer::start(zone).await;
+    let mut config = dns_config(&dns);
+    // Nothing listens there: each probe is refused at once.
+    config.smtp_port = 9;
+    let probe = mtasts::probe::live::LiveProbe::new(config).unwrap();
+    let options = mtasts::audit::Options {
+        skip_smtp: false,
+        limits: limits(),
+        allow_private: true,
+    };
+    let started = Instant::now();
+    let obs = mtasts::audit::observe(&probe, &"wide.test".parse().unwrap(), &options).await;
+    ended(
+        "DNS MX host of 128 addresses (whole audit)",
+        started.elapsed(),
+        dns_question_bound() * 2 + smtp_bound(&limits()),
+    );
+    assert_eq!(obs.mx_hosts[0].smtp.len(), 8);
+    let report = common::contract::judge_checked(
+        &obs,
+        &Context {
+            profile: Profile::Rfc,
+            now: now(),
+        },
+    );
+    let bounds = finding(&report.findings, CheckId::MxBounds);
+    assert_eq!(bounds.outcome, Outcome::Info, "{bounds:#?}");
+    let addresses = bounds
+        .evidence
+        .iter()
+        .find(|evidence| evidence.label == "addresses of mx.wide.test")
+        .unwrap_or_else(|| panic!("{bounds:#?}"));
+    assert_eq!(
+        addresses.value,
+        "8 of 100 probed (the first 8 in address order); not probed: 127.77.0.8, 127.77.0.9, \
+         127.77.0.10, 127.77.0.11, 127.77.0.12 … and 87 more"
+    );
+    assert!(bounds
+        .evidence
+        .iter()
+        .any(|evidence| evidence.label == "A records of mx.wide.test"));
+}
+
 #[tokio::test]
 async fn dns_cname_chain_of_20() {
     let mut zone = Zone::new("chain.test").chase_limit(40);

@@ -229,7 +229,15 @@ pub(crate) fn show_chain(chain: &[String]) -> String {
     let mut shown = String::new();
     let mut last_target: Option<&str> = None;
     for step in chain {
-        let (owner, target) = step.split_once(" -> ").unwrap_or((step.as_str(), ""));
+        // A step is "owner -> target"; a bare name continues the chain.
+        let Some((owner, target)) = step.split_once(" -> ") else {
+            if !shown.is_empty() {
+                shown.push_str(" -> ");
+            }
+            shown.push_str(&escape_str(step));
+            last_target = Some(step.as_str());
+            continue;
+        };
         if last_target != Some(owner) {
             if !shown.is_empty() {
                 shown.push_str("; ");
