@@ -450,9 +450,7 @@ pub(super) fn clean(text: &str) -> Cow<'_, str> {
 }
 
 fn is_unsafe(ch: char) -> bool {
-    ch.is_control()
-        || matches!(ch as u32,
-            0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2069 | 0xfeff | 0xfff9..=0xfffb)
+    ch.is_control() || crate::escape::is_invisible_or_control(ch)
 }
 
 /// `2023-11-14 22:13:20 UTC` from Unix seconds (proleptic Gregorian calendar).
@@ -503,6 +501,11 @@ mod tests {
             ("\u{9b}x", "\\u{9b}x"),
             ("a\u{202e}b", "a\\u{202e}b"),
             ("bücher", "bücher"),
+            // Issue 12: every Cf character, the separators and C1 controls.
+            ("a\u{61c}b", "a\\u{61c}b"),
+            ("a\u{2066}b\u{2069}", "a\\u{2066}b\\u{2069}"),
+            ("a\u{2028}b\u{2029}", "a\\u{2028}b\\u{2029}"),
+            ("\u{85}\u{ad}\u{e0041}", "\\u{85}\\u{ad}\\u{e0041}"),
         ];
         for (input, expected) in cases {
             assert_eq!(clean(input), expected, "{input:?}");
