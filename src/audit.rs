@@ -47,7 +47,12 @@ pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options
 
     let sts = async {
         let answer = timed(Stage::Dns, probe.txt(&sts_name)).await;
-        let misplaced = if has_record_with_prefix(&answer, b"v=STSv1") {
+        // Only a missing record sends us looking elsewhere; after a failed lookup nothing is
+        // known to be missing, and a resolver that never answers would make the audit wait
+        // twice (issue 12).
+        let misplaced = if has_record_with_prefix(&answer, b"v=STSv1")
+            || matches!(answer, DnsAnswer::Failed { .. })
+        {
             Vec::new()
         } else {
             find_misplaced(probe, domain.misplaced_sts_records(), b"v=STSv1").await
@@ -77,7 +82,9 @@ pub async fn observe<P: Probe>(probe: &P, domain: &DomainName, options: &Options
     };
     let tlsrpt = async {
         let answer = timed(Stage::Dns, probe.txt(&tlsrpt_name)).await;
-        let misplaced = if has_record_with_prefix(&answer, b"v=TLSRPTv1") {
+        let misplaced = if has_record_with_prefix(&answer, b"v=TLSRPTv1")
+            || matches!(answer, DnsAnswer::Failed { .. })
+        {
             Vec::new()
         } else {
             find_misplaced(probe, domain.misplaced_tlsrpt_records(), b"v=TLSRPTv1").await

@@ -112,6 +112,32 @@ impl Stage {
             Self::Changes => "Changes since the baseline (--baseline)",
         }
     }
+
+    /// The fix shown under a check of this stage that could not be determined. It speaks to
+    /// the person running the audit, not to the domain's owner: the lookup or connection failed
+    /// from here, and nothing is known to be wrong with the domain yet.
+    pub fn undetermined_fix(self) -> &'static str {
+        match self {
+            Self::StsRecord | Self::PolicyHost | Self::TlsRpt => {
+                "Nothing is known to be wrong with the domain yet: check that your resolver answers (`dig TXT _mta-sts.DOMAIN`), or pick another with --resolver, and run the audit again."
+            }
+            Self::PolicyFetch | Self::Policy => {
+                "Nothing is known to be wrong with the domain yet: check that this network reaches port 443 of mta-sts.DOMAIN (no proxy or firewall in the way), and run the audit again."
+            }
+            Self::Mx => {
+                "Nothing is known to be wrong with the domain yet: check that your resolver answers (`dig MX DOMAIN`), or pick another with --resolver, and run the audit again."
+            }
+            Self::Smtp => {
+                "Nothing is known to be wrong with the domain yet: check that outbound port 25 is open from here (many ISPs and clouds block it), or run the audit from a host that can reach port 25, and try again later if the server was busy."
+            }
+            Self::Reports => {
+                "Nothing is known to be wrong with the domain yet: check that the files given to --reports can be read and hold the domain's reports, and run the audit again."
+            }
+            Self::Changes => {
+                "Nothing is known to be wrong with the domain yet: check that the --baseline file is readable evidence from an earlier run, and run the audit again."
+            }
+        }
+    }
 }
 
 /// What a check is judged for: once per domain, once per host name (the policy host, each MX
@@ -508,6 +534,10 @@ catalog! {
         "DANE TLSA records at _25._tcp.MX are reported",
         [rfc(8461, "2"), sge("appendix 2")], ["CRT-07", "SGE-14"],
         "Nothing to fix: senders that do DANE check TLSA first; MTA-STS still needs a Web PKI certificate.";
+    MxBounds = "mx.bounds", Mx, Domain, [I, I, I],
+        "Every MX host and MX address was judged (no bound of the audit was reached)",
+        [rfc(5321, "5.1"), Source::Operational], ["MX-07"],
+        "Nothing is wrong in itself: the audit judges at most 20 MX hosts (the most preferred) and 8 addresses of each, and keeps at most 100 records of an answer; the evidence lists what was left out. Senders try only a few hosts and addresses too, so keep the ones that matter first.";
 
     // ---- STARTTLS on every MX (RFC 3207, RFC 8461 §4.2, §7.2) ----
     SmtpConnect = "smtp.connect", Smtp, Endpoint, [F, F, F],

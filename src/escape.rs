@@ -37,15 +37,59 @@ fn escape_into(text: &str, out: &mut String) {
     }
 }
 
-/// C1 controls, bidi overrides and other format characters that can rewrite a terminal line.
-fn is_invisible_or_control(c: char) -> bool {
+/// C1 controls, the line and paragraph separators (U+2028, U+2029) and every format character
+/// (Unicode general category Cf: bidi controls and marks, zero-width characters, tags), which
+/// can rewrite or hide part of a terminal line.
+pub fn is_invisible_or_control(c: char) -> bool {
     matches!(c as u32,
-        0x80..=0x9f | 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2069 | 0xfeff | 0xfff9..=0xfffb)
+        0x80..=0x9f
+        | 0xad
+        | 0x600..=0x605
+        | 0x61c
+        | 0x6dd
+        | 0x70f
+        | 0x890..=0x891
+        | 0x8e2
+        | 0x180e
+        | 0x200b..=0x200f
+        | 0x2028..=0x202e
+        | 0x2060..=0x2064
+        | 0x2066..=0x206f
+        | 0xfeff
+        | 0xfff9..=0xfffb
+        | 0x110bd
+        | 0x110cd
+        | 0x13430..=0x1343f
+        | 0x1bca0..=0x1bca3
+        | 0x1d173..=0x1d17a
+        | 0xe0001
+        | 0xe0020..=0xe007f)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 12: every format character (Cf), the line and paragraph separators and the C1
+    /// controls are escaped.
+    #[test]
+    fn escapes_format_characters_separators_and_c1() {
+        for (ch, shown) in [
+            ('\u{61c}', "\\u{61c}"),
+            ('\u{202a}', "\\u{202a}"),
+            ('\u{202e}', "\\u{202e}"),
+            ('\u{2066}', "\\u{2066}"),
+            ('\u{2069}', "\\u{2069}"),
+            ('\u{2028}', "\\u{2028}"),
+            ('\u{2029}', "\\u{2029}"),
+            ('\u{ad}', "\\u{ad}"),
+            ('\u{85}', "\\u{85}"),
+            ('\u{9b}', "\\u{9b}"),
+            ('\u{e0041}', "\\u{e0041}"),
+        ] {
+            assert_eq!(escape_str(&format!("a{ch}b")), format!("a{shown}b"));
+        }
+    }
 
     #[test]
     fn keeps_plain_text() {

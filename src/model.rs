@@ -204,6 +204,9 @@ pub struct Problem {
     /// A lower severity than the catalog's, where the rule itself says so (an uncovered MX in
     /// `testing` mode only warns).
     pub cap: Option<Severity>,
+    /// A higher severity than the catalog's, where the rule itself says so (a record at a
+    /// misplaced name fails even where a missing record only warns).
+    pub floor: Option<Severity>,
 }
 
 impl Problem {
@@ -213,6 +216,7 @@ impl Problem {
             summary: summary.into(),
             evidence: Vec::new(),
             cap: None,
+            floor: None,
         }
     }
 
@@ -226,9 +230,17 @@ impl Problem {
         self
     }
 
+    pub fn at_least(mut self, severity: Severity) -> Self {
+        self.floor = Some(severity);
+        self
+    }
+
     /// Turns the problem into a finding under `profile`.
     pub fn into_finding(self, subject: Subject, profile: Profile) -> Finding {
         let mut severity = self.check.spec().severity(profile);
+        if let Some(floor) = self.floor {
+            severity = severity.max(floor);
+        }
         if let Some(cap) = self.cap {
             severity = severity.min(cap);
         }

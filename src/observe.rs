@@ -254,8 +254,12 @@ impl TryFrom<String> for TlsVersion {
 pub struct TlsObservation {
     pub version: TlsVersion,
     pub cipher: String,
-    /// Leaf first, as sent by the server.
+    /// Leaf first, as sent by the server; at most `probe::tls::MAX_CHAIN` of them.
     pub chain: Vec<CertSummary>,
+    /// How many certificates the server sent, when more than `chain` holds (0: `chain` is all
+    /// of them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub chain_presented: usize,
     /// Whether the chain builds to a trusted root, judged at a time inside the leaf's validity
     /// period so that expiry is reported by itself; `Err` holds the reason.
     pub trust: Result<(), String>,
@@ -445,11 +449,31 @@ impl SmtpReply {
     }
 }
 
+/// How a server ended a session it had begun, with no reply saying why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionLoss {
+    /// A TCP RST (or a broken pipe on writing): "the server reset the connection".
+    Reset,
+    /// An orderly close (FIN, end of stream) in the middle of the dialogue.
+    Closed,
+}
+
+impl ConnectionLoss {
+    /// "reset" / "closed".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Reset => "reset",
+            Self::Closed => "closed",
+        }
+    }
+}
+
 /// How an MX address answered a TLS 1.0/1.1-only ClientHello.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum LegacyTls {
-    /// The server answered with a ServerHello for this version (TLS 1.0 or 1.1).
+    /// The server answered with a ServerHello for this version (TLS 1.0 or 1.1, or SSL 3.0).
     Accepted {
         version: TlsVersion,
     },
@@ -487,6 +511,18 @@ pub struct SmtpObservation {
     pub legacy_tls: LegacyTls,
     /// Where the probe stopped early, if it did.
     pub failure: Option<SmtpFailure>,
+    /// The server reset or closed the connection at the step of `failure`, with no reply
+    /// saying why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_lost: Option<ConnectionLoss>,
+    /// From the start of the first attempt to the end of the last, when there was more than
+    /// one ([`SmtpObservation::attempts`]); zero otherwise.
+    #[serde(
+        default,
+        skip_serializing_if = "Duration::is_zero",
+        with = "duration_ms"
+    )]
+    pub tried_for: Duration,
     /// Set when no connection was attempted; `failure` then says so, at [`SmtpStep::Connect`]
     /// (or [`SmtpStep::Deadline`]), and `attempts` is 0.
     pub not_contacted: Option<NotContacted>,
@@ -519,6 +555,8 @@ impl SmtpObservation {
                 reason: legacy_reason.to_owned(),
             },
             failure,
+            connection_lost: None,
+            tried_for: Duration::ZERO,
             not_contacted: None,
         }
     }
@@ -537,6 +575,46 @@ impl SmtpObservation {
             _ => None,
         }?;
         reply.is_temporary().then_some(reply)
+    }
+
+    /// What happened when the server dropped the session after it had begun and before TLS
+    /// was up ("the server reset the connection after its greeting"); `None` for any other
+    /// end. Such a session is tried again like a temporary refusal: a server restarting, or
+    /// one shedding load by resetting connections, may answer the next one.
+    pub fn lost_mid_session(&self) -> Option<String> {
+        let loss = self.connection_lost?;
+        let after = match self.failure.as_ref()?.step {
+            SmtpStep::Ehlo => "its greeting",
+            SmtpStep::Starttls => "its EHLO reply",
+            SmtpStep::Tls => "its STARTTLS 220",
+            _ => return None,
+        };
+        Some(format!(
+            "the server {} the connection after {after}",
+            loss.verb()
+        ))
+    }
+
+    /// Why trying the session again may get further: a temporary refusal ("refused for now
+    /// (421 …)") or a connection lost mid-session; `None` when it would not.
+    pub fn retry_reason(&self) -> Option<String> {
+        if let Some(reply) = self.temporary_refusal() {
+            return Some(format!("refused for now ({})", reply.describe()));
+        }
+        self.lost_mid_session()
+    }
+
+    /// ", on 3 attempts over 4.2 s" when the session was tried more than once, else "".
+    pub fn attempts_phrase(&self) -> String {
+        if self.attempts > 1 {
+            format!(
+                ", on {} attempts over {:.1} s",
+                self.attempts,
+                self.tried_for.as_secs_f64()
+            )
+        } else {
+            String::new()
+        }
     }
 
     /// Whether the probe stopped at `step`.
@@ -709,6 +787,10 @@ pub struct DeadlineCut {
     pub endpoints: Vec<Subject>,
 }
 
+fn is_zero(count: &usize) -> bool {
+    *count == 0
+}
+
 /// `elapsed` cut to whole milliseconds: what observations keep of a duration, so they read back
 /// from their serialised form unchanged.
 pub fn whole_millis(elapsed: Duration) -> Duration {
@@ -829,6 +911,8 @@ mod tests {
             starttls_after_tls: false,
             legacy_tls: LegacyTls::Refused,
             failure: None,
+            connection_lost: None,
+            tried_for: Duration::ZERO,
             not_contacted: None,
         };
         type Edit = fn(&mut SmtpObservation, &dyn Fn(u16) -> Option<SmtpReply>);

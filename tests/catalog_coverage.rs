@@ -85,6 +85,15 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
         Profile::Sge,
         with_policy(&GOOD_POLICY.replace("enforce", "testing")),
     ));
+    list.push(("an address past the per-host bound", Profile::Rfc, {
+        let mut obs = perfect();
+        obs.mx_hosts[0].addrs = host("mx1.example.org", &["93.184.215.25", "93.184.215.27"]);
+        obs.mx_hosts[0].not_contacted = vec![mtasts::observe::Uncontacted {
+            ip: "93.184.215.27".parse().unwrap(),
+            reason: mtasts::observe::NotContacted::OverAddressBound { bound: 1 },
+        }];
+        obs
+    }));
     list.push(("backup MX uncovered", Profile::Rfc, {
         let mut obs = perfect();
         obs.mx_hosts[1] = mx_host("backup.other.net", 20, "93.184.215.99");

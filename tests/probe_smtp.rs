@@ -599,3 +599,197 @@ async fn a_loopback_mx_is_not_contacted_without_allow_private() {
     assert!(obs.failure.is_none(), "{:?}", obs.failure);
     assert!(server.connections() > 0);
 }
+
+/// The SMTP probe alone behind the [`Probe`] trait, so that [`CachingProbe`] can retry it as a
+/// run does; the DNS questions are never asked here.
+struct SmtpOnly(NetworkConfig);
+
+impl mtasts::probe::Probe for SmtpOnly {
+    async fn txt(&self, _: &str) -> DnsAnswer<Vec<mtasts::observe::TxtRecord>> {
+        DnsAnswer::NoData
+    }
+    async fn mx(&self, _: &str) -> DnsAnswer<Vec<mtasts::observe::MxRecord>> {
+        DnsAnswer::NoData
+    }
+    async fn addrs(&self, name: &str) -> HostLookup {
+        HostLookup {
+            name: name.to_owned(),
+            a: DnsAnswer::NoData,
+            aaaa: DnsAnswer::NoData,
+        }
+    }
+    async fn tlsa(&self, _: &str) -> DnsAnswer<Vec<String>> {
+        DnsAnswer::NoData
+    }
+    async fn fetch_policy(&self, host: &str, ip: IpAddr) -> mtasts::observe::FetchObservation {
+        mtasts::probe::https::fetch_policy(&self.0, host, ip).await
+    }
+    async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+        probe(&self.0, host, ip).await
+    }
+}
+
+/// Waits between attempts in these tests (a run waits 1 s, then 3 s).
+const BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(200)];
+
+/// As [`run`], through [`CachingProbe`] with [`BACKOFF`]: retried as in a run.
+async fn run_retried(behaviour: Behaviour) -> Run {
+    use mtasts::probe::caching::CachingProbe;
+    use mtasts::probe::Probe;
+    let ca = TestCa::new("mtasts test CA");
+    let leaf = ca.issue(&LeafSpec::valid_for(&[MX]));
+    let server = SmtpServer::start(LOCALHOST, 0, behaviour, &leaf).await;
+    let caching =
+        CachingProbe::new(SmtpOnly(config(&ca, server.port(), quick())), 1).with_backoff(&BACKOFF);
+    let started = Instant::now();
+    let obs = caching.smtp(MX, LOCALHOST).await;
+    let elapsed = started.elapsed();
+    server.assert_no_mail_transaction();
+    Run {
+        obs,
+        server,
+        elapsed,
+    }
+}
+
+/// Issue 12: a reset after the greeting, the EHLO reply or the STARTTLS 220 is tried again like
+/// a temporary refusal, and one that persists is named under `smtp.connect`; everything behind
+/// it could not be determined, for that reason (it was a `starttls-offered` or
+/// `starttls-accepted` failure before).
+#[tokio::test]
+async fn a_reset_mid_session_is_retried_and_named() {
+    use common::smtp::ResetStage;
+    use mtasts::observe::ConnectionLoss;
+    let cases = [
+        (ResetStage::AfterGreeting, "ehlo", "after its greeting"),
+        (ResetStage::AfterEhlo, "starttls", "after its EHLO reply"),
+        (
+            ResetStage::AfterStarttls220,
+            "tls",
+            "after its STARTTLS 220",
+        ),
+    ];
+    for (stage, step, after) in cases {
+        let Run {
+            obs,
+            server,
+            elapsed,
+        } = run_retried(Behaviour::ResetAt(stage)).await;
+        println!(
+            "hostile: SMTP reset {after}, 3 attempts, ended in {} ms",
+            elapsed.as_millis()
+        );
+        assert!(elapsed < BACKOFF[0] + BACKOFF[1] + SLACK, "{elapsed:?}");
+        assert_eq!(server.connections(), 3, "{stage:?}: no second connection");
+        assert_eq!(obs.attempts, 3, "{stage:?}");
+        assert_eq!(
+            obs.connection_lost,
+            Some(ConnectionLoss::Reset),
+            "{stage:?}"
+        );
+        assert_eq!(
+            obs.failure.as_ref().unwrap().step.as_str(),
+            step,
+            "{stage:?}"
+        );
+        assert!(
+            obs.tried_for >= BACKOFF[0] + BACKOFF[1],
+            "{:?}",
+            obs.tried_for
+        );
+        let notes: Vec<&String> = obs
+            .transcript
+            .iter()
+            .filter(|line| line.starts_with("-- attempt"))
+            .collect();
+        assert_eq!(notes.len(), 2, "{:#?}", obs.transcript);
+        assert!(notes[0].contains(&format!("the server reset the connection {after}")));
+
+        let expected = format!("the server reset the connection {after}, on 3 attempts over ");
+        let findings = judge(vec![obs]);
+        assert_eq!(findings.len(), smtp_checks().len());
+        for check in smtp_checks() {
+            match &finding(&findings, check).outcome {
+                Outcome::CouldNotDetermine { reason } => {
+                    assert!(reason.starts_with(&expected), "{check}: {reason}");
+                    assert!(reason.ends_with(" s"), "{check}: {reason}");
+                }
+                other => panic!("{stage:?} {check}: {other:?}"),
+            }
+        }
+    }
+}
+
+/// A reset that does not happen again is only a note in the transcript.
+#[tokio::test]
+async fn a_reset_that_clears_is_retried_to_a_pass() {
+    use common::smtp::ResetStage;
+    let Run { obs, server, .. } =
+        run_retried(Behaviour::ResetAtFirst(ResetStage::AfterEhlo, 1)).await;
+    assert_eq!(obs.attempts, 2);
+    assert_eq!(obs.connection_lost, None);
+    assert_eq!(obs.failure, None);
+    // The reset session, the session that worked, and the TLS 1.0/1.1 probe.
+    assert_eq!(server.connections(), 3);
+    assert!(obs.transcript[0]
+        .starts_with("-- attempt 1 the server reset the connection after its EHLO reply;"));
+    let findings = judge(vec![obs]);
+    assert_outcomes(
+        &findings,
+        &smtp_checks()
+            .into_iter()
+            .map(|check| (check, "pass"))
+            .collect::<Vec<_>>(),
+    );
+}
+
+/// Issue 12: a `454` to STARTTLS is tried again like any temporary refusal, and one that
+/// persists fails `smtp.starttls-accepted` (a TLS fault every sender meets, not rate limiting),
+/// saying how many attempts over how long.
+#[tokio::test]
+async fn a_persistent_454_fails_with_its_attempts_and_their_duration() {
+    let Run { obs, server, .. } = run_retried(Behaviour::Starttls454).await;
+    assert_eq!(server.connections(), 3);
+    assert_eq!(obs.attempts, 3);
+    let findings = judge(vec![obs]);
+    assert_outcomes(
+        &findings,
+        &[
+            (CheckId::SmtpConnect, "pass"),
+            (CheckId::SmtpStarttlsOffered, "pass"),
+            (CheckId::SmtpStarttlsAccepted, "fail"),
+        ],
+    );
+    let summary = &finding(&findings, CheckId::SmtpStarttlsAccepted).summary;
+    assert!(
+        summary.starts_with(
+            "STARTTLS was answered 454 4.7.0 TLS not available due to local problem, on 3 \
+             attempts over 0."
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.ends_with(" s: the refusal persisted, so senders cannot start TLS here"),
+        "{summary}"
+    );
+}
+
+/// Issue 12: an SSL 3.0 ServerHello to a TLS 1.0/1.1-only ClientHello is an accepted legacy
+/// version, named as such (it was "version 0x0300, which was not offered").
+#[tokio::test]
+async fn an_ssl3_server_hello_is_named() {
+    let Run { obs, .. } = run(Behaviour::LegacySsl3, quick()).await;
+    assert_eq!(
+        obs.legacy_tls,
+        LegacyTls::Accepted {
+            version: TlsVersion::Ssl3
+        }
+    );
+    let findings = judge(vec![obs]);
+    let legacy = finding(&findings, CheckId::SmtpLegacyTls);
+    assert_eq!(legacy.outcome, Outcome::Warn);
+    assert_eq!(
+        legacy.summary,
+        "the server accepted a ClientHello offering only TLS 1.0 and 1.1 and chose SSLv3"
+    );
+}

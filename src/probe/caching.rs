@@ -9,6 +9,7 @@
 //! the limit counts sessions.
 //!
 //! A temporary refusal (`421`, or another 4xx before TLS; [`SmtpObservation::temporary_refusal`])
+//! or a connection the server dropped mid-session ([`SmtpObservation::lost_mid_session`])
 //! is tried again after [`RETRY_BACKOFF`] (1 s, then 3 s), the slot given back while waiting;
 //! the attempts are noted at the top of the transcript, and a refusal that persists is judged
 //! "rate limited", never a failure of the domain.
@@ -31,7 +32,7 @@ use super::smtp::{retry_note, RETRY_BACKOFF};
 use super::Probe;
 use crate::observe::{
     DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, MxRecord, SmtpObservation,
-    SmtpReply, TxtRecord,
+    TxtRecord,
 };
 
 /// SMTP observations kept at most. One is a few kilobytes (transcript and certificate
@@ -131,20 +132,21 @@ impl<P: Probe> CachingProbe<P> {
     /// each wait of the backoff, with the slot given back while waiting.
     async fn probe_politely(&self, host: &str, ip: IpAddr) -> SmtpObservation {
         let mut notes = Vec::new();
+        let started = std::time::Instant::now();
         loop {
             let mut obs = {
                 let _gate = self.enter(ip).await;
                 self.inner.smtp(host, ip).await
             };
-            let retry = obs
-                .temporary_refusal()
-                .map(SmtpReply::describe)
-                .zip(self.backoff.get(notes.len()));
+            let retry = obs.retry_reason().zip(self.backoff.get(notes.len()));
             let Some((refusal, &wait)) = retry else {
                 // The earlier attempts only say why they were given up; the transcript is the
                 // last one's.
                 let earlier = u32::try_from(notes.len()).unwrap_or(u32::MAX);
                 obs.attempts = obs.attempts.saturating_add(earlier);
+                if earlier > 0 {
+                    obs.tried_for = crate::observe::whole_millis(started.elapsed());
+                }
                 obs.transcript.splice(0..0, notes);
                 return obs;
             };
@@ -368,7 +370,7 @@ mod tests {
             let earlier = self.probes.fetch_add(1, Ordering::SeqCst);
             if host.starts_with("busy") && earlier < self.refusals {
                 let mut obs = observation(host, ip);
-                obs.greeting = Some(SmtpReply {
+                obs.greeting = Some(crate::observe::SmtpReply {
                     code: 421,
                     lines: vec!["4.7.0 busy".to_owned()],
                 });

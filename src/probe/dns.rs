@@ -56,6 +56,9 @@ pub struct DnsClient {
     resolver: TokioResolver,
     /// Bounds one question overall, whatever the resolver's retries add up to.
     question_timeout: Duration,
+    /// " (127.0.0.1:53)" for `--dns-server`, "" for the system's: for "the resolver did not
+    /// answer".
+    resolver_shown: String,
 }
 
 impl DnsClient {
@@ -95,9 +98,13 @@ impl DnsClient {
         let question_timeout = step
             .saturating_mul(u32::try_from(ATTEMPTS + 1).unwrap_or(3))
             .saturating_add(Duration::from_secs(1));
+        let resolver_shown = config
+            .resolver
+            .map_or_else(String::new, |addr| format!(" ({addr})"));
         Ok(Self {
             resolver: builder.build(),
             question_timeout,
+            resolver_shown,
         })
     }
 
@@ -180,16 +187,59 @@ impl DnsClient {
             Err(reason) => return DnsAnswer::Failed { reason },
         };
         let lookup = self.resolver.lookup(fqdn.clone(), record_type);
-        match with_deadline(self.question_timeout, lookup).await {
+        let answer = match with_deadline(self.question_timeout, lookup).await {
             Some(Ok(lookup)) => answer_from_lookup(&lookup, &fqdn, record_type, convert),
             Some(Err(err)) => answer_from_error(&err),
             None => DnsAnswer::Failed {
                 reason: format!(
-                    "no answer within {} seconds",
+                    "the resolver{} did not answer within {} seconds",
+                    self.resolver_shown,
                     self.question_timeout.as_secs()
                 ),
             },
+        };
+        if matches!(answer, DnsAnswer::NoData | DnsAnswer::NxDomain) {
+            if let Some(reason) = self.broken_cname_chain(&fqdn).await {
+                return DnsAnswer::Failed { reason };
+            }
         }
+        answer
+    }
+
+    /// Follows the CNAMEs from `name` one `CNAME` question at a time, and names a loop or a
+    /// chain longer than [`MAX_CNAME_STEPS`]; `None` when the chain ends (or cannot be followed).
+    ///
+    /// Needed because hickory turns an answer that is a CNAME loop into "no records" and drops
+    /// the CNAMEs, so a loop at `_mta-sts.D` would read as "no MTA-STS record", when senders'
+    /// resolvers fail the lookup (SERVFAIL). Asked only after a negative answer, so a name that
+    /// resolves costs nothing more.
+    async fn broken_cname_chain(&self, name: &Name) -> Option<String> {
+        let mut visited = vec![name.clone()];
+        for _ in 0..=MAX_CNAME_STEPS {
+            let current = visited.last()?.clone();
+            let lookup = self.resolver.lookup(current.clone(), RecordType::CNAME);
+            let lookup = with_deadline(self.question_timeout, lookup).await?.ok()?;
+            let target = lookup
+                .records()
+                .iter()
+                .find_map(|record| match record.data() {
+                    RData::CNAME(target) if record.name() == &current => Some(target.0.clone()),
+                    _ => None,
+                })?;
+            if visited.contains(&target) {
+                return Some(format!(
+                    "CNAME loop: {} -> {}",
+                    chain_names(&visited),
+                    name_text(&target)
+                ));
+            }
+            visited.push(target);
+        }
+        Some(format!(
+            "the CNAME chain is longer than {MAX_CNAME_STEPS} steps ({} -> …); resolvers give up \
+             on chains this long",
+            chain_names(&visited[..4])
+        ))
     }
 }
 
@@ -359,7 +409,7 @@ fn answer_from_proto_error<T>(err: &ProtoError) -> DnsAnswer<T> {
             },
         },
         ProtoErrorKind::Timeout => DnsAnswer::Failed {
-            reason: "the DNS query timed out".to_owned(),
+            reason: "the resolver did not answer (the query timed out)".to_owned(),
         },
         _ => DnsAnswer::Failed {
             reason: escape_str(&err.to_string()),

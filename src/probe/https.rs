@@ -375,18 +375,51 @@ fn in_chain<E: StdError + 'static>(
     false
 }
 
-/// Every message of the error's source chain, repeated ones dropped, escaped.
+/// What hyper says when the response does not begin with `HTTP/1.x`: an HTTP/2-only server
+/// that ignored the ALPN offer and sent its SETTINGS frame, or something that is not HTTP.
+const NOT_HTTP1: &str = "invalid HTTP version parsed";
+
+/// Every message of the error's source chain, repeated ones dropped, escaped; TLS errors and
+/// hyper's terse parse errors in words.
 fn chain_text(err: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = Some(err);
     while let Some(error) = current {
-        let text = error.to_string();
+        let tls = error.downcast_ref::<rustls::Error>().or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        let text = if let Some(tls) = tls {
+            describe_tls(tls)
+        } else if error.to_string() == NOT_HTTP1 {
+            "the answer is not HTTP/1.1 (it does not begin with an `HTTP/1.x` status line; an \
+             HTTP/2-only server answers so): senders fetch the policy over HTTP/1.1 and get \
+             nothing"
+                .to_owned()
+        } else {
+            error.to_string()
+        };
         if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
             parts.push(text);
         }
         current = error.source();
     }
     escape_str(&parts.join(": "))
+}
+
+/// A TLS error in words; an ALPN mismatch says which protocol was offered.
+fn describe_tls(err: &rustls::Error) -> String {
+    match err {
+        rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol) => {
+            "the server refused the handshake because it speaks none of the protocols offered \
+             (ALPN `http/1.1`; an HTTP/2-only server does this): senders fetch the policy over \
+             HTTP/1.1"
+                .to_owned()
+        }
+        other => tls::describe_error(other),
+    }
 }
 
 #[cfg(test)]

@@ -161,15 +161,18 @@ async fn legacy_probe(
 /// Maps the first TLS record of the answer to a TLS 1.0/1.1-only ClientHello.
 fn legacy_verdict(record: FirstRecord) -> LegacyTls {
     match record {
+        // A server may choose a version below the client's highest (RFC 5246 appendix E.1):
+        // SSL 3.0 is an answer too, and a worse one.
         FirstRecord::ServerHello {
-            version: version @ (0x0301 | 0x0302),
+            version: version @ 0x0300..=0x0302,
         } => LegacyTls::Accepted {
             version: TlsVersion::from_wire(version),
         },
         FirstRecord::ServerHello { version } => LegacyTls::NotTested {
             reason: format!(
-                "the server answered a TLS 1.0/1.1 ClientHello with a ServerHello for version \
-                 0x{version:04x}, which was not offered"
+                "the server answered a ClientHello offering only TLS 1.0 and 1.1 with a \
+                 ServerHello for {}, which was not offered",
+                TlsVersion::from_wire(version)
             ),
         },
         FirstRecord::Alert { .. } | FirstRecord::Closed => LegacyTls::Refused,
@@ -415,13 +418,19 @@ mod tests {
                 LegacyTls::Refused,
             ),
             (FirstRecord::Closed, LegacyTls::Refused),
+            (
+                FirstRecord::ServerHello { version: 0x0300 },
+                LegacyTls::Accepted {
+                    version: TlsVersion::Ssl3,
+                },
+            ),
         ];
         for (record, expected) in cases {
             assert_eq!(legacy_verdict(record), expected);
         }
         assert!(matches!(
             legacy_verdict(FirstRecord::ServerHello { version: 0x0303 }),
-            LegacyTls::NotTested { reason } if reason.contains("0x0303")
+            LegacyTls::NotTested { reason } if reason.contains("a ServerHello for TLSv1.2, which")
         ));
         assert!(matches!(
             legacy_verdict(FirstRecord::Other("x".to_owned())),

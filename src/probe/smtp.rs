@@ -31,7 +31,8 @@ use tokio::time::timeout;
 use super::{legacy_tls, root_store, tls, Limits, NetworkConfig};
 use crate::escape::{escape_bytes, escape_str};
 use crate::observe::{
-    whole_millis, NotContacted, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep, TlsObservation,
+    whole_millis, ConnectionLoss, NotContacted, SmtpFailure, SmtpObservation, SmtpReply, SmtpStep,
+    TlsObservation,
 };
 use crate::parse::smtp_reply::{advertises, parse_reply, ReplyParse};
 
@@ -61,7 +62,9 @@ pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObserv
         .starttls_reply
         .as_ref()
         .is_some_and(|reply| reply.code == 220);
-    if accepted {
+    // A server that dropped the handshake will be tried again whole; a second connection now
+    // would only be dropped too.
+    if accepted && obs.lost_mid_session().is_none() {
         obs.legacy_tls = legacy_tls::probe(config, host, ip).await;
     }
     obs
@@ -69,9 +72,11 @@ pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObserv
 
 /// The transcript line recording a refused attempt, for people reading the transcript; the
 /// count is [`SmtpObservation::attempts`].
-pub fn retry_note(attempt: usize, refusal: &str, wait: Duration) -> String {
+/// `reason` is [`SmtpObservation::retry_reason`]: "refused for now (421 …)", "the server reset
+/// the connection after its greeting".
+pub fn retry_note(attempt: usize, reason: &str, wait: Duration) -> String {
     format!(
-        "{RETRY_NOTE_PREFIX}{attempt} refused for now ({refusal}); trying again after {} --",
+        "{RETRY_NOTE_PREFIX}{attempt} {reason}; trying again after {} --",
         seconds(wait)
     )
 }
@@ -109,7 +114,10 @@ async fn starttls_attempt(
     let session = starttls_session(config, host, ip, &mut obs, &mut step);
     match timeout(deadline, session).await {
         Ok(Ok(())) => {}
-        Ok(Err(failure)) => obs.failure = Some(failure),
+        Ok(Err((failure, lost))) => {
+            obs.failure = Some(failure);
+            obs.connection_lost = lost;
+        }
         Err(_) => {
             obs.failure = Some(SmtpFailure {
                 step,
@@ -142,14 +150,14 @@ async fn starttls_session(
     ip: IpAddr,
     obs: &mut SmtpObservation,
     step: &mut SmtpStep,
-) -> Result<(), SmtpFailure> {
+) -> Result<(), Stopped> {
     let limits = &config.limits;
     let wait = limits.step_timeout;
 
     *step = SmtpStep::Connect;
     let tcp = connect(ip, config.smtp_port, wait)
         .await
-        .map_err(|error| error.at(SmtpStep::Connect))?;
+        .map_err(|error| error.stop(SmtpStep::Connect))?;
     let mut conn = Conn::new(tcp, limits);
 
     *step = SmtpStep::Greeting;
@@ -157,7 +165,7 @@ async fn starttls_session(
     let greeting = conn
         .read_reply(limits.greeting_timeout, &mut log(obs))
         .await
-        .map_err(|error| error.at(SmtpStep::Greeting))?;
+        .map_err(|error| error.stop(SmtpStep::Greeting))?;
     obs.greeting_delay = whole_millis(started.elapsed());
     let greeting_code = greeting.code;
     let greeting_text = greeting.lines.join(" ");
@@ -167,14 +175,14 @@ async fn starttls_session(
         return Err(StepError::refused(format!(
             "the server greeted with {greeting_code} instead of 220: {greeting_text}"
         ))
-        .at(SmtpStep::Greeting));
+        .stop(SmtpStep::Greeting));
     }
 
     *step = SmtpStep::Ehlo;
     let ehlo = conn
         .command(&format!("EHLO {}", config.ehlo_name), wait, &mut log(obs))
         .await
-        .map_err(|error| error.at(SmtpStep::Ehlo))?;
+        .map_err(|error| error.stop(SmtpStep::Ehlo))?;
     let ehlo_code = ehlo.code;
     let ehlo_text = ehlo.lines.join(" ");
     obs.starttls_offered = ehlo_code == 250 && advertises(&ehlo, "STARTTLS");
@@ -184,7 +192,7 @@ async fn starttls_session(
         return Err(StepError::refused(format!(
             "EHLO was answered {ehlo_code} instead of 250: {ehlo_text}"
         ))
-        .at(SmtpStep::Ehlo));
+        .stop(SmtpStep::Ehlo));
     }
     if !obs.starttls_offered {
         *step = SmtpStep::Quit;
@@ -196,7 +204,7 @@ async fn starttls_session(
     let reply = conn
         .command("STARTTLS", wait, &mut log(obs))
         .await
-        .map_err(|error| error.at(SmtpStep::Starttls))?;
+        .map_err(|error| error.stop(SmtpStep::Starttls))?;
     let starttls_code = reply.code;
     let starttls_text = reply.lines.join(" ");
     obs.starttls_reply = Some(reply);
@@ -205,7 +213,7 @@ async fn starttls_session(
         return Err(StepError::refused(format!(
             "STARTTLS was answered {starttls_code} instead of 220: {starttls_text}"
         ))
-        .at(SmtpStep::Starttls));
+        .stop(SmtpStep::Starttls));
     }
 
     // Whatever came after the 220 was sent before the handshake; a client that kept it would
@@ -223,7 +231,7 @@ async fn starttls_session(
     *step = SmtpStep::Tls;
     let (tls_stream, tls) = handshake(config, host, tcp)
         .await
-        .map_err(|error| error.at(SmtpStep::Tls))?;
+        .map_err(|error| error.stop(SmtpStep::Tls))?;
     obs.tls = Some(tls);
     obs.transcript.push(TLS_MARKER.to_owned());
     let mut conn = Conn::new(tls_stream, limits);
@@ -233,7 +241,7 @@ async fn starttls_session(
     let ehlo = conn
         .command(&format!("EHLO {}", config.ehlo_name), wait, &mut log(obs))
         .await
-        .map_err(|error| error.at(SmtpStep::EhloTls))?;
+        .map_err(|error| error.stop(SmtpStep::EhloTls))?;
     if ehlo.code != 250 {
         conn.quit(wait, &mut log(obs)).await;
         return Err(StepError::refused(format!(
@@ -241,7 +249,7 @@ async fn starttls_session(
             ehlo.code,
             ehlo.lines.join(" ")
         ))
-        .at(SmtpStep::EhloTls));
+        .stop(SmtpStep::EhloTls));
     }
     obs.starttls_after_tls = advertises(&ehlo, "STARTTLS");
     *step = SmtpStep::Quit;
@@ -251,11 +259,16 @@ async fn starttls_session(
     Ok(())
 }
 
+/// Where the STARTTLS session stopped, and whether the server dropped the connection there.
+type Stopped = (SmtpFailure, Option<ConnectionLoss>);
+
 /// Why a step did not complete, before it is known which step it was.
 #[derive(Debug)]
 pub(super) struct StepError {
     timed_out: bool,
     pub(super) detail: String,
+    /// The server reset or closed the connection (rather than answering, or timing out).
+    lost: Option<ConnectionLoss>,
 }
 
 impl StepError {
@@ -263,6 +276,7 @@ impl StepError {
         Self {
             timed_out: false,
             detail,
+            lost: None,
         }
     }
 
@@ -270,7 +284,31 @@ impl StepError {
         Self {
             timed_out: true,
             detail,
+            lost: None,
         }
+    }
+
+    /// An I/O error while `doing` ("reading", "sending"), the loss of the connection told
+    /// apart from other errors.
+    fn io(doing: &str, error: &std::io::Error) -> Self {
+        let lost = connection_loss(error);
+        let detail = match lost {
+            Some(ConnectionLoss::Reset) => {
+                format!("{doing}: the server reset the connection ({error})")
+            }
+            Some(ConnectionLoss::Closed) => format!("{doing}: the server closed the connection"),
+            None => format!("{doing}: {error}"),
+        };
+        Self {
+            timed_out: false,
+            detail,
+            lost,
+        }
+    }
+
+    fn stop(self, step: SmtpStep) -> Stopped {
+        let lost = self.lost;
+        (self.at(step), lost)
     }
 
     fn at(self, step: SmtpStep) -> SmtpFailure {
@@ -291,6 +329,37 @@ pub(super) async fn connect(ip: IpAddr, port: u16, wait: Duration) -> Result<Tcp
             "connecting to {addr}: no answer within {}",
             seconds(wait)
         ))),
+    }
+}
+
+/// Whether `error` is the server dropping the connection: a reset (or a write into a connection
+/// it has reset), or an end of stream where the dialogue expected more.
+fn connection_loss(error: &std::io::Error) -> Option<ConnectionLoss> {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe => {
+            Some(ConnectionLoss::Reset)
+        }
+        ErrorKind::UnexpectedEof => Some(ConnectionLoss::Closed),
+        _ => None,
+    }
+}
+
+/// A TLS handshake error as a sentence: rustls's own message where there is one, the
+/// connection's end in words otherwise.
+fn tls_error(error: &std::io::Error) -> String {
+    match connection_loss(error) {
+        Some(ConnectionLoss::Reset) => format!("the server reset the connection ({error})"),
+        Some(ConnectionLoss::Closed) => {
+            "the server closed the connection before the handshake finished".to_owned()
+        }
+        None => match error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            Some(tls) => tls::describe_error(tls),
+            None => error.to_string(),
+        },
     }
 }
 
@@ -354,7 +423,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         let wire = format!("{line}\r\n");
         match timeout(wait, self.stream.write_all(wire.as_bytes())).await {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => return Err(StepError::refused(format!("sending: {error}"))),
+            Ok(Err(error)) => return Err(StepError::io("sending", &error)),
             Err(_) => {
                 return Err(StepError::timed_out(format!(
                     "sending took longer than {}",
@@ -391,12 +460,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 }
                 match self.stream.read(&mut chunk).await {
                     Ok(0) => {
-                        return Err(StepError::refused(
-                            "the server closed the connection".to_owned(),
-                        ))
+                        return Err(StepError {
+                            lost: Some(ConnectionLoss::Closed),
+                            ..StepError::refused("the server closed the connection".to_owned())
+                        })
                     }
                     Ok(count) => self.buf.extend_from_slice(&chunk[..count]),
-                    Err(error) => return Err(StepError::refused(format!("reading: {error}"))),
+                    Err(error) => return Err(StepError::io("reading", &error)),
                 }
             }
         };
@@ -464,7 +534,12 @@ async fn handshake(
     let wait = config.limits.step_timeout;
     let stream = match timeout(wait, connector.connect(server_name, tcp)).await {
         Ok(Ok(stream)) => stream,
-        Ok(Err(error)) => return Err(StepError::refused(format!("TLS handshake failed: {error}"))),
+        Ok(Err(error)) => {
+            return Err(StepError {
+                lost: connection_loss(&error),
+                ..StepError::refused(format!("TLS handshake failed: {}", tls_error(&error)))
+            })
+        }
         Err(_) => {
             return Err(StepError::timed_out(format!(
                 "the TLS handshake did not complete within {}",
@@ -485,7 +560,11 @@ mod tests {
 
     #[test]
     fn retry_notes_name_the_refusal_and_the_wait() {
-        let note = retry_note(1, "421 4.3.2 busy", Duration::from_secs(1));
+        let note = retry_note(
+            1,
+            "refused for now (421 4.3.2 busy)",
+            Duration::from_secs(1),
+        );
         assert_eq!(
             note,
             "-- attempt 1 refused for now (421 4.3.2 busy); trying again after 1.0s --"

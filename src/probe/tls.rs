@@ -56,6 +56,8 @@ pub const MAX_CHAIN_BYTES: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 struct Recorded {
     chain: Vec<CertSummary>,
+    /// Certificates sent, when more than `chain` holds; 0 otherwise.
+    presented: usize,
     trust: Result<(), String>,
     name_match: Result<(), String>,
 }
@@ -126,6 +128,7 @@ pub fn observation(
             },
         ),
         chain: recorded.chain,
+        chain_presented: recorded.presented,
         trust: recorded.trust,
         name_match: recorded.name_match,
     })
@@ -219,15 +222,18 @@ fn judge_chain(
     provider: &CryptoProvider,
 ) -> Recorded {
     let chain = summarise_chain(end_entity, intermediates);
+    let sent = intermediates.len() + 1;
+    let presented = if sent > chain.len() { sent } else { 0 };
     let parsed = match ParsedCertificate::try_from(end_entity) {
         Ok(parsed) => parsed,
         Err(err) => {
             let reason = format!(
                 "the leaf certificate could not be parsed: {}",
-                describe(&err)
+                describe_error(&err)
             );
             return Recorded {
                 chain,
+                presented,
                 trust: Err(reason.clone()),
                 name_match: Err(reason),
             };
@@ -241,10 +247,21 @@ fn judge_chain(
         at,
         provider.signature_verification_algorithms.all,
     )
-    .map_err(|err| describe(&err));
-    let name_match = verify_server_name(&parsed, server_name).map_err(|err| describe(&err));
+    .map_err(|err| {
+        if !depth_exceeded(&err) {
+            return describe_error(&err);
+        }
+        format!(
+            "no path to a trusted root within {MAX_PATH_INTERMEDIATES} intermediate certificates, \
+             the most that webpki (and so rustls-based senders) will build; the server sent {} \
+             certificates",
+            intermediates.len() + 1
+        )
+    });
+    let name_match = verify_server_name(&parsed, server_name).map_err(|err| describe_error(&err));
     Recorded {
         chain,
+        presented,
         trust,
         name_match,
     }
@@ -296,8 +313,46 @@ fn server_name_text(name: &ServerName<'_>) -> String {
     }
 }
 
-/// A reader-friendly reason for a verification error; names from the certificate are escaped.
-fn describe(err: &rustls::Error) -> String {
+/// Intermediate certificates webpki accepts between a leaf and its root (its
+/// `MAX_SUB_CA_COUNT`); a longer path fails with `MaximumPathDepthExceeded`.
+pub const MAX_PATH_INTERMEDIATES: usize = 6;
+
+/// Whether `err` is webpki giving up on a path longer than [`MAX_PATH_INTERMEDIATES`]. rustls
+/// passes that error on as an opaque `Other`, whose text is webpki's variant name.
+fn depth_exceeded(err: &rustls::Error) -> bool {
+    matches!(
+        err,
+        rustls::Error::InvalidCertificate(CertificateError::Other(other))
+            if other.to_string() == "MaximumPathDepthExceeded"
+    )
+}
+
+/// `MaximumPathDepthExceeded` as "maximum path depth exceeded", `MissingData("ServerHello")`
+/// as "missing data server hello": rustls and webpki name some of their errors only by a Rust
+/// identifier, and no report shows one.
+pub fn identifier_words(name: &str) -> String {
+    let mut words = String::new();
+    let mut previous_lower = false;
+    for ch in name.chars() {
+        if !ch.is_ascii_alphanumeric() {
+            if !words.ends_with(' ') && !words.is_empty() {
+                words.push(' ');
+            }
+            previous_lower = false;
+            continue;
+        }
+        if ch.is_ascii_uppercase() && previous_lower {
+            words.push(' ');
+        }
+        previous_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+        words.push(ch.to_ascii_lowercase());
+    }
+    words.trim_end().to_owned()
+}
+
+/// A reader-friendly reason for a TLS error (a verification verdict, or why a handshake
+/// failed); names from the certificate are escaped, and no Rust `Debug` form is shown.
+pub fn describe_error(err: &rustls::Error) -> String {
     match err {
         rustls::Error::InvalidCertificate(cert_err) => match cert_err {
             CertificateError::UnknownIssuer => {
@@ -339,8 +394,51 @@ fn describe(err: &rustls::Error) -> String {
                 "the certificate is not for TLS server authentication (extended key usage)"
                     .to_owned()
             }
-            other => escape_str(&format!("invalid certificate: {other:?}")),
+            CertificateError::Other(other) => escape_str(&format!(
+                "the certificate could not be verified: {}",
+                identifier_words(&other.to_string())
+            )),
+            CertificateError::BadEncoding => "a certificate in the chain is malformed".to_owned(),
+            CertificateError::Revoked => "a certificate in the chain is revoked".to_owned(),
+            CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                "a certificate in the chain is signed with an algorithm senders do not support"
+                    .to_owned()
+            }
+            other => escape_str(&format!("invalid certificate: {other}")),
         },
+        rustls::Error::AlertReceived(alert) => format!(
+            "the server ended the handshake with the TLS alert \"{}\"",
+            identifier_words(&format!("{alert:?}"))
+        ),
+        rustls::Error::InvalidMessage(kind) => format!(
+            "the server sent something that is not a valid TLS message ({})",
+            identifier_words(&format!("{kind:?}"))
+        ),
+        rustls::Error::InappropriateMessage { got_type, .. } => format!(
+            "the server sent an unexpected TLS message ({})",
+            identifier_words(&format!("{got_type:?}"))
+        ),
+        rustls::Error::InappropriateHandshakeMessage { got_type, .. } => format!(
+            "the server sent an unexpected TLS handshake message ({})",
+            identifier_words(&format!("{got_type:?}"))
+        ),
+        rustls::Error::PeerIncompatible(why) => format!(
+            "the server's TLS is incompatible with a sender's: {}",
+            identifier_words(&format!("{why:?}"))
+        ),
+        rustls::Error::PeerMisbehaved(why) => format!(
+            "the server broke the TLS protocol: {}",
+            identifier_words(&format!("{why:?}"))
+        ),
+        rustls::Error::InvalidCertRevocationList(why) => format!(
+            "invalid certificate revocation list: {}",
+            identifier_words(&format!("{why:?}"))
+        ),
+        rustls::Error::InconsistentKeys(why) => format!(
+            "the certificate and key do not match: {}",
+            identifier_words(&format!("{why:?}"))
+        ),
         other => escape_str(&other.to_string()),
     }
 }
@@ -522,6 +620,7 @@ mod tests {
         assert_eq!(observation(&recorder, None, None), None);
         *recorder.lock() = Some(Recorded {
             chain: Vec::new(),
+            presented: 0,
             trust: Ok(()),
             name_match: Ok(()),
         });

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::stream::{RunHeader, RunSummary, Sink};
-use super::{status_tag, Style};
+use super::{status_tag, Style, UNDETERMINED_TAG};
 use crate::catalog::Stage;
 use crate::model::{Blocker, DomainReport, Facts, Finding, Outcome, RunFlag, Subject, Verdict};
 
@@ -296,7 +296,12 @@ fn render_finding(
             clean(&evidence.value)
         )?;
     }
-    writeln!(out, "{INDENT}fix: {}", clean(spec.fix))?;
+    // Could not determine: the fix is for the person running the audit (issue 12).
+    let fix = match finding.outcome {
+        Outcome::CouldNotDetermine { .. } => spec.stage.undetermined_fix(),
+        _ => spec.fix,
+    };
+    writeln!(out, "{INDENT}fix: {}", clean(fix))?;
     let sources: Vec<String> = spec.sources.iter().map(ToString::to_string).collect();
     writeln!(out, "{INDENT}rule: {}", sources.join(", "))
 }
@@ -377,9 +382,16 @@ fn render_summary(
             .map(|line| line.domain.chars().count())
             .max()
             .unwrap_or(0);
+        // Tags are four letters but UNKNOWN: pad them to one column when it is there.
+        let tag_width = lines
+            .iter()
+            .map(|line| verdict_tag(line.verdict).len())
+            .max()
+            .unwrap_or(0);
         for line in lines {
+            let pad = " ".repeat(tag_width - verdict_tag(line.verdict).len());
             let text = format!(
-                "  {}  {:width$}  {}",
+                "  {}{pad}  {:width$}  {}",
                 paint.verdict(line.verdict),
                 line.domain,
                 line.counts
@@ -463,13 +475,22 @@ impl Paint {
     }
 
     fn verdict(self, verdict: Verdict) -> String {
-        let (code, tag) = match verdict {
-            Verdict::Pass => ("32", "PASS"),
-            Verdict::Warn => ("33", "WARN"),
-            Verdict::CouldNotDetermine => ("35", "????"),
-            Verdict::Fail => ("1;31", "FAIL"),
+        let code = match verdict {
+            Verdict::Pass => "32",
+            Verdict::Warn => "33",
+            Verdict::CouldNotDetermine => "35",
+            Verdict::Fail => "1;31",
         };
-        self.sgr(code, tag)
+        self.sgr(code, verdict_tag(verdict))
+    }
+}
+
+fn verdict_tag(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Warn => "WARN",
+        Verdict::CouldNotDetermine => UNDETERMINED_TAG,
+        Verdict::Fail => "FAIL",
     }
 }
 
@@ -493,9 +514,7 @@ pub(super) fn clean(text: &str) -> Cow<'_, str> {
 }
 
 fn is_unsafe(ch: char) -> bool {
-    ch.is_control()
-        || matches!(ch as u32,
-            0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2069 | 0xfeff | 0xfff9..=0xfffb)
+    ch.is_control() || crate::escape::is_invisible_or_control(ch)
 }
 
 /// `2023-11-14 22:13:20 UTC` from Unix seconds (proleptic Gregorian calendar).
@@ -546,6 +565,11 @@ mod tests {
             ("\u{9b}x", "\\u{9b}x"),
             ("a\u{202e}b", "a\\u{202e}b"),
             ("bücher", "bücher"),
+            // Issue 12: every Cf character, the separators and C1 controls.
+            ("a\u{61c}b", "a\\u{61c}b"),
+            ("a\u{2066}b\u{2069}", "a\\u{2066}b\\u{2069}"),
+            ("a\u{2028}b\u{2029}", "a\\u{2028}b\\u{2029}"),
+            ("\u{85}\u{ad}\u{e0041}", "\\u{85}\\u{ad}\\u{e0041}"),
         ];
         for (input, expected) in cases {
             assert_eq!(clean(input), expected, "{input:?}");

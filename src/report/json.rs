@@ -46,7 +46,8 @@ impl Sink for JsonSink<'_> {
 
     fn finish(&mut self, summary: &RunSummary) -> io::Result<()> {
         let document = WireReport::new(&self.header, &self.domains, summary);
-        serde_json::to_writer_pretty(&mut self.out, &document)?;
+        let text = serde_json::to_vec_pretty(&document)?;
+        self.out.write_all(&escape_separators(text))?;
         writeln!(self.out)?;
         self.out.flush()
     }
@@ -59,9 +60,39 @@ pub(super) fn write_domain_line(
     profile: Profile,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut line = serde_json::to_vec(&WireDomain::from_domain(domain, profile))?;
+    let mut line = escape_separators(serde_json::to_vec(&WireDomain::from_domain(
+        domain, profile,
+    ))?);
     line.push(b'\n');
     out.write_all(&line)
+}
+
+/// U+2028 and U+2029 written as `\u2028` and `\u2029`, as `docs/report-json.md` promises:
+/// valid JSON either way, but JavaScript before ES2019 and some line-oriented tools treat them
+/// as line ends. serde_json leaves them raw, and they can only occur inside strings, so the
+/// serialised bytes are rewritten.
+fn escape_separators(json: Vec<u8>) -> Vec<u8> {
+    const LS: &[u8] = "\u{2028}".as_bytes();
+    const PS: &[u8] = "\u{2029}".as_bytes();
+    if !json.windows(3).any(|w| w == LS || w == PS) {
+        return json;
+    }
+    let mut out = Vec::with_capacity(json.len() + 16);
+    let mut index = 0;
+    while index < json.len() {
+        let rest = &json[index..];
+        if rest.starts_with(LS) {
+            out.extend_from_slice(b"\\u2028");
+            index += 3;
+        } else if rest.starts_with(PS) {
+            out.extend_from_slice(b"\\u2029");
+            index += 3;
+        } else {
+            out.push(json[index]);
+            index += 1;
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -329,6 +360,21 @@ mod tests {
     use crate::catalog::CheckId;
     use crate::model::Evidence;
     use crate::report::{AuditReport, Format, Style};
+
+    /// Issue 12: serde_json leaves U+2028 and U+2029 raw; the reports do not.
+    #[test]
+    fn line_and_paragraph_separators_are_escaped() {
+        let json = serde_json::to_vec(&"a\u{2028}b\u{2029}c é").unwrap();
+        let escaped = escape_separators(json);
+        assert_eq!(
+            String::from_utf8(escaped.clone()).unwrap(),
+            r#""a\u2028b\u2029c é""#
+        );
+        assert_eq!(
+            serde_json::from_slice::<String>(&escaped).unwrap(),
+            "a\u{2028}b\u{2029}c é"
+        );
+    }
 
     fn report() -> AuditReport {
         let finding = |check, outcome| Finding {

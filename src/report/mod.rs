@@ -72,9 +72,12 @@ pub fn status_tag(outcome: &Outcome) -> &'static str {
         Outcome::Warn => "WARN",
         Outcome::Info => "INFO",
         Outcome::Skipped { .. } => "SKIP",
-        Outcome::CouldNotDetermine { .. } => "????",
+        Outcome::CouldNotDetermine { .. } => UNDETERMINED_TAG,
     }
 }
+
+/// The human tag of "could not determine": a word, as the others are (it was `????`).
+pub const UNDETERMINED_TAG: &str = "UNKNOWN";
 
 /// The anchor of a check in docs/checks.md; `report::catalog` writes an explicit `<a id>` with
 /// it, so the link does not depend on how a markdown renderer slugs headings.

@@ -51,12 +51,25 @@ pub fn judge(
         |leaf| leaf.issuer.clone(),
     );
 
+    // A bound of the probe, stated where the chain is judged (issue 12).
+    let summarised = (tls.chain_presented > tls.chain.len()).then(|| {
+        Evidence::new(
+            "chain",
+            format!(
+                "{} certificates presented; the first {} are summarised in this report",
+                tls.chain_presented,
+                tls.chain.len()
+            ),
+        )
+    });
     match &tls.trust {
         Ok(()) => out.pass_with(
             checks.trusted,
             subject.clone(),
             format!("the certificate chains to a trusted root (issued by {issuer})"),
-            vec![Evidence::new("issuer", issuer.clone())],
+            std::iter::once(Evidence::new("issuer", issuer.clone()))
+                .chain(summarised)
+                .collect(),
         ),
         Err(reason) => {
             let mut problem = Problem::new(
@@ -64,6 +77,7 @@ pub fn judge(
                 format!("the certificate does not chain to a trusted root: {reason}"),
             )
             .with("verification", reason.clone());
+            problem.evidence.extend(summarised);
             problem.evidence.extend(details.iter().cloned());
             out.problem(
                 problem.with("TLS-RPT result type", "certificate-not-trusted"),
@@ -339,6 +353,7 @@ mod tests {
             version: TlsVersion::Tls13,
             cipher: "TLS13_AES_128_GCM_SHA256".to_owned(),
             chain: vec![leaf(NOW - 30 * DAY, NOW + 60 * DAY)],
+            chain_presented: 0,
             trust: Ok(()),
             name_match: Ok(()),
         }

@@ -90,7 +90,10 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
         .collect();
     let chain = obs.policy_host.cname_chain();
     if !chain.is_empty() {
-        address_evidence.push(Evidence::new("CNAME chain", chain.join(" -> ")));
+        address_evidence.push(Evidence::new(
+            "CNAME chain",
+            super::one_record::show_chain(chain),
+        ));
     }
     out.pass_with(
         CheckId::PolicyHostResolves,

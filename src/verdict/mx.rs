@@ -9,9 +9,12 @@ use crate::catalog::{
 };
 use crate::model::{Evidence, Problem, Subject};
 use crate::name::HostName;
-use crate::observe::{DnsAnswer, MxHostObservation, MxRecord, Observations};
+use crate::observe::{
+    DnsAnswer, MxHostObservation, MxRecord, NotContacted, Observations, Uncontacted,
+};
 use crate::parse::mx_pattern::MxPattern;
 use crate::parse::policy::{Mode, Policy};
+use crate::probe::dns::MAX_RECORDS;
 
 /// The checks that match the MX hosts against the policy.
 fn coverage_checks() -> impl Iterator<Item = CheckId> {
@@ -82,6 +85,7 @@ pub fn judge(
 
     if judge_null_mx(records, out) {
         out.pass(CheckId::MxImplicit, domain.clone());
+        out.skip(CheckId::MxBounds, domain.clone(), CheckId::MxNull);
         skip_target_checks(out, CheckId::MxNull);
         out.skip_all(coverage_checks(), &domain, CheckId::MxNull);
         return Vec::new();
@@ -123,8 +127,117 @@ pub fn judge(
         // No MX records and no address of the domain itself: `mx.implicit` says so.
         skip_target_checks(out, CheckId::MxImplicit);
     }
+    judge_bounds(obs, out);
     judge_coverage(obs, policy, out);
     obs.mx_hosts.iter().map(|host| host.name.clone()).collect()
+}
+
+/// `mx.bounds`: what the audit's bounds left out, so that no report is read as covering more
+/// than it judged (issue 12): MX records past the records kept per answer, MX hosts past the
+/// per-domain bound (the most preferred are judged), addresses past the per-host bound.
+fn judge_bounds(obs: &Observations, out: &mut Findings) {
+    let mut evidence = Vec::new();
+    if let DnsAnswer::Records { data, .. } = &obs.mx {
+        if data.len() >= MAX_RECORDS {
+            evidence.push(Evidence::new(
+                "MX records",
+                format!(
+                    "the answer held at least {MAX_RECORDS} MX records; only the first \
+                     {MAX_RECORDS} were kept"
+                ),
+            ));
+        }
+        let mut hosts: Vec<&str> = data
+            .iter()
+            .map(|mx| mx.exchange.as_str())
+            .filter(|exchange| !exchange.is_empty())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        if obs.mx_hosts.len() < hosts.len() {
+            let judged: Vec<String> = obs
+                .mx_hosts
+                .iter()
+                .map(|host| format!("{} ({})", host.name, host.preference))
+                .collect();
+            evidence.push(Evidence::new(
+                "MX hosts judged",
+                format!(
+                    "{} of {}, the most preferred: {}",
+                    obs.mx_hosts.len(),
+                    hosts.len(),
+                    judged.join(", ")
+                ),
+            ));
+        }
+    }
+    for host in &obs.mx_hosts {
+        let families = [("A", &host.addrs.a), ("AAAA", &host.addrs.aaaa)];
+        for (family, answer) in families {
+            if answer
+                .data()
+                .is_some_and(|addrs| addrs.len() >= MAX_RECORDS)
+            {
+                evidence.push(Evidence::new(
+                    format!("{family} records of {}", host.name),
+                    format!(
+                        "the answer held at least {MAX_RECORDS} records; only the first \
+                         {MAX_RECORDS} were kept"
+                    ),
+                ));
+            }
+        }
+        let over: Vec<&Uncontacted> = host
+            .not_contacted
+            .iter()
+            .filter(|skipped| matches!(skipped.reason, NotContacted::OverAddressBound { .. }))
+            .collect();
+        if let Some(first) = over.first() {
+            let NotContacted::OverAddressBound { bound } = first.reason else {
+                continue;
+            };
+            let total = host.addrs.addresses().len();
+            evidence.push(Evidence::new(
+                format!("addresses of {}", host.name),
+                format!(
+                    "{} of {total} probed (the first {bound} in address order); not probed: {}",
+                    host.smtp.len(),
+                    list_addresses(&over)
+                ),
+            ));
+        }
+    }
+    if evidence.is_empty() {
+        out.pass_with(
+            CheckId::MxBounds,
+            Subject::Domain,
+            "every MX host and every address of each was judged",
+            Vec::new(),
+        );
+    } else {
+        let mut problem = Problem::new(
+            CheckId::MxBounds,
+            "not everything published was judged: the audit's bounds left some MX records, \
+             hosts or addresses out (see the evidence)",
+        );
+        problem.evidence = evidence;
+        out.problem(problem, Subject::Domain);
+    }
+}
+
+/// The first few addresses of `skipped`, then how many more.
+fn list_addresses(skipped: &[&Uncontacted]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = skipped
+        .iter()
+        .take(SHOWN)
+        .map(|skipped| skipped.ip.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if skipped.len() > SHOWN {
+        text.push_str(&format!(" … and {} more", skipped.len() - SHOWN));
+    }
+    text
 }
 
 fn describe_mx(mx: &MxRecord) -> String {
@@ -265,7 +378,7 @@ fn judge_host(host: &MxHostObservation, private_allowed: bool, out: &mut Finding
                     CheckId::MxTargetCname,
                     "the MX target is a CNAME; the policy and certificate must still name the MX target itself",
                 )
-                .with("CNAME chain", chain.join(" -> ")),
+                .with("CNAME chain", super::one_record::show_chain(chain)),
                 subject.clone(),
             );
         }

@@ -8,7 +8,7 @@
 //! explaining why (a record in the wrong case) is still reported.
 
 use super::Findings;
-use crate::catalog::{stage_checks, CheckFlag, CheckId};
+use crate::catalog::{stage_checks, CheckFlag, CheckId, Severity};
 use crate::escape::{escape_bytes, escape_str};
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{DnsAnswer, MisplacedRecord, Observations, TxtRecord};
@@ -222,13 +222,35 @@ pub(crate) fn counted_down_from(observed: u32, published: u32) -> bool {
     observed <= published && published - observed <= published / 10
 }
 
-/// The CNAME chain for evidence, escaped (the names came from DNS).
+/// The CNAME chain for evidence, each name once (`a -> b -> c` from the steps `a -> b`,
+/// `b -> c`), escaped (the names came from DNS). A step that does not continue the one before
+/// starts a new run after "; ".
 pub(crate) fn show_chain(chain: &[String]) -> String {
-    chain
-        .iter()
-        .map(|name| escape_str(name))
-        .collect::<Vec<_>>()
-        .join(" -> ")
+    let mut shown = String::new();
+    let mut last_target: Option<&str> = None;
+    for step in chain {
+        // A step is "owner -> target"; a bare name continues the chain.
+        let Some((owner, target)) = step.split_once(" -> ") else {
+            if !shown.is_empty() {
+                shown.push_str(" -> ");
+            }
+            shown.push_str(&escape_str(step));
+            last_target = Some(step.as_str());
+            continue;
+        };
+        if last_target != Some(owner) {
+            if !shown.is_empty() {
+                shown.push_str("; ");
+            }
+            shown.push_str(&escape_str(owner));
+        }
+        if !target.is_empty() {
+            shown.push_str(" -> ");
+            shown.push_str(&escape_str(target));
+        }
+        last_target = Some(target);
+    }
+    shown
 }
 
 /// The "no record" problem, with a hint for each record found at a wrong name (TXT-01).
@@ -247,6 +269,11 @@ fn absent_problem(
         ));
     }
     let mut problem = Problem::new(check, summary);
+    // The owner meant to deploy and is not protected: worse than never having tried, so it
+    // fails under every profile (issue 12).
+    if !misplaced.is_empty() {
+        problem = problem.at_least(Severity::Fail);
+    }
     problem.evidence = lookup;
     for record in misplaced {
         problem = problem.with(
@@ -310,6 +337,29 @@ fn take_problems(problems: &mut Vec<Problem>, checks: &[CheckId]) -> Vec<Problem
 pub(crate) mod tests {
     use crate::catalog::CheckId;
     use crate::model::Finding;
+
+    /// Issue 12: each hop once (it read `c1 -> c1 -> c2`).
+    #[test]
+    fn chains_list_each_hop_once() {
+        let steps = |list: &[&str]| {
+            list.iter()
+                .map(|step| (*step).to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            super::show_chain(&steps(&["a.test -> c1.test", "c1.test -> c2.test"])),
+            "a.test -> c1.test -> c2.test"
+        );
+        assert_eq!(
+            super::show_chain(&steps(&["a.test -> b.test"])),
+            "a.test -> b.test"
+        );
+        assert_eq!(
+            super::show_chain(&steps(&["a.test -> b.test", "x.test -> y.test"])),
+            "a.test -> b.test; x.test -> y.test"
+        );
+        assert_eq!(super::show_chain(&[]), "");
+    }
 
     /// The outcome labels of `check`'s findings, in order.
     pub(crate) fn labels(findings: &[Finding], check: CheckId) -> Vec<&'static str> {

@@ -1024,6 +1024,7 @@ mod tests {
                 }],
                 trust: Ok(()),
                 name_match: Ok(()),
+                chain_presented: 0,
             }),
             ..crate::observe::SmtpObservation::unanswered(
                 "mx.example.org",

@@ -6,8 +6,11 @@
 //! (SMTP-01); checks that could not run name the check that stopped them.
 //!
 //! So is a temporary refusal that outlasted the probe's retries (a `421`, or a 4xx greeting or
-//! EHLO answer: "rate limited", RFC 5321 §4.2.5), and a probe stopped by the audit's own
-//! per-domain deadline. A `454` to STARTTLS stays a failure: it is what every sender would get.
+//! EHLO answer: "rate limited", RFC 5321 §4.2.5), a connection the server reset or closed
+//! mid-session on every attempt (named under `smtp.connect`), and a probe stopped by the
+//! audit's own per-domain deadline. A `454` (or other 4xx but `421`) to STARTTLS is retried
+//! too, but one that persists is a failure of `smtp.starttls-accepted`, with the attempts and
+//! how long they took: it is a TLS fault that every sender meets.
 //! A greeting slower than [`TARPIT_NOTICE`] passes, with the delay as evidence.
 
 use std::ops::ControlFlow;
@@ -198,6 +201,7 @@ fn judge_steps(
     out: &mut Findings,
 ) -> ControlFlow<()> {
     judge_cut_short(endpoint, out)?;
+    judge_lost(endpoint, out)?;
     judge_connect(endpoint, none_reachable, out)?;
     judge_starttls_offered(endpoint, out)?;
     judge_starttls_accepted(endpoint, out);
@@ -242,6 +246,23 @@ fn judge_cut_short(endpoint: &Endpoint<'_>, out: &mut Findings) -> ControlFlow<(
     }
     endpoint.undetermined(out, check, refused_for_now(reply, probe.attempts));
     endpoint.skip_after(out, check);
+    ControlFlow::Break(())
+}
+
+/// A session the server reset or closed after it had begun (after the greeting, the EHLO reply
+/// or the STARTTLS 220), on every attempt: `smtp.connect` says what happened, and nothing
+/// behind it can be known, so every later check is "could not determine" for that reason. A
+/// middlebox on the auditor's own network can do this as well as the server.
+fn judge_lost(endpoint: &Endpoint<'_>, out: &mut Findings) -> ControlFlow<()> {
+    let probe = endpoint.probe;
+    let Some(what) = probe.lost_mid_session() else {
+        return ControlFlow::Continue(());
+    };
+    let reason = format!("{what}{}", probe.attempts_phrase());
+    endpoint.undetermined(out, CheckId::SmtpConnect, reason.clone());
+    for check in checks_after(CheckId::SmtpConnect) {
+        out.undetermined(check, endpoint.subject.clone(), reason.clone(), Vec::new());
+    }
     ControlFlow::Break(())
 }
 
@@ -404,6 +425,15 @@ fn judge_starttls_accepted(endpoint: &Endpoint<'_>, out: &mut Findings) {
         return;
     }
     let summary = match (&probe.starttls_reply, handshake_failure) {
+        // A 4xx here was retried like any temporary refusal; one that persisted is a fault of
+        // the server's TLS that every sender meets, not a rate limit (README, "Engine").
+        (Some(reply), _) if reply.is_temporary() => format!(
+            "STARTTLS was answered {} {}{}: the refusal persisted, so senders cannot start TLS \
+             here",
+            reply.code,
+            reply.lines.join(" "),
+            probe.attempts_phrase()
+        ),
         (Some(reply), _) if reply.code != 220 => format!(
             "STARTTLS was answered {} {}",
             reply.code,
@@ -613,12 +643,15 @@ mod tests {
                     spki_sha256: String::new(),
                     der: Vec::new(),
                 }],
+                chain_presented: 0,
                 trust: Ok(()),
                 name_match: Ok(()),
             }),
             starttls_after_tls: false,
             legacy_tls: LegacyTls::Refused,
             failure: None,
+            connection_lost: None,
+            tried_for: Duration::ZERO,
             not_contacted: None,
         }
     }

@@ -180,6 +180,12 @@ mod tests {
             name: "mta-sts.example.org".to_owned(),
             text: "v=STSv1; id=a".to_owned(),
         }];
+        // Issue 12: fails under every profile (under rfc a missing record only warns).
+        for profile in [Profile::Rfc, Profile::Ncsc] {
+            let mut out = Findings::new(profile);
+            judge(&obs, &mut out);
+            assert_eq!(out.finish()[0].outcome, Outcome::Fail, "{profile:?}");
+        }
         let mut out = Findings::new(Profile::Sge);
         judge(&obs, &mut out);
         let findings = out.finish();

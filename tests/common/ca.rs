@@ -172,6 +172,41 @@ impl TestCa {
         }
     }
 
+    /// A leaf issued through `intermediates` CA certificates below this one; the chain is sent
+    /// leaf first, then each intermediate up to the one this CA signed.
+    pub fn issue_deep(&self, spec: &LeafSpec<'_>, intermediates: usize) -> Leaf {
+        let mut chain = Vec::new();
+        let mut issuers: Vec<Issuer<'static, KeyPair>> = Vec::new();
+        for depth in 0..intermediates {
+            let key = KeyPair::generate().expect("intermediate key");
+            let mut params = CertificateParams::default();
+            let mut dn = DistinguishedName::new();
+            dn.push(DnType::CommonName, format!("intermediate {depth}"));
+            params.distinguished_name = dn;
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+            params.not_before = spec.not_before;
+            params.not_after = spec.not_after;
+            let cert = params
+                .signed_by(&key, issuers.last().unwrap_or(&self.issuer))
+                .expect("intermediate certificate");
+            chain.insert(0, cert.der().clone());
+            issuers.push(Issuer::new(params, key));
+        }
+        let leaf = Self {
+            issuer: issuers
+                .pop()
+                .unwrap_or_else(|| panic!("at least one intermediate")),
+            cert_der: self.cert_der.clone(),
+            cert_pem: String::new(),
+        }
+        .issue(spec);
+        Leaf {
+            chain: leaf.chain.into_iter().chain(chain).collect(),
+            key: leaf.key,
+        }
+    }
+
     /// A self-signed leaf (not issued by this CA), for "untrusted" scenarios.
     pub fn self_signed(dns_names: &[&str]) -> Leaf {
         let names: Vec<String> = dns_names.iter().map(|name| (*name).to_owned()).collect();

@@ -183,6 +183,12 @@ impl Zone {
         self
     }
 
+    /// No question is ever answered: a resolver that has gone away.
+    pub fn silent_everywhere(mut self) -> Self {
+        self.silent.insert("*".to_owned());
+        self
+    }
+
     /// Names looked at per question, 10 unless changed (a CNAME loop is chased this far).
     pub fn chase_limit(mut self, steps: usize) -> Self {
         self.chase_limit = steps;
@@ -278,7 +284,7 @@ impl Handler {
         });
 
         let zone = &self.zone;
-        if zone.silent.contains(&name) {
+        if zone.silent.contains(&name) || zone.silent.contains("*") {
             return header.into();
         }
         let mut builder = MessageResponseBuilder::from_message_request(request);

@@ -46,6 +46,12 @@ pub enum Behaviour {
     HalfRecord,
     /// Read the ClientHello and answer with plain-text garbage instead of a ServerHello.
     GarbageHandshake,
+    /// An HTTP/2-only server that ignores the ALPN offer: complete TLS, read the request, and
+    /// answer with HTTP/2 frames (SETTINGS, then GOAWAY).
+    Http2Frames,
+    /// An HTTP/2-only server that insists on ALPN `h2`: the handshake fails with the
+    /// `no_application_protocol` alert.
+    AlpnH2Only,
 }
 
 /// The response the server gives.
@@ -170,7 +176,13 @@ impl HttpsServer {
         assert!(addr.ip().is_loopback(), "test servers stay on loopback");
         let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let acceptor = TlsAcceptor::from(server_config(leaf));
+        let mut config = server_config(leaf);
+        if script.behaviour == Behaviour::AlpnH2Only {
+            let mut only_h2 = (*config).clone();
+            only_h2.alpn_protocols = vec![b"h2".to_vec()];
+            config = Arc::new(only_h2);
+        }
+        let acceptor = TlsAcceptor::from(config);
         let state = Arc::new(State::default());
         let script = Arc::new(script);
         let task = tokio::spawn(accept_loop(listener, acceptor, script, Arc::clone(&state)));
@@ -258,6 +270,16 @@ async fn serve(tcp: TcpStream, acceptor: TlsAcceptor, script: Arc<Script>, state
     }
     tokio::time::sleep(script.delay).await;
     match script.behaviour {
+        Behaviour::Http2Frames => {
+            // An empty SETTINGS frame, then GOAWAY (last stream 0, PROTOCOL_ERROR).
+            let frames: [&[u8]; 2] = [
+                &[0, 0, 0, 4, 0, 0, 0, 0, 0],
+                &[0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            ];
+            for frame in frames {
+                let _ = tls.write_all(frame).await;
+            }
+        }
         Behaviour::DripHead(interval) => {
             let bytes = script.response_bytes();
             for byte in &bytes {

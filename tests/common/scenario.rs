@@ -67,6 +67,7 @@ pub fn good_tls(name: &str) -> TlsObservation {
         version: TlsVersion::Tls13,
         cipher: "TLS13_AES_256_GCM_SHA384".to_owned(),
         chain: vec![certificate(&[name], NOW - 30 * DAY, NOW + 60 * DAY)],
+        chain_presented: 0,
         trust: Ok(()),
         name_match: Ok(()),
     }
@@ -122,6 +123,8 @@ pub fn good_smtp(host: &str, ip: &str) -> SmtpObservation {
         starttls_after_tls: false,
         legacy_tls: LegacyTls::Refused,
         failure: None,
+        connection_lost: None,
+        tried_for: Duration::ZERO,
         not_contacted: None,
     }
 }

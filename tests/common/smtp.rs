@@ -59,6 +59,23 @@ pub enum Behaviour {
     CloseAfterStarttls,
     /// Answers STARTTLS with 220 and then sends plain-text garbage instead of a ServerHello.
     GarbageAfterStarttls,
+    /// Resets the connection (TCP RST, `SO_LINGER` 0) at this point of the session.
+    ResetAt(ResetStage),
+    /// Resets at this point on the first N connections, then behaves as [`Behaviour::Normal`].
+    ResetAtFirst(ResetStage, usize),
+    /// As [`Behaviour::LegacyTls10`], with an SSL 3.0 ServerHello.
+    LegacySsl3,
+}
+
+/// Where [`Behaviour::ResetAt`] resets the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetStage {
+    /// On reading EHLO, after the greeting.
+    AfterGreeting,
+    /// On reading STARTTLS, after the EHLO reply.
+    AfterEhlo,
+    /// Right after the STARTTLS 220.
+    AfterStarttls220,
 }
 
 /// The canned TLS 1.0 ServerHello, captured from OpenSSL (see the fixture's header).
@@ -99,6 +116,10 @@ impl SmtpServer {
                             Behaviour::Greeting421
                         }
                         Behaviour::Greeting421On(_) => Behaviour::Normal,
+                        Behaviour::ResetAtFirst(stage, count) if index < *count => {
+                            Behaviour::ResetAt(*stage)
+                        }
+                        Behaviour::ResetAtFirst(..) => Behaviour::Normal,
                         other => other.clone(),
                     };
                     let session = Session {
@@ -242,6 +263,15 @@ impl Session {
             // Refused (by rustls's alert) or answered with a canned hello: either way the end.
             self.closing();
         }
+        if self.behaviour == Behaviour::LegacySsl3 && legacy_only {
+            let mut hello = hex(TLS10_SERVER_HELLO);
+            // The record version and the ServerHello's server_version: SSL 3.0.
+            hello[1..3].copy_from_slice(&[3, 0]);
+            hello[9..11].copy_from_slice(&[3, 0]);
+            tcp.write_all(&hello).await?;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            return Ok(());
+        }
         if self.behaviour == Behaviour::LegacyTls10 && legacy_only {
             tcp.write_all(&hex(TLS10_SERVER_HELLO)).await?;
             // Hold the connection open: a real server would go on with the handshake.
@@ -260,7 +290,27 @@ impl Session {
             let Some(command) = self.read_command(&mut reader).await? else {
                 return Ok(false);
             };
+            let reset_at = match self.behaviour {
+                Behaviour::ResetAt(stage) => Some(stage),
+                _ => None,
+            };
             match verb(&command).as_str() {
+                "EHLO" if reset_at == Some(ResetStage::AfterGreeting) => {
+                    return reset(reader.get_ref());
+                }
+                "STARTTLS" if reset_at == Some(ResetStage::AfterEhlo) => {
+                    return reset(reader.get_ref());
+                }
+                "STARTTLS" if reset_at == Some(ResetStage::AfterStarttls220) => {
+                    reader
+                        .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+                        .await?;
+                    reader.flush().await?;
+                    // Wait for the ClientHello, so the reset meets the handshake.
+                    let mut hello = [0u8; 1024];
+                    let _ = reader.read(&mut hello).await?;
+                    return reset(reader.get_ref());
+                }
                 "EHLO" if self.behaviour == Behaviour::EndlessEhlo => loop {
                     reader
                         .write_all(b"250-SIZE 10240000 and more, and more\r\n")
@@ -374,6 +424,16 @@ impl Session {
         self.commands.lock().unwrap().push(command.clone());
         Ok(Some(command))
     }
+}
+
+/// Makes the coming close of `tcp` a reset (RST instead of FIN); the session then ends.
+#[allow(
+    deprecated,
+    reason = "SO_LINGER 0 never blocks on close: it sends RST at once"
+)]
+fn reset(tcp: &TcpStream) -> std::io::Result<bool> {
+    tcp.set_linger(Some(Duration::ZERO))?;
+    Ok(false)
 }
 
 fn verb(command: &str) -> String {

@@ -346,9 +346,11 @@ pub const SCENARIOS: &[Scenario] = &[
             GOOD_MX,
         ],
         sites: &[site("mta-sts.wrong-name.test", ENFORCE_CRLF)],
-        verdict: "warn",
-        exit: 0,
-        expect: &[is("sts-record.present", "warn").mentioning("mta-sts.wrong-name.test")],
+        // Issue 12: a record at a misplaced name fails (it warned, like a domain that never
+        // tried): the owner meant to deploy and is not protected.
+        verdict: "fail",
+        exit: 1,
+        expect: &[is("sts-record.present", "fail").mentioning("mta-sts.wrong-name.test")],
     },
     Scenario {
         domain: "bad-id.test",
