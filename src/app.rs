@@ -13,7 +13,7 @@
 //!   that holds no valid domain at all, only rejected lines.
 //!
 //! Order: the streamed formats (human, `jsonl`, `csv`) write domains as they finish, which is
-//! not input order; the JSON document, which is written whole at the end anyway, keeps input
+//! not input order, unless `--ordered` (the engine's bounded reorder buffer); the JSON document, which is written whole at the end anyway, keeps input
 //! order.
 //!
 //! Errors that stop a run are `anyhow` errors from here up to `main.rs`; below, only the edges
@@ -99,6 +99,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         concurrency: usize::try_from(args.concurrency).unwrap_or(usize::MAX),
         per_address: usize::try_from(args.per_address).unwrap_or(usize::MAX),
         domain_timeout: Duration::from_secs(args.domain_timeout),
+        probe_every_name: args.probe_every_name,
+        ordered: args.ordered,
         options: Options {
             skip_smtp: args.no_smtp,
             allow_private: args.allow_private,
@@ -303,6 +305,12 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     }
     if args.per_address != DEFAULT_PER_ADDRESS {
         add("per-address", args.per_address.to_string());
+    }
+    if args.probe_every_name {
+        add("probe-every-name", String::new());
+    }
+    if args.ordered {
+        add("ordered", String::new());
     }
     if args.domain_timeout != DEFAULT_DOMAIN_TIMEOUT_SECS {
         add("domain-timeout", args.domain_timeout.to_string());

@@ -102,6 +102,16 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_ADDRESS,
           value_parser = clap::value_parser!(u64).range(1..=64))]
     pub per_address: u64,
+    /// Probe every MX name at an address on its own. By default an address is probed with the
+    /// first MX name that needs it and once more with a second name; if both sessions show the
+    /// same certificate chain and TLS facts, further names at that address are judged from the
+    /// first session (the report says so), since only SNI can tell names apart.
+    #[arg(long)]
+    pub probe_every_name: bool,
+    /// Write the streamed formats (human, jsonl, csv) in input order instead of as domains
+    /// finish; finished domains wait in a bounded reorder buffer.
+    #[arg(long)]
+    pub ordered: bool,
     /// Deadline in seconds for one domain, on top of the per-step timeouts.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DOMAIN_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..=86400))]

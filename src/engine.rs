@@ -53,8 +53,22 @@ pub struct RunConfig {
     pub per_address: usize,
     /// The most one domain may take, whatever its steps' timeouts add up to.
     pub domain_timeout: Duration,
+    /// `--probe-every-name`: probe each (MX name, address) on its own instead of sharing one
+    /// session among the names of an SNI-invariant address ([`CachingProbe`]).
+    pub probe_every_name: bool,
+    /// `--ordered`: hand reports out in input order. Finished domains wait in a reorder buffer
+    /// of at most [`reorder_window`] reports; no domain further ahead of the oldest unfinished
+    /// one is started until it finishes.
+    pub ordered: bool,
     pub options: Options,
     pub ctx: Context,
+}
+
+/// The reorder buffer of an `--ordered` run: domains may run this far ahead of the oldest one
+/// still in flight (a few times the concurrency, so that one slow domain does not stall the
+/// others at once, and memory stays bounded by it).
+pub fn reorder_window(concurrency: usize) -> usize {
+    concurrency.max(1).saturating_mul(4).max(64)
 }
 
 /// What a run measured; `--stats` prints it ([`print_stats`]).
@@ -81,6 +95,7 @@ pub fn print_stats(stats: &RunStats) {
         fields.insert("internal_errors".into(), stats.internal_errors.into());
         fields.insert("smtp_requests".into(), stats.memo.smtp_requests.into());
         fields.insert("smtp_probes".into(), stats.memo.smtp_probes.into());
+        fields.insert("smtp_shared".into(), stats.memo.smtp_shared.into());
     }
     // Statistics are a courtesy; a closed standard error must not fail the run.
     let _ = writeln!(io::stderr().lock(), "{object}");
@@ -103,7 +118,9 @@ where
     F: FnMut(usize, DomainReport) -> io::Result<()>,
 {
     let started = Stopwatch::start();
-    let probe = Arc::new(CachingProbe::new(probe, config.per_address));
+    let probe = Arc::new(
+        CachingProbe::new(probe, config.per_address).with_sharing(!config.probe_every_name),
+    );
     let job = Arc::new(Job {
         options: config.options.clone(),
         ctx: config.ctx,
@@ -115,11 +132,20 @@ where
     // Only the domains in flight, to name one whose task panicked.
     let mut in_flight: HashMap<tokio::task::Id, (usize, DomainName)> = HashMap::new();
     let mut stats = RunStats::default();
+    // `--ordered`: finished reports waiting for an earlier one, and the next index to hand out.
+    let window = config.ordered.then(|| reorder_window(concurrency));
+    let mut waiting: std::collections::BTreeMap<usize, DomainReport> = Default::default();
+    let mut next_out = 0usize;
+    let mut next_in = 0usize;
     loop {
         while tasks.len() < concurrency {
+            if window.is_some_and(|window| next_in >= next_out + window) {
+                break;
+            }
             let Some((index, domain)) = pending.next() else {
                 break;
             };
+            next_in = index + 1;
             let (probe, job, name) = (probe.clone(), job.clone(), domain.clone());
             let handle = tasks.spawn(async move {
                 audit(&*probe, &name, &job.options, &job.ctx, job.domain_timeout).await
@@ -153,7 +179,15 @@ where
             }
         };
         stats.domains += 1;
-        on_report(index, report)?;
+        if window.is_none() {
+            on_report(index, report)?;
+            continue;
+        }
+        waiting.insert(index, report);
+        while let Some(report) = waiting.remove(&next_out) {
+            on_report(next_out, report)?;
+            next_out += 1;
+        }
     }
     stats.wall = started.elapsed();
     stats.memo = probe.stats();
@@ -248,6 +282,8 @@ mod tests {
             concurrency,
             per_address: 2,
             domain_timeout,
+            probe_every_name: false,
+            ordered: false,
             options: Options::default(),
             ctx: Context {
                 profile: Profile::Rfc,

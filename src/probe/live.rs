@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use super::{NetworkConfig, Probe};
 use crate::observe::{
-    DnsAnswer, FetchObservation, HostLookup, MxRecord, SmtpObservation, TxtRecord,
+    DnsAnswer, FetchObservation, HostLookup, LegacyTls, MxRecord, SmtpObservation, TxtRecord,
 };
 
 pub struct LiveProbe {
@@ -37,5 +37,11 @@ impl Probe for LiveProbe {
     }
     async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
         super::smtp::probe(&self.config, host, ip).await
+    }
+    async fn starttls(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+        super::smtp::starttls_only(&self.config, host, ip).await
+    }
+    async fn legacy_tls(&self, host: &str, ip: IpAddr) -> Option<LegacyTls> {
+        Some(super::legacy_tls::probe(&self.config, host, ip).await)
     }
 }

@@ -117,6 +117,7 @@ pub fn good_smtp(host: &str, ip: &str) -> SmtpObservation {
         legacy_tls: LegacyTls::Refused,
         failure: None,
         not_contacted: None,
+        shared_from: None,
     }
 }
 
