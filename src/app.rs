@@ -41,7 +41,8 @@ use rustls::pki_types::CertificateDer;
 use crate::audit::Options;
 use crate::cli::{
     CheckArgs, ChecksArgs, Cli, Command, FailOn, LintArgs, DEFAULT_CONCURRENCY,
-    DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS, DEFAULT_TIMEOUT_SECS,
+    DEFAULT_DNS_CONCURRENCY, DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS,
+    DEFAULT_TIMEOUT_SECS,
 };
 use crate::engine::{self, RunConfig};
 use crate::input::{InputError, Sources};
@@ -49,7 +50,7 @@ use crate::model::{DomainReport, Facts, Outcome};
 use crate::probe::live::LiveProbe;
 use crate::probe::{Limits, NetworkConfig};
 use crate::report::progress::Progress;
-use crate::report::stream::{self, RunHeader, RunSummary};
+use crate::report::stream::{self, NetworkNotes, RunHeader, RunSummary};
 use crate::report::{self, AuditReport, Format, Style};
 use crate::verdict::{self, Context};
 
@@ -136,8 +137,12 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let dns_concurrency = usize::try_from(args.dns_concurrency).unwrap_or(usize::MAX);
+    let mut dns_stats = None;
     let ran = runtime.block_on(async {
-        let probe = LiveProbe::new(config).context("cannot set up the network probe")?;
+        let probe = LiveProbe::with_dns_concurrency(config, dns_concurrency)
+            .context("cannot set up the network probe")?;
+        dns_stats = Some(probe.dns_stats());
         let on_report = |index: usize, report: DomainReport| {
             reached |= reaches_fail_on(
                 std::slice::from_ref(&report),
@@ -159,6 +164,17 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     })?;
     progress.finish();
 
+    if let (Ok(stats), Some(dns)) = (&ran, &dns_stats) {
+        summary.network = Some(network_notes(stats, &dns.summary(), dns.down_reason()));
+        if let Some(reason) = summary
+            .network
+            .as_ref()
+            .and_then(|n| n.resolver_down.as_ref())
+        {
+            // Said once, here, rather than only in every domain's findings.
+            let _ = writeln!(io::stderr().lock(), "mtasts: {reason}");
+        }
+    }
     let written = ran.and_then(|stats| {
         if let Some(mut kept) = kept.take() {
             kept.sort_unstable_by_key(|(index, _)| *index);
@@ -188,6 +204,27 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Err(err) => return Err(err).context("cannot write to standard output"),
     }
     Ok(status(reached))
+}
+
+/// The run summary's network figures, from the engine's and the DNS client's statistics.
+fn network_notes(
+    stats: &engine::RunStats,
+    dns: &crate::probe::dns::DnsSummary,
+    resolver_down: Option<String>,
+) -> NetworkNotes {
+    NetworkNotes {
+        dns_questions: dns.questions,
+        dns_retried: dns.retried,
+        dns_throttled: dns.throttled,
+        dns_failed: dns.failed,
+        dns_window_smallest: dns.smallest_window,
+        dns_window_limit: dns.largest_window,
+        resolver_bottleneck: dns.resolver_was_bottleneck(),
+        resolver_down,
+        smtp_requests: stats.memo.smtp_requests,
+        smtp_probes: stats.memo.smtp_probes,
+        smtp_shared: stats.memo.smtp_shared,
+    }
 }
 
 fn print_input_errors(errors: &[InputError]) {
@@ -299,6 +336,9 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     }
     if args.smtp_port != defaults.smtp_port {
         add("smtp-port", args.smtp_port.to_string());
+    }
+    if args.dns_concurrency != DEFAULT_DNS_CONCURRENCY {
+        add("dns-concurrency", args.dns_concurrency.to_string());
     }
     if args.concurrency != DEFAULT_CONCURRENCY {
         add("concurrency", args.concurrency.to_string());

@@ -98,6 +98,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub concurrency: u64,
+    /// DNS questions in flight at once. Fewer are sent while the resolver answers SERVFAIL or
+    /// REFUSED or drops questions (each is retried with backoff), more again when it recovers.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_DNS_CONCURRENCY,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub dns_concurrency: u64,
     /// SMTP sessions open at once to one MX address (politeness toward shared mail providers).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_ADDRESS,
           value_parser = clap::value_parser!(u64).range(1..=64))]
@@ -157,6 +162,8 @@ fn parse_shard(input: &str) -> Result<String, crate::input::ShardError> {
 
 /// The `--concurrency` default.
 pub const DEFAULT_CONCURRENCY: u64 = 64;
+/// The `--dns-concurrency` default.
+pub const DEFAULT_DNS_CONCURRENCY: u64 = crate::probe::dns::DEFAULT_DNS_CONCURRENCY as u64;
 /// The `--per-address` default.
 pub const DEFAULT_PER_ADDRESS: u64 = 2;
 /// The `--domain-timeout` default, in seconds.

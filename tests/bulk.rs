@@ -714,3 +714,128 @@ async fn an_address_whose_certificate_changes_with_sni_is_probed_for_every_name(
         assert_eq!(labels(report, CheckId::SmtpLegacyTls), ["pass"]);
     }
 }
+
+/// `count` domains `dN.NAME.test`, each with an `_mta-sts` and a `_smtp._tls` record and one
+/// MX host shared by all, so that every question has an answer and none is for a misplaced
+/// record.
+fn dns_only_world(name: &str, count: usize) -> (Zone, Vec<String>) {
+    let mut zone = Zone::new("test").a(&format!("mx.{name}.test"), ip(90));
+    let mut domains = Vec::new();
+    for n in 0..count {
+        let domain = format!("d{n}.{name}.test");
+        zone = zone
+            .txt(&format!("_mta-sts.{domain}"), &["v=STSv1; id=1"])
+            .txt(
+                &format!("_smtp._tls.{domain}"),
+                &["v=TLSRPTv1; rua=mailto:r@rua.test"],
+            )
+            .mx(&domain, 10, &format!("mx.{name}.test"));
+        domains.push(domain);
+    }
+    (zone.mx("rua.test", 10, "mx.rua.test"), domains)
+}
+
+/// Runs the engine over `domains` with SMTP skipped; returns the reports and the DNS figures.
+async fn audit_dns_only(
+    network: NetworkConfig,
+    domains: &[String],
+) -> (Vec<DomainReport>, mtasts::probe::dns::DnsSummary) {
+    let mut config = run_config(&network, 2, Duration::from_secs(60));
+    config.options.skip_smtp = true;
+    let probe = LiveProbe::new(network).unwrap();
+    let dns = probe.dns_stats();
+    let names = domains.iter().map(|name| name.parse().unwrap());
+    let mut reports = Vec::new();
+    engine::run(probe, names, &config, |_, report| {
+        reports.push(report);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    (reports, dns.summary())
+}
+
+fn undetermined(report: &DomainReport) -> Vec<String> {
+    report
+        .findings
+        .iter()
+        .filter_map(|finding| match &finding.outcome {
+            Outcome::CouldNotDetermine { reason } => Some(format!("{}: {reason}", finding.check)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttling_resolver_slows_the_run_down_but_fails_no_domain() {
+    use common::dns::Throttle;
+    for (name, mode) in [("refusing", Throttle::Refuse), ("dropping", Throttle::Drop)] {
+        let (zone, domains) = dns_only_world(name, 80);
+        // About a fifth of what the run would ask for in the first second.
+        let dns = DnsServer::start(zone.throttle(300, mode)).await;
+        // The default step timeout: the budget each question's retries have.
+        let network = NetworkConfig {
+            limits: Limits::with_timeout(Duration::from_secs(10)),
+            resolver: Some(dns.addr()),
+            allow_private: true,
+            ..NetworkConfig::default()
+        };
+        let started = Instant::now();
+        let (reports, figures) = audit_dns_only(network, &domains).await;
+        let elapsed = started.elapsed();
+        assert_eq!(reports.len(), 80);
+        assert!(
+            dns.throttled() > 0,
+            "{name}: the server never had to throttle"
+        );
+        for report in &reports {
+            let cut = undetermined(report);
+            assert!(cut.is_empty(), "{name} {}: {cut:?}", report.domain);
+            assert_eq!(labels(report, CheckId::StsRecordPresent), ["pass"]);
+        }
+        assert!(
+            figures.throttled > 0 && figures.retried > 0,
+            "{name}: {figures:?}"
+        );
+        assert_eq!(figures.failed, 0, "{name}: {figures:?}");
+        assert!(figures.resolver_was_bottleneck(), "{name}: {figures:?}");
+        assert!(
+            figures.smallest_window < figures.largest_window,
+            "{name}: {figures:?}"
+        );
+        println!("throttling ({name}): {elapsed:?}, {figures:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolver_that_is_down_ends_the_run_quickly_naming_it() {
+    // A UDP port that swallows everything, and no TCP listener behind it.
+    let silent = tokio::net::UdpSocket::bind((ip(91), 0)).await.unwrap();
+    let resolver = silent.local_addr().unwrap();
+    let (_, domains) = dns_only_world("down", 40);
+    let step = Duration::from_secs(2);
+    let network = NetworkConfig {
+        limits: Limits::with_timeout(step),
+        resolver: Some(resolver),
+        allow_private: true,
+        ..NetworkConfig::default()
+    };
+    let started = Instant::now();
+    let (reports, figures) = audit_dns_only(network, &domains).await;
+    let elapsed = started.elapsed();
+    // About one step's budget in all, not a timeout per question or per domain.
+    assert!(elapsed < step * 3, "{elapsed:?}");
+    assert_eq!(reports.len(), 40);
+    let sentence = format!("the resolver {resolver} did not answer");
+    for report in &reports {
+        assert_eq!(report.verdict(), mtasts::model::Verdict::CouldNotDetermine);
+        let cut = undetermined(report);
+        assert!(
+            cut.iter().any(|reason| reason.contains(&sentence)),
+            "{}: {cut:?}",
+            report.domain
+        );
+    }
+    assert!(figures.failed > 0);
+    drop(silent);
+}

@@ -14,8 +14,22 @@ pub struct LiveProbe {
 
 impl LiveProbe {
     pub fn new(config: NetworkConfig) -> anyhow::Result<Self> {
-        let dns = super::dns::DnsClient::new(&config)?;
+        Self::with_dns_concurrency(config, super::dns::DEFAULT_DNS_CONCURRENCY)
+    }
+
+    /// [`LiveProbe::new`] with at most `dns_concurrency` DNS questions in flight
+    /// (`--dns-concurrency`; the window also shrinks when the resolver pushes back).
+    pub fn with_dns_concurrency(
+        config: NetworkConfig,
+        dns_concurrency: usize,
+    ) -> anyhow::Result<Self> {
+        let dns = super::dns::DnsClient::with_concurrency(&config, dns_concurrency)?;
         Ok(Self { dns, config })
+    }
+
+    /// The run's DNS figures (retries, throttling), to read when the run is over.
+    pub fn dns_stats(&self) -> std::sync::Arc<super::dns::DnsStats> {
+        self.dns.stats()
     }
 }
 

@@ -73,6 +73,34 @@ struct WireReport<'a> {
     settings: BTreeMap<&'a str, &'a str>,
     domains: Vec<WireDomain<'a>>,
     summary: WireSummary,
+    /// How the network side of the run went; only in `check` runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<WireRun<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireRun<'a> {
+    dns: WireRunDns<'a>,
+    smtp: WireRunSmtp,
+}
+
+#[derive(Serialize)]
+struct WireRunDns<'a> {
+    lookups: u64,
+    retried: u64,
+    throttled: u64,
+    failed: u64,
+    window_smallest: u64,
+    window_limit: u64,
+    resolver_bottleneck: bool,
+    resolver_down: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct WireRunSmtp {
+    requests: u64,
+    sessions: u64,
+    shared: u64,
 }
 
 #[derive(Serialize)]
@@ -173,7 +201,7 @@ struct WireVerdicts {
 }
 
 impl<'a> WireReport<'a> {
-    fn new(header: &'a RunHeader, domains: &'a [DomainReport], run: &RunSummary) -> Self {
+    fn new(header: &'a RunHeader, domains: &'a [DomainReport], run: &'a RunSummary) -> Self {
         let wire_domains: Vec<WireDomain<'a>> = domains
             .iter()
             .map(|domain| WireDomain::from_domain(domain, header.profile))
@@ -216,6 +244,23 @@ impl<'a> WireReport<'a> {
                 .collect(),
             domains: wire_domains,
             summary,
+            run: run.network.as_ref().map(|network| WireRun {
+                dns: WireRunDns {
+                    lookups: network.dns_questions,
+                    retried: network.dns_retried,
+                    throttled: network.dns_throttled,
+                    failed: network.dns_failed,
+                    window_smallest: network.dns_window_smallest,
+                    window_limit: network.dns_window_limit,
+                    resolver_bottleneck: network.resolver_bottleneck,
+                    resolver_down: network.resolver_down.as_deref(),
+                },
+                smtp: WireRunSmtp {
+                    requests: network.smtp_requests,
+                    sessions: network.smtp_probes,
+                    shared: network.smtp_shared,
+                },
+            }),
         }
     }
 }
@@ -425,6 +470,40 @@ mod tests {
         assert!(bulk["summary"].get("other_shards").is_none());
         // The summary counts the domains of the document, whatever the run summary says.
         assert_eq!(bulk["summary"]["domains"], 2);
+    }
+
+    #[test]
+    fn the_run_object_carries_the_network_figures_of_a_check_run() {
+        assert!(
+            rendered().get("run").is_none(),
+            "none without figures (lint)"
+        );
+        let network = crate::report::stream::NetworkNotes {
+            dns_questions: 700,
+            dns_retried: 120,
+            dns_throttled: 300,
+            dns_failed: 0,
+            dns_window_smallest: 8,
+            dns_window_limit: 100,
+            resolver_bottleneck: true,
+            resolver_down: None,
+            smtp_requests: 40,
+            smtp_probes: 4,
+            smtp_shared: 36,
+        };
+        let document = streamed(&RunSummary {
+            network: Some(network),
+            ..RunSummary::default()
+        });
+        assert_eq!(
+            document["run"],
+            serde_json::json!({
+                "dns": {"lookups": 700, "retried": 120, "throttled": 300, "failed": 0,
+                        "window_smallest": 8, "window_limit": 100,
+                        "resolver_bottleneck": true, "resolver_down": null},
+                "smtp": {"requests": 40, "sessions": 4, "shared": 36}
+            })
+        );
     }
 
     #[test]

@@ -49,6 +49,36 @@ pub struct RunSummary {
     pub resumed: usize,
     /// Domains left to other `--shard`s.
     pub other_shards: usize,
+    /// How the network side of the run went (a `check` run; `None` for `lint` and tests).
+    pub network: Option<NetworkNotes>,
+}
+
+/// How the network side of a run went: DNS retries and throttling, SMTP sessions shared. Counts
+/// only; the run's edge (`app.rs`) fills them in from the probe's statistics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkNotes {
+    /// DNS questions asked (cached answers included).
+    pub dns_questions: u64,
+    /// Questions asked more than once (after SERVFAIL, REFUSED or a lost answer).
+    pub dns_retried: u64,
+    /// Attempts the resolver answered SERVFAIL or REFUSED, or did not answer in time.
+    pub dns_throttled: u64,
+    /// Questions that failed even after their retries.
+    pub dns_failed: u64,
+    /// The DNS window (questions in flight): the smallest it became, and its limit
+    /// (`--dns-concurrency`).
+    pub dns_window_smallest: u64,
+    pub dns_window_limit: u64,
+    /// The resolver held the run back (it pushed back, or questions waited for a slot).
+    pub resolver_bottleneck: bool,
+    /// Set when the resolver never answered: the one sentence that explains every
+    /// could-not-determine of the run.
+    pub resolver_down: Option<String>,
+    /// SMTP probes asked for, sessions actually run, and requests answered with another MX
+    /// name's session at an SNI-invariant address.
+    pub smtp_requests: u64,
+    pub smtp_probes: u64,
+    pub smtp_shared: u64,
 }
 
 impl RunSummary {
