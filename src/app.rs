@@ -115,6 +115,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         profile: args.report.profile,
         generated_at: ctx.now,
         settings: settings(&args),
+        detail: args.report.detail,
     };
     let out = SharedStdout::default();
     let mut sink = stream::sink(format, style(format), header, Box::new(out.clone()));
@@ -375,7 +376,8 @@ fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
     };
     // No network, so nothing can be undetermined; if something is, it still counts.
     let status = exit_status(&report.domains, args.report.fail_on, false);
-    emit(|out| report::render(&report, args.report.format, style(args.report.format), out))?;
+    let (format, detail) = (args.report.format, args.report.detail);
+    emit(|out| report::render_with_detail(&report, format, style(format), detail, out))?;
     Ok(status)
 }
 

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::catalog::Profile;
 use crate::report::catalog::CatalogFormat;
-use crate::report::Format;
+use crate::report::{Detail, Format};
 
 /// Audit MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) deployments.
 ///
@@ -58,6 +58,11 @@ pub struct ReportArgs {
     /// The lowest outcome that makes the exit status 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,
+    /// What each finding carries in json and jsonl: `compact` leaves the checks' fixed text to
+    /// the catalog (the document's `checks`, `mtasts checks --format json`) and passes to their
+    /// id, outcome and subject; `full` repeats everything in every finding.
+    #[arg(long, value_enum, default_value_t = Detail::Compact)]
+    pub detail: Detail,
 }
 
 #[derive(Debug, Args)]

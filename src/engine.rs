@@ -328,6 +328,61 @@ mod tests {
         );
     }
 
+    /// Later domains answer sooner: `dN` waits (30 - N) × 2 ms on its STS lookup.
+    struct Staggered;
+
+    impl Probe for Staggered {
+        async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
+            let n: u64 = name
+                .trim_start_matches("_mta-sts.d")
+                .trim_end_matches(".test")
+                .parse()
+                .unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(30u64.saturating_sub(n) * 2)).await;
+            DnsAnswer::NoData
+        }
+        async fn mx(&self, _: &str) -> DnsAnswer<Vec<MxRecord>> {
+            DnsAnswer::NoData
+        }
+        async fn addrs(&self, name: &str) -> HostLookup {
+            HostLookup {
+                name: name.to_owned(),
+                a: DnsAnswer::NoData,
+                aaaa: DnsAnswer::NoData,
+            }
+        }
+        async fn tlsa(&self, _: &str) -> DnsAnswer<Vec<String>> {
+            DnsAnswer::NoData
+        }
+        async fn fetch_policy(&self, _: &str, _: IpAddr) -> FetchObservation {
+            unreachable!("no policy host has an address")
+        }
+        async fn smtp(&self, _: &str, _: IpAddr) -> SmtpObservation {
+            unreachable!("no MX host has an address")
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ordered_runs_hand_reports_out_in_input_order() {
+        for ordered in [false, true] {
+            let domains = (0..30).map(|n| DomainName::parse(&format!("d{n}.test")).unwrap());
+            let mut cfg = config(8, Duration::from_secs(30));
+            cfg.ordered = ordered;
+            let mut seen = Vec::new();
+            run(Staggered, domains, &cfg, |index, report| {
+                assert_eq!(report.domain, format!("d{index}.test"));
+                seen.push(index);
+                Ok(())
+            })
+            .await
+            .unwrap();
+            let in_order = seen == (0..30).collect::<Vec<_>>();
+            assert_eq!(in_order, ordered, "ordered={ordered}: {seen:?}");
+        }
+        assert_eq!(reorder_window(8), 64);
+        assert_eq!(reorder_window(64), 256);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn never_more_domains_in_flight_than_allowed() {
         for concurrency in [1, 3, 16] {

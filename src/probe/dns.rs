@@ -74,12 +74,12 @@ pub const CACHE_ENTRIES: usize = 8192;
 /// The auditor's DNS client; one per run, shared by all lookups.
 ///
 /// **Throttling is not failure** (issue 11). Questions in flight are bounded by an AIMD window
-/// ([`Window`]: at most `--dns-concurrency`, halved when SERVFAIL, REFUSED or lost answers
+/// (`Window`: at most `--dns-concurrency`, halved when SERVFAIL, REFUSED or lost answers
 /// come back, growing by one per window's worth of good answers). A question answered
 /// SERVFAIL or REFUSED, or not at all, is asked again after a backoff with jitter, each attempt
 /// with a short timeout that grows ([`FIRST_ATTEMPT_TIMEOUT`]), until the step's budget is
 /// spent; only then is it "failed", with the number of attempts in the reason. A resolver that
-/// has never answered and has let [`DOWN_AFTER_QUESTIONS`] questions fail is down: every
+/// has never answered and has let three questions fail is down: every
 /// question after that fails at once, saying so in one sentence, so a run against a dead
 /// resolver ends in one step's time instead of a timeout per question. [`DnsStats`] counts
 /// all of it for the run summary.

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
-use super::{AuditReport, Format, Style};
+use super::{AuditReport, Detail, Format, Style};
 use crate::catalog::{CheckId, Profile};
 use crate::model::{DomainReport, Outcome, Verdict};
 
@@ -22,6 +22,8 @@ pub struct RunHeader {
     pub generated_at: i64,
     /// Settings that differ from the defaults (`("ca-file", "lab.pem")`).
     pub settings: Vec<(String, String)>,
+    /// What each finding carries in `json` and `jsonl` (`--detail`).
+    pub detail: Detail,
 }
 
 impl RunHeader {
@@ -32,6 +34,7 @@ impl RunHeader {
             profile: report.profile,
             generated_at: report.generated_at,
             settings: report.settings.clone(),
+            detail: Detail::Compact,
         }
     }
 }
@@ -147,7 +150,11 @@ pub fn sink<'a>(
     match format {
         Format::Human => Box::new(super::human::HumanSink::new(out, style, header)),
         Format::Json => Box::new(super::json::JsonSink::new(out, header)),
-        Format::Jsonl => Box::new(super::jsonl::JsonlSink::new(out, header.profile)),
+        Format::Jsonl => Box::new(super::jsonl::JsonlSink::new(
+            out,
+            header.profile,
+            header.detail,
+        )),
         Format::Csv => Box::new(super::csv::CsvSink::new(out)),
     }
 }
@@ -157,12 +164,17 @@ pub(super) fn render_through_sink(
     report: &AuditReport,
     format: Format,
     style: Style,
+    detail: Detail,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     // A sink owns a `Send` writer and `out` is neither; the report is in memory anyway.
     let mut buffer = Vec::new();
     {
-        let mut sink = sink(format, style, RunHeader::of(report), Box::new(&mut buffer));
+        let header = RunHeader {
+            detail,
+            ..RunHeader::of(report)
+        };
+        let mut sink = sink(format, style, header, Box::new(&mut buffer));
         let mut summary = RunSummary::default();
         for domain in &report.domains {
             sink.domain(domain)?;
