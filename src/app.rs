@@ -129,8 +129,13 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         u64::try_from(gathered.domains.len()).unwrap_or(u64::MAX),
         io::stderr().is_terminal() && !args.quiet,
     );
-    // Rejected input lines make the run fail, even if every valid domain passes.
-    let mut reached = !gathered.errors.is_empty();
+    // Rejected input lines make the run fail, even if every valid domain passes; so do the
+    // verdicts of domains a `--resume` file showed done, as if this run had audited them.
+    let resumed = gathered.resumed_outcomes;
+    let mut reached = !gathered.errors.is_empty()
+        || resumed.fail
+        || (resumed.warn && args.report.fail_on == FailOn::Warn)
+        || (resumed.could_not_determine && !args.allow_inconclusive);
     // The JSON document is one value written at the end, so its domains can keep input order.
     let mut kept: Option<Vec<(usize, DomainReport)>> = (format == Format::Json).then(Vec::new);
 
