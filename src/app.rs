@@ -13,7 +13,7 @@
 //!   that holds no valid domain at all, only rejected lines.
 //!
 //! Order: the streamed formats (human, `jsonl`, `csv`) write domains as they finish, which is
-//! not input order; the JSON document, which is written whole at the end anyway, keeps input
+//! not input order, unless `--ordered` (the engine's bounded reorder buffer); the JSON document, which is written whole at the end anyway, keeps input
 //! order.
 //!
 //! Errors that stop a run are `anyhow` errors from here up to `main.rs`; below, only the edges
@@ -42,7 +42,8 @@ use crate::audit::Options;
 use crate::catalog::Stage;
 use crate::cli::{
     CheckArgs, ChecksArgs, Cli, Command, FailOn, JudgingArgs, LintArgs, ReplayArgs,
-    DEFAULT_CONCURRENCY, DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS, DEFAULT_TIMEOUT_SECS,
+    DEFAULT_CONCURRENCY, DEFAULT_DNS_CONCURRENCY, DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS,
+    DEFAULT_TIMEOUT_SECS,
 };
 use crate::engine::{self, RunConfig};
 use crate::evidence::{
@@ -54,7 +55,7 @@ use crate::observe::Observations;
 use crate::probe::live::LiveProbe;
 use crate::probe::{Limits, NetworkConfig};
 use crate::report::progress::Progress;
-use crate::report::stream::{self, RunHeader, RunSummary};
+use crate::report::stream::{self, NetworkNotes, RunHeader, RunSummary};
 use crate::report::{self, AuditReport, Format, Style};
 use crate::tlsrpt_report::container::Limits as ReportLimits;
 use crate::tlsrpt_report::date::Day;
@@ -118,6 +119,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         concurrency: usize::try_from(args.concurrency).unwrap_or(usize::MAX),
         per_address: usize::try_from(args.per_address).unwrap_or(usize::MAX),
         domain_timeout: Duration::from_secs(args.domain_timeout),
+        probe_every_name: args.probe_every_name,
+        ordered: args.ordered,
         options: Options {
             skip_smtp: args.no_smtp,
             allow_private: args.allow_private,
@@ -132,6 +135,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         profile: args.report.profile,
         generated_at: ctx.now,
         settings: settings(&args),
+        detail: args.report.detail,
     };
     let mut evidence = args
         .memory
@@ -161,8 +165,13 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         u64::try_from(gathered.domains.len()).unwrap_or(u64::MAX),
         io::stderr().is_terminal() && !args.quiet,
     );
-    // Rejected input lines make the run fail, even if every valid domain passes.
-    let mut reached = !gathered.errors.is_empty();
+    // Rejected input lines make the run fail, even if every valid domain passes; so do the
+    // verdicts of domains a `--resume` file showed done, as if this run had audited them.
+    let resumed = gathered.resumed_outcomes;
+    let mut reached = !gathered.errors.is_empty()
+        || resumed.fail
+        || (resumed.warn && args.report.fail_on == FailOn::Warn)
+        || (resumed.could_not_determine && !args.allow_inconclusive);
     // The JSON document is one value written at the end, so its domains can keep input order.
     let mut kept: Option<Vec<(usize, DomainReport)>> = (format == Format::Json).then(Vec::new);
 
@@ -170,8 +179,12 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let dns_concurrency = usize::try_from(args.dns_concurrency).unwrap_or(usize::MAX);
+    let mut dns_stats = None;
     let ran = runtime.block_on(async {
-        let probe = LiveProbe::new(config).context("cannot set up the network probe")?;
+        let probe = LiveProbe::with_dns_concurrency(config, dns_concurrency)
+            .context("cannot set up the network probe")?;
+        dns_stats = Some(probe.dns_stats());
         let on_report = |index: usize, mut report: DomainReport, observations: Observations| {
             if let Some(baseline) = &mut baseline {
                 baseline.compare(&mut report, &observations, ctx.profile);
@@ -207,6 +220,17 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         note_absent_for_streams(format, &summary.baseline_absent);
     }
 
+    if let (Ok(stats), Some(dns)) = (&ran, &dns_stats) {
+        summary.network = Some(network_notes(stats, &dns.summary(), dns.down_reason()));
+        if let Some(reason) = summary
+            .network
+            .as_ref()
+            .and_then(|n| n.resolver_down.as_ref())
+        {
+            // Said once, here, rather than only in every domain's findings.
+            let _ = writeln!(io::stderr().lock(), "mtasts: {reason}");
+        }
+    }
     let written = ran.and_then(|stats| {
         if let Some(mut kept) = kept.take() {
             kept.sort_unstable_by_key(|(index, _)| *index);
@@ -466,6 +490,7 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
                         profile,
                         generated_at: args.now.unwrap_or(header.generated_at),
                         settings,
+                        detail: args.report.detail,
                     };
                     sink = Some(stream::sink(
                         format,
@@ -521,6 +546,27 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             Ok(status(reached))
         }
         Err(err) => Err(err),
+    }
+}
+
+/// The run summary's network figures, from the engine's and the DNS client's statistics.
+fn network_notes(
+    stats: &engine::RunStats,
+    dns: &crate::probe::dns::DnsSummary,
+    resolver_down: Option<String>,
+) -> NetworkNotes {
+    NetworkNotes {
+        dns_questions: dns.questions,
+        dns_retried: dns.retried,
+        dns_throttled: dns.throttled,
+        dns_failed: dns.failed,
+        dns_window_smallest: dns.smallest_window,
+        dns_window_limit: dns.largest_window,
+        resolver_bottleneck: dns.resolver_was_bottleneck(),
+        resolver_down,
+        smtp_requests: stats.memo.smtp_requests,
+        smtp_probes: stats.memo.smtp_probes,
+        smtp_shared: stats.memo.smtp_shared,
     }
 }
 
@@ -642,11 +688,20 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     if args.smtp_port != defaults.smtp_port {
         add("smtp-port", args.smtp_port.to_string());
     }
+    if args.dns_concurrency != DEFAULT_DNS_CONCURRENCY {
+        add("dns-concurrency", args.dns_concurrency.to_string());
+    }
     if args.concurrency != DEFAULT_CONCURRENCY {
         add("concurrency", args.concurrency.to_string());
     }
     if args.per_address != DEFAULT_PER_ADDRESS {
         add("per-address", args.per_address.to_string());
+    }
+    if args.probe_every_name {
+        add("probe-every-name", String::new());
+    }
+    if args.ordered {
+        add("ordered", String::new());
     }
     if args.domain_timeout != DEFAULT_DOMAIN_TIMEOUT_SECS {
         add("domain-timeout", args.domain_timeout.to_string());
@@ -677,7 +732,8 @@ fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
     };
     // No network, so nothing can be undetermined; if something is, it still counts.
     let status = exit_status(&report.domains, args.report.fail_on, false);
-    emit(|out| report::render(&report, args.report.format, style(args.report.format), out))?;
+    let (format, detail) = (args.report.format, args.report.detail);
+    emit(|out| report::render_with_detail(&report, format, style(format), detail, out))?;
     Ok(status)
 }
 

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::catalog::Profile;
 use crate::report::catalog::CatalogFormat;
-use crate::report::Format;
+use crate::report::{Detail, Format};
 
 /// Audit MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) deployments.
 ///
@@ -63,6 +63,11 @@ pub struct ReportArgs {
     /// The lowest outcome that makes the exit status 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,
+    /// What each finding carries in json and jsonl: `compact` leaves the checks' fixed text to
+    /// the catalog (the document's `checks`, `mtasts checks --format json`) and passes to their
+    /// id, outcome and subject; `full` repeats everything in every finding.
+    #[arg(long, value_enum, default_value_t = Detail::Compact)]
+    pub detail: Detail,
 }
 
 #[derive(Debug, Args)]
@@ -109,10 +114,25 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub concurrency: u64,
+    /// DNS questions in flight at once. Fewer are sent while the resolver answers SERVFAIL or
+    /// REFUSED or drops questions (each is retried with backoff), more again when it recovers.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_DNS_CONCURRENCY,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub dns_concurrency: u64,
     /// SMTP sessions open at once to one MX address (politeness toward shared mail providers).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_ADDRESS,
           value_parser = clap::value_parser!(u64).range(1..=64))]
     pub per_address: u64,
+    /// Probe every MX name at an address on its own. By default an address is probed with the
+    /// first MX name that needs it and once more with a second name; if both sessions show the
+    /// same certificate chain and TLS facts, further names at that address are judged from the
+    /// first session (the report says so), since only SNI can tell names apart.
+    #[arg(long)]
+    pub probe_every_name: bool,
+    /// Write the streamed formats (human, jsonl, csv) in input order instead of as domains
+    /// finish; finished domains wait in a bounded reorder buffer.
+    #[arg(long)]
+    pub ordered: bool,
     /// Deadline in seconds for one domain, on top of the per-step timeouts.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DOMAIN_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..=86400))]
@@ -220,6 +240,8 @@ fn parse_shard(input: &str) -> Result<String, crate::input::ShardError> {
 
 /// The `--concurrency` default.
 pub const DEFAULT_CONCURRENCY: u64 = 64;
+/// The `--dns-concurrency` default.
+pub const DEFAULT_DNS_CONCURRENCY: u64 = crate::probe::dns::DEFAULT_DNS_CONCURRENCY as u64;
 /// The `--per-address` default.
 pub const DEFAULT_PER_ADDRESS: u64 = 2;
 /// The `--domain-timeout` default, in seconds.

@@ -54,8 +54,22 @@ pub struct RunConfig {
     pub per_address: usize,
     /// The most one domain may take, whatever its steps' timeouts add up to.
     pub domain_timeout: Duration,
+    /// `--probe-every-name`: probe each (MX name, address) on its own instead of sharing one
+    /// session among the names of an SNI-invariant address ([`CachingProbe`]).
+    pub probe_every_name: bool,
+    /// `--ordered`: hand reports out in input order. Finished domains wait in a reorder buffer
+    /// of at most [`reorder_window`] reports; no domain further ahead of the oldest unfinished
+    /// one is started until it finishes.
+    pub ordered: bool,
     pub options: Options,
     pub ctx: Context,
+}
+
+/// The reorder buffer of an `--ordered` run: domains may run this far ahead of the oldest one
+/// still in flight (a few times the concurrency, so that one slow domain does not stall the
+/// others at once, and memory stays bounded by it).
+pub fn reorder_window(concurrency: usize) -> usize {
+    concurrency.max(1).saturating_mul(4).max(64)
 }
 
 /// What a run measured; `--stats` prints it ([`print_stats`]).
@@ -82,6 +96,7 @@ pub fn print_stats(stats: &RunStats) {
         fields.insert("internal_errors".into(), stats.internal_errors.into());
         fields.insert("smtp_requests".into(), stats.memo.smtp_requests.into());
         fields.insert("smtp_probes".into(), stats.memo.smtp_probes.into());
+        fields.insert("smtp_shared".into(), stats.memo.smtp_shared.into());
     }
     // Statistics are a courtesy; a closed standard error must not fail the run.
     let _ = writeln!(io::stderr().lock(), "{object}");
@@ -122,7 +137,9 @@ where
     F: FnMut(usize, DomainReport, Observations) -> io::Result<()>,
 {
     let started = Stopwatch::start();
-    let probe = Arc::new(CachingProbe::new(probe, config.per_address));
+    let probe = Arc::new(
+        CachingProbe::new(probe, config.per_address).with_sharing(!config.probe_every_name),
+    );
     let job = Arc::new(Job {
         options: config.options.clone(),
         ctx: config.ctx,
@@ -134,11 +151,21 @@ where
     // Only the domains in flight, to name one whose task panicked.
     let mut in_flight: HashMap<tokio::task::Id, (usize, DomainName)> = HashMap::new();
     let mut stats = RunStats::default();
+    // `--ordered`: finished reports waiting for an earlier one, and the next index to hand out.
+    let window = config.ordered.then(|| reorder_window(concurrency));
+    let mut waiting: std::collections::BTreeMap<usize, (DomainReport, Observations)> =
+        Default::default();
+    let mut next_out = 0usize;
+    let mut next_in = 0usize;
     loop {
         while tasks.len() < concurrency {
+            if window.is_some_and(|window| next_in >= next_out + window) {
+                break;
+            }
             let Some((index, domain)) = pending.next() else {
                 break;
             };
+            next_in = index + 1;
             let (probe, job, name) = (probe.clone(), job.clone(), domain.clone());
             let handle = tasks.spawn(async move {
                 audit(&*probe, &name, &job.options, &job.ctx, job.domain_timeout).await
@@ -173,7 +200,15 @@ where
             }
         };
         stats.domains += 1;
-        on_report(index, report, observations)?;
+        if window.is_none() {
+            on_report(index, report, observations)?;
+            continue;
+        }
+        waiting.insert(index, (report, observations));
+        while let Some((report, observations)) = waiting.remove(&next_out) {
+            on_report(next_out, report, observations)?;
+            next_out += 1;
+        }
     }
     stats.wall = started.elapsed();
     stats.memo = probe.stats();
@@ -268,6 +303,8 @@ mod tests {
             concurrency,
             per_address: 2,
             domain_timeout,
+            probe_every_name: false,
+            ordered: false,
             options: Options::default(),
             ctx: Context::new(Profile::Rfc, 1_750_000_000),
         }
@@ -307,6 +344,61 @@ mod tests {
             pulled_at_first_report.unwrap() <= 8,
             "{pulled_at_first_report:?}"
         );
+    }
+
+    /// Later domains answer sooner: `dN` waits (30 - N) × 2 ms on its STS lookup.
+    struct Staggered;
+
+    impl Probe for Staggered {
+        async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
+            let n: u64 = name
+                .trim_start_matches("_mta-sts.d")
+                .trim_end_matches(".test")
+                .parse()
+                .unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(30u64.saturating_sub(n) * 2)).await;
+            DnsAnswer::NoData
+        }
+        async fn mx(&self, _: &str) -> DnsAnswer<Vec<MxRecord>> {
+            DnsAnswer::NoData
+        }
+        async fn addrs(&self, name: &str) -> HostLookup {
+            HostLookup {
+                name: name.to_owned(),
+                a: DnsAnswer::NoData,
+                aaaa: DnsAnswer::NoData,
+            }
+        }
+        async fn tlsa(&self, _: &str) -> DnsAnswer<Vec<String>> {
+            DnsAnswer::NoData
+        }
+        async fn fetch_policy(&self, _: &str, _: IpAddr) -> FetchObservation {
+            unreachable!("no policy host has an address")
+        }
+        async fn smtp(&self, _: &str, _: IpAddr) -> SmtpObservation {
+            unreachable!("no MX host has an address")
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ordered_runs_hand_reports_out_in_input_order() {
+        for ordered in [false, true] {
+            let domains = (0..30).map(|n| DomainName::parse(&format!("d{n}.test")).unwrap());
+            let mut cfg = config(8, Duration::from_secs(30));
+            cfg.ordered = ordered;
+            let mut seen = Vec::new();
+            run(Staggered, domains, &cfg, |index, report| {
+                assert_eq!(report.domain, format!("d{index}.test"));
+                seen.push(index);
+                Ok(())
+            })
+            .await
+            .unwrap();
+            let in_order = seen == (0..30).collect::<Vec<_>>();
+            assert_eq!(in_order, ordered, "ordered={ordered}: {seen:?}");
+        }
+        assert_eq!(reorder_window(8), 64);
+        assert_eq!(reorder_window(64), 256);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

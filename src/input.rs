@@ -381,6 +381,9 @@ pub struct Completed {
     pub domains: HashSet<String>,
     /// Non-blank lines that are not JSON objects (an interrupted run cuts its last line).
     pub unparsed_lines: usize,
+    /// What the skipped domains' findings were, together, so that a resumed run's exit status
+    /// covers them too.
+    pub outcomes: ResumedOutcomes,
 }
 
 /// Reads an earlier `--format jsonl` output: every line that is a JSON object with a string
@@ -411,14 +414,15 @@ pub fn completed_domains<R: BufRead>(
             continue;
         }
         match serde_json::from_slice::<DomainField>(&line) {
-            Ok(DomainField(Some(domain))) => {
+            Ok(DomainField(Some(domain), counts)) => {
                 if let Ok(name) = normalize_domain(&domain) {
                     if candidates.contains(name.as_str()) {
                         completed.domains.insert(name);
+                        completed.outcomes.merge(counts);
                     }
                 }
             }
-            Ok(DomainField(None)) => {}
+            Ok(DomainField(None, _)) => {}
             Err(_) => completed.unparsed_lines += 1,
         }
     }
@@ -458,8 +462,33 @@ fn read_line_bounded<R: BufRead>(
     }
 }
 
-/// The top-level `domain` string of a JSON object, if any; other fields are skipped unbuilt.
-struct DomainField(Option<String>);
+/// The top-level `domain` string of a JSON object, if any, and what its `counts` say; other
+/// fields are skipped unbuilt.
+struct DomainField(Option<String>, ResumedOutcomes);
+
+/// What a domain line of a `--resume` file says about its findings, for the exit status: whether
+/// any failed, warned, or could not be determined.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct ResumedOutcomes {
+    #[serde(default, deserialize_with = "nonzero")]
+    pub fail: bool,
+    #[serde(default, deserialize_with = "nonzero")]
+    pub warn: bool,
+    #[serde(default, deserialize_with = "nonzero")]
+    pub could_not_determine: bool,
+}
+
+impl ResumedOutcomes {
+    fn merge(&mut self, other: Self) {
+        self.fail |= other.fail;
+        self.warn |= other.warn;
+        self.could_not_determine |= other.could_not_determine;
+    }
+}
+
+fn nonzero<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(u64::deserialize(deserializer)? > 0)
+}
 
 impl<'de> Deserialize<'de> for DomainField {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -471,14 +500,17 @@ impl<'de> Deserialize<'de> for DomainField {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DomainField, A::Error> {
                 let mut domain = None;
+                let mut counts = ResumedOutcomes::default();
                 while let Some(key) = map.next_key::<String>()? {
                     if key == "domain" && domain.is_none() {
                         domain = Some(map.next_value::<String>()?);
+                    } else if key == "counts" {
+                        counts = map.next_value::<ResumedOutcomes>()?;
                     } else {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
-                Ok(DomainField(domain))
+                Ok(DomainField(domain, counts))
             }
         }
         deserializer.deserialize_map(ObjectVisitor)
@@ -502,6 +534,8 @@ pub struct Gathered {
     pub errors: Vec<InputError>,
     /// Domains left out because `--resume` found them already done.
     pub resumed: usize,
+    /// What those domains' findings were (for the exit status).
+    pub resumed_outcomes: ResumedOutcomes,
     /// Domains left out because they belong to another `--shard`.
     pub other_shards: usize,
     /// Lines of the `--resume` file that did not parse and were ignored (an interrupted run
@@ -606,6 +640,7 @@ pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
         domains,
         errors,
         resumed: 0,
+        resumed_outcomes: ResumedOutcomes::default(),
         other_shards,
         resume_unparsed_lines: 0,
     };
@@ -621,6 +656,7 @@ pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
             .domains
             .retain(|name| !completed.domains.contains(name.as_str()));
         gathered.resumed = completed.domains.len();
+        gathered.resumed_outcomes = completed.outcomes;
         gathered.resume_unparsed_lines = completed.unparsed_lines;
     }
     Ok(gathered)

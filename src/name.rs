@@ -497,6 +497,56 @@ impl<'de> Deserialize<'de> for HostName {
     }
 }
 
+/// Whether a certificate whose subjectAltName DNS names are `dns_names` is valid for `host`, as
+/// a sender checks it (RFC 9525 §6.3, which replaces RFC 6125 §6.4): names compare in ASCII
+/// case-insensitively, without a trailing dot; a wildcard is only `*` as the whole leftmost
+/// label of a name with at least two labels after it, and stands for exactly one label (so
+/// `*.example.com` covers `mx.example.com` but neither `example.com` nor `a.mx.example.com`);
+/// partial wildcards (`m*.example.com`) and wildcards in other labels match nothing. The
+/// subject's common name is never consulted. `Err` says, in one sentence, why not.
+///
+/// This is the pure form of the TLS verifier's name check, used where one observed session
+/// stands for several MX names at one address ([`crate::observe::SharedFrom`]).
+pub fn san_matches(host: &str, dns_names: &[String]) -> Result<(), String> {
+    let wanted = host.trim_end_matches('.').to_ascii_lowercase();
+    if dns_names
+        .iter()
+        .any(|presented| dns_id_matches(&wanted, presented))
+    {
+        return Ok(());
+    }
+    let shown = if dns_names.is_empty() {
+        "none".to_owned()
+    } else {
+        escape_str(&dns_names.join(", "))
+    };
+    Err(format!(
+        "no subjectAltName DNS name of the certificate covers {} (presented: {shown})",
+        escape_str(&wanted)
+    ))
+}
+
+/// One presented DNS-ID against a lower-case reference name (RFC 9525 §6.3).
+fn dns_id_matches(wanted: &str, presented: &str) -> bool {
+    let presented = presented.trim_end_matches('.').to_ascii_lowercase();
+    if wanted.is_empty() || presented.is_empty() {
+        return false;
+    }
+    let Some(rest) = presented.strip_prefix("*.") else {
+        // No wildcard at all may appear elsewhere (partial or inner wildcards match nothing).
+        return !presented.contains('*') && presented == wanted;
+    };
+    // `*.com` and `*.` cover too much to be honoured; `*.a.*.b` is malformed.
+    if rest.contains('*') || rest.split('.').filter(|label| !label.is_empty()).count() < 2 {
+        return false;
+    }
+    match wanted.split_once('.') {
+        // The wildcard stands for exactly one non-empty label.
+        Some((first, parent)) => !first.is_empty() && parent == rest,
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,5 +630,50 @@ mod tests {
         let error = serde_json::from_str::<DomainName>("\"a..b\"").unwrap_err();
         assert!(error.to_string().contains("empty label"), "{error}");
         assert!(serde_json::from_str::<HostName>("\"mx@x\"").is_err());
+    }
+    #[test]
+    fn san_matching_follows_rfc_9525() {
+        let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        // (host, presented names, matches)
+        let cases: [(&str, &[&str], bool); 14] = [
+            ("mx.example.com", &["mx.example.com"], true),
+            ("MX.Example.COM.", &["mx.example.com."], true),
+            ("mx.example.com", &["*.example.com"], true),
+            (
+                "a.mail.protection.example",
+                &["*.mail.protection.example"],
+                true,
+            ),
+            // One label only, and not the parent itself.
+            ("a.mx.example.com", &["*.example.com"], false),
+            ("example.com", &["*.example.com"], false),
+            // Partial and inner wildcards match nothing.
+            ("mx.example.com", &["m*.example.com"], false),
+            ("mx.example.com", &["mx.*.com"], false),
+            // Too broad to honour.
+            ("example.com", &["*.com"], false),
+            ("mx.example.com", &["*.*.com"], false),
+            ("mx.example.com", &[], false),
+            (
+                "mx.example.com",
+                &["other.example.com", "*.example.com"],
+                true,
+            ),
+            ("mx.example.com", &["mx.example.org"], false),
+            ("mx.example.com", &[""], false),
+        ];
+        for (host, presented, expected) in cases {
+            assert_eq!(
+                san_matches(host, &names(presented)).is_ok(),
+                expected,
+                "{host} against {presented:?}"
+            );
+        }
+        let reason = san_matches("mx.example.com", &names(&["a.example.org"])).unwrap_err();
+        assert_eq!(
+            reason,
+            "no subjectAltName DNS name of the certificate covers mx.example.com (presented: \
+             a.example.org)"
+        );
     }
 }

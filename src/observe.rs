@@ -526,6 +526,22 @@ pub struct SmtpObservation {
     /// Set when no connection was attempted; `failure` then says so, at [`SmtpStep::Connect`]
     /// (or [`SmtpStep::Deadline`]), and `attempts` is 0.
     pub not_contacted: Option<NotContacted>,
+    /// Set when this observation was not made with `host` but shared from the probe of another
+    /// MX name at the same address, because that address presented the same certificate chain
+    /// and the same TLS facts to two names (it is SNI-invariant; `--probe-every-name` turns
+    /// sharing off). The transcript and `tls` are then the other name's; the certificate's
+    /// name is judged for `host` from the chain's DNS names ([`crate::name::san_matches`]), and
+    /// `tls.name_match` is the other name's and must not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_from: Option<SharedFrom>,
+}
+
+/// Where a shared [`SmtpObservation`] was made: the MX name the probe asked for at the same
+/// address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedFrom {
+    /// The MX name the session was made with (its SNI).
+    pub host: String,
 }
 
 impl SmtpObservation {
@@ -558,6 +574,7 @@ impl SmtpObservation {
             connection_lost: None,
             tried_for: Duration::ZERO,
             not_contacted: None,
+            shared_from: None,
         }
     }
 }
@@ -914,6 +931,7 @@ mod tests {
             connection_lost: None,
             tried_for: Duration::ZERO,
             not_contacted: None,
+            shared_from: None,
         };
         type Edit = fn(&mut SmtpObservation, &dyn Fn(u16) -> Option<SmtpReply>);
         // (edit, failed step, expected code)

@@ -1,5 +1,6 @@
 //! The bulk engine (issue 4) with the real probes against loopback servers: one probe per
-//! shared MX address, no more sessions per address than allowed, `421` retried then reported
+//! shared MX address, a provider farm's tenants sharing a session per SNI-invariant address
+//! (issue 11), no more sessions per address than allowed, `421` retried then reported
 //! as rate limited, a per-domain deadline that reports rather than drops, and reports handed
 //! out as each domain finishes.
 //!
@@ -91,6 +92,8 @@ fn run_config(network: &NetworkConfig, per_address: usize, domain_timeout: Durat
         concurrency: 64,
         per_address,
         domain_timeout,
+        probe_every_name: false,
+        ordered: false,
         options: Options {
             skip_smtp: false,
             allow_private: true,
@@ -219,7 +222,10 @@ async fn no_address_sees_more_sessions_than_allowed() {
     )
     .await;
     let network = world.network(Duration::from_secs(5));
-    let config = run_config(&network, 2, Duration::from_secs(60));
+    let mut config = run_config(&network, 2, Duration::from_secs(60));
+    // Every name on its own, so that there are sessions to hold back (with sharing, the
+    // address would see two sessions; see the farm test below).
+    config.probe_every_name = true;
     let (arrivals, stats) = audit(network, &domains, &config).await;
 
     assert_eq!(arrivals.len(), 10);
@@ -227,8 +233,8 @@ async fn no_address_sees_more_sessions_than_allowed() {
     let server = &world.smtp[0];
     assert_eq!(
         server.connections(),
-        20,
-        "a session and a TLS 1.0/1.1 probe each"
+        11,
+        "a session each, and one TLS 1.0/1.1 probe for the address (issue 11)"
     );
     // Reached (the probes did run side by side), never passed.
     assert_eq!(server.max_concurrent(), 2);
@@ -556,4 +562,278 @@ async fn the_binary_streams_jsonl_and_prints_stats() {
     assert_eq!(stats["domains"], 13);
     assert_eq!(stats["smtp_probes"], 2);
     assert_eq!(world.smtp[0].connections(), 2);
+}
+
+/// A provider farm (issue 11): `tenants` domains, each with its own MX name
+/// `tN.mail.protection.farm.test`, spread over the addresses `lasts`, every address presenting
+/// one wildcard certificate; plus `odd.farm.test`, whose MX name at the first address the
+/// wildcard does not cover.
+fn farm(tenants: usize, lasts: &[u8]) -> (Zone, Vec<String>) {
+    let mut zone = Zone::new("test");
+    let mut domains = Vec::new();
+    for n in 0..tenants {
+        let domain = format!("t{n}.farm.test");
+        let mx = format!("t{n}.mail.protection.farm.test");
+        zone = zone.mx(&domain, 10, &mx).a(&mx, ip(lasts[n % lasts.len()]));
+        domains.push(domain);
+    }
+    zone = zone
+        .mx("odd.farm.test", 10, "mx.odd-provider.test")
+        .a("mx.odd-provider.test", ip(lasts[0]));
+    domains.push("odd.farm.test".to_owned());
+    (zone, domains)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_farm_is_probed_per_address_not_per_tenant_unless_asked() {
+    // (--probe-every-name, connections expected per address)
+    for (every_name, lasts) in [(false, [71u8, 72]), (true, [73, 74])] {
+        let (zone, domains) = farm(30, &lasts);
+        let wildcard = "*.mail.protection.farm.test";
+        let world = World::start(
+            zone,
+            &[
+                (lasts[0], wildcard, Behaviour::Normal),
+                (lasts[1], wildcard, Behaviour::Normal),
+            ],
+        )
+        .await;
+        let network = world.network(Duration::from_secs(5));
+        let mut config = run_config(&network, 2, Duration::from_secs(60));
+        config.probe_every_name = every_name;
+        let (arrivals, stats) = audit(network, &domains, &config).await;
+        assert_eq!(arrivals.len(), 31);
+
+        // Sessions per address: 16 names at the first (15 tenants and odd), 15 at the second,
+        // and one TLS 1.0/1.1 probe each either way.
+        let sessions = [world.smtp[0].connections(), world.smtp[1].connections()];
+        if every_name {
+            assert_eq!(sessions, [16 + 1, 15 + 1], "every name probed");
+            assert_eq!(stats.memo.smtp_shared, 0);
+        } else {
+            assert_eq!(
+                sessions,
+                [2 + 1, 2 + 1],
+                "the first name and one to confirm"
+            );
+            assert_eq!(stats.memo.smtp_probes, 4);
+            assert_eq!(stats.memo.smtp_shared, 31 - 4);
+        }
+        for server in &world.smtp {
+            server.assert_no_mail_transaction();
+        }
+        let mut shared = 0;
+        for arrival in &arrivals {
+            let report = &arrival.report;
+            let expected = if report.domain == "odd.farm.test" {
+                "fail"
+            } else {
+                "pass"
+            };
+            // The certificate's name is judged per MX name, shared session or not.
+            assert_eq!(
+                labels(report, CheckId::SmtpCertName),
+                [expected],
+                "{}",
+                report.domain
+            );
+            for check in [
+                CheckId::SmtpStarttlsAccepted,
+                CheckId::SmtpCertTrusted,
+                CheckId::SmtpLegacyTls,
+            ] {
+                assert_eq!(labels(report, check), ["pass"], "{} {check}", report.domain);
+            }
+            let connect = findings(report, CheckId::SmtpConnect)[0];
+            if let Some(note) = connect
+                .evidence
+                .iter()
+                .find(|evidence| evidence.label == "shared observation")
+            {
+                shared += 1;
+                assert!(
+                    note.value.starts_with("observed at 127.0.0.")
+                        && note.value.ends_with(", the same server"),
+                    "{note:?}"
+                );
+                assert!(
+                    connect.summary.ends_with(", the same server)"),
+                    "{connect:?}"
+                );
+            }
+        }
+        assert_eq!(shared, if every_name { 0 } else { 27 });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_whose_certificate_changes_with_sni_is_probed_for_every_name() {
+    let (zone, domains) = farm(6, &[75]);
+    let world = World::start(zone, &[]).await;
+    // Each tenant name gets a leaf of its own; any other name the fallback.
+    let names: Vec<String> = (0..6)
+        .map(|n| format!("t{n}.mail.protection.farm.test"))
+        .collect();
+    let leaves: Vec<common::ca::Leaf> = names
+        .iter()
+        .map(|name| world.ca.issue(&LeafSpec::valid_for(&[name.as_str()])))
+        .collect();
+    let by_name: Vec<(&str, &common::ca::Leaf)> = names
+        .iter()
+        .map(String::as_str)
+        .zip(leaves.iter())
+        .collect();
+    let fallback = world
+        .ca
+        .issue(&LeafSpec::valid_for(&["fallback.farm.test"]));
+    let tls = common::ca::sni_server_config(&by_name, &fallback);
+    let server = SmtpServer::start_with_tls(IpAddr::V4(ip(75)), 0, Behaviour::Normal, tls).await;
+    let mut network = world.network(Duration::from_secs(5));
+    network.smtp_port = server.port();
+    let config = run_config(&network, 2, Duration::from_secs(60));
+    let (arrivals, stats) = audit(network, &domains, &config).await;
+    assert_eq!(arrivals.len(), 7);
+    // Seven names, seven sessions, one TLS 1.0/1.1 probe: nothing shared.
+    assert_eq!(server.connections(), 7 + 1);
+    assert_eq!(stats.memo.smtp_shared, 0);
+    for arrival in &arrivals {
+        let report = &arrival.report;
+        let expected = if report.domain == "odd.farm.test" {
+            "fail"
+        } else {
+            "pass"
+        };
+        assert_eq!(
+            labels(report, CheckId::SmtpCertName),
+            [expected],
+            "{}",
+            report.domain
+        );
+        assert_eq!(labels(report, CheckId::SmtpLegacyTls), ["pass"]);
+    }
+}
+
+/// `count` domains `dN.NAME.test`, each with an `_mta-sts` and a `_smtp._tls` record and one
+/// MX host shared by all, so that every question has an answer and none is for a misplaced
+/// record.
+fn dns_only_world(name: &str, count: usize) -> (Zone, Vec<String>) {
+    let mut zone = Zone::new("test").a(&format!("mx.{name}.test"), ip(90));
+    let mut domains = Vec::new();
+    for n in 0..count {
+        let domain = format!("d{n}.{name}.test");
+        zone = zone
+            .txt(&format!("_mta-sts.{domain}"), &["v=STSv1; id=1"])
+            .txt(
+                &format!("_smtp._tls.{domain}"),
+                &["v=TLSRPTv1; rua=mailto:r@rua.test"],
+            )
+            .mx(&domain, 10, &format!("mx.{name}.test"));
+        domains.push(domain);
+    }
+    (zone.mx("rua.test", 10, "mx.rua.test"), domains)
+}
+
+/// Runs the engine over `domains` with SMTP skipped; returns the reports and the DNS figures.
+async fn audit_dns_only(
+    network: NetworkConfig,
+    domains: &[String],
+) -> (Vec<DomainReport>, mtasts::probe::dns::DnsSummary) {
+    let mut config = run_config(&network, 2, Duration::from_secs(60));
+    config.options.skip_smtp = true;
+    let probe = LiveProbe::new(network).unwrap();
+    let dns = probe.dns_stats();
+    let names = domains.iter().map(|name| name.parse().unwrap());
+    let mut reports = Vec::new();
+    engine::run(probe, names, &config, |_, report| {
+        reports.push(report);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    (reports, dns.summary())
+}
+
+fn undetermined(report: &DomainReport) -> Vec<String> {
+    report
+        .findings
+        .iter()
+        .filter_map(|finding| match &finding.outcome {
+            Outcome::CouldNotDetermine { reason } => Some(format!("{}: {reason}", finding.check)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttling_resolver_slows_the_run_down_but_fails_no_domain() {
+    use common::dns::Throttle;
+    for (name, mode) in [("refusing", Throttle::Refuse), ("dropping", Throttle::Drop)] {
+        let (zone, domains) = dns_only_world(name, 80);
+        // About a fifth of what the run would ask for in the first second.
+        let dns = DnsServer::start(zone.throttle(300, mode)).await;
+        // The default step timeout: the budget each question's retries have.
+        let network = NetworkConfig {
+            limits: Limits::with_timeout(Duration::from_secs(10)),
+            resolver: Some(dns.addr()),
+            allow_private: true,
+            ..NetworkConfig::default()
+        };
+        let started = Instant::now();
+        let (reports, figures) = audit_dns_only(network, &domains).await;
+        let elapsed = started.elapsed();
+        assert_eq!(reports.len(), 80);
+        assert!(
+            dns.throttled() > 0,
+            "{name}: the server never had to throttle"
+        );
+        for report in &reports {
+            let cut = undetermined(report);
+            assert!(cut.is_empty(), "{name} {}: {cut:?}", report.domain);
+            assert_eq!(labels(report, CheckId::StsRecordPresent), ["pass"]);
+        }
+        assert!(
+            figures.throttled > 0 && figures.retried > 0,
+            "{name}: {figures:?}"
+        );
+        assert_eq!(figures.failed, 0, "{name}: {figures:?}");
+        assert!(figures.resolver_was_bottleneck(), "{name}: {figures:?}");
+        assert!(
+            figures.smallest_window < figures.largest_window,
+            "{name}: {figures:?}"
+        );
+        println!("throttling ({name}): {elapsed:?}, {figures:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolver_that_is_down_ends_the_run_quickly_naming_it() {
+    // A UDP port that swallows everything, and no TCP listener behind it.
+    let silent = tokio::net::UdpSocket::bind((ip(91), 0)).await.unwrap();
+    let resolver = silent.local_addr().unwrap();
+    let (_, domains) = dns_only_world("down", 40);
+    let step = Duration::from_secs(2);
+    let network = NetworkConfig {
+        limits: Limits::with_timeout(step),
+        resolver: Some(resolver),
+        allow_private: true,
+        ..NetworkConfig::default()
+    };
+    let started = Instant::now();
+    let (reports, figures) = audit_dns_only(network, &domains).await;
+    let elapsed = started.elapsed();
+    // About one step's budget in all, not a timeout per question or per domain.
+    assert!(elapsed < step * 3, "{elapsed:?}");
+    assert_eq!(reports.len(), 40);
+    let sentence = format!("the resolver {resolver} did not answer");
+    for report in &reports {
+        assert_eq!(report.verdict(), mtasts::model::Verdict::CouldNotDetermine);
+        let cut = undetermined(report);
+        assert!(
+            cut.iter().any(|reason| reason.contains(&sentence)),
+            "{}: {cut:?}",
+            report.domain
+        );
+    }
+    assert!(figures.failed > 0);
+    drop(silent);
 }

@@ -76,7 +76,12 @@ fn real_servers_in_a_namespace_produce_the_expected_findings() {
                 let Some(scenario) = queue.lock().unwrap().pop() else {
                     return;
                 };
-                let run = check(&world, &["--format", "json"], scenario.domain);
+                // `--detail full`: expectations may quote a pass's or a skip's own words.
+                let run = check(
+                    &world,
+                    &["--format", "json", "--detail", "full"],
+                    scenario.domain,
+                );
                 results.lock().unwrap().push((scenario, run));
             });
         }
@@ -399,6 +404,8 @@ fn readiness_runs(world: &World) -> Vec<String> {
                     "--allow-private",
                     "--format",
                     "json",
+                    "--detail",
+                    "full",
                     "--profile",
                     case.profile,
                     case.domain,

@@ -175,3 +175,60 @@ fn help_describes_the_list_flags() {
         assert!(text.contains(part), "{part} missing from check --help");
     }
 }
+
+/// Issue 11: a resumed run with nothing left to do exits as the whole run would have, from the
+/// verdicts the `--resume` file holds.
+#[test]
+fn a_resumed_run_exits_with_the_status_of_the_domains_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |domain: &str, fail: u32, warn: u32, undetermined: u32| {
+        format!(
+            "{{\"domain\":\"{domain}\",\"verdict\":\"x\",\"counts\":{{\"pass\":3,\"fail\":{fail},\
+             \"warn\":{warn},\"info\":0,\"skipped\":0,\"could_not_determine\":{undetermined}}},\
+             \"findings\":[]}}\n"
+        )
+    };
+    // (lines in the file: domain, fail, warn, could-not-determine; extra flags; exit status)
+    type Lines<'a> = &'a [(&'a str, u32, u32, u32)];
+    let cases: [(Lines<'_>, &[&str], i32); 6] = [
+        (&[("a.example", 0, 0, 0), ("b.example", 0, 0, 0)], &[], 0),
+        (&[("a.example", 0, 0, 0), ("b.example", 2, 0, 0)], &[], 1),
+        (&[("a.example", 0, 1, 0), ("b.example", 0, 0, 0)], &[], 0),
+        (
+            &[("a.example", 0, 1, 0), ("b.example", 0, 0, 0)],
+            &["--fail-on", "warn"],
+            1,
+        ),
+        (&[("a.example", 0, 0, 4), ("b.example", 0, 0, 0)], &[], 1),
+        (
+            &[("a.example", 0, 0, 4), ("b.example", 0, 0, 0)],
+            &["--allow-inconclusive"],
+            0,
+        ),
+    ];
+    for (index, (lines, flags, expected)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("done{index}.jsonl"));
+        let text: String = lines
+            .iter()
+            .map(|(domain, fail, warn, undetermined)| line(domain, *fail, *warn, *undetermined))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let mut args = vec![
+            "a.example",
+            "b.example",
+            "--format",
+            "jsonl",
+            "--resume",
+            path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(flags);
+        let output = check(&args, b"");
+        assert!(output.stdout.is_empty(), "nothing was left to audit");
+        assert_eq!(
+            output.status.code(),
+            Some(*expected),
+            "case {index}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -332,8 +332,22 @@ struct JsonReport {
     profile: String,
     generated_at: i64,
     settings: BTreeMap<String, String>,
+    checks: BTreeMap<String, JsonCheck>,
     domains: Vec<JsonDomain>,
     summary: JsonSummary,
+}
+
+/// One check of the document's catalog (schema 2): the fixed text findings refer to by id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonCheck {
+    title: String,
+    stage: String,
+    severity: String,
+    sources: Vec<String>,
+    rules: Vec<String>,
+    fix: String,
+    docs: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -379,17 +393,28 @@ struct JsonCounts {
 #[serde(deny_unknown_fields)]
 struct JsonFinding {
     id: String,
-    title: String,
-    stage: String,
     outcome: String,
-    severity: String,
-    sources: Vec<String>,
-    rules: Vec<String>,
     subject: JsonSubject,
-    summary: String,
-    evidence: Vec<JsonEvidence>,
-    fix: String,
-    docs: String,
+    // Not on a pass or a skip (schema 2, compact detail).
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    evidence: Option<Vec<JsonEvidence>>,
+    // Only with --detail full.
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    stage: Option<String>,
+    #[serde(default)]
+    sources: Option<Vec<String>>,
+    #[serde(default)]
+    rules: Option<Vec<String>>,
+    #[serde(default)]
+    fix: Option<String>,
+    #[serde(default)]
+    docs: Option<String>,
     #[serde(default)]
     blocked_by: Option<String>,
     #[serde(default)]
@@ -440,7 +465,7 @@ fn json() -> JsonReport {
 #[test]
 fn json_top_level() {
     let report = json();
-    assert_eq!(report.schema_version, 1);
+    assert_eq!(report.schema_version, 2);
     assert_eq!(
         (report.tool.name.as_str(), report.tool.version.as_str()),
         ("mtasts", "0.0.0-test")
@@ -502,20 +527,31 @@ fn json_domains_and_facts() {
 }
 
 #[test]
-fn json_findings_carry_the_catalog() {
+fn json_carries_the_catalog_once_and_findings_refer_to_it() {
     let report = json();
+    assert_eq!(report.checks.len(), mtasts::catalog::CATALOG.len());
+    for (id, check) in &report.checks {
+        let spec = CheckId::from_wire(id).unwrap().spec();
+        assert_eq!(check.title, spec.title);
+        assert_eq!(check.stage, spec.stage.as_str());
+        assert_eq!(check.severity, spec.severity(Profile::Ncsc).as_str());
+        assert_eq!(check.fix, spec.fix);
+        assert_eq!(check.rules, spec.rules);
+        assert_eq!(check.sources.len(), spec.sources.len());
+        assert_eq!(check.docs, format!("docs/checks.md#{id}"));
+    }
     let findings = &report.domains[0].findings;
     assert_eq!(findings.len(), sample_report().domains[0].findings.len());
     for finding in findings {
-        let check = CheckId::from_wire(&finding.id).unwrap();
-        let spec = check.spec();
-        assert_eq!(finding.title, spec.title);
-        assert_eq!(finding.stage, spec.stage.as_str());
-        assert_eq!(finding.severity, spec.severity(Profile::Ncsc).as_str());
-        assert_eq!(finding.fix, spec.fix);
-        assert_eq!(finding.rules, spec.rules);
-        assert_eq!(finding.sources.len(), spec.sources.len());
-        assert_eq!(finding.docs, format!("docs/checks.md#{}", finding.id));
+        assert!(report.checks.contains_key(&finding.id), "{}", finding.id);
+        // The fixed text is not repeated.
+        assert!(finding.title.is_none() && finding.fix.is_none() && finding.docs.is_none());
+        let said = !matches!(finding.outcome.as_str(), "pass" | "skipped");
+        assert_eq!(finding.summary.is_some(), said, "{finding:?}");
+        assert_eq!(finding.evidence.is_some(), said, "{finding:?}");
+        if let Some(severity) = &finding.severity {
+            assert_eq!(severity, &report.checks[&finding.id].severity);
+        }
     }
 
     let by_id = |id: &str| findings.iter().find(|f| f.id == id).unwrap();
@@ -527,13 +563,14 @@ fn json_findings_carry_the_catalog() {
             name: "mx2.example.com".to_owned()
         }
     );
-    assert_eq!(covered.sources[0], "RFC 8461 §4.1");
-    assert_eq!(covered.summary, "mx2.example.com matches no mx pattern");
+    assert_eq!(report.checks["mx.covered"].sources[0], "RFC 8461 §4.1");
     assert_eq!(
-        (
-            covered.evidence[0].label.as_str(),
-            covered.evidence[0].value.as_str()
-        ),
+        covered.summary.as_deref(),
+        Some("mx2.example.com matches no mx pattern")
+    );
+    let evidence = covered.evidence.as_ref().unwrap();
+    assert_eq!(
+        (evidence[0].label.as_str(), evidence[0].value.as_str()),
         ("policy mx", "mx1.example.com")
     );
     assert_eq!(
@@ -562,11 +599,38 @@ fn json_findings_carry_the_catalog() {
 }
 
 #[test]
+fn json_full_detail_keeps_the_catalog_in_every_finding() {
+    let mut out = Vec::new();
+    report::render_with_detail(
+        &sample_report(),
+        Format::Json,
+        Style { colour: false },
+        report::Detail::Full,
+        &mut out,
+    )
+    .unwrap();
+    let report: JsonReport = serde_json::from_slice(&out).unwrap();
+    for finding in &report.domains[0].findings {
+        let spec = CheckId::from_wire(&finding.id).unwrap().spec();
+        assert_eq!(finding.title.as_deref(), Some(spec.title));
+        assert_eq!(finding.stage.as_deref(), Some(spec.stage.as_str()));
+        assert_eq!(finding.fix.as_deref(), Some(spec.fix));
+        assert_eq!(finding.rules.as_ref().unwrap(), &spec.rules);
+        assert_eq!(finding.sources.as_ref().unwrap().len(), spec.sources.len());
+        assert_eq!(
+            finding.docs.as_deref(),
+            Some(format!("docs/checks.md#{}", finding.id).as_str())
+        );
+        assert!(finding.summary.is_some() && finding.evidence.is_some());
+    }
+}
+
+#[test]
 fn json_never_carries_raw_control_bytes() {
     let bytes = json_bytes();
     assert!(!bytes.contains(&0x1b), "ESC must be escaped as \\u001b");
     let report = json();
-    let record = &report.domains[0].findings[1].evidence[0];
+    let record = &report.domains[0].findings[1].evidence.as_ref().unwrap()[0];
     assert_eq!(
         record.value, "v=STSv1; id=abc\x1b[2J\u{202e}def",
         "the value round-trips"

@@ -1,5 +1,18 @@
-//! A [`Probe`] wrapper for runs of many domains: each (MX host, address) is probed once and the
-//! observation reused, and no address sees more than `per_address` SMTP sessions at a time.
+//! A [`Probe`] wrapper for runs of many domains: each SMTP server is probed once, not once per
+//! MX name, and no address sees more than `per_address` SMTP sessions at a time.
+//!
+//! **Sharing by address** (issue 11). A server is identified by its address; what can differ
+//! by name is only the certificate chosen by SNI. The first MX name that needs an address
+//! probes it. When a second name arrives, it probes once more with its own SNI; if the server
+//! presented the same chain and the same TLS facts and answered every step alike, the address
+//! is SNI-invariant and every further name is answered with the first session, marked
+//! [`SmtpObservation::shared_from`] (the verdict judges the certificate's name for each name
+//! from the chain's DNS names, and the report says which session a finding rests on). If the
+//! two differ, or either was cut short for now, every name at that address is probed on its
+//! own. A provider with 5,000 tenant MX names on four addresses thus sees about a dozen
+//! sessions. [`CachingProbe::with_sharing`]`(false)` (`--probe-every-name`) probes each
+//! (name, address). The TLS 1.0/1.1 probe is a property of the server, so it runs once per
+//! address either way ([`Probe::legacy_tls`]).
 //!
 //! A government's domains mostly share a few mail gateways; without this, 800 domains behind
 //! one gateway would open 1,600 connections to it (a STARTTLS session and the TLS 1.0/1.1 probe
@@ -31,8 +44,8 @@ use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use super::smtp::{retry_note, RETRY_BACKOFF};
 use super::Probe;
 use crate::observe::{
-    DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, MxRecord, SmtpObservation,
-    TxtRecord,
+    CertSummary, DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, LegacyTls,
+    MxRecord, SharedFrom, SmtpObservation, SmtpReply, TlsVersion, TxtRecord,
 };
 
 /// SMTP observations kept at most. One is a few kilobytes (transcript and certificate
@@ -46,6 +59,8 @@ pub struct MemoStats {
     pub smtp_requests: u64,
     /// SMTP probes actually run (the rest were answered from the memo).
     pub smtp_probes: u64,
+    /// Requests answered with another MX name's session at the same, SNI-invariant, address.
+    pub smtp_shared: u64,
 }
 
 /// Memoises [`Probe::smtp`] per (host, address) and limits sessions per address; every other
@@ -54,10 +69,16 @@ pub struct CachingProbe<P> {
     inner: P,
     per_address: usize,
     smtp: Mutex<Memo<(String, IpAddr), SmtpObservation>>,
+    /// Per address: the first name's session, whether it may be shared, the TLS 1.0/1.1 probe.
+    addresses: Mutex<Memo<IpAddr, Arc<Address>>>,
+    /// Judge further names at an SNI-invariant address from its first session (the default;
+    /// `--probe-every-name` turns it off).
+    share_by_address: bool,
     /// One semaphore per address with a session under way or waiting; removed when idle.
     gates: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
     smtp_requests: AtomicU64,
     smtp_probes: AtomicU64,
+    smtp_shared: AtomicU64,
     /// Waits before each retry of a temporary refusal.
     backoff: Vec<Duration>,
 }
@@ -74,9 +95,12 @@ impl<P: Probe> CachingProbe<P> {
             inner,
             per_address: per_address.max(1),
             smtp: Mutex::new(Memo::new(memo_entries.max(1))),
+            addresses: Mutex::new(Memo::new(memo_entries.max(1))),
+            share_by_address: true,
             gates: Mutex::new(HashMap::new()),
             smtp_requests: AtomicU64::new(0),
             smtp_probes: AtomicU64::new(0),
+            smtp_shared: AtomicU64::new(0),
             backoff: RETRY_BACKOFF.to_vec(),
         }
     }
@@ -84,6 +108,13 @@ impl<P: Probe> CachingProbe<P> {
     /// Other waits between attempts than [`RETRY_BACKOFF`] (one retry per wait); for tests.
     pub fn with_backoff(mut self, backoff: &[Duration]) -> Self {
         self.backoff = backoff.to_vec();
+        self
+    }
+
+    /// `false` probes every (name, address) on its own (`--probe-every-name`); `true` (the
+    /// default) shares one session among the names of an SNI-invariant address.
+    pub fn with_sharing(mut self, share_by_address: bool) -> Self {
+        self.share_by_address = share_by_address;
         self
     }
 
@@ -95,6 +126,7 @@ impl<P: Probe> CachingProbe<P> {
         MemoStats {
             smtp_requests: self.smtp_requests.load(Ordering::Relaxed),
             smtp_probes: self.smtp_probes.load(Ordering::Relaxed),
+            smtp_shared: self.smtp_shared.load(Ordering::Relaxed),
         }
     }
 
@@ -129,14 +161,29 @@ impl<P: Probe> CachingProbe<P> {
 
 impl<P: Probe> CachingProbe<P> {
     /// Probes within the address's session limit; a temporary refusal is tried again after
-    /// each wait of the backoff, with the slot given back while waiting.
-    async fn probe_politely(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+    /// each wait of the backoff, with the slot given back while waiting. The TLS 1.0/1.1 probe
+    /// runs once per address, in the slot of the first session whose STARTTLS got a 220.
+    async fn probe_politely(&self, host: &str, ip: IpAddr, address: &Address) -> SmtpObservation {
         let mut notes = Vec::new();
         let started = std::time::Instant::now();
         loop {
             let mut obs = {
                 let _gate = self.enter(ip).await;
-                self.inner.smtp(host, ip).await
+                let mut obs = self.inner.starttls(host, ip).await;
+                let accepted = obs
+                    .starttls_reply
+                    .as_ref()
+                    .is_some_and(|reply| reply.code == 220);
+                if accepted && obs.temporary_refusal().is_none() {
+                    let legacy = address
+                        .legacy
+                        .get_or_init(|| self.inner.legacy_tls(host, ip))
+                        .await;
+                    if let Some(legacy) = legacy {
+                        obs.legacy_tls = legacy.clone();
+                    }
+                }
+                obs
             };
             let retry = obs.retry_reason().zip(self.backoff.get(notes.len()));
             let Some((refusal, &wait)) = retry else {
@@ -154,6 +201,120 @@ impl<P: Probe> CachingProbe<P> {
             tokio::time::sleep(wait).await;
         }
     }
+
+    /// What is known about `ip` (created empty on first use).
+    async fn address(&self, ip: IpAddr) -> Arc<Address> {
+        let cell = lock(&self.addresses).cell(ip);
+        cell.get_or_init(|| async { Arc::new(Address::default()) })
+            .await
+            .clone()
+    }
+
+    /// The observation of `host` (lower-cased `key`) at `ip` made with its own name, probed
+    /// once per run.
+    async fn own(&self, host: &str, key: &str, ip: IpAddr, address: &Address) -> SmtpObservation {
+        let cell = lock(&self.smtp).cell((key.to_owned(), ip));
+        // Whoever comes first probes; the others wait for its observation. If the first is
+        // cancelled, one of the waiting callers probes instead (tokio's OnceCell).
+        cell.get_or_init(|| async {
+            self.smtp_probes.fetch_add(1, Ordering::Relaxed);
+            self.probe_politely(host, ip, address).await
+        })
+        .await
+        .clone()
+    }
+
+    /// The observation of `key` at `ip` made with its own name, if there is one already.
+    fn probed(&self, key: &str, ip: IpAddr) -> Option<SmtpObservation> {
+        lock(&self.smtp).peek(&(key.to_owned(), ip))
+    }
+
+    /// Sharing by address: the first name probes; a second name probes once more and decides
+    /// whether the address is SNI-invariant; every further name is then judged from the first
+    /// name's session, or probed on its own if the two differed.
+    async fn shared_or_own(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+        let key = host.to_ascii_lowercase();
+        let address = self.address(ip).await;
+        if !self.share_by_address {
+            return self.own(host, &key, ip, &address).await;
+        }
+        let first_host = address.first_host.get_or_init(|| key.clone()).clone();
+        let first = address
+            .first
+            .get_or_init(|| async {
+                self.smtp_probes.fetch_add(1, Ordering::Relaxed);
+                self.probe_politely(&first_host, ip, &address).await
+            })
+            .await;
+        if first_host == key {
+            return first.clone();
+        }
+        let invariant = *address
+            .invariant
+            .get_or_init(|| async {
+                let second = self.own(host, &key, ip, &address).await;
+                sni_invariant(first, &second)
+            })
+            .await;
+        if let Some(own) = self.probed(&key, ip) {
+            return own;
+        }
+        if invariant {
+            self.smtp_shared.fetch_add(1, Ordering::Relaxed);
+            let mut shared = first.clone();
+            shared.shared_from = Some(SharedFrom {
+                host: first.host.clone(),
+            });
+            return shared;
+        }
+        self.own(host, &key, ip, &address).await
+    }
+}
+
+/// Whether two sessions with different SNI names at one address show the same server: the same
+/// certificate chain, trust verdict and TLS facts, and the same answers to every step. A session
+/// cut short for now (a timeout, a 4xx) proves nothing either way, so it is not shared.
+fn sni_invariant(a: &SmtpObservation, b: &SmtpObservation) -> bool {
+    let transient = |obs: &SmtpObservation| {
+        obs.temporary_refusal().is_some()
+            || obs.failure.as_ref().is_some_and(|failure| {
+                failure.timed_out || failure.step == crate::observe::SmtpStep::Deadline
+            })
+    };
+    if transient(a) || transient(b) {
+        return false;
+    }
+    let code = |reply: &Option<SmtpReply>| reply.as_ref().map(|reply| reply.code);
+    fn tls(obs: &SmtpObservation) -> Option<(TlsVersion, &String, &Vec<CertSummary>, &TlsTrust)> {
+        obs.tls
+            .as_ref()
+            .map(|tls| (tls.version, &tls.cipher, &tls.chain, &tls.trust))
+    }
+    type TlsTrust = Result<(), String>;
+    a.server_spoke == b.server_spoke
+        && code(&a.greeting) == code(&b.greeting)
+        && code(&a.ehlo) == code(&b.ehlo)
+        && a.starttls_offered == b.starttls_offered
+        && code(&a.starttls_reply) == code(&b.starttls_reply)
+        && a.pre_tls_bytes == b.pre_tls_bytes
+        && a.starttls_after_tls == b.starttls_after_tls
+        && a.failure.as_ref().map(|failure| failure.step)
+            == b.failure.as_ref().map(|failure| failure.step)
+        && a.not_contacted == b.not_contacted
+        && tls(a) == tls(b)
+}
+
+/// What the run knows about one MX address.
+#[derive(Default)]
+struct Address {
+    /// The first MX name (lower case) that asked for this address.
+    first_host: std::sync::OnceLock<String>,
+    /// Its session.
+    first: OnceCell<SmtpObservation>,
+    /// Decided by a second name's session: whether later names may share the first's.
+    invariant: OnceCell<bool>,
+    /// The TLS 1.0/1.1 probe, once per address (`None`: the inner probe does it itself).
+    legacy: OnceCell<Option<LegacyTls>>,
 }
 
 impl<P: Probe> Probe for CachingProbe<P> {
@@ -188,16 +349,7 @@ impl<P: Probe> Probe for CachingProbe<P> {
 
     async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
         self.smtp_requests.fetch_add(1, Ordering::Relaxed);
-        let cell = lock(&self.smtp).cell((host.to_ascii_lowercase(), ip));
-        // Whoever comes first probes; the others wait for its observation. If the first is
-        // cancelled, one of the waiting callers probes instead (tokio's OnceCell).
-        let observation = cell
-            .get_or_init(|| async {
-                self.smtp_probes.fetch_add(1, Ordering::Relaxed);
-                self.probe_politely(host, ip).await
-            })
-            .await;
-        let mut observation = observation.clone();
+        let mut observation = self.shared_or_own(host, ip).await;
         // The caller's spelling, as if it had probed itself.
         host.clone_into(&mut observation.host);
         observation
@@ -248,6 +400,16 @@ impl<K: Eq + Hash, V> Memo<K, V> {
             capacity,
             clock: 0,
         }
+    }
+
+    /// The value for `key`, if its cell is filled; does not create one.
+    fn peek(&self, key: &K) -> Option<V>
+    where
+        V: Clone,
+    {
+        self.entries
+            .get(key)
+            .and_then(|entry| entry.cell.get().cloned())
     }
 
     /// The cell for `key`, new and empty if the key was not seen (or was evicted).
@@ -313,6 +475,11 @@ mod tests {
     struct Fake {
         delay: Duration,
         refusals: usize,
+        /// Each name gets a certificate for itself (the server picks by SNI).
+        sni_varies: bool,
+        /// Runs the TLS 1.0/1.1 probe apart ([`Probe::legacy_tls`]) and counts it.
+        legacy_apart: bool,
+        legacy_probes: AtomicUsize,
         probes: AtomicUsize,
         active: Mutex<HashMap<IpAddr, usize>>,
         most_active: Mutex<HashMap<IpAddr, usize>>,
@@ -323,6 +490,9 @@ mod tests {
             Self {
                 delay,
                 refusals: 0,
+                sni_varies: false,
+                legacy_apart: false,
+                legacy_probes: AtomicUsize::new(0),
                 probes: AtomicUsize::new(0),
                 active: Mutex::new(HashMap::new()),
                 most_active: Mutex::new(HashMap::new()),
@@ -370,7 +540,7 @@ mod tests {
             let earlier = self.probes.fetch_add(1, Ordering::SeqCst);
             if host.starts_with("busy") && earlier < self.refusals {
                 let mut obs = observation(host, ip);
-                obs.greeting = Some(crate::observe::SmtpReply {
+                obs.greeting = Some(SmtpReply {
                     code: 421,
                     lines: vec!["4.7.0 busy".to_owned()],
                 });
@@ -391,7 +561,46 @@ mod tests {
             }
             tokio::time::sleep(self.delay).await;
             *self.active.lock().unwrap().entry(ip).or_default() -= 1;
-            observation(host, ip)
+            let mut obs = observation(host, ip);
+            obs.starttls_reply = Some(SmtpReply {
+                code: 220,
+                lines: vec!["ready".to_owned()],
+            });
+            let names = if self.sni_varies {
+                vec![host.to_owned()]
+            } else {
+                vec!["*.farm.test".to_owned()]
+            };
+            obs.tls = Some(crate::observe::TlsObservation {
+                version: TlsVersion::Tls13,
+                cipher: "TLS13_AES_128_GCM_SHA256".to_owned(),
+                chain: vec![CertSummary {
+                    subject: "CN=farm".to_owned(),
+                    issuer: "CN=CA".to_owned(),
+                    dns_names: names,
+                    not_before: 0,
+                    not_after: i64::MAX,
+                    serial: "01".to_owned(),
+                    der: Vec::new(),
+                    spki_sha256: String::new(),
+                }],
+                trust: Ok(()),
+                name_match: Ok(()),
+                chain_presented: 0,
+            });
+            if self.legacy_apart {
+                obs.legacy_tls = LegacyTls::NotTested {
+                    reason: "left to legacy_tls".to_owned(),
+                };
+            }
+            obs
+        }
+        async fn legacy_tls(&self, _: &str, _: IpAddr) -> Option<LegacyTls> {
+            if !self.legacy_apart {
+                return None;
+            }
+            self.legacy_probes.fetch_add(1, Ordering::SeqCst);
+            Some(LegacyTls::Refused)
         }
     }
 
@@ -441,7 +650,8 @@ mod tests {
             probe.stats(),
             MemoStats {
                 smtp_requests: 100,
-                smtp_probes: 2
+                smtp_probes: 2,
+                smtp_shared: 0
             }
         );
         for obs in &results {
@@ -451,11 +661,85 @@ mod tests {
         assert_eq!(probe.busy_addresses(), 0, "idle gates are forgotten");
     }
 
+    /// 40 tenant names on two addresses of one provider.
+    fn farm_calls() -> Vec<(String, IpAddr)> {
+        (0..40)
+            .map(|n| {
+                let address = if n % 2 == 0 {
+                    "192.0.2.50"
+                } else {
+                    "192.0.2.51"
+                };
+                (format!("t{n}.farm.test"), ip(address))
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_sni_invariant_address_is_probed_twice_for_all_its_names() {
+        let mut fake = Fake::new(Duration::from_millis(20));
+        fake.legacy_apart = true;
+        let probe = Arc::new(CachingProbe::new(fake, 2));
+        let results = run_all(&probe, farm_calls()).await;
+        // The first name, and a second to confirm; per address.
+        assert_eq!(probe.inner().probes.load(Ordering::SeqCst), 4);
+        assert_eq!(probe.inner().legacy_probes.load(Ordering::SeqCst), 2);
+        let stats = probe.stats();
+        assert_eq!((stats.smtp_requests, stats.smtp_probes), (40, 4));
+        assert_eq!(stats.smtp_shared, 36);
+        let shared: Vec<&SmtpObservation> = results
+            .iter()
+            .filter(|obs| obs.shared_from.is_some())
+            .collect();
+        assert_eq!(shared.len(), 36);
+        for obs in &results {
+            assert!(obs.host.starts_with('t'), "the caller's name: {}", obs.host);
+            assert_eq!(obs.legacy_tls, LegacyTls::Refused, "{}", obs.host);
+            if let Some(from) = &obs.shared_from {
+                assert_ne!(from.host, obs.host);
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn names_are_probed_one_by_one_where_sni_changes_the_certificate_or_when_asked() {
+        for (sni_varies, sharing) in [(true, true), (false, false)] {
+            let mut fake = Fake::new(Duration::from_millis(5));
+            fake.sni_varies = sni_varies;
+            fake.legacy_apart = true;
+            let probe = Arc::new(CachingProbe::new(fake, 2).with_sharing(sharing));
+            let results = run_all(&probe, farm_calls()).await;
+            assert_eq!(probe.inner().probes.load(Ordering::SeqCst), 40);
+            // Still one TLS 1.0/1.1 probe per address.
+            assert_eq!(probe.inner().legacy_probes.load(Ordering::SeqCst), 2);
+            assert_eq!(probe.stats().smtp_shared, 0);
+            assert!(results.iter().all(|obs| obs.shared_from.is_none()));
+        }
+    }
+
+    #[test]
+    fn sessions_cut_short_for_now_are_never_shared() {
+        let base = observation("a.test", ip("192.0.2.1"));
+        assert!(sni_invariant(&base, &base.clone()));
+        let mut timed_out = base.clone();
+        timed_out.failure = Some(crate::observe::SmtpFailure {
+            step: crate::observe::SmtpStep::Greeting,
+            timed_out: true,
+            detail: "slow".to_owned(),
+        });
+        assert!(!sni_invariant(&base, &timed_out));
+        assert!(!sni_invariant(&timed_out, &timed_out));
+        let mut other_reply = base.clone();
+        other_reply.starttls_offered = true;
+        assert!(!sni_invariant(&base, &other_reply));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sessions_per_address_are_limited() {
         for per_address in [1, 2, 3] {
             let fake = Fake::new(Duration::from_millis(30));
-            let probe = Arc::new(CachingProbe::new(fake, per_address));
+            // Every name on its own: sharing would make most of these one session.
+            let probe = Arc::new(CachingProbe::new(fake, per_address).with_sharing(false));
             // Twelve MX names on one address, four on another.
             let mut calls: Vec<(String, IpAddr)> = (0..12)
                 .map(|n| (format!("mx{n}.a.test"), ip("192.0.2.1")))
@@ -511,7 +795,13 @@ mod tests {
         let mut fake = Fake::new(Duration::from_millis(10));
         fake.refusals = 2;
         let slow_backoff = [Duration::from_secs(1), Duration::from_secs(1)];
-        let probe = Arc::new(CachingProbe::new(fake, 1).with_backoff(&slow_backoff));
+        // Two names at one address, each probed on its own (sharing would have the second
+        // wait for the first name's session, by design).
+        let probe = Arc::new(
+            CachingProbe::new(fake, 1)
+                .with_backoff(&slow_backoff)
+                .with_sharing(false),
+        );
         let shared = ip("192.0.2.8");
         let busy = {
             let probe = probe.clone();

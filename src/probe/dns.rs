@@ -17,7 +17,11 @@
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 use hickory_resolver::config::{NameServerConfigGroup, ResolveHosts, ResolverConfig};
 use hickory_resolver::lookup::Lookup;
@@ -46,24 +50,264 @@ pub const MAX_TXT_RECORD_BYTES: usize = 8 * 1024;
 /// Bytes of TXT data kept per answer, all records together; records past it are dropped. A
 /// busy apex (SPF, verification tokens) holds a few KiB.
 pub const MAX_TXT_ANSWER_BYTES: usize = 32 * 1024;
-/// Tries per question, as in resolv.conf `attempts:2`.
-const ATTEMPTS: usize = 2;
+/// The first attempt of a question waits this long for an answer before asking again; each
+/// further attempt waits twice as long, up to [`LONGEST_ATTEMPT_TIMEOUT`] (0.4 s, 0.8 s, 1.6 s,
+/// 1.6 s, …), all within the step's budget (`--timeout`), so a lost UDP datagram costs a
+/// fraction of a second, not the whole timeout, and a resolver dropping questions under load
+/// gets several more tries.
+pub const FIRST_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(400);
+/// The longest one attempt waits: a cold recursive resolution rarely takes longer.
+pub const LONGEST_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1600);
+/// The wait before the first retry of a SERVFAIL, REFUSED or lost answer; it doubles with each
+/// retry and is spread by ±50 % of jitter, so that a throttled burst does not come back at once.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// The `--dns-concurrency` default: questions in flight at once. Public resolvers accept
+/// hundreds to thousands of queries a second from one client; at a 20 ms round trip this is
+/// at most 5,000 a second, and the window shrinks by itself when the resolver pushes back.
+pub const DEFAULT_DNS_CONCURRENCY: usize = 100;
+/// Questions that must all fail unanswered, with no answer ever received, before the resolver
+/// is declared down and every further question fails at once.
+const DOWN_AFTER_QUESTIONS: u64 = 3;
 /// Answers the resolver keeps; a bound so that a long list cannot grow the cache without limit.
 pub const CACHE_ENTRIES: usize = 8192;
 
 /// The auditor's DNS client; one per run, shared by all lookups.
+///
+/// **Throttling is not failure** (issue 11). Questions in flight are bounded by an AIMD window
+/// (`Window`: at most `--dns-concurrency`, halved when SERVFAIL, REFUSED or lost answers
+/// come back, growing by one per window's worth of good answers). A question answered
+/// SERVFAIL or REFUSED, or not at all, is asked again after a backoff with jitter, each attempt
+/// with a short timeout that grows ([`FIRST_ATTEMPT_TIMEOUT`]), until the step's budget is
+/// spent; only then is it "failed", with the number of attempts in the reason. A resolver that
+/// has never answered and has let three questions fail is down: every
+/// question after that fails at once, saying so in one sentence, so a run against a dead
+/// resolver ends in one step's time instead of a timeout per question. [`DnsStats`] counts
+/// all of it for the run summary.
 pub struct DnsClient {
     resolver: TokioResolver,
-    /// Bounds one question overall, whatever the resolver's retries add up to.
+    /// Bounds one question overall, retries included.
     question_timeout: Duration,
-    /// " (127.0.0.1:53)" for `--dns-server`, "" for the system's: for "the resolver did not
-    /// answer".
-    resolver_shown: String,
+    window: Window,
+    stats: Arc<DnsStats>,
+    /// "the resolver 192.0.2.53:53", for the one sentence a dead resolver gets.
+    resolver_name: String,
+}
+
+/// What the DNS client saw over a run; shared, read at the end for the run summary.
+#[derive(Debug, Default)]
+pub struct DnsStats {
+    /// Questions asked (answers from the cache included).
+    pub questions: AtomicU64,
+    /// Questions asked more than once.
+    pub retried: AtomicU64,
+    /// Attempts answered SERVFAIL or REFUSED, or not at all in time: the resolver pushing back.
+    pub throttled: AtomicU64,
+    /// Questions that failed even after their retries.
+    pub failed: AtomicU64,
+    /// Times the window was halved.
+    pub slowdowns: AtomicU64,
+    /// The smallest the window became.
+    pub smallest_window: AtomicU64,
+    /// The window at the start (`--dns-concurrency`).
+    pub largest_window: AtomicU64,
+    /// Questions that had to wait for a slot in the window.
+    pub waited: AtomicU64,
+    /// Some answer (any response code) has come back from the resolver.
+    answered: AtomicBool,
+    /// Questions that failed with no answer from the resolver, while none had ever come.
+    unanswered: AtomicU64,
+    /// What [`DnsStats::down_reason`] says.
+    down_sentence: Mutex<String>,
+    /// When the run's first question was asked, the step's budget, and attempts that got no
+    /// answer at all.
+    first_question: std::sync::OnceLock<Instant>,
+    budget_ms: AtomicU64,
+    lost_attempts: AtomicU64,
+}
+
+/// [`DnsStats`] read out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DnsSummary {
+    pub questions: u64,
+    pub retried: u64,
+    pub throttled: u64,
+    pub failed: u64,
+    pub slowdowns: u64,
+    pub smallest_window: u64,
+    pub largest_window: u64,
+    pub waited: u64,
+}
+
+impl DnsSummary {
+    /// Whether the resolver held the run back: it pushed back often enough to shrink the window,
+    /// or questions waited for a slot in it.
+    pub fn resolver_was_bottleneck(&self) -> bool {
+        self.slowdowns > 0 || self.waited > self.questions / 10
+    }
+}
+
+impl DnsStats {
+    pub fn summary(&self) -> DnsSummary {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        DnsSummary {
+            questions: get(&self.questions),
+            retried: get(&self.retried),
+            throttled: get(&self.throttled),
+            failed: get(&self.failed),
+            slowdowns: get(&self.slowdowns),
+            smallest_window: get(&self.smallest_window),
+            largest_window: get(&self.largest_window),
+            waited: get(&self.waited),
+        }
+    }
+
+    /// Down: no answer ever came, and either [`DOWN_AFTER_QUESTIONS`] questions gave up, or a
+    /// step's budget has passed since the first question with as many attempts lost (while the
+    /// window is down to one question at a time, a question spends its own budget slowly).
+    fn down(&self) -> bool {
+        if self.answered.load(Ordering::Relaxed) {
+            return false;
+        }
+        if self.unanswered.load(Ordering::Relaxed) >= DOWN_AFTER_QUESTIONS {
+            return true;
+        }
+        let budget = Duration::from_millis(self.budget_ms.load(Ordering::Relaxed));
+        self.first_question
+            .get()
+            .is_some_and(|first| first.elapsed() > budget)
+            && self.lost_attempts.load(Ordering::Relaxed) >= DOWN_AFTER_QUESTIONS
+    }
+
+    /// The one sentence for a run whose resolver never answered; `None` when it did.
+    pub fn down_reason(&self) -> Option<String> {
+        self.down().then(|| lock(&self.down_sentence).clone())
+    }
+}
+
+/// Questions in flight, bounded by a window that halves when the resolver pushes back and grows
+/// again by one per window's worth of answers (additive increase, multiplicative decrease).
+struct Window {
+    state: Mutex<WindowState>,
+    freed: Notify,
+    largest: f64,
+}
+
+struct WindowState {
+    size: f64,
+    in_flight: usize,
+    /// The last halving: the window halves at most once per [`SLOWDOWN_SPACING`], since one
+    /// burst of refusals is one signal, not many.
+    last_slowdown: Option<Instant>,
+}
+
+const SLOWDOWN_SPACING: Duration = Duration::from_millis(200);
+
+/// A slot in the window; given back when dropped.
+struct Slot<'a>(&'a Window);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.state).in_flight -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+impl Window {
+    fn new(largest: usize) -> Self {
+        let largest = largest.max(1) as f64;
+        Self {
+            state: Mutex::new(WindowState {
+                size: largest,
+                in_flight: 0,
+                last_slowdown: None,
+            }),
+            freed: Notify::new(),
+            largest,
+        }
+    }
+
+    /// Waits for a slot; `true` in the second place when it had to wait.
+    async fn enter(&self) -> (Slot<'_>, bool) {
+        let mut waited = false;
+        loop {
+            {
+                let mut state = lock(&self.state);
+                if (state.in_flight as f64) < state.size.floor().max(1.0) {
+                    state.in_flight += 1;
+                    return (Slot(self), waited);
+                }
+            }
+            waited = true;
+            // `notify_one` keeps a permit when nobody waits, so a slot freed between the check
+            // and this await is not missed.
+            self.freed.notified().await;
+        }
+    }
+
+    /// A good answer: grow by one per window's worth.
+    fn answered(&self) {
+        let grew = {
+            let mut state = lock(&self.state);
+            let before = state.size.floor();
+            state.size = (state.size + 1.0 / state.size).min(self.largest);
+            state.size.floor() > before
+        };
+        if grew {
+            self.freed.notify_one();
+        }
+    }
+
+    /// The resolver pushed back: halve, at most once per [`SLOWDOWN_SPACING`]. Returns the new
+    /// size when it halved.
+    fn pushed_back(&self) -> Option<f64> {
+        let mut state = lock(&self.state);
+        let now = Instant::now();
+        if state
+            .last_slowdown
+            .is_some_and(|last| now.duration_since(last) < SLOWDOWN_SPACING)
+        {
+            return None;
+        }
+        state.last_slowdown = Some(now);
+        state.size = (state.size / 2.0).max(1.0);
+        Some(state.size)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How one attempt at a question ended.
+enum Attempt<T> {
+    /// An answer to keep: records, NODATA, NXDOMAIN, or a failure that asking again will not
+    /// change (a CNAME loop, FORMERR).
+    Final(DnsAnswer<Vec<T>>),
+    /// SERVFAIL, REFUSED, a lost answer or a transport error: worth asking again. `answered`:
+    /// the resolver did send something (a SERVFAIL or REFUSED).
+    Retry { reason: String, answered: bool },
+}
+
+/// A small, fast spread for backoff jitter, between 0.5 and 1.5: not for secrets.
+fn jitter() -> f64 {
+    static STATE: AtomicU64 = AtomicU64::new(0x9E37_79B9_7F4A_7C15);
+    let mut x = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    0.5 + (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl DnsClient {
     /// Uses only `config.resolver` when set (UDP and TCP), else the system's resolv.conf servers.
     pub fn new(config: &NetworkConfig) -> anyhow::Result<Self> {
+        Self::with_concurrency(config, DEFAULT_DNS_CONCURRENCY)
+    }
+
+    /// [`DnsClient::new`] with at most `concurrency` questions in flight (`--dns-concurrency`).
+    pub fn with_concurrency(config: &NetworkConfig, concurrency: usize) -> anyhow::Result<Self> {
         let provider = TokioConnectionProvider::default();
         let mut builder = match config.resolver {
             Some(addr) => {
@@ -81,8 +325,9 @@ impl DnsClient {
         };
         let step = config.limits.step_timeout;
         let options = builder.options_mut();
+        // Each attempt is bounded here, shorter; the retries are ours (`ask`).
         options.timeout = step;
-        options.attempts = ATTEMPTS;
+        options.attempts = 1;
         // Names are made fully qualified before asking, so search domains never apply.
         options.ndots = 0;
         // Shared by the whole run; see the module documentation for why the TTL count-down
@@ -95,17 +340,32 @@ impl DnsClient {
         options.try_tcp_on_error = true;
         // Questions of one audit go to one server at a time, like a stub resolver.
         options.num_concurrent_reqs = 1;
-        let question_timeout = step
-            .saturating_mul(u32::try_from(ATTEMPTS + 1).unwrap_or(3))
-            .saturating_add(Duration::from_secs(1));
-        let resolver_shown = config
-            .resolver
-            .map_or_else(String::new, |addr| format!(" ({addr})"));
+        let concurrency = concurrency.max(1);
+        let stats = Arc::new(DnsStats::default());
+        let largest = u64::try_from(concurrency).unwrap_or(u64::MAX);
+        stats.largest_window.store(largest, Ordering::Relaxed);
+        stats.smallest_window.store(largest, Ordering::Relaxed);
+        let resolver_name = match config.resolver {
+            Some(addr) => format!("the resolver {addr}"),
+            None => "the system's resolver (/etc/resolv.conf)".to_owned(),
+        };
+        *lock(&stats.down_sentence) = down_sentence(&resolver_name);
+        stats.budget_ms.store(
+            u64::try_from(step.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         Ok(Self {
             resolver: builder.build(),
-            question_timeout,
-            resolver_shown,
+            question_timeout: step,
+            window: Window::new(concurrency),
+            stats,
+            resolver_name,
         })
+    }
+
+    /// The run's DNS figures, shared: read them when the run is over.
+    pub fn stats(&self) -> Arc<DnsStats> {
+        Arc::clone(&self.stats)
     }
 
     /// TXT records at `name`, each record's character-strings kept apart.
@@ -175,7 +435,8 @@ impl DnsClient {
         .await
     }
 
-    /// One question, with the answer's records of `record_type` converted by `convert`.
+    /// One question, with the answer's records of `record_type` converted by `convert`: asked
+    /// again after SERVFAIL, REFUSED or silence, with backoff, within the step's budget.
     async fn ask<T>(
         &self,
         name: &str,
@@ -186,24 +447,100 @@ impl DnsClient {
             Ok(fqdn) => fqdn,
             Err(reason) => return DnsAnswer::Failed { reason },
         };
-        let lookup = self.resolver.lookup(fqdn.clone(), record_type);
-        let answer = match with_deadline(self.question_timeout, lookup).await {
-            Some(Ok(lookup)) => answer_from_lookup(&lookup, &fqdn, record_type, convert),
-            Some(Err(err)) => answer_from_error(&err),
-            None => DnsAnswer::Failed {
-                reason: format!(
-                    "the resolver{} did not answer within {} seconds",
-                    self.resolver_shown,
-                    self.question_timeout.as_secs()
-                ),
-            },
-        };
-        if matches!(answer, DnsAnswer::NoData | DnsAnswer::NxDomain) {
-            if let Some(reason) = self.broken_cname_chain(&fqdn).await {
-                return DnsAnswer::Failed { reason };
+        self.stats.questions.fetch_add(1, Ordering::Relaxed);
+        self.stats.first_question.get_or_init(Instant::now);
+        // The step's budget counts the attempts and the pauses between them, not the waits for
+        // a slot in the window: those are the run's own politeness, bounded by the domain's
+        // deadline.
+        let mut spent = Duration::ZERO;
+        let mut attempt_timeout = FIRST_ATTEMPT_TIMEOUT;
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempts = 0u32;
+        let mut answered = false;
+        loop {
+            if self.stats.down() {
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                return DnsAnswer::Failed {
+                    reason: self.down_reason(),
+                };
             }
+            let remaining = self.question_timeout.saturating_sub(spent);
+            let wait = attempt_timeout.min(remaining);
+            attempts += 1;
+            let outcome = {
+                let (_slot, waited) = self.window.enter().await;
+                if waited {
+                    self.stats.waited.fetch_add(1, Ordering::Relaxed);
+                    // It may have been declared down while this question waited.
+                    if self.stats.down() {
+                        self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                        return DnsAnswer::Failed {
+                            reason: self.down_reason(),
+                        };
+                    }
+                }
+                let started = Instant::now();
+                let lookup = self.resolver.lookup(fqdn.clone(), record_type);
+                let result = with_deadline(wait, lookup).await;
+                spent += started.elapsed();
+                match result {
+                    Some(Ok(lookup)) => {
+                        Attempt::Final(answer_from_lookup(&lookup, &fqdn, record_type, &convert))
+                    }
+                    Some(Err(err)) => attempt_from_error(&err),
+                    None => Attempt::Retry {
+                        reason: "the DNS query timed out".to_owned(),
+                        answered: false,
+                    },
+                }
+            };
+            let (reason, this_answered) = match outcome {
+                Attempt::Final(answer) => {
+                    self.stats.answered.store(true, Ordering::Relaxed);
+                    self.window.answered();
+                    if matches!(answer, DnsAnswer::NoData | DnsAnswer::NxDomain) {
+                        if let Some(reason) = self.broken_cname_chain(&fqdn).await {
+                            return DnsAnswer::Failed { reason };
+                        }
+                    }
+                    return answer;
+                }
+                Attempt::Retry { reason, answered } => (reason, answered),
+            };
+            answered |= this_answered;
+            if this_answered {
+                self.stats.answered.store(true, Ordering::Relaxed);
+            } else {
+                self.stats.lost_attempts.fetch_add(1, Ordering::Relaxed);
+            }
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            if let Some(size) = self.window.pushed_back() {
+                self.stats.slowdowns.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .smallest_window
+                    .fetch_min(size as u64, Ordering::Relaxed);
+            }
+            let pause = backoff.mul_f64(jitter());
+            let left = self.question_timeout.saturating_sub(spent);
+            // Another attempt needs the pause and a short wait for its answer.
+            if left <= pause + FIRST_ATTEMPT_TIMEOUT / 2 {
+                let tries = if attempts > 1 {
+                    format!(", still after {attempts} attempts")
+                } else {
+                    String::new()
+                };
+                return self.given_up(format!("{reason}{tries}"), answered);
+            }
+            if attempts == 1 {
+                self.stats.retried.fetch_add(1, Ordering::Relaxed);
+            }
+            tokio::time::sleep(pause).await;
+            spent += pause;
+            backoff = backoff.saturating_mul(2).min(LONGEST_ATTEMPT_TIMEOUT);
+            attempt_timeout = attempt_timeout
+                .saturating_mul(2)
+                .min(LONGEST_ATTEMPT_TIMEOUT);
         }
-        answer
     }
 
     /// Follows the CNAMEs from `name` one `CNAME` question at a time, and names a loop or a
@@ -241,6 +578,67 @@ impl DnsClient {
             chain_names(&visited[..4])
         ))
     }
+
+    /// A question that failed after its retries; counts towards declaring the resolver down
+    /// when it never answered.
+    fn given_up<T>(&self, reason: String, answered: bool) -> DnsAnswer<T> {
+        self.stats.failed.fetch_add(1, Ordering::Relaxed);
+        if !answered {
+            self.stats.unanswered.fetch_add(1, Ordering::Relaxed);
+        }
+        // Once the resolver is known to be down, that is the reason, whatever the last attempt
+        // ran into.
+        if self.stats.down() {
+            return DnsAnswer::Failed {
+                reason: self.down_reason(),
+            };
+        }
+        DnsAnswer::Failed { reason }
+    }
+
+    fn down_reason(&self) -> String {
+        down_sentence(&self.resolver_name)
+    }
+}
+
+/// "the resolver 127.0.0.1:53 did not answer" (and what that means for the run).
+fn down_sentence(resolver_name: &str) -> String {
+    format!(
+        "{resolver_name} did not answer: no question of this run got any answer, so nothing \
+         could be looked up"
+    )
+}
+
+/// Sorts an error from one attempt: SERVFAIL, REFUSED, timeouts and transport errors are worth
+/// another attempt; NXDOMAIN, NODATA and other answers are final.
+fn attempt_from_error<T>(err: &ResolveError) -> Attempt<T> {
+    if let ResolveErrorKind::Proto(proto) = err.kind() {
+        match proto.kind() {
+            ProtoErrorKind::NoRecordsFound {
+                response_code: ResponseCode::ServFail | ResponseCode::Refused,
+                ..
+            } => {
+                if let DnsAnswer::Failed { reason } = answer_from_proto_error::<T>(proto) {
+                    return Attempt::Retry {
+                        reason,
+                        answered: true,
+                    };
+                }
+            }
+            ProtoErrorKind::NoConnections | ProtoErrorKind::Timeout | ProtoErrorKind::Io(_) => {
+                let DnsAnswer::Failed { reason } = answer_from_proto_error::<T>(proto) else {
+                    return Attempt::Final(answer_from_proto_error(proto));
+                };
+                return Attempt::Retry {
+                    reason,
+                    answered: false,
+                };
+            }
+            _ => {}
+        }
+        return Attempt::Final(answer_from_proto_error(proto));
+    }
+    Attempt::Final(answer_from_error(err))
 }
 
 async fn with_deadline<F: Future>(limit: Duration, future: F) -> Option<F::Output> {

@@ -4,8 +4,8 @@ use std::net::IpAddr;
 
 use super::{NetworkConfig, Probe};
 use crate::observe::{
-    DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, MxRecord, SmtpObservation,
-    TxtRecord,
+    DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, LegacyTls, MxRecord,
+    SmtpObservation, TxtRecord,
 };
 
 pub struct LiveProbe {
@@ -15,8 +15,22 @@ pub struct LiveProbe {
 
 impl LiveProbe {
     pub fn new(config: NetworkConfig) -> anyhow::Result<Self> {
-        let dns = super::dns::DnsClient::new(&config)?;
+        Self::with_dns_concurrency(config, super::dns::DEFAULT_DNS_CONCURRENCY)
+    }
+
+    /// [`LiveProbe::new`] with at most `dns_concurrency` DNS questions in flight
+    /// (`--dns-concurrency`; the window also shrinks when the resolver pushes back).
+    pub fn with_dns_concurrency(
+        config: NetworkConfig,
+        dns_concurrency: usize,
+    ) -> anyhow::Result<Self> {
+        let dns = super::dns::DnsClient::with_concurrency(&config, dns_concurrency)?;
         Ok(Self { dns, config })
+    }
+
+    /// The run's DNS figures (retries, throttling), to read when the run is over.
+    pub fn dns_stats(&self) -> std::sync::Arc<super::dns::DnsStats> {
+        self.dns.stats()
     }
 }
 
@@ -46,5 +60,11 @@ impl Probe for LiveProbe {
         port: Option<u16>,
     ) -> HandshakeObservation {
         super::https::tls_handshake(&self.config, host, ip, port).await
+    }
+    async fn starttls(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+        super::smtp::starttls_only(&self.config, host, ip).await
+    }
+    async fn legacy_tls(&self, host: &str, ip: IpAddr) -> Option<LegacyTls> {
+        Some(super::legacy_tls::probe(&self.config, host, ip).await)
     }
 }

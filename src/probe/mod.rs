@@ -29,8 +29,8 @@ use std::time::Duration;
 use rustls::pki_types::CertificateDer;
 
 use crate::observe::{
-    DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, MxRecord, SmtpObservation,
-    TxtRecord,
+    DnsAnswer, FetchObservation, HandshakeObservation, HostLookup, LegacyTls, MxRecord,
+    SmtpObservation, TxtRecord,
 };
 
 /// Questions the pipeline asks of the network.
@@ -44,7 +44,7 @@ pub trait Probe: Send + Sync {
     /// GET `https://HOST/.well-known/mta-sts.txt` from one address, as a sender would.
     fn fetch_policy(&self, host: &str, ip: IpAddr)
         -> impl Future<Output = FetchObservation> + Send;
-    /// The STARTTLS probe of one MX address.
+    /// The STARTTLS probe of one MX address, with its TLS 1.0/1.1 probe.
     fn smtp(&self, host: &str, ip: IpAddr) -> impl Future<Output = SmtpObservation> + Send;
     /// A TLS handshake with `host` at `ip` (port `port`, or the HTTPS port), nothing sent after
     /// it: how an `https:` report URL looks to a reporter before it posts. Probes that cannot
@@ -66,6 +66,17 @@ pub trait Probe: Send + Sync {
                 }),
             }
         }
+    }
+    /// The STARTTLS session alone, for a caller that runs the TLS 1.0/1.1 probe once per
+    /// address ([`Probe::legacy_tls`]); by default the whole [`Probe::smtp`].
+    fn starttls(&self, host: &str, ip: IpAddr) -> impl Future<Output = SmtpObservation> + Send {
+        self.smtp(host, ip)
+    }
+    /// The TLS 1.0/1.1 probe of an address whose STARTTLS was answered 220, when
+    /// [`Probe::starttls`] leaves it out; `None` (the default) when `starttls` already holds it.
+    fn legacy_tls(&self, host: &str, ip: IpAddr) -> impl Future<Output = Option<LegacyTls>> + Send {
+        let _ = (host, ip);
+        std::future::ready(None)
     }
 }
 

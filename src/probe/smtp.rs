@@ -56,8 +56,7 @@ const READ_CHUNK: usize = 4096;
 /// again after a temporary refusal (see [`RETRY_BACKOFF`]); the first is tried once, and
 /// [`SmtpObservation::temporary_refusal`] tells the caller whether trying again later may help.
 pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObservation {
-    let refusal = super::refuse_connection(config, ip);
-    let mut obs = starttls_attempt(config, host, ip, refusal).await;
+    let mut obs = starttls_only(config, host, ip).await;
     let accepted = obs
         .starttls_reply
         .as_ref()
@@ -68,6 +67,13 @@ pub async fn probe(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObserv
         obs.legacy_tls = legacy_tls::probe(config, host, ip).await;
     }
     obs
+}
+
+/// The STARTTLS session alone, without the TLS 1.0/1.1 probe (run once per address by
+/// [`super::caching::CachingProbe`]); `legacy_tls` says it was not tried.
+pub async fn starttls_only(config: &NetworkConfig, host: &str, ip: IpAddr) -> SmtpObservation {
+    let refusal = super::refuse_connection(config, ip);
+    starttls_attempt(config, host, ip, refusal).await
 }
 
 /// The transcript line recording a refused attempt, for people reading the transcript; the

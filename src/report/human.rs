@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::stream::{RunHeader, RunSummary, Sink};
+use super::stream::{NetworkNotes, RunHeader, RunSummary, Sink};
 use super::{status_tag, Style, UNDETERMINED_TAG};
 use crate::catalog::Stage;
 use crate::model::{Blocker, DomainReport, Facts, Finding, Outcome, RunFlag, Subject, Verdict};
@@ -96,6 +96,15 @@ impl Sink for HumanSink<'_> {
         if summary.domains != 1 || not_audited > 0 || !summary.baseline_absent.is_empty() {
             writeln!(self.out)?;
             render_summary(summary, self.lines.as_deref(), self.paint, &mut self.out)?;
+            if let Some(network) = &summary.network {
+                render_network(network, &mut self.out)?;
+            }
+        } else if let Some(reason) = summary
+            .network
+            .as_ref()
+            .and_then(|n| n.resolver_down.as_ref())
+        {
+            writeln!(self.out, "\n{}", clean(reason))?;
         }
         self.out.flush()
     }
@@ -335,6 +344,49 @@ fn counts_phrase(domain: &DomainReport, all: bool) -> String {
 
 /// The end of a run of several domains: verdict counts, what was not audited, a line per domain
 /// (when kept), and the checks that failed for the most domains.
+/// The run's network figures, two lines: DNS retries and throttling, SMTP sessions shared.
+fn render_network(network: &NetworkNotes, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(reason) = &network.resolver_down {
+        writeln!(out, "  {}", clean(reason))?;
+    }
+    let bottleneck = if network.resolver_bottleneck {
+        format!(
+            "the resolver was the bottleneck (questions in flight went down to {} of {})",
+            network.dns_window_smallest, network.dns_window_limit
+        )
+    } else {
+        "the resolver was not the bottleneck".to_owned()
+    };
+    writeln!(
+        out,
+        "  DNS: {}, {} retried, {} throttled (SERVFAIL, REFUSED or no answer), {} failed after \
+         retries; {bottleneck}",
+        plural(
+            usize::try_from(network.dns_questions).unwrap_or(usize::MAX),
+            "lookup",
+            "lookups"
+        ),
+        network.dns_retried,
+        network.dns_throttled,
+        network.dns_failed,
+    )?;
+    if network.smtp_requests > 0 {
+        writeln!(
+            out,
+            "  SMTP: {} for {} MX addresses of domains ({} judged from another MX name's session \
+             at the same, SNI-invariant, address)",
+            plural(
+                usize::try_from(network.smtp_probes).unwrap_or(usize::MAX),
+                "session",
+                "sessions"
+            ),
+            network.smtp_requests,
+            network.smtp_shared,
+        )?;
+    }
+    Ok(())
+}
+
 fn render_summary(
     summary: &RunSummary,
     lines: Option<&[DomainLine]>,

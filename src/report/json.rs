@@ -13,11 +13,14 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::stream::{RunHeader, RunSummary, Sink};
+use super::Detail;
 use crate::catalog::Profile;
 use crate::model::{DomainReport, Facts, Finding, Outcome, Subject, Verdict};
 
-/// The version of the report's shape.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the report's shape. 2 (issue 11): the checks' fixed text moved from every
+/// finding into the document's `checks` catalog; passes carry id, outcome and subject only
+/// (all of it with `--detail full`); the `run` object.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Collects the domains of a run and writes them as one pretty-printed JSON document and a
 /// newline when the run finishes; nothing is written before, so a run that stops on an error
@@ -46,6 +49,7 @@ impl Sink for JsonSink<'_> {
 
     fn finish(&mut self, summary: &RunSummary) -> io::Result<()> {
         let document = WireReport::new(&self.header, &self.domains, summary);
+        // The catalog once, ahead of the domains' findings that refer to it by id.
         let text = serde_json::to_vec_pretty(&document)?;
         self.out.write_all(&escape_separators(text))?;
         writeln!(self.out)?;
@@ -58,10 +62,11 @@ impl Sink for JsonSink<'_> {
 pub(super) fn write_domain_line(
     domain: &DomainReport,
     profile: Profile,
+    detail: Detail,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut line = escape_separators(serde_json::to_vec(&WireDomain::from_domain(
-        domain, profile,
+        domain, profile, detail,
     ))?);
     line.push(b'\n');
     out.write_all(&line)
@@ -102,8 +107,49 @@ struct WireReport<'a> {
     profile: &'static str,
     generated_at: i64,
     settings: BTreeMap<&'a str, &'a str>,
+    /// Every check of the catalog, keyed by id: the fixed text findings refer to.
+    checks: BTreeMap<&'static str, WireCheck>,
     domains: Vec<WireDomain<'a>>,
     summary: WireSummary<'a>,
+    /// How the network side of the run went; only in `check` runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<WireRun<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireRun<'a> {
+    dns: WireRunDns<'a>,
+    smtp: WireRunSmtp,
+}
+
+#[derive(Serialize)]
+struct WireRunDns<'a> {
+    lookups: u64,
+    retried: u64,
+    throttled: u64,
+    failed: u64,
+    window_smallest: u64,
+    window_limit: u64,
+    resolver_bottleneck: bool,
+    resolver_down: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct WireRunSmtp {
+    requests: u64,
+    sessions: u64,
+    shared: u64,
+}
+
+#[derive(Serialize)]
+struct WireCheck {
+    title: &'static str,
+    stage: &'static str,
+    severity: &'static str,
+    sources: Vec<String>,
+    rules: &'static [&'static str],
+    fix: &'static str,
+    docs: String,
 }
 
 #[derive(Serialize)]
@@ -141,20 +187,32 @@ struct WireCounts {
     could_not_determine: usize,
 }
 
+/// One finding. With [`Detail::Compact`], the check's fixed text (title, stage, sources,
+/// rules, fix, docs) is left to the document's `checks`, and a pass carries only id, outcome and
+/// subject (a skip also its `blocked_by`).
 #[derive(Serialize)]
 struct WireFinding<'a> {
     id: &'static str,
-    title: &'static str,
-    stage: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage: Option<&'static str>,
     outcome: &'static str,
-    severity: &'static str,
-    sources: Vec<String>,
-    rules: &'static [&'static str],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sources: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<&'static [&'static str]>,
     subject: WireSubject<'a>,
-    summary: &'a str,
-    evidence: Vec<WireEvidence<'a>>,
-    fix: &'static str,
-    docs: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<Vec<WireEvidence<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    docs: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     blocked_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,7 +268,24 @@ impl<'a> WireReport<'a> {
     fn new(header: &'a RunHeader, domains: &'a [DomainReport], run: &'a RunSummary) -> Self {
         let wire_domains: Vec<WireDomain<'a>> = domains
             .iter()
-            .map(|domain| WireDomain::from_domain(domain, header.profile))
+            .map(|domain| WireDomain::from_domain(domain, header.profile, header.detail))
+            .collect();
+        let checks = crate::catalog::CATALOG
+            .iter()
+            .map(|spec| {
+                (
+                    spec.id.as_str(),
+                    WireCheck {
+                        title: spec.title,
+                        stage: spec.stage.as_str(),
+                        severity: spec.severity(header.profile).as_str(),
+                        sources: spec.sources.iter().map(ToString::to_string).collect(),
+                        rules: spec.rules,
+                        fix: spec.fix,
+                        docs: super::docs_anchor(spec.id),
+                    },
+                )
+            })
             .collect();
         // Counted from the domains in the document, so the document agrees with itself.
         let mut summary = WireSummary {
@@ -249,14 +324,32 @@ impl<'a> WireReport<'a> {
                 .iter()
                 .map(|(key, value)| (key.as_str(), value.as_str()))
                 .collect(),
+            checks,
             domains: wire_domains,
             summary,
+            run: run.network.as_ref().map(|network| WireRun {
+                dns: WireRunDns {
+                    lookups: network.dns_questions,
+                    retried: network.dns_retried,
+                    throttled: network.dns_throttled,
+                    failed: network.dns_failed,
+                    window_smallest: network.dns_window_smallest,
+                    window_limit: network.dns_window_limit,
+                    resolver_bottleneck: network.resolver_bottleneck,
+                    resolver_down: network.resolver_down.as_deref(),
+                },
+                smtp: WireRunSmtp {
+                    requests: network.smtp_requests,
+                    sessions: network.smtp_probes,
+                    shared: network.smtp_shared,
+                },
+            }),
         }
     }
 }
 
 impl<'a> WireDomain<'a> {
-    fn from_domain(domain: &'a DomainReport, profile: Profile) -> Self {
+    fn from_domain(domain: &'a DomainReport, profile: Profile, detail: Detail) -> Self {
         Self {
             domain: &domain.domain,
             verdict: domain.verdict().as_str(),
@@ -265,7 +358,7 @@ impl<'a> WireDomain<'a> {
             findings: domain
                 .findings
                 .iter()
-                .map(|finding| WireFinding::from_finding(finding, profile))
+                .map(|finding| WireFinding::from_finding(finding, profile, detail))
                 .collect(),
         }
     }
@@ -311,33 +404,38 @@ impl WireCounts {
 }
 
 impl<'a> WireFinding<'a> {
-    fn from_finding(finding: &'a Finding, profile: Profile) -> Self {
+    fn from_finding(finding: &'a Finding, profile: Profile, detail: Detail) -> Self {
         let spec = finding.check.spec();
         let (blocked_by, reason) = match &finding.outcome {
             Outcome::Skipped { blocked_by } => (Some(blocked_by.as_str()), None),
             Outcome::CouldNotDetermine { reason } => (None, Some(reason.as_str())),
             _ => (None, None),
         };
+        let full = detail == Detail::Full;
+        // A pass or a skip says nothing the id and outcome do not (compact detail).
+        let said = full || !matches!(finding.outcome, Outcome::Pass | Outcome::Skipped { .. });
         Self {
             id: finding.check.as_str(),
-            title: spec.title,
-            stage: spec.stage.as_str(),
+            title: full.then_some(spec.title),
+            stage: full.then(|| spec.stage.as_str()),
             outcome: finding.outcome.label(),
-            severity: spec.severity(profile).as_str(),
-            sources: spec.sources.iter().map(ToString::to_string).collect(),
-            rules: spec.rules,
+            severity: said.then(|| spec.severity(profile).as_str()),
+            sources: full.then(|| spec.sources.iter().map(ToString::to_string).collect()),
+            rules: full.then_some(spec.rules),
             subject: WireSubject::from_subject(&finding.subject),
-            summary: &finding.summary,
-            evidence: finding
-                .evidence
-                .iter()
-                .map(|evidence| WireEvidence {
-                    label: &evidence.label,
-                    value: &evidence.value,
-                })
-                .collect(),
-            fix: spec.fix,
-            docs: super::docs_anchor(finding.check),
+            summary: said.then_some(finding.summary.as_str()),
+            evidence: said.then(|| {
+                finding
+                    .evidence
+                    .iter()
+                    .map(|evidence| WireEvidence {
+                        label: &evidence.label,
+                        value: &evidence.value,
+                    })
+                    .collect()
+            }),
+            fix: full.then_some(spec.fix),
+            docs: full.then(|| super::docs_anchor(finding.check)),
             blocked_by,
             reason,
         }
@@ -444,18 +542,55 @@ mod tests {
 
     #[test]
     fn findings_carry_catalog_data_under_the_profile() {
+        // Schema 2: the fixed text once, in `checks`, with severities under the profile.
         let value = rendered();
+        assert_eq!(value["schema_version"], 2);
+        let check = &value["checks"]["tlsrpt.present"];
+        assert_eq!(check["severity"], "fail"); // warn under rfc, fail under sge
+        assert_eq!(check["stage"], "tlsrpt");
+        assert_eq!(check["docs"], "docs/checks.md#tlsrpt.present");
+        assert_eq!(
+            value["checks"].as_object().unwrap().len(),
+            crate::catalog::CATALOG.len()
+        );
         let finding = &value["domains"][0]["findings"][1];
         assert_eq!(finding["id"], "tlsrpt.present");
-        assert_eq!(finding["severity"], "fail"); // warn under rfc, fail under sge
-        assert_eq!(finding["stage"], "tlsrpt");
-        assert_eq!(finding["docs"], "docs/checks.md#tlsrpt.present");
+        assert_eq!(finding["severity"], "fail");
+        assert_eq!(finding["summary"], "seen");
         assert_eq!(finding["subject"]["kind"], "domain");
-        assert!(finding.get("reason").is_none());
+        for key in [
+            "title", "stage", "sources", "rules", "fix", "docs", "reason",
+        ] {
+            assert!(finding.get(key).is_none(), "{key}");
+        }
+        // A pass: id, outcome and subject only.
+        let pass = &value["domains"][0]["findings"][0];
+        let keys: Vec<&String> = pass.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["id", "outcome", "subject"]);
         let undetermined = &value["domains"][1]["findings"][0];
         assert_eq!(undetermined["outcome"], "could-not-determine");
         assert_eq!(undetermined["reason"], "port 25 blocked");
         assert_eq!(value["settings"]["resolver"], "127.0.0.1:53");
+    }
+
+    #[test]
+    fn full_detail_repeats_the_catalog_in_every_finding_passes_included() {
+        let mut out = Vec::new();
+        crate::report::render_with_detail(
+            &report(),
+            Format::Json,
+            Style::default(),
+            Detail::Full,
+            &mut out,
+        )
+        .unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let pass = &value["domains"][0]["findings"][0];
+        assert_eq!(pass["outcome"], "pass");
+        assert_eq!(pass["stage"], "sts-record");
+        assert_eq!(pass["docs"], "docs/checks.md#sts-record.present");
+        assert_eq!(pass["evidence"][0]["label"], "record");
+        assert!(pass["fix"].is_string() && pass["title"].is_string());
     }
 
     #[test]
@@ -478,12 +613,46 @@ mod tests {
     }
 
     #[test]
+    fn the_run_object_carries_the_network_figures_of_a_check_run() {
+        assert!(
+            rendered().get("run").is_none(),
+            "none without figures (lint)"
+        );
+        let network = crate::report::stream::NetworkNotes {
+            dns_questions: 700,
+            dns_retried: 120,
+            dns_throttled: 300,
+            dns_failed: 0,
+            dns_window_smallest: 8,
+            dns_window_limit: 100,
+            resolver_bottleneck: true,
+            resolver_down: None,
+            smtp_requests: 40,
+            smtp_probes: 4,
+            smtp_shared: 36,
+        };
+        let document = streamed(&RunSummary {
+            network: Some(network),
+            ..RunSummary::default()
+        });
+        assert_eq!(
+            document["run"],
+            serde_json::json!({
+                "dns": {"lookups": 700, "retried": 120, "throttled": 300, "failed": 0,
+                        "window_smallest": 8, "window_limit": 100,
+                        "resolver_bottleneck": true, "resolver_down": null},
+                "smtp": {"requests": 40, "sessions": 4, "shared": 36}
+            })
+        );
+    }
+
+    #[test]
     fn a_domain_line_is_the_documents_domain_object() {
         let report = report();
         let document = rendered();
         for (index, domain) in report.domains.iter().enumerate() {
             let mut line = Vec::new();
-            write_domain_line(domain, report.profile, &mut line).unwrap();
+            write_domain_line(domain, report.profile, Detail::Compact, &mut line).unwrap();
             assert_eq!(line.iter().filter(|byte| **byte == b'\n').count(), 1);
             assert_eq!(line.last(), Some(&b'\n'));
             let value: serde_json::Value = serde_json::from_slice(&line).unwrap();

@@ -46,6 +46,19 @@ pub enum Format {
     Csv,
 }
 
+/// How much each finding carries in `json` and `jsonl` (`--detail`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Detail {
+    /// A finding carries its id, outcome, severity, subject, summary and evidence; a passing
+    /// one only its id, outcome and subject. The checks' fixed text (title, sources, rules, fix,
+    /// docs link) is in the document's `checks` catalog, once.
+    #[default]
+    Compact,
+    /// Every finding carries everything, passes included, with the check's fixed text repeated
+    /// in each (the shape of schema 1, larger by about six times).
+    Full,
+}
+
 /// How the human renderer may style its output; decided once, by the caller.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Style {
@@ -61,7 +74,18 @@ pub fn render(
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    stream::render_through_sink(report, format, style, out)
+    stream::render_through_sink(report, format, style, Detail::Compact, out)
+}
+
+/// [`render`] with the findings' [`Detail`] for `json` and `jsonl`.
+pub fn render_with_detail(
+    report: &AuditReport,
+    format: Format,
+    style: Style,
+    detail: Detail,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    stream::render_through_sink(report, format, style, detail, out)
 }
 
 /// The short status tag of an outcome, as the human checklist shows it.

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
-use super::{AuditReport, Format, Style};
+use super::{AuditReport, Detail, Format, Style};
 use crate::catalog::{CheckId, Profile};
 use crate::model::{DomainReport, Outcome, Verdict};
 
@@ -22,6 +22,8 @@ pub struct RunHeader {
     pub generated_at: i64,
     /// Settings that differ from the defaults (`("ca-file", "lab.pem")`).
     pub settings: Vec<(String, String)>,
+    /// What each finding carries in `json` and `jsonl` (`--detail`).
+    pub detail: Detail,
 }
 
 impl RunHeader {
@@ -32,6 +34,7 @@ impl RunHeader {
             profile: report.profile,
             generated_at: report.generated_at,
             settings: report.settings.clone(),
+            detail: Detail::Compact,
         }
     }
 }
@@ -51,6 +54,36 @@ pub struct RunSummary {
     pub other_shards: usize,
     /// Domains of the `--baseline` that this run did not audit, in baseline order.
     pub baseline_absent: Vec<String>,
+    /// How the network side of the run went (a `check` run; `None` for `lint` and tests).
+    pub network: Option<NetworkNotes>,
+}
+
+/// How the network side of a run went: DNS retries and throttling, SMTP sessions shared. Counts
+/// only; the run's edge (`app.rs`) fills them in from the probe's statistics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkNotes {
+    /// DNS questions asked (cached answers included).
+    pub dns_questions: u64,
+    /// Questions asked more than once (after SERVFAIL, REFUSED or a lost answer).
+    pub dns_retried: u64,
+    /// Attempts the resolver answered SERVFAIL or REFUSED, or did not answer in time.
+    pub dns_throttled: u64,
+    /// Questions that failed even after their retries.
+    pub dns_failed: u64,
+    /// The DNS window (questions in flight): the smallest it became, and its limit
+    /// (`--dns-concurrency`).
+    pub dns_window_smallest: u64,
+    pub dns_window_limit: u64,
+    /// The resolver held the run back (it pushed back, or questions waited for a slot).
+    pub resolver_bottleneck: bool,
+    /// Set when the resolver never answered: the one sentence that explains every
+    /// could-not-determine of the run.
+    pub resolver_down: Option<String>,
+    /// SMTP probes asked for, sessions actually run, and requests answered with another MX
+    /// name's session at an SNI-invariant address.
+    pub smtp_requests: u64,
+    pub smtp_probes: u64,
+    pub smtp_shared: u64,
 }
 
 impl RunSummary {
@@ -119,7 +152,11 @@ pub fn sink<'a>(
     match format {
         Format::Human => Box::new(super::human::HumanSink::new(out, style, header)),
         Format::Json => Box::new(super::json::JsonSink::new(out, header)),
-        Format::Jsonl => Box::new(super::jsonl::JsonlSink::new(out, header.profile)),
+        Format::Jsonl => Box::new(super::jsonl::JsonlSink::new(
+            out,
+            header.profile,
+            header.detail,
+        )),
         Format::Csv => Box::new(super::csv::CsvSink::new(out)),
     }
 }
@@ -129,12 +166,17 @@ pub(super) fn render_through_sink(
     report: &AuditReport,
     format: Format,
     style: Style,
+    detail: Detail,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     // A sink owns a `Send` writer and `out` is neither; the report is in memory anyway.
     let mut buffer = Vec::new();
     {
-        let mut sink = sink(format, style, RunHeader::of(report), Box::new(&mut buffer));
+        let header = RunHeader {
+            detail,
+            ..RunHeader::of(report)
+        };
+        let mut sink = sink(format, style, header, Box::new(&mut buffer));
         let mut summary = RunSummary::default();
         for domain in &report.domains {
             sink.domain(domain)?;

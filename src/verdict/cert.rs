@@ -39,6 +39,19 @@ pub fn judge(
     ctx: &Context,
     out: &mut Findings,
 ) {
+    judge_named(tls, &tls.name_match, checks, subject, ctx, out);
+}
+
+/// [`judge`], with the name verdict given: for a session shared by several names at one address
+/// ([`crate::observe::SharedFrom`]), it is judged for each name from the chain's DNS names.
+pub fn judge_named(
+    tls: &TlsObservation,
+    name_match: &Result<(), String>,
+    checks: CertChecks,
+    subject: &Subject,
+    ctx: &Context,
+    out: &mut Findings,
+) {
     let leaf = tls.chain.first();
     let details = leaf.map(leaf_evidence).unwrap_or_else(|| {
         vec![Evidence::new(
@@ -88,7 +101,7 @@ pub fn judge(
 
     let requested = requested_name(subject);
     let names = leaf.map_or_else(|| "(none)".to_owned(), san_list);
-    match &tls.name_match {
+    match name_match {
         Ok(()) => out.pass_with(
             checks.name,
             subject.clone(),

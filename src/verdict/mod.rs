@@ -194,6 +194,22 @@ impl Findings {
         });
     }
 
+    /// How many findings were made so far.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether no finding was made yet.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The findings made since there were `start`, to annotate them.
+    pub fn since(&mut self, start: usize) -> &mut [Finding] {
+        let start = start.min(self.list.len());
+        &mut self.list[start..]
+    }
+
     /// The findings in catalog order; findings of one check keep the order they were made in.
     pub fn finish(mut self) -> Vec<Finding> {
         self.list.sort_by_key(|finding| finding.check);

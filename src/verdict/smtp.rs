@@ -18,7 +18,7 @@ use std::ops::ControlFlow;
 use super::cert::{self, CertChecks};
 use super::{Context, Findings};
 use crate::catalog::{checks_after, stage_checks, CheckId, Stage};
-use crate::model::{Evidence, Problem, RunFlag, Subject};
+use crate::model::{Evidence, Outcome, Problem, RunFlag, Subject};
 use crate::observe::{
     DnsAnswer, LegacyTls, NotContacted, Observations, SmtpFailure, SmtpObservation, SmtpReply,
     SmtpStep, TlsVersion,
@@ -190,8 +190,26 @@ fn judge_endpoint(
     out: &mut Findings,
 ) {
     let endpoint = Endpoint::new(probe);
+    let first = out.len();
     // A `Break` has skipped the checks after the one that stopped.
     let _ = judge_steps(&endpoint, none_reachable, ctx, out);
+    // Every finding about this address that rests on another name's session says so.
+    if let Some(shared) = &probe.shared_from {
+        let note = shared_note(probe.ip, &shared.host);
+        for finding in out.since(first) {
+            if !matches!(finding.outcome, Outcome::Skipped { .. }) {
+                finding.summary = format!("{} ({note})", finding.summary);
+            }
+            finding
+                .evidence
+                .push(Evidence::new("shared observation", note.clone()));
+        }
+    }
+}
+
+/// "observed at 192.0.2.7 via a.example, the same server".
+pub fn shared_note(ip: std::net::IpAddr, host: &str) -> String {
+    format!("observed at {ip} via {host}, the same server")
 }
 
 fn judge_steps(
@@ -479,7 +497,18 @@ fn judge_tls_session(endpoint: &Endpoint<'_>, ctx: &Context, out: &mut Findings)
         }
         return;
     };
-    cert::judge(tls, CERT_CHECKS, subject, ctx, out);
+    // A shared session was made with another name's SNI: this name is judged from the chain.
+    let name_match = match &endpoint.probe.shared_from {
+        Some(_) => {
+            let dns_names = tls
+                .chain
+                .first()
+                .map_or(&[][..], |leaf| &leaf.dns_names[..]);
+            crate::name::san_matches(&endpoint.probe.host, dns_names)
+        }
+        None => tls.name_match.clone(),
+    };
+    cert::judge_named(tls, &name_match, CERT_CHECKS, subject, ctx, out);
     let negotiated = vec![
         Evidence::new("version", tls.version.to_string()),
         Evidence::new("cipher", tls.cipher.clone()),
@@ -653,6 +682,7 @@ mod tests {
             connection_lost: None,
             tried_for: Duration::ZERO,
             not_contacted: None,
+            shared_from: None,
         }
     }
 
@@ -693,6 +723,50 @@ mod tests {
             Outcome::Skipped { blocked_by } => format!("skipped by {blocked_by}"),
             other => other.label().to_owned(),
         }
+    }
+
+    #[test]
+    fn a_shared_session_is_judged_per_name_and_says_where_it_was_seen() {
+        // The session was made with t1's SNI; t2 shares it. The chain covers *.farm.test only.
+        let shared = |host: &str, dns_name: &str| {
+            let mut probe = good(host, "192.0.2.7");
+            let tls = probe.tls.as_mut().unwrap();
+            tls.chain[0].dns_names = vec![dns_name.to_owned()];
+            // The first name's verdict, which must not be read for another name.
+            tls.name_match = Ok(());
+            probe.shared_from = Some(crate::observe::SharedFrom {
+                host: "t1.farm.test".to_owned(),
+            });
+            probe
+        };
+        let findings = run(vec![shared("t2.farm.test", "*.farm.test")]);
+        assert_eq!(label(&findings, CheckId::SmtpCertName), "pass");
+        let name = findings
+            .iter()
+            .find(|f| f.check == CheckId::SmtpCertName)
+            .unwrap();
+        assert!(
+            name.summary
+                .ends_with("(observed at 192.0.2.7 via t1.farm.test, the same server)"),
+            "{}",
+            name.summary
+        );
+        for finding in findings
+            .iter()
+            .filter(|f| f.check.as_str().starts_with("smtp."))
+        {
+            assert!(
+                finding
+                    .evidence
+                    .iter()
+                    .any(|e| e.label == "shared observation"),
+                "{finding:?}"
+            );
+        }
+        // A name the shared chain does not cover fails, whatever the first name's verdict was.
+        let findings = run(vec![shared("mx.other.test", "*.farm.test")]);
+        assert_eq!(label(&findings, CheckId::SmtpCertName), "fail");
+        assert_eq!(label(&findings, CheckId::SmtpCertTrusted), "pass");
     }
 
     #[test]

@@ -238,3 +238,48 @@ pub fn server_config(leaf: &Leaf) -> std::sync::Arc<rustls::ServerConfig> {
         .expect("server certificate");
     std::sync::Arc::new(config)
 }
+
+/// A rustls server config choosing its certificate by SNI: `leaves` by exact name, `fallback`
+/// for any other name (and for a ClientHello without SNI).
+pub fn sni_server_config(
+    leaves: &[(&str, &Leaf)],
+    fallback: &Leaf,
+) -> std::sync::Arc<rustls::ServerConfig> {
+    use std::sync::Arc;
+
+    #[derive(Debug)]
+    struct BySni {
+        names: std::collections::HashMap<String, Arc<rustls::sign::CertifiedKey>>,
+        fallback: Arc<rustls::sign::CertifiedKey>,
+    }
+    impl rustls::server::ResolvesServerCert for BySni {
+        fn resolve(
+            &self,
+            hello: rustls::server::ClientHello<'_>,
+        ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+            let chosen = hello.server_name().and_then(|name| self.names.get(name));
+            Some(chosen.unwrap_or(&self.fallback).clone())
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certified = |leaf: &Leaf| {
+        let key = provider
+            .key_provider
+            .load_private_key(leaf.key.clone_key())
+            .expect("leaf key");
+        Arc::new(rustls::sign::CertifiedKey::new(leaf.chain.clone(), key))
+    };
+    let resolver = BySni {
+        names: leaves
+            .iter()
+            .map(|(name, leaf)| ((*name).to_owned(), certified(leaf)))
+            .collect(),
+        fallback: certified(fallback),
+    };
+    let config = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+    Arc::new(config)
+}

@@ -47,6 +47,17 @@ pub struct Zone {
     silent: HashSet<String>,
     /// Names looked at per question while chasing CNAMEs (a loop is chased until this).
     chase_limit: usize,
+    /// Questions answered per 100 ms at most, and what happens to the others.
+    throttle: Option<(usize, Throttle)>,
+}
+
+/// What a throttling server does with a question above its rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Throttle {
+    /// Answers REFUSED, as many public and ISP resolvers do.
+    Refuse,
+    /// Drops it: no answer at all.
+    Drop,
 }
 
 /// One question the server received.
@@ -88,7 +99,15 @@ impl Zone {
             truncate_udp: HashSet::new(),
             silent: HashSet::new(),
             chase_limit: 10,
+            throttle: None,
         }
+    }
+
+    /// Answers at most `per_second` questions a second (counted per 100 ms); the others are
+    /// refused or dropped.
+    pub fn throttle(mut self, per_second: usize, mode: Throttle) -> Self {
+        self.throttle = Some(((per_second / 10).max(1), mode));
+        self
     }
 
     /// The TTL for the records added after this call.
@@ -254,6 +273,31 @@ impl Zone {
 struct Handler {
     zone: Arc<Zone>,
     log: Arc<Mutex<Vec<LoggedQuery>>>,
+    /// The current 100 ms window of a throttling server and the questions answered in it.
+    window: Mutex<(std::time::Instant, usize)>,
+    /// Questions refused or dropped by the throttle.
+    throttled: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Handler {
+    /// Whether the throttle lets this question through.
+    fn admitted(&self) -> bool {
+        let Some((per_window, _)) = self.zone.throttle else {
+            return true;
+        };
+        let mut window = self.window.lock().unwrap();
+        let now = std::time::Instant::now();
+        if now.duration_since(window.0) >= Duration::from_millis(100) {
+            *window = (now, 0);
+        }
+        window.1 += 1;
+        let admitted = window.1 <= per_window;
+        if !admitted {
+            self.throttled
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        admitted
+    }
 }
 
 impl Handler {
@@ -287,13 +331,19 @@ impl Handler {
         if zone.silent.contains(&name) || zone.silent.contains("*") {
             return header.into();
         }
+        let throttled = !self.admitted();
+        if throttled && matches!(zone.throttle, Some((_, Throttle::Drop))) {
+            return header.into();
+        }
         let mut builder = MessageResponseBuilder::from_message_request(request);
         if request.edns().is_some() {
             let mut edns = Edns::new();
             edns.set_max_payload(1232);
             builder.edns(edns);
         }
-        let fixed_code = if zone.servfail.contains(&name) {
+        let fixed_code = if throttled {
+            Some(ResponseCode::Refused)
+        } else if zone.servfail.contains(&name) {
             Some(ResponseCode::ServFail)
         } else if zone.refused.contains(&name) {
             Some(ResponseCode::Refused)
@@ -360,6 +410,7 @@ impl RequestHandler for Handler {
 pub struct DnsServer {
     addr: SocketAddr,
     log: Arc<Mutex<Vec<LoggedQuery>>>,
+    throttled: Arc<std::sync::atomic::AtomicUsize>,
     _server: ServerFuture<Handler>,
 }
 
@@ -375,21 +426,30 @@ impl DnsServer {
         let (udp, tcp) = bind_pair(ip).await;
         let addr = udp.local_addr().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
+        let throttled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut server = ServerFuture::new(Handler {
             zone: Arc::new(zone),
             log: Arc::clone(&log),
+            window: Mutex::new((std::time::Instant::now(), 0)),
+            throttled: Arc::clone(&throttled),
         });
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(10));
         Self {
             addr,
             log,
+            throttled,
             _server: server,
         }
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Questions the throttle refused or dropped so far.
+    pub fn throttled(&self) -> usize {
+        self.throttled.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every question received so far, in order.

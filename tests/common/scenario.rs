@@ -126,6 +126,7 @@ pub fn good_smtp(host: &str, ip: &str) -> SmtpObservation {
         connection_lost: None,
         tried_for: Duration::ZERO,
         not_contacted: None,
+        shared_from: None,
     }
 }
 

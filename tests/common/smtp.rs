@@ -92,6 +92,16 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// Starts a server on `ip` and `port` (0 for any free port).
     pub async fn start(ip: IpAddr, port: u16, behaviour: Behaviour, leaf: &Leaf) -> Self {
+        Self::start_with_tls(ip, port, behaviour, server_config(leaf)).await
+    }
+
+    /// Starts a server whose STARTTLS uses `tls` (e.g. a certificate chosen by SNI).
+    pub async fn start_with_tls(
+        ip: IpAddr,
+        port: u16,
+        behaviour: Behaviour,
+        tls: Arc<rustls::ServerConfig>,
+    ) -> Self {
         let listener = TcpListener::bind((ip, port))
             .await
             .expect("bind SMTP server");
@@ -99,7 +109,6 @@ impl SmtpServer {
         let connections = Arc::new(AtomicUsize::new(0));
         let sessions = Arc::new(Sessions::default());
         let commands = Arc::new(Mutex::new(Vec::new()));
-        let tls = server_config(leaf);
         let task = {
             let connections = connections.clone();
             let sessions = sessions.clone();
