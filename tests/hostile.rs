@@ -120,12 +120,7 @@ async fn dns_never_answers() {
     );
     match &answer {
         DnsAnswer::Failed { reason } => assert!(
-            reason
-                == &format!(
-                    "the resolver ({}) did not answer within 4 seconds",
-                    dns.addr()
-                )
-                || reason == "the resolver did not answer (the query timed out)",
+            reason.starts_with(&format!("the resolver {} did not answer", dns.addr())),
             "{reason}"
         ),
         other => panic!("{other:?}"),
@@ -168,13 +163,7 @@ async fn dns_resolver_that_never_answers_ends_within_one_question() {
     );
     assert!(obs.sts_misplaced.is_empty() && obs.tlsrpt_misplaced.is_empty());
     let report = common::contract::judge_checked(&obs, &Context::new(Profile::Rfc, now()));
-    let silent = [
-        format!(
-            "the resolver ({}) did not answer within 4 seconds",
-            dns.addr()
-        ),
-        "the resolver did not answer (the query timed out)".to_owned(),
-    ];
+    let silent = [format!("the resolver {} did not answer", dns.addr())];
     for check in [
         CheckId::StsRecordPresent,
         CheckId::PolicyHostResolves,

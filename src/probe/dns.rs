@@ -489,7 +489,11 @@ impl DnsClient {
                     }
                     Some(Err(err)) => attempt_from_error(&err),
                     None => Attempt::Retry {
-                        reason: "the DNS query timed out".to_owned(),
+                        reason: format!(
+                            "{} did not answer within {:.1} s",
+                            self.resolver_name,
+                            wait.as_secs_f64()
+                        ),
                         answered: false,
                     },
                 }
