@@ -206,7 +206,12 @@ fn not_passing(domain: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|finding| finding["stage"] == "change" && finding["outcome"] != "pass")
+        .filter(|finding| {
+            finding["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("change."))
+                && finding["outcome"] != "pass"
+        })
         .map(|finding| {
             format!(
                 "{} {}",
