@@ -64,6 +64,31 @@ pub fn judge_named(
         |leaf| leaf.issuer.clone(),
     );
 
+    judge_trust(tls, &issuer, &details, checks, subject, out);
+    judge_name(leaf, name_match, &details, checks, subject, out);
+    let Some(leaf) = leaf else {
+        for check in [checks.expiry, checks.expiring] {
+            out.undetermined(
+                check,
+                subject.clone(),
+                "no certificate could be read, so its validity is unknown",
+                details.clone(),
+            );
+        }
+        return;
+    };
+    judge_validity(leaf, issuer, details, checks, subject, ctx, out);
+}
+
+/// `*.certificate-trusted`: the chain builds to a trusted root.
+fn judge_trust(
+    tls: &TlsObservation,
+    issuer: &str,
+    details: &[Evidence],
+    checks: CertChecks,
+    subject: &Subject,
+    out: &mut Findings,
+) {
     // A bound of the probe, stated where the chain is judged (issue 12).
     let summarised = (tls.chain_presented > tls.chain.len()).then(|| {
         Evidence::new(
@@ -80,7 +105,7 @@ pub fn judge_named(
             checks.trusted,
             subject.clone(),
             format!("the certificate chains to a trusted root (issued by {issuer})"),
-            std::iter::once(Evidence::new("issuer", issuer.clone()))
+            std::iter::once(Evidence::new("issuer", issuer))
                 .chain(summarised)
                 .collect(),
         ),
@@ -98,7 +123,17 @@ pub fn judge_named(
             );
         }
     }
+}
 
+/// `*.certificate-name`: the leaf is valid for the name the sender asks for.
+fn judge_name(
+    leaf: Option<&CertSummary>,
+    name_match: &Result<(), String>,
+    details: &[Evidence],
+    checks: CertChecks,
+    subject: &Subject,
+    out: &mut Findings,
+) {
     let requested = requested_name(subject);
     let names = leaf.map_or_else(|| "(none)".to_owned(), san_list);
     match name_match {
@@ -123,18 +158,18 @@ pub fn judge_named(
             );
         }
     }
+}
 
-    let Some(leaf) = leaf else {
-        for check in [checks.expiry, checks.expiring] {
-            out.undetermined(
-                check,
-                subject.clone(),
-                "no certificate could be read, so its validity is unknown",
-                details.clone(),
-            );
-        }
-        return;
-    };
+/// `*.certificate-expiry` and `*.certificate-expiring`, judged at `ctx.now`.
+fn judge_validity(
+    leaf: &CertSummary,
+    issuer: String,
+    details: Vec<Evidence>,
+    checks: CertChecks,
+    subject: &Subject,
+    ctx: &Context,
+    out: &mut Findings,
+) {
     let now = ctx.now;
     let validity = Evidence::new(
         "validity",
