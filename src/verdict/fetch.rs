@@ -44,89 +44,10 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
     let addresses = obs.policy_host.addresses();
 
     if addresses.is_empty() {
-        let evidence = vec![
-            Evidence::new(format!("A {host}"), obs.policy_host.a.describe_absence()),
-            Evidence::new(
-                format!("AAAA {host}"),
-                obs.policy_host.aaaa.describe_absence(),
-            ),
-        ];
-        match obs.policy_host.failure() {
-            Some(reason) => out.undetermined(
-                CheckId::PolicyHostResolves,
-                host_subject.clone(),
-                format!("the address lookup of {host} failed ({reason})"),
-                evidence,
-            ),
-            // Senders look for the policy only once they have seen the record (RFC 8461
-            // §3.3, §5): a domain without either has no MTA-STS, which sts-record.present says.
-            None if no_sts_record(obs) => {
-                let blocked_by = CheckId::StsRecordPresent;
-                out.skip_all(stage_checks(Stage::PolicyHost), &host_subject, blocked_by);
-                skip_fetch_checks(out, &host_subject, blocked_by);
-                return None;
-            }
-            None => {
-                let mut problem = Problem::new(
-                    CheckId::PolicyHostResolves,
-                    format!("{host} has no address, so no sender can fetch the policy (sts-policy-fetch-error)"),
-                );
-                problem.evidence = evidence;
-                out.problem(problem, host_subject.clone());
-            }
-        }
-        out.skip_all(
-            checks_after(CheckId::PolicyHostResolves),
-            &host_subject,
-            CheckId::PolicyHostResolves,
-        );
-        skip_fetch_checks(out, &host_subject, CheckId::PolicyHostResolves);
+        judge_no_address(obs, host, out);
         return None;
     }
-
-    let mut address_evidence: Vec<Evidence> = addresses
-        .iter()
-        .map(|ip| Evidence::new("address", ip.to_string()))
-        .collect();
-    let chain = obs.policy_host.cname_chain();
-    if !chain.is_empty() {
-        address_evidence.push(Evidence::new(
-            "CNAME chain",
-            super::one_record::show_chain(chain),
-        ));
-    }
-    out.pass_with(
-        CheckId::PolicyHostResolves,
-        host_subject.clone(),
-        format!("{host} has {} address(es)", addresses.len()),
-        address_evidence,
-    );
-    if addresses.iter().any(|ip| ip.is_ipv4()) {
-        out.pass_with(
-            CheckId::PolicyHostIpv4,
-            host_subject.clone(),
-            format!("{host} has an IPv4 address"),
-            Vec::new(),
-        );
-    } else {
-        out.problem(
-            Problem::new(
-                CheckId::PolicyHostIpv4,
-                format!(
-                    "{host} has only IPv6 addresses; IPv4-only senders cannot fetch the policy"
-                ),
-            ),
-            host_subject.clone(),
-        );
-    }
-
-    address::judge(
-        CheckId::PolicyHostPublicAddress,
-        host,
-        &addresses,
-        obs.private_allowed,
-        out,
-    );
+    judge_policy_host(obs, host, &addresses, out);
     // Addresses not contacted because they are not public; one past the per-host bound is not
     // reported here.
     let public_address = CheckId::PolicyHostPublicAddress;
@@ -168,6 +89,97 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
         }
         _ => None,
     })
+}
+
+/// The policy host has no address: `policy-host.resolves` says why (or the domain has no
+/// MTA-STS at all), and every check after it is skipped.
+fn judge_no_address(obs: &Observations, host: &str, out: &mut Findings) {
+    let host_subject = Subject::host(host);
+    let evidence = vec![
+        Evidence::new(format!("A {host}"), obs.policy_host.a.describe_absence()),
+        Evidence::new(
+            format!("AAAA {host}"),
+            obs.policy_host.aaaa.describe_absence(),
+        ),
+    ];
+    match obs.policy_host.failure() {
+        Some(reason) => out.undetermined(
+            CheckId::PolicyHostResolves,
+            host_subject.clone(),
+            format!("the address lookup of {host} failed ({reason})"),
+            evidence,
+        ),
+        // Senders look for the policy only once they have seen the record (RFC 8461
+        // §3.3, §5): a domain without either has no MTA-STS, which sts-record.present says.
+        None if no_sts_record(obs) => {
+            let blocked_by = CheckId::StsRecordPresent;
+            out.skip_all(stage_checks(Stage::PolicyHost), &host_subject, blocked_by);
+            skip_fetch_checks(out, &host_subject, blocked_by);
+            return;
+        }
+        None => {
+            let mut problem = Problem::new(
+                CheckId::PolicyHostResolves,
+                format!("{host} has no address, so no sender can fetch the policy (sts-policy-fetch-error)"),
+            );
+            problem.evidence = evidence;
+            out.problem(problem, host_subject.clone());
+        }
+    }
+    out.skip_all(
+        checks_after(CheckId::PolicyHostResolves),
+        &host_subject,
+        CheckId::PolicyHostResolves,
+    );
+    skip_fetch_checks(out, &host_subject, CheckId::PolicyHostResolves);
+}
+
+/// `policy-host.*` for a host with addresses: they resolve, one is IPv4, all are public.
+fn judge_policy_host(obs: &Observations, host: &str, addresses: &[IpAddr], out: &mut Findings) {
+    let host_subject = Subject::host(host);
+    let mut address_evidence: Vec<Evidence> = addresses
+        .iter()
+        .map(|ip| Evidence::new("address", ip.to_string()))
+        .collect();
+    let chain = obs.policy_host.cname_chain();
+    if !chain.is_empty() {
+        address_evidence.push(Evidence::new(
+            "CNAME chain",
+            super::one_record::show_chain(chain),
+        ));
+    }
+    out.pass_with(
+        CheckId::PolicyHostResolves,
+        host_subject.clone(),
+        format!("{host} has {} address(es)", addresses.len()),
+        address_evidence,
+    );
+    if addresses.iter().any(|ip| ip.is_ipv4()) {
+        out.pass_with(
+            CheckId::PolicyHostIpv4,
+            host_subject,
+            format!("{host} has an IPv4 address"),
+            Vec::new(),
+        );
+    } else {
+        out.problem(
+            Problem::new(
+                CheckId::PolicyHostIpv4,
+                format!(
+                    "{host} has only IPv6 addresses; IPv4-only senders cannot fetch the policy"
+                ),
+            ),
+            host_subject,
+        );
+    }
+
+    address::judge(
+        CheckId::PolicyHostPublicAddress,
+        host,
+        addresses,
+        obs.private_allowed,
+        out,
+    );
 }
 
 /// The `_mta-sts` lookup worked and found no record that even looks like an MTA-STS record.
