@@ -191,7 +191,7 @@ async fn run_binary(args: Vec<String>) -> Output {
 }
 
 fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+    common::report_json::parse(&output.stdout).unwrap_or_else(|err| {
         panic!(
             "stdout is not JSON ({err}): {}\nstderr: {}",
             String::from_utf8_lossy(&output.stdout),
@@ -559,7 +559,7 @@ fn jsonl_by_domain(output: &Output) -> std::collections::BTreeMap<String, Value>
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|line| {
-            let value: Value = serde_json::from_str(line).expect("a JSON line");
+            let value = common::report_json::parse(line.as_bytes()).expect("a JSON line");
             (value["domain"].as_str().expect("domain").to_owned(), value)
         })
         .collect()

@@ -130,7 +130,7 @@ fn real_servers_in_a_namespace_produce_the_expected_findings() {
 
 /// The findings that are neither passes nor skips, one line each, for failure messages.
 fn summarize(run: &Run) -> String {
-    let Ok(report) = serde_json::from_slice::<Value>(&run.stdout) else {
+    let Ok(report) = common::report_json::parse(&run.stdout) else {
         return format!("(not JSON) {}{}", run.stdout_text(), run.stderr_text());
     };
     let mut lines = Vec::new();
@@ -207,7 +207,7 @@ fn judge_scenario(scenario: &Scenario, run: &Run) -> Vec<String> {
             context()
         ));
     }
-    let report: Value = match serde_json::from_slice(&run.stdout) {
+    let report: Value = match common::report_json::parse(&run.stdout) {
         Ok(report) => report,
         Err(err) => {
             problems.push(format!(
@@ -429,7 +429,7 @@ fn readiness_runs(world: &World) -> Vec<String> {
                 context()
             ));
         }
-        let Ok(report) = serde_json::from_slice::<Value>(&run.stdout) else {
+        let Ok(report) = common::report_json::parse(&run.stdout) else {
             problems.push(format!("{name}: stdout is not JSON{}", context()));
             continue;
         };
@@ -481,7 +481,7 @@ fn replay_runs(world: &World) -> Vec<String> {
     let by_domain = |run: &Run| -> std::collections::BTreeMap<String, Value> {
         run.stdout_text()
             .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter_map(|line| common::report_json::parse(line.as_bytes()).ok())
             .map(|value| (value["domain"].as_str().unwrap_or("").to_owned(), value))
             .collect()
     };

@@ -337,7 +337,7 @@ struct JsonReport {
     summary: JsonSummary,
 }
 
-/// One check of the document's catalog (schema 2): the fixed text findings refer to by id.
+/// One check of the document's catalog (schema 2 and 3): the fixed text findings refer to by id.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct JsonCheck {
@@ -365,6 +365,20 @@ struct JsonDomain {
     facts: JsonFacts,
     counts: JsonCounts,
     findings: Vec<JsonFinding>,
+    // Schema 3, compact detail: passes and skips grouped by subject.
+    #[serde(default)]
+    passed: Vec<JsonGroup>,
+    #[serde(default)]
+    skipped: Vec<JsonGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonGroup {
+    subject: JsonSubject,
+    #[serde(default)]
+    blocked_by: Option<String>,
+    ids: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -465,7 +479,7 @@ fn json() -> JsonReport {
 #[test]
 fn json_top_level() {
     let report = json();
-    assert_eq!(report.schema_version, 2);
+    assert_eq!(report.schema_version, 3);
     assert_eq!(
         (report.tool.name.as_str(), report.tool.version.as_str()),
         ("mtasts", "0.0.0-test")
@@ -540,15 +554,32 @@ fn json_carries_the_catalog_once_and_findings_refer_to_it() {
         assert_eq!(check.sources.len(), spec.sources.len());
         assert_eq!(check.docs, format!("docs/checks.md#{id}"));
     }
-    let findings = &report.domains[0].findings;
-    assert_eq!(findings.len(), sample_report().domains[0].findings.len());
+    let domain = &report.domains[0];
+    let findings = &domain.findings;
+    let grouped = |groups: &[JsonGroup]| groups.iter().map(|group| group.ids.len()).sum::<usize>();
+    assert_eq!(
+        findings.len() + grouped(&domain.passed) + grouped(&domain.skipped),
+        sample_report().domains[0].findings.len()
+    );
+    assert_eq!(grouped(&domain.passed), domain.counts.pass);
+    assert_eq!(grouped(&domain.skipped), domain.counts.skipped);
+    for group in domain.passed.iter().chain(&domain.skipped) {
+        for id in &group.ids {
+            assert!(report.checks.contains_key(id), "{id}");
+        }
+    }
     for finding in findings {
         assert!(report.checks.contains_key(&finding.id), "{}", finding.id);
-        // The fixed text is not repeated.
+        // The fixed text is not repeated, and passes and skips are in their groups.
         assert!(finding.title.is_none() && finding.fix.is_none() && finding.docs.is_none());
-        let said = !matches!(finding.outcome.as_str(), "pass" | "skipped");
-        assert_eq!(finding.summary.is_some(), said, "{finding:?}");
-        assert_eq!(finding.evidence.is_some(), said, "{finding:?}");
+        assert!(
+            !matches!(finding.outcome.as_str(), "pass" | "skipped"),
+            "{finding:?}"
+        );
+        assert!(
+            finding.summary.is_some() && finding.evidence.is_some(),
+            "{finding:?}"
+        );
         if let Some(severity) = &finding.severity {
             assert_eq!(severity, &report.checks[&finding.id].severity);
         }
@@ -592,10 +623,24 @@ fn json_carries_the_catalog_once_and_findings_refer_to_it() {
         }
     );
 
-    let skipped = by_id("smtp.starttls-offered");
-    assert_eq!(skipped.outcome, "skipped");
+    let skipped = &domain.skipped[0];
+    assert_eq!(skipped.ids, ["smtp.starttls-offered"]);
     assert_eq!(skipped.blocked_by.as_deref(), Some("smtp.connect"));
-    assert_eq!(by_id("sts-record.present").subject, JsonSubject::Domain);
+    assert_eq!(
+        skipped.subject,
+        JsonSubject::Endpoint {
+            host: "mx1.example.com".to_owned(),
+            ip: MX1_IP.to_owned()
+        }
+    );
+    let passed_at_the_domain = domain
+        .passed
+        .iter()
+        .find(|group| group.subject == JsonSubject::Domain)
+        .unwrap();
+    assert!(passed_at_the_domain
+        .ids
+        .contains(&"sts-record.present".to_owned()));
 }
 
 #[test]
@@ -630,7 +675,7 @@ fn json_never_carries_raw_control_bytes() {
     let bytes = json_bytes();
     assert!(!bytes.contains(&0x1b), "ESC must be escaped as \\u001b");
     let report = json();
-    let record = &report.domains[0].findings[1].evidence.as_ref().unwrap()[0];
+    let record = &report.domains[0].findings[0].evidence.as_ref().unwrap()[0];
     assert_eq!(
         record.value, "v=STSv1; id=abc\x1b[2J\u{202e}def",
         "the value round-trips"
