@@ -506,6 +506,76 @@ async fn human_report_is_a_checklist_with_evidence_and_fixes() {
     }
 }
 
+/// Issue 13: `-o FILE` writes the report there (nothing on standard output, no temporary file
+/// left beside it), `--color always` colours even into a file, `--verbose` lists every pass,
+/// and the default lists none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_file_colour_and_verbose_on_the_binary() {
+    let world = World::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.txt");
+    let path_arg = path.display().to_string();
+
+    let output = world.check(&["-o", &path_arg, "broken.test"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("broken.test: FAIL"), "{text}");
+    assert!(!text.contains('\x1b'), "auto colour is off in a file");
+    assert!(
+        !text.contains("  PASS  "),
+        "the default lists no pass:\n{text}"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["report.txt"], "no temporary file is left");
+
+    let output = world
+        .check(&[
+            "--output",
+            &path_arg,
+            "--color",
+            "always",
+            "--verbose",
+            "broken.test",
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(1));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\x1b[1;31mFAIL\x1b[0m"), "{text}");
+    assert!(
+        text.contains("\x1b[32mPASS\x1b[0m"),
+        "verbose lists the passes:\n{text}"
+    );
+
+    let output = world
+        .check(&["--color", "never", "--format", "json", "good.test"])
+        .await;
+    assert!(!output.stdout.contains(&0x1b));
+    let output = world
+        .check(&["--color", "always", "--format", "json", "good.test"])
+        .await;
+    assert!(
+        !output.stdout.contains(&0x1b),
+        "only the human format is ever coloured"
+    );
+
+    // A report that cannot be written is a sentence, and exit status 2.
+    let missing = dir.path().join("no-such-dir").join("r.txt");
+    let output = world
+        .check(&["-o", &missing.display().to_string(), "good.test"])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot write --output"), "{stderr}");
+}
+
 /// The README's quick start, run as written but for the lab flags that point at this world.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_quick_start_runs() {
@@ -587,14 +657,13 @@ fn outcomes_by_domain(output: &Output) -> Vec<String> {
     list
 }
 
-/// The human report from the first domain on: the header's settings differ (a replay says it
-/// is one), the checklists must not.
 /// The domain blocks and the run summary of a human report, without the header (which names
 /// the run) and without the summary's network lines (DNS lookups, SMTP sessions): those say how
 /// the live run went, which a replay, having no network, has nothing to say about.
 fn human_body(output: &Output) -> String {
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let start = text.find("\n== ").expect("a domain block");
+    // The header is its first line and the indented settings under it; a blank line ends it.
+    let start = text.find("\n\n").expect("a domain block");
     text[start..]
         .lines()
         .filter(|line| !line.starts_with("  DNS: ") && !line.starts_with("  SMTP: "))

@@ -361,7 +361,7 @@ async fn each_change_is_seen_by_a_run_against_the_saved_baseline() {
         ])
         .await;
     let text = String::from_utf8_lossy(&output.stdout);
-    let block = &text[text.find("== memory.test ==").expect("the domain's block")..];
+    let block = &text[text.find("\nmemory.test: ").expect("the domain's block")..];
     let since = block.find("Since 20").expect("a since section");
     assert!(since < block.find("MTA-STS TXT record").unwrap(), "{text}");
     assert!(block[since..].contains("[change.id-not-bumped]"), "{text}");

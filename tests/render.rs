@@ -142,13 +142,34 @@ fn sample_report() -> AuditReport {
 }
 
 fn render(report: &AuditReport, format: Format, colour: bool) -> Vec<u8> {
+    render_styled(
+        report,
+        format,
+        Style {
+            colour,
+            verbose: false,
+        },
+    )
+}
+
+fn render_styled(report: &AuditReport, format: Format, style: Style) -> Vec<u8> {
     let mut out = Vec::new();
-    report::render(report, format, Style { colour }, &mut out).unwrap();
+    report::render(report, format, style, &mut out).unwrap();
     out
 }
 
+/// The default human report: problems first.
 fn human(colour: bool) -> String {
     String::from_utf8(render(&sample_report(), Format::Human, colour)).unwrap()
+}
+
+/// `--verbose`: the whole checklist.
+fn human_verbose(colour: bool) -> String {
+    let style = Style {
+        colour,
+        verbose: true,
+    };
+    String::from_utf8(render_styled(&sample_report(), Format::Human, style)).unwrap()
 }
 
 /// The lines from the one containing `needle` up to the next finding or heading.
@@ -163,8 +184,157 @@ fn block_after<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
 }
 
 #[test]
-fn human_groups_findings_by_stage_in_catalog_order() {
+fn human_shows_the_verdict_then_the_problems_in_fixing_order_then_a_line_per_stage() {
     let text = human(false);
+    let first_domain: Vec<&str> = text
+        .split("\nexample.org: ")
+        .next()
+        .unwrap()
+        .lines()
+        .collect();
+    let start = first_domain
+        .iter()
+        .position(|line| line.starts_with("example.com: "))
+        .unwrap();
+    assert_eq!(
+        first_domain[start],
+        "example.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, 1 could not determine)"
+    );
+    // The problems, in the order to fix them: failures, warnings, could not determine, info.
+    let headlines: Vec<&str> = first_domain
+        .iter()
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+        .filter_map(|line| {
+            line.rsplit_once("  [")
+                .map(|(_, id)| id.trim_end_matches(']'))
+        })
+        .collect();
+    assert_eq!(
+        headlines,
+        [
+            "sts-record.id",
+            "mx.covered",
+            "policy.mode-enforce",
+            "smtp.connect",
+            "tlsrpt.extension"
+        ],
+        "{text}"
+    );
+    // No pass or skip is listed on its own line ...
+    let domains = text.split("\nSummary:").next().unwrap();
+    assert!(
+        !domains.contains("  PASS  ") && !domains.contains("  SKIP  "),
+        "{text}"
+    );
+    // ... each stage with findings gets one line, in catalog order.
+    let stage_lines: Vec<&str> = first_domain
+        .iter()
+        .copied()
+        .filter(|line| {
+            Stage::ALL
+                .iter()
+                .any(|stage| line.starts_with(&format!("  {}: ", stage.title())))
+        })
+        .collect();
+    assert_eq!(
+        stage_lines,
+        [
+            "  MTA-STS TXT record (_mta-sts): 1 passed, 1 failed",
+            "  Policy host (mta-sts.DOMAIN): 1 passed",
+            "  Policy file: 1 warned",
+            "  MX hosts against the policy: 1 failed",
+            "  STARTTLS on every MX: 1 could not be determined, 1 skipped (needs smtp.connect)",
+            "  TLS reporting (_smtp._tls): 1 info",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn human_orders_a_failure_that_blocks_other_checks_first() {
+    use mtasts::model::Blocker;
+    let failure = |check, subject| Finding {
+        check,
+        subject,
+        outcome: Outcome::Fail,
+        summary: format!("{} failed", CheckId::as_str(check)),
+        evidence: Vec::new(),
+    };
+    let skipped = |check| Finding {
+        check,
+        subject: Subject::Domain,
+        outcome: Outcome::Skipped {
+            blocked_by: Blocker::Check(CheckId::PolicySyntax),
+        },
+        summary: String::new(),
+        evidence: Vec::new(),
+    };
+    let mut report = sample_report();
+    report.domains = vec![DomainReport {
+        domain: "blocked.example".to_owned(),
+        facts: Facts::default(),
+        findings: vec![
+            failure(CheckId::StsRecordId, Subject::Domain),
+            failure(CheckId::PolicySyntax, Subject::Domain),
+            skipped(CheckId::PolicyModeEnforce),
+        ],
+    }];
+    let text = String::from_utf8(render(&report, Format::Human, false)).unwrap();
+    let syntax = text.find("[policy.syntax]").unwrap();
+    let id = text.find("[sts-record.id]").unwrap();
+    assert!(
+        syntax < id,
+        "the failure that blocks a check comes first:\n{text}"
+    );
+}
+
+#[test]
+fn human_bounds_the_evidence_of_one_finding_and_says_what_it_left_out() {
+    let mut report = sample_report();
+    report.domains.truncate(1);
+    let finding = &mut report.domains[0].findings[1];
+    assert_eq!(finding.check, CheckId::StsRecordId);
+    finding.evidence = (0..10_000)
+        .map(|line| Evidence::new("line", format!("bad line {line}")))
+        .collect();
+    finding.evidence[0] = Evidence::new("record", "x".repeat(5_000));
+    assert_eq!(
+        (
+            report::human::MAX_EVIDENCE_LINES,
+            report::human::MAX_EVIDENCE_CHARS
+        ),
+        (8, 300),
+        "the expected counts below assume them"
+    );
+    for verbose in [false, true] {
+        let style = Style {
+            colour: false,
+            verbose,
+        };
+        let text = String::from_utf8(render_styled(&report, Format::Human, style)).unwrap();
+        let block = block_after(&text, "[sts-record.id]");
+        assert_eq!(
+            block.len(),
+            1 + report::human::MAX_EVIDENCE_LINES + 3,
+            "{block:?}"
+        );
+        assert!(
+            block[1].ends_with(&format!("… ({} more characters)", "4,700")),
+            "{}",
+            block[1]
+        );
+        assert_eq!(block[2], "        line: bad line 1");
+        assert_eq!(
+            block[1 + report::human::MAX_EVIDENCE_LINES],
+            "        … and 9,992 more (all of them: --format json)"
+        );
+        assert!(text.lines().count() < 100, "{} lines", text.lines().count());
+    }
+}
+
+#[test]
+fn human_verbose_groups_findings_by_stage_in_catalog_order() {
+    let text = human_verbose(false);
     let first_domain = text.split("== example.org ==").next().unwrap();
     let positions: Vec<usize> = Stage::ALL
         .iter()
@@ -186,52 +356,55 @@ fn human_groups_findings_by_stage_in_catalog_order() {
 
 #[test]
 fn human_shows_evidence_fix_and_rule_under_problems() {
-    let text = human(false);
-    let spec = CheckId::MxCovered.spec();
-    let block = block_after(&text, "[mx.covered]");
-    assert!(block[0].starts_with("  FAIL  mx2.example.com matches no mx pattern — mx2.example.com"));
-    assert_eq!(
-        block[1..],
-        [
-            "        policy mx: mx1.example.com".to_owned(),
-            format!("        fix: {}", spec.fix),
-            "        rule: RFC 8461 §4.1, RFC 8461 §8.4, SGE step 2".to_owned(),
-        ]
-    );
+    for text in [human(false), human_verbose(false)] {
+        let spec = CheckId::MxCovered.spec();
+        let block = block_after(&text, "[mx.covered]");
+        assert!(
+            block[0].starts_with("  FAIL  mx2.example.com matches no mx pattern — mx2.example.com")
+        );
+        assert_eq!(
+            block[1..],
+            [
+                "        policy mx: mx1.example.com".to_owned(),
+                format!("        fix: {}", spec.fix),
+                "        rule: RFC 8461 §4.1, RFC 8461 §8.4, SGE step 2".to_owned(),
+            ]
+        );
 
-    let block = block_after(&text, "[smtp.connect]");
-    assert!(
-        block[0].starts_with("  UNKNOWN  could not determine"),
-        "{block:?}"
-    );
-    assert!(
-        block[0].contains("— mx1.example.com [192.0.2.25]"),
-        "{block:?}"
-    );
-    assert_eq!(block[1], "        connect: 192.0.2.25:25 timed out");
-    // Issue 12: the fix speaks to the person running the audit, not to the domain's owner.
-    assert_eq!(
-        block[2],
-        format!("        fix: {}", Stage::Smtp.undetermined_fix())
-    );
-    assert!(block[2].contains("outbound port 25 is open from here"));
+        let block = block_after(&text, "[smtp.connect]");
+        assert!(
+            block[0].starts_with("  UNKNOWN  could not determine"),
+            "{block:?}"
+        );
+        assert!(
+            block[0].contains("— mx1.example.com [192.0.2.25]"),
+            "{block:?}"
+        );
+        assert_eq!(block[1], "        connect: 192.0.2.25:25 timed out");
+        // Issue 12: the fix speaks to the person running the audit, not to the domain's owner.
+        assert_eq!(
+            block[2],
+            format!("        fix: {}", Stage::Smtp.undetermined_fix())
+        );
+        assert!(block[2].contains("outbound port 25 is open from here"));
 
-    let block = block_after(&text, "[tlsrpt.extension]");
-    assert!(block[0].starts_with("  INFO  "));
-    assert_eq!(block[1], "        field: ruf=mailto:x@example.com");
+        let block = block_after(&text, "[tlsrpt.extension]");
+        assert!(block[0].starts_with("  INFO  "));
+        assert_eq!(block[1], "        field: ruf=mailto:x@example.com");
 
-    let block = block_after(&text, "[policy.mode-enforce]");
-    assert!(block[0].starts_with("  WARN  the policy is in testing mode  "));
-    assert_eq!(
-        block.len(),
-        3,
-        "a warning without evidence still has fix and rule"
-    );
+        let block = block_after(&text, "[policy.mode-enforce]");
+        assert!(block[0].starts_with("  WARN  the policy is in testing mode  "));
+        assert_eq!(
+            block.len(),
+            3,
+            "a warning without evidence still has fix and rule"
+        );
+    }
 }
 
 #[test]
-fn human_keeps_passes_and_skips_to_one_line() {
-    let text = human(false);
+fn human_verbose_keeps_passes_and_skips_to_one_line() {
+    let text = human_verbose(false);
     let block = block_after(&text, "[sts-record.present]");
     assert_eq!(block.len(), 1, "{block:?}");
     assert!(block[0].starts_with("  PASS  An MTA-STS TXT record is published"));
@@ -244,8 +417,8 @@ fn human_keeps_passes_and_skips_to_one_line() {
 }
 
 #[test]
-fn human_header_and_footer() {
-    let text = human(false);
+fn human_verbose_header_and_footer() {
+    let text = human_verbose(false);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
@@ -255,7 +428,7 @@ fn human_header_and_footer() {
     assert_eq!(lines[2], "  DNS questions go to --resolver 127.0.0.1:5353");
     assert!(text.contains(
         "== example.com ==\n  policy: mode testing, id 20250101T000000, max_age 604800 (7 days)\n  \
-         MX: mx1.example.com, mx2.example.com\n  policy mx: mx1.example.com\n  \
+         MX: mx1.example.com, mx2.example.com · policy mx: mx1.example.com\n  \
          TLS-RPT rua: mailto:tls@example.com\n"
     ));
     assert!(text.contains(
@@ -282,16 +455,20 @@ fn human_single_domain_has_no_summary() {
     let text = String::from_utf8(render(&report, Format::Human, false)).unwrap();
     assert!(!text.contains("Summary:"));
     assert!(!text.contains("Most common"));
-    // The one domain reads as it always has: header, checklist, verdict line.
+    // The one domain: header, verdict line, problems, a line per stage, and nothing after.
     assert!(
         text.starts_with("mtasts 0.0.0-test · profile ncsc"),
         "{text}"
     );
     assert!(
-        text.ends_with(
-            "\nexample.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, \
+        text.contains(
+            "\n\nexample.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, \
              1 could not determine)\n"
         ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\n  TLS reporting (_smtp._tls): 1 info\n"),
         "{text}"
     );
 }
@@ -649,7 +826,10 @@ fn json_full_detail_keeps_the_catalog_in_every_finding() {
     report::render_with_detail(
         &sample_report(),
         Format::Json,
-        Style { colour: false },
+        Style {
+            colour: false,
+            verbose: false,
+        },
         report::Detail::Full,
         &mut out,
     )
@@ -1024,7 +1204,7 @@ fn human_summary_of_a_bulk_run() {
         )
     );
     // Every domain block came before the summary, in order.
-    let blocks: Vec<usize> = ["== a.example ==", "== bb.example ==", "== c.example =="]
+    let blocks: Vec<usize> = ["\na.example: ", "\nbb.example: ", "\nc.example: "]
         .iter()
         .map(|heading| text.find(heading).unwrap())
         .collect();
@@ -1143,6 +1323,10 @@ fn check_golden(name: &str, actual: &[u8]) {
 #[test]
 fn human_output_matches_golden_file() {
     check_golden("two-domains.human.txt", human(false).as_bytes());
+    check_golden(
+        "two-domains.human-verbose.txt",
+        human_verbose(false).as_bytes(),
+    );
 }
 
 #[test]

@@ -62,8 +62,10 @@ pub enum Detail {
 /// How the human renderer may style its output; decided once, by the caller.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Style {
-    /// ANSI colour; only on a terminal and without NO_COLOR.
+    /// ANSI colour (`--color`; by default only on a terminal and without NO_COLOR).
     pub colour: bool,
+    /// `--verbose`: the whole checklist, passes included, rather than the problems first.
+    pub verbose: bool,
 }
 
 /// Writes a complete `report` in `format`, through the same sink a streamed run uses
