@@ -89,7 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let gathered = crate::input::gather(&Sources {
+    let mut gathered = crate::input::gather(&Sources {
         files: &args.input.file,
         shard: args.input.shard.as_deref(),
         resume: args.input.resume.as_deref(),
@@ -136,6 +136,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         generated_at: ctx.now,
         settings: settings(&args),
         detail: args.report.detail,
+        fail_on: args.report.fail_on,
     };
     let mut evidence = args
         .memory
@@ -172,6 +173,10 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         || resumed.fail
         || (resumed.warn && args.report.fail_on == FailOn::Warn)
         || (resumed.could_not_determine && !args.allow_inconclusive);
+    // Where each domain was read (by the engine's input index), for the formats that point a
+    // finding at its line of the `--file` list.
+    let locations = std::mem::take(&mut gathered.locations);
+    let source_of = |index: usize| locations.get(index).and_then(Option::as_ref);
     // The JSON document is one value written at the end, so its domains can keep input order.
     let mut kept: Option<Vec<(usize, DomainReport)>> = (format == Format::Json).then(Vec::new);
 
@@ -203,7 +208,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             match &mut kept {
                 Some(kept) => kept.push((index, report)),
                 None => {
-                    sink.domain(&report)?;
+                    sink.domain_from(&report, source_of(index))?;
                     out.flush_now()?;
                 }
             }
@@ -234,8 +239,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let written = ran.and_then(|stats| {
         if let Some(mut kept) = kept.take() {
             kept.sort_unstable_by_key(|(index, _)| *index);
-            for (_, report) in kept {
-                sink.domain(&report)?;
+            for (index, report) in kept {
+                sink.domain_from(&report, source_of(index))?;
             }
         }
         sink.finish(&summary)?;
@@ -491,6 +496,7 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
                         generated_at: args.now.unwrap_or(header.generated_at),
                         settings,
                         detail: args.report.detail,
+                        fail_on: args.report.fail_on,
                     };
                     sink = Some(stream::sink(
                         format,
