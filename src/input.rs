@@ -148,12 +148,15 @@ pub fn parse_list_with(
     Ok((numbered.into_iter().map(|(name, _)| name).collect(), errors))
 }
 
-/// [`parse_list_with`], each name with its 1-based line number.
+/// Names of a list, each with its 1-based line number.
+pub type NumberedNames = Vec<(DomainName, usize)>;
+
+/// [`parse_list_with`], each name with its line number.
 pub fn parse_list_numbered(
     bytes: &[u8],
     origin: &str,
     limits: &ListLimits,
-) -> Result<(Vec<(DomainName, usize)>, Vec<InputError>), ListError> {
+) -> Result<(NumberedNames, Vec<InputError>), ListError> {
     if bytes.len() > limits.max_bytes {
         return Err(ListError::TooManyBytes {
             limit: limits.max_bytes,

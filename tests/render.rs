@@ -17,6 +17,8 @@
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -1139,36 +1141,12 @@ fn problems(report: &DomainReport) -> Vec<&Finding> {
         .collect()
 }
 
-fn sarif_schema() -> jsonschema::Validator {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/schemas/sarif-schema-2.1.0.json"
-    );
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|err| panic!("the SARIF schema {path} cannot be read: {err}"));
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap()
-}
-
-fn assert_valid_sarif(text: &str) -> serde_json::Value {
-    let log: serde_json::Value = serde_json::from_str(text).unwrap();
-    let errors: Vec<String> = sarif_schema()
-        .iter_errors(&log)
-        .map(|error| format!("{} at {}", error, error.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}\n{text}");
-    log
-}
-
 #[test]
 fn sarif_is_valid_against_the_sarif_2_1_0_schema() {
-    assert_valid_sarif(&ci_text(Format::Sarif, FailOn::Fail));
+    common::sarif::assert_valid(&ci_text(Format::Sarif, FailOn::Fail));
     // A run with nothing to report is a valid log too.
     let empty = stream_located(Format::Sarif, FailOn::Fail, &[]);
-    let log = assert_valid_sarif(&empty);
+    let log = common::sarif::assert_valid(&empty);
     assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 0);
 }
 
@@ -1178,13 +1156,13 @@ fn the_sarif_schema_check_can_fail() {
         serde_json::from_str(&ci_text(Format::Sarif, FailOn::Fail)).unwrap();
     log["runs"][0]["results"][0]["level"] = "fatal".into();
     log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] = "docs/checks.md#x y".into();
-    let errors = sarif_schema().iter_errors(&log).count();
+    let errors = common::sarif::validator().iter_errors(&log).count();
     assert_eq!(errors, 2, "a bad level and a relative helpUri");
 }
 
 #[test]
 fn sarif_has_one_rule_per_check_under_the_profile() {
-    let log = assert_valid_sarif(&ci_text(Format::Sarif, FailOn::Fail));
+    let log = common::sarif::assert_valid(&ci_text(Format::Sarif, FailOn::Fail));
     assert_eq!(log["version"], "2.1.0");
     let run = &log["runs"][0];
     let driver = &run["tool"]["driver"];
@@ -1239,7 +1217,7 @@ fn sarif_has_one_rule_per_check_under_the_profile() {
 
 #[test]
 fn sarif_has_one_result_per_problem_located_at_its_line() {
-    let log = assert_valid_sarif(&ci_text(Format::Sarif, FailOn::Fail));
+    let log = common::sarif::assert_valid(&ci_text(Format::Sarif, FailOn::Fail));
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let results = run["results"].as_array().unwrap();
@@ -1340,7 +1318,7 @@ fn sarif_locates_a_domain_from_the_command_line_at_a_file_named_after_it() {
             "not covered",
         )],
     );
-    let log = assert_valid_sarif(&stream_located(
+    let log = common::sarif::assert_valid(&stream_located(
         Format::Sarif,
         FailOn::Fail,
         &[(report, None)],
@@ -1502,48 +1480,11 @@ fn junit_cases_name_the_check_subject_and_reason() {
     assert_eq!(listed.attribute("value"), Some("lists/domains.txt:3"));
 }
 
-/// One GitHub workflow command read back as the Actions runner reads it.
-#[derive(Debug, PartialEq, Eq)]
-struct WorkflowCommand {
-    name: String,
-    properties: BTreeMap<String, String>,
-    message: String,
-}
-
-/// The runner's unescaping (actions/runner, `ActionCommand`): `%25` last, so that an escaped
-/// `%` cannot form another escape.
-fn unescape(text: &str, property: bool) -> String {
-    let mut text = text.replace("%0D", "\r").replace("%0A", "\n");
-    if property {
-        text = text.replace("%3A", ":").replace("%2C", ",");
-    }
-    text.replace("%25", "%")
-}
-
-/// `::name key=value,key=value::message`; `None` for a line that is not a command.
-fn parse_command(line: &str) -> Option<WorkflowCommand> {
-    let rest = line.strip_prefix("::")?;
-    let (head, message) = rest.split_once("::")?;
-    let (name, properties) = head.split_once(' ').unwrap_or((head, ""));
-    let properties = properties
-        .split(',')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap();
-            (key.to_owned(), unescape(value, true))
-        })
-        .collect();
-    Some(WorkflowCommand {
-        name: name.to_owned(),
-        properties,
-        message: unescape(message, false),
-    })
-}
-
 #[test]
 fn github_annotates_each_problem_at_its_line() {
     let text = ci_text(Format::Github, FailOn::Fail);
-    let commands: Vec<WorkflowCommand> = text.lines().filter_map(parse_command).collect();
+    let commands: Vec<common::workflow::Command> =
+        text.lines().filter_map(common::workflow::parse).collect();
     let sample = sample_report();
     let expected = problems(&sample.domains[0]);
     assert_eq!(commands.len(), expected.len(), "{text}");
@@ -1606,7 +1547,10 @@ fn github_commands_survive_hostile_text() {
     let lines: Vec<&str> = text.lines().collect();
     // Two commands, the verdict and the summary: nothing forged a line of its own.
     assert_eq!(lines.len(), 4, "{text}");
-    let commands: Vec<WorkflowCommand> = lines.iter().filter_map(|l| parse_command(l)).collect();
+    let commands: Vec<common::workflow::Command> = lines
+        .iter()
+        .filter_map(|l| common::workflow::parse(l))
+        .collect();
     assert_eq!(commands.len(), 2, "{text}");
     let first = &commands[0];
     assert_eq!(first.name, "error");

@@ -10,5 +10,7 @@ pub mod dns;
 pub mod fixtures;
 pub mod https;
 pub mod lab;
+pub mod sarif;
 pub mod scenario;
 pub mod smtp;
+pub mod workflow;
