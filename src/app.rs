@@ -12,9 +12,9 @@
 //! - 2: a usage or internal error (returned as `Err` and printed by `main`), including input
 //!   that holds no valid domain at all, only rejected lines.
 //!
-//! Order: the streamed formats (human, `jsonl`, `csv`) write domains as they finish, which is
-//! not input order, unless `--ordered` (the engine's bounded reorder buffer); the JSON document, which is written whole at the end anyway, keeps input
-//! order.
+//! Order: the streamed formats (human, `jsonl`, `csv`, `github`) write domains as they finish,
+//! which is not input order, unless `--ordered` (the engine's bounded reorder buffer); the
+//! documents written whole at the end anyway (`json`, `sarif`, `junit`) keep input order.
 //!
 //! Errors that stop a run are `anyhow` errors from here up to `main.rs`; below, only the edges
 //! that read files or build the network stack (`input::gather`, `probe::live`, `probe::dns`,
@@ -177,8 +177,9 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     // finding at its line of the `--file` list.
     let locations = std::mem::take(&mut gathered.locations);
     let source_of = |index: usize| locations.get(index).and_then(Option::as_ref);
-    // The JSON document is one value written at the end, so its domains can keep input order.
-    let mut kept: Option<Vec<(usize, DomainReport)>> = (format == Format::Json).then(Vec::new);
+    // The documents are written whole at the end, so their domains can keep input order.
+    let mut kept: Option<Vec<(usize, DomainReport)>> =
+        matches!(format, Format::Json | Format::Sarif | Format::Junit).then(Vec::new);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -9,7 +9,7 @@
 //! A fail is `::error`, a warning `::warning`, a note or a check that could not be determined
 //! `::notice`. The message and the properties are escaped as the Actions runner unescapes them
 //! (`%` `\r` `\n` in both, `:` and `,` in properties too), after every control or bidi character
-//! was made visible ([`super::human::clean`]): evidence from a hostile server cannot end the
+//! was made visible (as the human report does): evidence from a hostile server cannot end the
 //! line and start a command of its own. Each domain also gets one plain line with its verdict,
 //! and the run a plain summary line at the end; written as each domain finishes.
 
