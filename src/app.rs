@@ -12,9 +12,9 @@
 //! - 2: a usage or internal error (returned as `Err` and printed by `main`), including input
 //!   that holds no valid domain at all, only rejected lines.
 //!
-//! Order: the streamed formats (human, `jsonl`, `csv`) write domains as they finish, which is
-//! not input order, unless `--ordered` (the engine's bounded reorder buffer); the JSON document, which is written whole at the end anyway, keeps input
-//! order.
+//! Order: the streamed formats (human, `jsonl`, `csv`, `github`) write domains as they finish,
+//! which is not input order, unless `--ordered` (the engine's bounded reorder buffer); the
+//! documents written whole at the end anyway (`json`, `sarif`, `junit`) keep input order.
 //!
 //! Errors that stop a run are `anyhow` errors from here up to `main.rs`; below, only the edges
 //! that read files or build the network stack (`input::gather`, `probe::live`, `probe::dns`,
@@ -90,7 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let gathered = crate::input::gather(&Sources {
+    let mut gathered = crate::input::gather(&Sources {
         files: &args.input.file,
         shard: args.input.shard.as_deref(),
         resume: args.input.resume.as_deref(),
@@ -138,6 +138,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         generated_at: ctx.now,
         settings: settings(&args),
         detail: args.report.detail,
+        fail_on: args.report.fail_on,
     };
     let mut evidence = args
         .memory
@@ -179,8 +180,13 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         || resumed.fail
         || (resumed.warn && args.report.fail_on == FailOn::Warn)
         || (resumed.could_not_determine && !args.allow_inconclusive);
-    // The JSON document is one value written at the end, so its domains can keep input order.
-    let mut kept: Option<Vec<(usize, DomainReport)>> = (format == Format::Json).then(Vec::new);
+    // Where each domain was read (by the engine's input index), for the formats that point a
+    // finding at its line of the `--file` list.
+    let locations = std::mem::take(&mut gathered.locations);
+    let source_of = |index: usize| locations.get(index).and_then(Option::as_ref);
+    // The documents are written whole at the end, so their domains can keep input order.
+    let mut kept: Option<Vec<(usize, DomainReport)>> =
+        matches!(format, Format::Json | Format::Sarif | Format::Junit).then(Vec::new);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -212,7 +218,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 // The bar is taken off the terminal while the domain is written, so no stale
                 // bar line is left inside the report.
                 None => progress.suspend(|| {
-                    sink.domain(&report)?;
+                    sink.domain_from(&report, source_of(index))?;
                     out.flush_now()
                 })?,
             }
@@ -243,8 +249,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let written = ran.and_then(|stats| {
         if let Some(mut kept) = kept.take() {
             kept.sort_unstable_by_key(|(index, _)| *index);
-            for (_, report) in kept {
-                sink.domain(&report)?;
+            for (index, report) in kept {
+                sink.domain_from(&report, source_of(index))?;
             }
         }
         sink.finish(&summary)?;
@@ -503,6 +509,7 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
                         generated_at: args.now.unwrap_or(header.generated_at),
                         settings,
                         detail: args.report.detail,
+                        fail_on: args.report.fail_on,
                     };
                     sink = Some(stream::sink(
                         format,

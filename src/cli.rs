@@ -151,7 +151,7 @@ pub struct CheckArgs {
     /// first session (the report says so), since only SNI can tell names apart.
     #[arg(long)]
     pub probe_every_name: bool,
-    /// Write the streamed formats (human, jsonl, csv) in input order instead of as domains
+    /// Write the streamed formats (human, jsonl, csv, github) in input order instead of as domains
     /// finish; finished domains wait in a bounded reorder buffer.
     #[arg(long)]
     pub ordered: bool,

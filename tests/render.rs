@@ -4,14 +4,20 @@
 //! fails here, JSON Lines against the JSON document, and CSV's columns, quoting and
 //! spreadsheet-formula neutralisation; all through the streaming sinks a bulk run uses.
 //!
-//! `fixtures/reports/two-domains.{human.txt,json,jsonl,csv}` hold the expected output of the
-//! sample report; regenerate them after an intended change with
+//! The formats CI tools read are read back with a real parser for each: SARIF validated against
+//! the SARIF 2.1.0 schema (`../shared/schemas`), JUnit through an XML parser, GitHub workflow
+//! commands through a parser written to the runner's unescaping rules.
+//!
+//! `fixtures/reports/two-domains.{human.txt,json,jsonl,csv,sarif,junit.xml,github.txt}` hold the
+//! expected output of the sample report; regenerate them after an intended change with
 //! `MTASTS_BLESS=1 cargo test --test render`.
 
 // Test code drives real servers, files and clocks: the other side of the seam.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -20,6 +26,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use mtasts::catalog::{CheckId, Profile, Stage};
+use mtasts::cli::FailOn;
+use mtasts::input::InputLocation;
 use mtasts::model::{DomainReport, Evidence, Facts, Finding, Outcome, Subject};
 use mtasts::report::progress::Progress;
 use mtasts::report::stream::{self, RunHeader, RunSummary};
@@ -1096,7 +1104,14 @@ fn sinks_write_domains_in_call_order() {
         named("a.example", failing(&[CheckId::MxCovered])),
         named("b.example", Vec::new()),
     ];
-    for format in [Format::Human, Format::Json, Format::Jsonl, Format::Csv] {
+    for format in [
+        Format::Human,
+        Format::Json,
+        Format::Jsonl,
+        Format::Csv,
+        Format::Junit,
+        Format::Github,
+    ] {
         let text = stream_all(format, &reports, RunSummary::default());
         let positions: Vec<usize> = ["c.example", "a.example", "b.example"]
             .iter()
@@ -1114,7 +1129,7 @@ fn sinks_write_domains_in_call_order() {
 
 #[test]
 fn streaming_sinks_write_and_flush_each_domain_at_once() {
-    for format in [Format::Human, Format::Jsonl, Format::Csv] {
+    for format in [Format::Human, Format::Jsonl, Format::Csv, Format::Github] {
         let buffer = SharedBuffer::default();
         let mut sink = stream::sink(format, Style::default(), header(), Box::new(buffer.clone()));
         assert_eq!(
@@ -1299,6 +1314,493 @@ fn progress_disabled_writes_nothing() {
     assert!(progress.is_hidden());
 }
 
+// ---- The formats CI tools read: SARIF, JUnit, GitHub workflow commands ----
+
+/// Where `check --file lists/domains.txt` would have read example.com.
+fn listed_at_line_3() -> InputLocation {
+    InputLocation {
+        path: Arc::from("lists/domains.txt"),
+        line: 3,
+    }
+}
+
+/// `reports` streamed through `format` as a `check` run hands them over: each domain with the
+/// line it was read from (`None`: given on the command line).
+fn stream_located(
+    format: Format,
+    fail_on: FailOn,
+    reports: &[(DomainReport, Option<InputLocation>)],
+) -> String {
+    let header = RunHeader {
+        fail_on,
+        ..header()
+    };
+    let buffer = SharedBuffer::default();
+    let mut sink = stream::sink(format, Style::default(), header, Box::new(buffer.clone()));
+    let mut summary = RunSummary::default();
+    for (report, source) in reports {
+        sink.domain_from(report, source.as_ref()).unwrap();
+        summary.add(report);
+    }
+    sink.finish(&summary).unwrap();
+    assert!(buffer.all_flushed(), "{format:?} left output unflushed");
+    buffer.text()
+}
+
+/// The sample: example.com from line 3 of a list, example.org from the command line.
+fn ci_text(format: Format, fail_on: FailOn) -> String {
+    let [listed, argument] = sample_report().domains.try_into().unwrap();
+    stream_located(
+        format,
+        fail_on,
+        &[(listed, Some(listed_at_line_3())), (argument, None)],
+    )
+}
+
+/// The sample's findings that the CI formats report as problems (not a pass, not a skip).
+fn problems(report: &DomainReport) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| !matches!(f.outcome, Outcome::Pass | Outcome::Skipped { .. }))
+        .collect()
+}
+
+#[test]
+fn sarif_is_valid_against_the_sarif_2_1_0_schema() {
+    common::sarif::assert_valid(&ci_text(Format::Sarif, FailOn::Fail));
+    // A run with nothing to report is a valid log too.
+    let empty = stream_located(Format::Sarif, FailOn::Fail, &[]);
+    let log = common::sarif::assert_valid(&empty);
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn the_sarif_schema_check_can_fail() {
+    let mut log: serde_json::Value =
+        serde_json::from_str(&ci_text(Format::Sarif, FailOn::Fail)).unwrap();
+    log["runs"][0]["results"][0]["level"] = "fatal".into();
+    log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] = "docs/checks.md#x y".into();
+    let errors = common::sarif::validator().iter_errors(&log).count();
+    assert_eq!(errors, 2, "a bad level and a relative helpUri");
+}
+
+#[test]
+fn sarif_has_one_rule_per_check_under_the_profile() {
+    let log = common::sarif::assert_valid(&ci_text(Format::Sarif, FailOn::Fail));
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(
+        (&driver["name"], &driver["version"]),
+        (&"mtasts".into(), &"0.0.0-test".into())
+    );
+    let rules = driver["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), mtasts::catalog::CATALOG.len());
+    for (rule, spec) in rules.iter().zip(mtasts::catalog::CATALOG) {
+        assert_eq!(rule["id"], spec.id.as_str());
+        assert_eq!(rule["shortDescription"]["text"], spec.title);
+        assert!(rule["fullDescription"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(spec.title));
+        assert!(rule["help"]["text"].as_str().unwrap().starts_with(spec.fix));
+        assert!(rule["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .starts_with(spec.fix));
+        let expected = match spec.severity(Profile::Ncsc) {
+            mtasts::catalog::Severity::Fail => ("7.5", "error"),
+            mtasts::catalog::Severity::Warn => ("5.0", "warning"),
+            mtasts::catalog::Severity::Info => ("2.0", "note"),
+        };
+        assert_eq!(
+            (
+                rule["properties"]["security-severity"].as_str().unwrap(),
+                rule["defaultConfiguration"]["level"].as_str().unwrap()
+            ),
+            expected,
+            "{}",
+            spec.id.as_str()
+        );
+        let tags = rule["properties"]["tags"].as_array().unwrap();
+        assert!(tags.contains(&"security".into()) && tags.contains(&spec.stage.as_str().into()));
+    }
+    // tlsrpt.present warns under rfc but fails under ncsc, the sample's profile.
+    let tlsrpt = rules.iter().find(|r| r["id"] == "tlsrpt.present").unwrap();
+    assert_eq!(tlsrpt["properties"]["security-severity"], "7.5");
+
+    let invocation = &run["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    assert_eq!(invocation["startTimeUtc"], "2023-11-14T22:13:20Z");
+    assert_eq!(invocation["properties"]["profile"], "ncsc");
+    assert_eq!(invocation["properties"]["failOn"], "fail");
+    assert_eq!(invocation["properties"]["settings"]["ca-file"], "lab.pem");
+    assert_eq!(run["properties"]["domains"], 2);
+    assert_eq!(run["properties"]["verdicts"]["fail"], 1);
+}
+
+#[test]
+fn sarif_has_one_result_per_problem_located_at_its_line() {
+    let log = common::sarif::assert_valid(&ci_text(Format::Sarif, FailOn::Fail));
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    let sample = sample_report();
+    let expected = problems(&sample.domains[0]);
+    assert!(problems(&sample.domains[1]).is_empty());
+    assert_eq!(results.len(), expected.len());
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for (result, finding) in results.iter().zip(&expected) {
+        assert_eq!(result["ruleId"], finding.check.as_str());
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let level = match finding.outcome {
+            Outcome::Fail => "error",
+            Outcome::Warn => "warning",
+            _ => "note",
+        };
+        assert_eq!(result["level"], level, "{}", finding.check.as_str());
+        let location = &result["locations"][0];
+        let physical = &location["physicalLocation"];
+        assert_eq!(physical["artifactLocation"]["uri"], "lists/domains.txt");
+        assert_eq!(physical["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert_eq!(physical["region"]["startLine"], 3);
+        assert!(location["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap()
+            .starts_with("example.com"));
+        let fingerprint = result["partialFingerprints"]["mtastsFinding/v1"]
+            .as_str()
+            .unwrap();
+        assert!(fingerprints.insert(fingerprint.to_owned()), "{fingerprint}");
+        let text = result["message"]["text"].as_str().unwrap();
+        assert!(text.starts_with("example.com: "), "{text}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+    }
+    let by_id = |id: &str| results.iter().find(|r| r["ruleId"] == id).unwrap();
+    let covered = by_id("mx.covered");
+    assert_eq!(
+        covered["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "example.com/mx2.example.com"
+    );
+    assert!(covered["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("\npolicy mx: mx1.example.com\nfix: "));
+    let id = by_id("sts-record.id")["message"]["text"].as_str().unwrap();
+    assert!(id.contains("id=abc\\x1B[2J\\u{202e}def"), "{id}");
+    let connect = by_id("smtp.connect")["message"]["text"].as_str().unwrap();
+    assert!(connect.contains(
+        "could not be determined from where mtasts ran: connection timed out after 10 s"
+    ));
+    assert!(connect.contains(&format!("fix: {}", Stage::Smtp.undetermined_fix())));
+}
+
+#[test]
+fn sarif_fingerprints_follow_the_finding_not_its_evidence_or_profile() {
+    let fingerprints = |text: &str| -> Vec<String> {
+        let log: serde_json::Value = serde_json::from_str(text).unwrap();
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["partialFingerprints"]["mtastsFinding/v1"].to_string())
+            .collect()
+    };
+    let before = fingerprints(&ci_text(Format::Sarif, FailOn::Fail));
+    let mut changed = sample_report().domains.remove(0);
+    for finding in &mut changed.findings {
+        finding.summary.push_str(" (reworded)");
+        finding
+            .evidence
+            .push(Evidence::new("seen", "something else"));
+    }
+    // Another line of the list, another profile: the same alerts.
+    let moved = InputLocation {
+        line: 40,
+        ..listed_at_line_3()
+    };
+    let after = fingerprints(&stream_located(
+        Format::Sarif,
+        FailOn::Warn,
+        &[(changed, Some(moved))],
+    ));
+    assert_eq!(before, after);
+}
+
+#[test]
+fn sarif_locates_a_domain_from_the_command_line_at_a_file_named_after_it() {
+    let report = named(
+        "cli.example",
+        vec![finding(
+            CheckId::MxCovered,
+            Subject::endpoint("mx.cli.example", MX1_IP.parse().unwrap()),
+            Outcome::Fail,
+            "not covered",
+        )],
+    );
+    let log = common::sarif::assert_valid(&stream_located(
+        Format::Sarif,
+        FailOn::Fail,
+        &[(report, None)],
+    ));
+    let location = &log["runs"][0]["results"][0]["locations"][0];
+    // GitHub rejects a result without a physical location (github/codeql-action#1738).
+    let artifact = &location["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["uri"], "cli.example");
+    assert!(artifact.get("uriBaseId").is_none());
+    assert_eq!(
+        location["logicalLocations"][0],
+        serde_json::json!({
+            "name": MX1_IP,
+            "fullyQualifiedName": format!("cli.example/mx.cli.example/{MX1_IP}"),
+            "kind": "resource"
+        })
+    );
+}
+
+/// Child elements of `node` named `name`.
+fn children<'a, 'input>(
+    node: roxmltree::Node<'a, 'input>,
+    name: &'static str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'input>> {
+    node.children()
+        .filter(move |child| child.has_tag_name(name))
+}
+
+fn count_attribute(node: roxmltree::Node<'_, '_>, name: &str) -> usize {
+    node.attribute(name)
+        .unwrap_or_else(|| panic!("no {name} on <{}>", node.tag_name().name()))
+        .parse()
+        .unwrap()
+}
+
+/// (tests, failures, errors, skipped) of the test cases under `node`, counted from the
+/// elements, after checking that `node`'s own count attributes say the same.
+fn junit_counts(node: roxmltree::Node<'_, '_>) -> (usize, usize, usize, usize) {
+    let cases: Vec<_> = node
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let with = |tag: &'static str| {
+        cases
+            .iter()
+            .filter(|c| children(**c, tag).count() > 0)
+            .count()
+    };
+    let counts = (cases.len(), with("failure"), with("error"), with("skipped"));
+    let attributes = (
+        count_attribute(node, "tests"),
+        count_attribute(node, "failures"),
+        count_attribute(node, "errors"),
+        count_attribute(node, "skipped"),
+    );
+    assert_eq!(attributes, counts, "<{}>", node.tag_name().name());
+    counts
+}
+
+#[test]
+fn junit_has_a_suite_per_domain_and_a_case_per_finding() {
+    let sample = sample_report();
+    for (fail_on, warn_fails) in [(FailOn::Fail, 0), (FailOn::Warn, 1)] {
+        let text = ci_text(Format::Junit, fail_on);
+        let document = roxmltree::Document::parse(&text).unwrap();
+        let root = document.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites");
+        let suites: Vec<_> = children(root, "testsuite").collect();
+        let names: Vec<&str> = suites
+            .iter()
+            .map(|s| s.attribute("name").unwrap())
+            .collect();
+        assert_eq!(names, ["example.com", "example.org"]);
+        let mut total = (0, 0, 0, 0);
+        for (suite, report) in suites.iter().zip(&sample.domains) {
+            let count = |label: &str| report.count(label);
+            let expected = (
+                report.findings.len(),
+                count("fail") + warn_fails * count("warn"),
+                count("could-not-determine"),
+                count("skipped"),
+            );
+            let counted = junit_counts(*suite);
+            assert_eq!(counted, expected, "{} {fail_on:?}", report.domain);
+            total = (
+                total.0 + counted.0,
+                total.1 + counted.1,
+                total.2 + counted.2,
+                total.3 + counted.3,
+            );
+        }
+        assert_eq!(junit_counts(root), total);
+        assert_eq!(total, (10, 2 + warn_fails, 1, 1));
+    }
+}
+
+#[test]
+fn junit_cases_name_the_check_subject_and_reason() {
+    let text = ci_text(Format::Junit, FailOn::Fail);
+    let document = roxmltree::Document::parse(&text).unwrap();
+    let case = |name: &str| {
+        document
+            .descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .unwrap_or_else(|| panic!("no test case {name}\n{text}"))
+    };
+    let covered = case("mx.covered (mx2.example.com)");
+    assert_eq!(covered.attribute("classname"), Some("example.com.mx"));
+    let failure = children(covered, "failure").next().unwrap();
+    assert_eq!(
+        failure.attribute("message"),
+        Some("mx2.example.com matches no mx pattern — mx2.example.com")
+    );
+    assert_eq!(failure.attribute("type"), Some("fail"));
+    assert!(failure
+        .text()
+        .unwrap()
+        .starts_with("policy mx: mx1.example.com\nfix: "));
+
+    let connect = case(&format!("smtp.connect (mx1.example.com {MX1_IP})"));
+    let error = children(connect, "error").next().unwrap();
+    assert_eq!(error.attribute("type"), Some("could-not-determine"));
+    assert!(error
+        .text()
+        .unwrap()
+        .contains("could not be determined from where mtasts ran: connection timed out"));
+
+    let skipped = case(&format!("smtp.starttls-offered (mx1.example.com {MX1_IP})"));
+    let skip = children(skipped, "skipped").next().unwrap();
+    assert_eq!(
+        skip.attribute("message"),
+        Some("not checked: needs smtp.connect")
+    );
+
+    // A warning that does not fail the run passes, and says what was seen.
+    let enforce = case("policy.mode-enforce");
+    assert_eq!(enforce.children().filter(|n| n.is_element()).count(), 1);
+    let out = children(enforce, "system-out")
+        .next()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        out.starts_with("warn: the policy is in testing mode\n"),
+        "{out}"
+    );
+
+    let record = case("sts-record.id");
+    let failure = children(record, "failure").next().unwrap();
+    assert!(failure
+        .text()
+        .unwrap()
+        .contains("id=abc\\x1B[2J\\u{202e}def"));
+
+    let listed = document
+        .descendants()
+        .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("source"))
+        .unwrap();
+    assert_eq!(listed.attribute("value"), Some("lists/domains.txt:3"));
+}
+
+#[test]
+fn github_annotates_each_problem_at_its_line() {
+    let text = ci_text(Format::Github, FailOn::Fail);
+    let commands: Vec<common::workflow::Command> =
+        text.lines().filter_map(common::workflow::parse).collect();
+    let sample = sample_report();
+    let expected = problems(&sample.domains[0]);
+    assert_eq!(commands.len(), expected.len(), "{text}");
+    for (command, finding) in commands.iter().zip(&expected) {
+        let name = match finding.outcome {
+            Outcome::Fail => "error",
+            Outcome::Warn => "warning",
+            _ => "notice",
+        };
+        assert_eq!(command.name, name);
+        assert_eq!(command.properties["file"], "lists/domains.txt");
+        assert_eq!(command.properties["line"], "3");
+        assert_eq!(
+            command.properties["title"],
+            format!("example.com: {}", finding.check.as_str())
+        );
+        assert!(command.message.starts_with("example.com: "));
+        assert!(command.message.contains("\nfix: "), "{command:?}");
+    }
+    // Every other line is plain text: a verdict per domain and the run's summary.
+    let plain: Vec<&str> = text.lines().filter(|l| !l.starts_with("::")).collect();
+    assert_eq!(
+        plain,
+        [
+            "mtasts: example.com: fail",
+            "mtasts: example.org: pass",
+            "mtasts: 2 domain(s): 1 pass, 0 warn, 1 fail, 0 could not be determined; \
+             5 annotation(s)"
+        ]
+    );
+}
+
+#[test]
+fn github_commands_survive_hostile_text() {
+    let hostile = "100% sure\r\n::error file=x::forged, or: %0A";
+    let mut report = named(
+        "hostile.example",
+        vec![with_evidence(
+            finding(
+                CheckId::StsRecordSyntax,
+                Subject::Domain,
+                Outcome::Fail,
+                "50% of the record: a,b::c",
+            ),
+            "record",
+            hostile,
+        )],
+    );
+    report.findings.push(finding(
+        CheckId::PolicyModeEnforce,
+        Subject::Domain,
+        Outcome::Warn,
+        "second",
+    ));
+    let source = InputLocation {
+        path: Arc::from("lists/a,b:c%.txt"),
+        line: 7,
+    };
+    let text = stream_located(Format::Github, FailOn::Fail, &[(report, Some(source))]);
+    let lines: Vec<&str> = text.lines().collect();
+    // Two commands, the verdict and the summary: nothing forged a line of its own.
+    assert_eq!(lines.len(), 4, "{text}");
+    let commands: Vec<common::workflow::Command> = lines
+        .iter()
+        .filter_map(|l| common::workflow::parse(l))
+        .collect();
+    assert_eq!(commands.len(), 2, "{text}");
+    let first = &commands[0];
+    assert_eq!(first.name, "error");
+    assert_eq!(first.properties["file"], "lists/a,b:c%.txt");
+    assert_eq!(first.properties["line"], "7");
+    assert_eq!(
+        first.properties["title"],
+        "hostile.example: sts-record.syntax"
+    );
+    assert_eq!(first.properties.len(), 3, "{first:?}");
+    let spec = CheckId::StsRecordSyntax.spec();
+    let sources: Vec<String> = spec.sources.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        first.message,
+        format!(
+            "hostile.example: 50% of the record: a,b::c\n\
+             record: 100% sure\\x0D\\x0A::error file=x::forged, or: %0A\n\
+             fix: {}\nrule: {}",
+            spec.fix,
+            sources.join(", ")
+        )
+    );
+    assert_eq!(commands[1].name, "warning");
+}
+
 // ---- Golden files ----
 
 fn check_golden(name: &str, actual: &[u8]) {
@@ -1342,4 +1844,28 @@ fn jsonl_output_matches_golden_file() {
 #[test]
 fn csv_output_matches_golden_file() {
     check_golden("two-domains.csv", csv_text(&sample_report()).as_bytes());
+}
+
+#[test]
+fn sarif_output_matches_golden_file() {
+    check_golden(
+        "two-domains.sarif",
+        ci_text(Format::Sarif, FailOn::Fail).as_bytes(),
+    );
+}
+
+#[test]
+fn junit_output_matches_golden_file() {
+    check_golden(
+        "two-domains.junit.xml",
+        ci_text(Format::Junit, FailOn::Fail).as_bytes(),
+    );
+}
+
+#[test]
+fn github_output_matches_golden_file() {
+    check_golden(
+        "two-domains.github.txt",
+        ci_text(Format::Github, FailOn::Fail).as_bytes(),
+    );
 }

@@ -498,7 +498,7 @@ fn thousands(number: usize) -> String {
 }
 
 /// The subject, unless it is the domain itself.
-fn describe_subject(subject: &Subject, domain: &str) -> Option<String> {
+pub(super) fn describe_subject(subject: &Subject, domain: &str) -> Option<String> {
     match subject {
         Subject::Domain => None,
         Subject::Host { name } if name == domain => None,
