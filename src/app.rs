@@ -3,14 +3,15 @@
 //! judged domain to the report sink ([`crate::report::stream`]) as it finishes; the exit status
 //! is kept up to date domain by domain, so nothing but counts outlives a domain's report.
 //!
-//! Exit status:
+//! Exit status ([`crate::exit`]):
 //!
-//! - 0: nothing at or above `--fail-on`;
-//! - 1: something is (a check that could not be determined counts, unless
-//!   `--allow-inconclusive`), in any domain; or some input line was not a domain name (each is
+//! - 0: nothing at or above `--fail-on`, and everything determined;
+//! - 1: something is, in any domain; or some input line was not a domain name (each is
 //!   printed on standard error as `mtasts: …`, and the valid domains are still audited);
 //! - 2: a usage or internal error (returned as `Err` and printed by `main`), including input
-//!   that holds no valid domain at all, only rejected lines.
+//!   that holds no valid domain at all, only rejected lines;
+//! - 3: nothing reached `--fail-on`, but a check could not be determined (unless
+//!   `--allow-inconclusive`).
 //!
 //! Order: the streamed formats (human, `jsonl`, `csv`) write domains as they finish, which is
 //! not input order, unless `--ordered` (the engine's bounded reorder buffer); the JSON document, which is written whole at the end anyway, keeps input
@@ -39,7 +40,6 @@ use anyhow::{bail, Context as _};
 use rustls::pki_types::CertificateDer;
 
 use crate::audit::Options;
-use crate::catalog::Stage;
 use crate::cli::{
     CheckArgs, ChecksArgs, Cli, Command, FailOn, JudgingArgs, LintArgs, ReplayArgs,
     DEFAULT_CONCURRENCY, DEFAULT_DNS_CONCURRENCY, DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS,
@@ -49,8 +49,9 @@ use crate::engine::{self, RunConfig};
 use crate::evidence::{
     BaselineLine, BaselineParser, EvidenceHeader, Line as EvidenceLine, Parser as EvidenceParser,
 };
+use crate::exit::{RunStatus, Weighing};
 use crate::input::{InputError, Sources};
-use crate::model::{DomainReport, Facts, Outcome};
+use crate::model::{DomainReport, Facts};
 use crate::observe::Observations;
 use crate::probe::live::LiveProbe;
 use crate::probe::{Limits, NetworkConfig};
@@ -65,10 +66,7 @@ use crate::tlsrpt_report::summary::Window;
 use crate::verdict::changes::{BaselineDomain, Baselines};
 use crate::verdict::{self, Context};
 
-/// Exit status when something reaches `--fail-on`.
-pub const EXIT_FINDINGS: u8 = 1;
-/// Exit status for a usage or internal error (clap uses the same for its usage errors).
-pub const EXIT_ERROR: u8 = 2;
+pub use crate::exit::{EXIT_ERROR, EXIT_FINDINGS};
 
 /// The largest file `mtasts lint` reads; senders stop at 64 KiB, so anything this big is not a
 /// policy file.
@@ -85,6 +83,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Checks(args) => checks(&args),
         Command::Reports(args) => crate::tlsrpt_report::cli::run(&args, unix_now()),
         Command::Replay(args) => replay(&args),
+        Command::Completions(args) => {
+            emit(|out| {
+                let mut cli = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(args.shell, &mut cli, "mtasts", out);
+                Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(args) => {
+            let mut page = Vec::new();
+            crate::manpage::render(args.command.as_deref(), &mut page)
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            emit(|out| out.write_all(&page))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -167,11 +180,15 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     );
     // Rejected input lines make the run fail, even if every valid domain passes; so do the
     // verdicts of domains a `--resume` file showed done, as if this run had audited them.
+    let weighing = Weighing {
+        fail_on: args.report.fail_on,
+        allow_inconclusive: args.allow_inconclusive,
+    };
     let resumed = gathered.resumed_outcomes;
-    let mut reached = !gathered.errors.is_empty()
-        || resumed.fail
-        || (resumed.warn && args.report.fail_on == FailOn::Warn)
-        || (resumed.could_not_determine && !args.allow_inconclusive);
+    let mut run_status = weighing.counted(resumed.fail, resumed.warn, resumed.could_not_determine);
+    if !gathered.errors.is_empty() {
+        run_status = RunStatus::Failed;
+    }
     // The JSON document is one value written at the end, so its domains can keep input order.
     let mut kept: Option<Vec<(usize, DomainReport)>> = (format == Format::Json).then(Vec::new);
 
@@ -193,11 +210,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 file.write(&observations)?;
             }
             drop(observations);
-            reached |= reaches_fail_on(
-                std::slice::from_ref(&report),
-                args.report.fail_on,
-                args.allow_inconclusive,
-            );
+            run_status = run_status.max(weighing.domains(std::slice::from_ref(&report)));
             summary.add(&report);
             progress.domain_done(&report.domain);
             match &mut kept {
@@ -265,7 +278,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
         Err(err) => return Err(err).context("cannot write to standard output"),
     }
-    Ok(status(reached))
+    Ok(exit_code(run_status))
 }
 
 /// Reads `--reports` (the last [`verdict::reports::READ_DAYS`] days up to the day of `now`) for
@@ -461,7 +474,11 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let out = SharedStdout::default();
     let mut sink: Option<Box<dyn stream::Sink>> = None;
     let mut summary = RunSummary::default();
-    let mut reached = false;
+    let weighing = Weighing {
+        fail_on: args.report.fail_on,
+        allow_inconclusive: args.allow_inconclusive,
+    };
+    let mut run_status = RunStatus::Clean;
     let mut parser = EvidenceParser::new();
     let mut settings_extra = vec![("replay".to_owned(), shown.clone())];
     if let Some(path) = &judging.baseline {
@@ -510,11 +527,7 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
                 if let Some(baseline) = &mut baseline {
                     baseline.compare(&mut report, &obs, profile);
                 }
-                reached |= reaches_fail_on(
-                    std::slice::from_ref(&report),
-                    args.report.fail_on,
-                    args.allow_inconclusive,
-                );
+                run_status = run_status.max(weighing.domains(std::slice::from_ref(&report)));
                 summary.add(&report);
                 if let Some(sink) = &mut sink {
                     sink.domain(&report)?;
@@ -537,13 +550,13 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     });
     match result {
-        Ok(()) => Ok(status(reached)),
+        Ok(()) => Ok(exit_code(run_status)),
         Err(err)
             if err
                 .downcast_ref::<io::Error>()
                 .is_some_and(|err| err.kind() == io::ErrorKind::BrokenPipe) =>
         {
-            Ok(status(reached))
+            Ok(exit_code(run_status))
         }
         Err(err) => Err(err),
     }
@@ -731,7 +744,13 @@ fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
         }],
     };
     // No network, so nothing can be undetermined; if something is, it still counts.
-    let status = exit_status(&report.domains, args.report.fail_on, false);
+    let status = exit_code(
+        Weighing {
+            fail_on: args.report.fail_on,
+            allow_inconclusive: false,
+        }
+        .domains(&report.domains),
+    );
     let (format, detail) = (args.report.format, args.report.detail);
     emit(|out| report::render_with_detail(&report, format, style(format), detail, out))?;
     Ok(status)
@@ -766,37 +785,8 @@ fn checks(args: &ChecksArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// 1 when a finding reaches `fail_on`; an undetermined check counts unless `allow_inconclusive`.
-pub fn exit_status(
-    domains: &[DomainReport],
-    fail_on: FailOn,
-    allow_inconclusive: bool,
-) -> ExitCode {
-    status(reaches_fail_on(domains, fail_on, allow_inconclusive))
-}
-
-fn status(reached_fail_on: bool) -> ExitCode {
-    if reached_fail_on {
-        ExitCode::from(EXIT_FINDINGS)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-fn reaches_fail_on(domains: &[DomainReport], fail_on: FailOn, allow_inconclusive: bool) -> bool {
-    domains
-        .iter()
-        .flat_map(|domain| &domain.findings)
-        .any(|finding| match finding.outcome {
-            _ if fail_on == FailOn::Change => {
-                finding.check.spec().stage == Stage::Changes
-                    && !matches!(finding.outcome, Outcome::Pass | Outcome::Skipped { .. })
-            }
-            Outcome::Fail => true,
-            Outcome::Warn => fail_on == FailOn::Warn,
-            Outcome::CouldNotDetermine { .. } => !allow_inconclusive,
-            Outcome::Pass | Outcome::Info | Outcome::Skipped { .. } => false,
-        })
+fn exit_code(status: RunStatus) -> ExitCode {
+    ExitCode::from(status.code())
 }
 
 /// Colour only for the human format on a terminal, and never when NO_COLOR is set to anything
@@ -831,58 +821,6 @@ fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::CheckId;
-    use crate::model::{Finding, Subject};
-
-    fn domain_with(outcomes: &[Outcome]) -> DomainReport {
-        DomainReport {
-            domain: "a.example".to_owned(),
-            facts: Facts::default(),
-            findings: outcomes
-                .iter()
-                .map(|outcome| Finding {
-                    check: CheckId::PolicyMode,
-                    subject: Subject::Domain,
-                    outcome: outcome.clone(),
-                    summary: String::new(),
-                    evidence: Vec::new(),
-                })
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn exit_status_follows_fail_on_and_inconclusive() {
-        let undetermined = Outcome::CouldNotDetermine {
-            reason: "timeout".to_owned(),
-        };
-        let skipped = Outcome::Skipped {
-            blocked_by: CheckId::PolicyMode.into(),
-        };
-        // (outcomes, fail_on, allow_inconclusive, expected to reach fail_on)
-        let cases = [
-            (
-                vec![Outcome::Pass, Outcome::Info, skipped],
-                FailOn::Fail,
-                false,
-                false,
-            ),
-            (vec![Outcome::Warn], FailOn::Fail, false, false),
-            (vec![Outcome::Warn], FailOn::Warn, false, true),
-            (vec![Outcome::Fail], FailOn::Fail, true, true),
-            (vec![undetermined.clone()], FailOn::Fail, false, true),
-            (vec![undetermined], FailOn::Warn, true, false),
-            (vec![], FailOn::Warn, false, false),
-        ];
-        for (outcomes, fail_on, allow, expected) in cases {
-            let domains = [domain_with(&outcomes)];
-            assert_eq!(
-                reaches_fail_on(&domains, fail_on, allow),
-                expected,
-                "{outcomes:?} {fail_on:?} {allow}"
-            );
-        }
-    }
 
     #[test]
     fn ca_file_errors_name_the_file() {

@@ -14,11 +14,9 @@ use crate::report::catalog::CatalogFormat;
 use crate::report::{Detail, Format};
 
 /// Audit MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) deployments.
-///
-/// Exit status: 0 when nothing reaches --fail-on, 1 when something does (a check that could not be
-/// determined counts unless --allow-inconclusive), 2 on a usage or internal error.
 #[derive(Debug, Parser)]
-#[command(name = "mtasts", version, about, long_about = None)]
+#[command(name = "mtasts", version, about, long_about = None,
+          after_help = crate::exit::help_text())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -27,21 +25,45 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit the MTA-STS and TLS-RPT deployment of one or more domains.
+    #[command(after_help = crate::exit::help_text())]
     Check(CheckArgs),
     /// Check a policy file (mta-sts.txt) on its own, without any network access.
+    #[command(after_help = crate::exit::help_text())]
     Lint(LintArgs),
     /// Print the catalog of checks (docs/checks.md is its markdown form).
     Checks(ChecksArgs),
     /// Read SMTP TLS reports (RFC 8460) and summarise them per policy domain.
     Reports(crate::tlsrpt_report::cli::ReportsArgs),
     /// Judge saved evidence (check --save-evidence) again, with no network at all.
+    #[command(after_help = crate::exit::help_text())]
     Replay(ReplayArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions(CompletionsArgs),
+    /// Print the man page of mtasts, or of one command (mtasts man check), as roff.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for. bash: `mtasts completions bash > /etc/bash_completion.d/mtasts`;
+    /// zsh: save as `_mtasts` in a directory of `$fpath`; fish: save in
+    /// `~/.config/fish/completions/mtasts.fish`.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (mtasts-COMMAND(1)); without it, mtasts(1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// Which findings make the exit status 1.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
-    /// Only failures (and, unless --allow-inconclusive, checks that could not be determined).
+    /// Only failures. A check that could not be determined makes the exit status 3 instead of 0,
+    /// unless --allow-inconclusive.
     #[default]
     Fail,
     /// Warnings as well as failures.
@@ -60,7 +82,7 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// The lowest outcome that makes the exit status 1.
+    /// The lowest outcome that makes the exit status 1 (see Exit status below).
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,
     /// What each finding carries in json and jsonl: `compact` leaves the checks' fixed text to
@@ -74,7 +96,8 @@ pub struct ReportArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Do not count checks that could not be determined (e.g. port 25 blocked here) as failures.
+    /// Exit 0 rather than 3 when checks could not be determined (e.g. port 25 blocked here) and
+    /// nothing failed.
     #[arg(long)]
     pub allow_inconclusive: bool,
     /// Skip the STARTTLS probes of the MX hosts (for networks that block outbound port 25).
@@ -181,7 +204,7 @@ pub const DEFAULT_EXPIRY_WARN_DAYS: u32 = crate::verdict::cert::EXPIRING_DAYS;
 pub struct ReplayArgs {
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Do not count checks that could not be determined as failures.
+    /// Exit 0 rather than 3 when checks could not be determined and nothing failed.
     #[arg(long)]
     pub allow_inconclusive: bool,
     /// Judge time-dependent checks (certificate expiry) at this time instead of the time the

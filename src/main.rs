@@ -1,6 +1,7 @@
 //! The `mtasts` binary: parses the command line and hands it to [`mtasts::app::run`].
 //!
-//! Exit status: 0 clean, 1 findings at or above `--fail-on`, 2 usage or internal error.
+//! Exit status ([`mtasts::exit`]): 0 clean, 1 findings at or above `--fail-on`, 2 usage or
+//! internal error, 3 nothing failed but something could not be determined.
 
 // Also set in Cargo.toml `[lints.rust]`; stated here so the guarantee is visible in the code.
 #![forbid(unsafe_code)]

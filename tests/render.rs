@@ -35,6 +35,7 @@ fn finding(check: CheckId, subject: Subject, outcome: Outcome, summary: &str) ->
         outcome,
         summary: summary.to_owned(),
         evidence: Vec::new(),
+        ignored: None,
     }
 }
 
@@ -538,7 +539,10 @@ fn json_carries_the_catalog_once_and_findings_refer_to_it() {
         assert_eq!(check.fix, spec.fix);
         assert_eq!(check.rules, spec.rules);
         assert_eq!(check.sources.len(), spec.sources.len());
-        assert_eq!(check.docs, format!("docs/checks.md#{id}"));
+        assert_eq!(
+            check.docs,
+            mtasts::report::docs_link(&format!("docs/checks.md#{id}"))
+        );
     }
     let findings = &report.domains[0].findings;
     assert_eq!(findings.len(), sample_report().domains[0].findings.len());
@@ -619,7 +623,7 @@ fn json_full_detail_keeps_the_catalog_in_every_finding() {
         assert_eq!(finding.sources.as_ref().unwrap().len(), spec.sources.len());
         assert_eq!(
             finding.docs.as_deref(),
-            Some(format!("docs/checks.md#{}", finding.id).as_str())
+            Some(mtasts::report::docs_link(&format!("docs/checks.md#{}", finding.id)).as_str())
         );
         assert!(finding.summary.is_some() && finding.evidence.is_some());
     }

@@ -158,6 +158,7 @@ mod tests {
             outcome,
             summary: String::new(),
             evidence: Vec::new(),
+            ignored: None,
         }
     }
 

@@ -481,6 +481,7 @@ mod tests {
             outcome,
             summary: "seen".to_owned(),
             evidence: vec![Evidence::new("record", "v=STSv1;\\x1B")],
+            ignored: None,
         };
         AuditReport {
             tool_version: "9.9.9".to_owned(),
@@ -548,7 +549,10 @@ mod tests {
         let check = &value["checks"]["tlsrpt.present"];
         assert_eq!(check["severity"], "fail"); // warn under rfc, fail under sge
         assert_eq!(check["stage"], "tlsrpt");
-        assert_eq!(check["docs"], "docs/checks.md#tlsrpt.present");
+        assert_eq!(
+            check["docs"],
+            crate::report::docs_link("docs/checks.md#tlsrpt.present")
+        );
         assert_eq!(
             value["checks"].as_object().unwrap().len(),
             crate::catalog::CATALOG.len()
@@ -588,7 +592,10 @@ mod tests {
         let pass = &value["domains"][0]["findings"][0];
         assert_eq!(pass["outcome"], "pass");
         assert_eq!(pass["stage"], "sts-record");
-        assert_eq!(pass["docs"], "docs/checks.md#sts-record.present");
+        assert_eq!(
+            pass["docs"],
+            crate::report::docs_link("docs/checks.md#sts-record.present")
+        );
         assert_eq!(pass["evidence"][0]["label"], "record");
         assert!(pass["fix"].is_string() && pass["title"].is_string());
     }

@@ -103,8 +103,46 @@ pub fn status_tag(outcome: &Outcome) -> &'static str {
 /// The human tag of "could not determine": a word, as the others are (it was `????`).
 pub const UNDETERMINED_TAG: &str = "UNKNOWN";
 
-/// The anchor of a check in docs/checks.md; `report::catalog` writes an explicit `<a id>` with
-/// it, so the link does not depend on how a markdown renderer slugs headings.
+/// The link to a check in docs/checks.md; `report::catalog` writes an explicit `<a id>` with
+/// it, so the link does not depend on how a markdown renderer slugs headings. A URL when
+/// `package.repository` is set in Cargo.toml, else the path inside the repository.
 pub fn docs_anchor(check: crate::catalog::CheckId) -> String {
-    format!("docs/checks.md#{}", check.as_str())
+    docs_link(&format!("docs/checks.md#{}", check.as_str()))
+}
+
+/// `path` (relative to the repository root) as a link: see [`docs_link_in`].
+pub fn docs_link(path: &str) -> String {
+    docs_link_in(env!("CARGO_PKG_REPOSITORY"), path)
+}
+
+/// `path` inside `repository` (a GitHub-style URL: `/blob/main/` is added), or `path` itself
+/// when no repository is set.
+pub fn docs_link_in(repository: &str, path: &str) -> String {
+    let repository = repository.trim().trim_end_matches('/');
+    if repository.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{repository}/blob/main/{path}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docs_links_are_urls_only_with_a_repository() {
+        assert_eq!(
+            docs_link_in("", "docs/checks.md#policy.mode"),
+            "docs/checks.md#policy.mode"
+        );
+        assert_eq!(
+            docs_link_in("https://github.com/o/r/", "docs/rules.md#TXT-01"),
+            "https://github.com/o/r/blob/main/docs/rules.md#TXT-01"
+        );
+        assert_eq!(
+            docs_anchor(crate::catalog::CheckId::PolicyMode),
+            docs_link_in(env!("CARGO_PKG_REPOSITORY"), "docs/checks.md#policy.mode")
+        );
+    }
 }

@@ -204,6 +204,7 @@ mod tests {
                     outcome: outcome.clone(),
                     summary: String::new(),
                     evidence: Vec::new(),
+                    ignored: None,
                 })
                 .collect(),
         }
