@@ -41,15 +41,17 @@ use rustls::pki_types::CertificateDer;
 
 use crate::audit::Options;
 use crate::cli::{
-    CheckArgs, ChecksArgs, Cli, Command, FailOn, JudgingArgs, LintArgs, ReplayArgs,
+    CheckArgs, ChecksArgs, Cli, Command, FailOn, JudgingArgs, LintArgs, ReplayArgs, ReportArgs,
     DEFAULT_CONCURRENCY, DEFAULT_DNS_CONCURRENCY, DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS,
     DEFAULT_TIMEOUT_SECS,
 };
+use crate::config::{Config, Given};
 use crate::engine::{self, RunConfig};
 use crate::evidence::{
     BaselineLine, BaselineParser, EvidenceHeader, Line as EvidenceLine, Parser as EvidenceParser,
 };
 use crate::exit::{RunStatus, Weighing};
+use crate::ignore::Ignores;
 use crate::input::{InputError, Sources};
 use crate::model::{DomainReport, Facts};
 use crate::observe::Observations;
@@ -76,13 +78,45 @@ const MAX_LINT_BYTES: u64 = 1024 * 1024;
 const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Runs one command.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+///
+/// `given` names the options set on the command line, which `mtasts.toml` may not override.
+pub fn run(cli: Cli, given: &Given) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check(args) => check(args),
-        Command::Lint(args) => lint(args),
+        Command::Check(mut args) => {
+            let config = read_config(&mut args.report)?;
+            if let Some((config, dir)) = &config {
+                let ca_file = config.ca_file.as_ref().map(|path| dir.join(path));
+                config.apply_check(&mut args, given, ca_file);
+            }
+            let ignores = run_ignores(config, &args.report);
+            check(args, ignores)
+        }
+        Command::Lint(mut args) => {
+            let config = read_config(&mut args.report)?;
+            if let Some((config, _)) = &config {
+                config.apply_report(&mut args.report, given);
+            }
+            let ignores = run_ignores(config, &args.report);
+            lint(args, ignores)
+        }
         Command::Checks(args) => checks(&args),
         Command::Reports(args) => crate::tlsrpt_report::cli::run(&args, unix_now()),
-        Command::Replay(args) => replay(&args),
+        Command::Replay(mut args) => {
+            let config = read_config(&mut args.report)?;
+            if let Some((config, _)) = &config {
+                config.apply_report(&mut args.report, given);
+                if let (Some(allow), false) =
+                    (config.allow_inconclusive, given.has("allow_inconclusive"))
+                {
+                    args.allow_inconclusive = allow;
+                }
+                if let (Some(days), false) = (config.expiry_warn, given.has("expiry_warn")) {
+                    args.judging.expiry_warn = days;
+                }
+            }
+            let ignores = run_ignores(config, &args.report);
+            replay(&args, ignores)
+        }
         Command::Completions(args) => {
             emit(|out| {
                 let mut cli = <Cli as clap::CommandFactory>::command();
@@ -101,7 +135,73 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+/// Reads the configuration file: `--config FILE`, else `mtasts.toml` in the current directory
+/// if there is one (then `report.config` names it, for the report header). Returns it with its
+/// directory, against which its relative paths are resolved.
+fn read_config(report: &mut ReportArgs) -> anyhow::Result<Option<(Config, PathBuf)>> {
+    let explicit = report.config.is_some();
+    let path = report
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_FILE));
+    if !explicit && !path.is_file() {
+        return Ok(None);
+    }
+    let shown = crate::escape::escape_str(&path.to_string_lossy());
+    let file = File::open(&path).with_context(|| format!("cannot read {shown}"))?;
+    let mut text = String::new();
+    file.take(crate::config::MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {shown} (it must be UTF-8 TOML)"))?;
+    if text.len() as u64 > crate::config::MAX_CONFIG_BYTES {
+        bail!(
+            "{shown} is larger than {} bytes; a configuration file is much smaller",
+            crate::config::MAX_CONFIG_BYTES
+        );
+    }
+    let config = Config::parse(&text, &shown).map_err(|err| anyhow::anyhow!("{shown}: {err}"))?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    report.config = Some(path);
+    Ok(Some((config, dir)))
+}
+
+/// The run's ignores: the configuration file's, then the `--ignore` flags'. Expired ones are
+/// warned about here, once, with today from the clock.
+fn run_ignores(config: Option<(Config, PathBuf)>, report: &ReportArgs) -> Ignores {
+    let mut list = config.map(|(config, _)| config.ignore).unwrap_or_default();
+    list.extend(report.ignore.iter().cloned());
+    let ignores = Ignores::new(list, Day::of_unix(unix_now()));
+    let mut stderr = io::stderr().lock();
+    for expired in ignores.expired() {
+        // A warning of its own: the findings it accepted count again from today.
+        let _ = writeln!(
+            stderr,
+            "mtasts: warning: {expired} expired on {}: its findings count again (it said: {})",
+            expired.until.map(|day| day.to_string()).unwrap_or_default(),
+            crate::escape::escape_str(&expired.reason)
+        );
+    }
+    ignores
+}
+
+/// Notes the ignores that matched nothing in the whole run (the problem may be fixed), and
+/// weighs the expired ones: each is a warning, so under `--fail-on warn` it fails the run.
+fn settle_ignores(ignores: &Ignores, fail_on: FailOn, status: RunStatus) -> RunStatus {
+    let mut stderr = io::stderr().lock();
+    for unmatched in ignores.unmatched() {
+        let _ = writeln!(
+            stderr,
+            "mtasts: note: {unmatched} matched no finding; remove it if the problem is fixed"
+        );
+    }
+    if fail_on == FailOn::Warn && ignores.expired().next().is_some() {
+        RunStatus::Failed
+    } else {
+        status
+    }
+}
+
+fn check(args: CheckArgs, mut ignores: Ignores) -> anyhow::Result<ExitCode> {
     let gathered = crate::input::gather(&Sources {
         files: &args.input.file,
         shard: args.input.shard.as_deref(),
@@ -206,6 +306,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             if let Some(baseline) = &mut baseline {
                 baseline.compare(&mut report, &observations, ctx.profile);
             }
+            ignores.apply(&mut report);
             if let Some(file) = &mut evidence {
                 file.write(&observations)?;
             }
@@ -278,6 +379,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
         Err(err) => return Err(err).context("cannot write to standard output"),
     }
+    let run_status = settle_ignores(&ignores, args.report.fail_on, run_status);
     Ok(exit_code(run_status))
 }
 
@@ -456,7 +558,7 @@ impl EvidenceFile {
 
 /// `mtasts replay FILE`: judges saved evidence again, with no network at all (no probe is
 /// built), through the same report sinks as `check`.
-fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+fn replay(args: &ReplayArgs, mut ignores: Ignores) -> anyhow::Result<ExitCode> {
     let judging = &args.judging;
     check_fail_on_change(args.report.fail_on, judging)?;
     let profile = args.report.profile;
@@ -527,6 +629,7 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
                 if let Some(baseline) = &mut baseline {
                     baseline.compare(&mut report, &obs, profile);
                 }
+                ignores.apply(&mut report);
                 run_status = run_status.max(weighing.domains(std::slice::from_ref(&report)));
                 summary.add(&report);
                 if let Some(sink) = &mut sink {
@@ -550,16 +653,18 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     });
     match result {
-        Ok(()) => Ok(exit_code(run_status)),
+        Ok(()) => {}
         Err(err)
             if err
                 .downcast_ref::<io::Error>()
-                .is_some_and(|err| err.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            Ok(exit_code(run_status))
-        }
-        Err(err) => Err(err),
+                .is_some_and(|err| err.kind() == io::ErrorKind::BrokenPipe) => {}
+        Err(err) => return Err(err),
     }
+    Ok(exit_code(settle_ignores(
+        &ignores,
+        args.report.fail_on,
+        run_status,
+    )))
 }
 
 /// The run summary's network figures, from the engine's and the DNS client's statistics.
@@ -668,6 +773,9 @@ fn read_ca_file(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
 fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     let mut settings = Vec::new();
     let mut add = |key: &str, value: String| settings.push((key.to_owned(), value));
+    if let Some(path) = &args.report.config {
+        add("config", path.display().to_string());
+    }
     if let Some(path) = &args.ca_file {
         add("ca-file", path.display().to_string());
     }
@@ -728,32 +836,39 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     settings
 }
 
-fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
+fn lint(args: LintArgs, mut ignores: Ignores) -> anyhow::Result<ExitCode> {
     let (name, body) = read_lint_input(&args.file)?;
     let profile = args.report.profile;
     let findings = verdict::policy::lint(&body, profile);
+    let mut domain = DomainReport {
+        domain: name,
+        facts: Facts::default(),
+        findings,
+    };
+    ignores.apply(&mut domain);
+    let settings = args
+        .report
+        .config
+        .iter()
+        .map(|path| ("config".to_owned(), path.display().to_string()))
+        .collect();
     let report = AuditReport {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         profile,
         generated_at: unix_now(),
-        settings: Vec::new(),
-        domains: vec![DomainReport {
-            domain: name,
-            facts: Facts::default(),
-            findings,
-        }],
+        settings,
+        domains: vec![domain],
     };
     // No network, so nothing can be undetermined; if something is, it still counts.
-    let status = exit_code(
-        Weighing {
-            fail_on: args.report.fail_on,
-            allow_inconclusive: false,
-        }
-        .domains(&report.domains),
-    );
+    let status = Weighing {
+        fail_on: args.report.fail_on,
+        allow_inconclusive: false,
+    }
+    .domains(&report.domains);
     let (format, detail) = (args.report.format, args.report.detail);
     emit(|out| report::render_with_detail(&report, format, style(format), detail, out))?;
-    Ok(status)
+    let status = settle_ignores(&ignores, args.report.fail_on, status);
+    Ok(exit_code(status))
 }
 
 /// Reads the file to lint (`-` is standard input) and the name the report gives it.

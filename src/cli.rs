@@ -5,6 +5,7 @@
 
 use crate::name::{DomainName, NameError};
 use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -60,7 +61,8 @@ pub struct ManArgs {
 }
 
 /// Which findings make the exit status 1.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum FailOn {
     /// Only failures. A check that could not be determined makes the exit status 3 instead of 0,
     /// unless --allow-inconclusive.
@@ -90,6 +92,21 @@ pub struct ReportArgs {
     /// id, outcome and subject; `full` repeats everything in every finding.
     #[arg(long, value_enum, default_value_t = Detail::Compact)]
     pub detail: Detail,
+    /// Settings and accepted findings from FILE (TOML; see the README's "Configuration").
+    /// Without it, mtasts.toml in the current directory is read if there is one. Options given
+    /// on the command line win over the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Accept the findings of check ID (for every domain, or only for DOMAIN): they are still
+    /// shown, marked ignored, but no longer count toward the verdict or the exit status. May be
+    /// given more than once, on top of the configuration file's `ignore` list.
+    #[arg(long, value_name = "ID[@DOMAIN]", value_parser = parse_ignore)]
+    pub ignore: Vec<crate::ignore::Ignore>,
+}
+
+/// clap value parser for `--ignore`: the check must exist (else the closest IDs are named).
+fn parse_ignore(input: &str) -> Result<crate::ignore::Ignore, String> {
+    crate::ignore::Ignore::from_flag(input)
 }
 
 #[derive(Debug, Args)]
@@ -122,7 +139,7 @@ pub struct CheckArgs {
     pub resolver: Option<SocketAddr>,
     /// Timeout in seconds for each network step.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECS,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
+          value_parser = clap::value_parser!(u64).range(TIMEOUT_RANGE))]
     pub timeout: u64,
     /// The name sent in EHLO.
     #[arg(long, value_name = "NAME", value_parser = parse_domain)]
@@ -135,16 +152,16 @@ pub struct CheckArgs {
     pub smtp_port: u16,
     /// Domains audited at the same time.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY,
-          value_parser = clap::value_parser!(u64).range(1..=4096))]
+          value_parser = clap::value_parser!(u64).range(CONCURRENCY_RANGE))]
     pub concurrency: u64,
     /// DNS questions in flight at once. Fewer are sent while the resolver answers SERVFAIL or
     /// REFUSED or drops questions (each is retried with backoff), more again when it recovers.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_DNS_CONCURRENCY,
-          value_parser = clap::value_parser!(u64).range(1..=4096))]
+          value_parser = clap::value_parser!(u64).range(CONCURRENCY_RANGE))]
     pub dns_concurrency: u64,
     /// SMTP sessions open at once to one MX address (politeness toward shared mail providers).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_ADDRESS,
-          value_parser = clap::value_parser!(u64).range(1..=64))]
+          value_parser = clap::value_parser!(u64).range(PER_ADDRESS_RANGE))]
     pub per_address: u64,
     /// Probe every MX name at an address on its own. By default an address is probed with the
     /// first MX name that needs it and once more with a second name; if both sessions show the
@@ -158,7 +175,7 @@ pub struct CheckArgs {
     pub ordered: bool,
     /// Deadline in seconds for one domain, on top of the per-step timeouts.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DOMAIN_TIMEOUT_SECS,
-          value_parser = clap::value_parser!(u64).range(1..=86400))]
+          value_parser = clap::value_parser!(u64).range(DOMAIN_TIMEOUT_RANGE))]
     pub domain_timeout: u64,
     /// No progress bar on standard error.
     #[arg(long, short)]
@@ -193,7 +210,7 @@ pub struct JudgingArgs {
     pub baseline: Option<PathBuf>,
     /// A certificate with fewer days left than this counts as expiring (policy host and MX).
     #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_EXPIRY_WARN_DAYS,
-          value_parser = clap::value_parser!(u32).range(0..=3650))]
+          value_parser = clap::value_parser!(u32).range(EXPIRY_WARN_RANGE))]
     pub expiry_warn: u32,
 }
 
@@ -272,6 +289,13 @@ pub const DEFAULT_DOMAIN_TIMEOUT_SECS: u64 = 180;
 
 /// The `--timeout` default, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
+
+// The ranges of the numeric options, shared with mtasts.toml ([`crate::config`]).
+pub const TIMEOUT_RANGE: RangeInclusive<u64> = 1..=3600;
+pub const DOMAIN_TIMEOUT_RANGE: RangeInclusive<u64> = 1..=86400;
+pub const CONCURRENCY_RANGE: RangeInclusive<u64> = 1..=4096;
+pub const PER_ADDRESS_RANGE: RangeInclusive<u64> = 1..=64;
+pub const EXPIRY_WARN_RANGE: RangeInclusive<i64> = 0..=3650;
 
 #[derive(Debug, Args)]
 pub struct LintArgs {

@@ -20,7 +20,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use mtasts::catalog::{CheckId, Profile, Stage};
-use mtasts::model::{DomainReport, Evidence, Facts, Finding, Outcome, Subject};
+use mtasts::model::{DomainReport, Evidence, Facts, Finding, Ignored, Outcome, Subject};
 use mtasts::report::progress::Progress;
 use mtasts::report::stream::{self, RunHeader, RunSummary};
 use mtasts::report::{self, AuditReport, Format, Style};
@@ -127,6 +127,23 @@ fn sample_report() -> AuditReport {
         findings: vec![
             pass(CheckId::StsRecordPresent),
             pass(CheckId::TlsRptPresent),
+            // Accepted in mtasts.toml: shown, marked, and left out of the verdict.
+            Finding {
+                ignored: Some(Ignored {
+                    reason: "reports also go to our own mailbox (ticket 7)".to_owned(),
+                    until: Some("2026-12-31".to_owned()),
+                }),
+                ..with_evidence(
+                    finding(
+                        CheckId::TlsRptRuaRetired,
+                        Subject::Domain,
+                        Outcome::Warn,
+                        "a rua points at NCSC Mail Check, which has closed",
+                    ),
+                    "rua",
+                    "mailto:tls-rua@mailcheck.service.ncsc.gov.uk",
+                )
+            },
         ],
     };
     AuditReport {
@@ -262,11 +279,18 @@ fn human_header_and_footer() {
     assert!(text.contains(
         "example.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, 1 could not determine)"
     ));
-    assert!(text.contains("example.org: PASS (2 pass, 0 fail, 0 warn, 0 info, 0 skipped"));
+    assert!(text.contains(
+        "example.org: PASS (2 pass, 0 fail, 1 warn, 0 info, 0 skipped, 0 could not determine; \
+         1 ignored)"
+    ));
+    assert!(text.contains(
+        "  WARN  a rua points at NCSC Mail Check, which has closed  [tlsrpt.rua-retired]\n        \
+         ignored: reports also go to our own mailbox (ticket 7) (until 2026-12-31)\n"
+    ));
     let expected_end = format!(
         "\nSummary: 2 domains — 1 pass, 0 warn, 1 fail, 0 could not be determined\n  \
          FAIL  example.com  2 pass, 2 fail, 1 warn, 1 info, 1 skipped, 1 could not determine\n  \
-         PASS  example.org  2 pass\n\n\
+         PASS  example.org  2 pass, 1 warn; 1 ignored\n\n\
          Most common failing checks (domains):\n  \
          1  sts-record.id  {}\n  \
          1  mx.covered  {}\n",
@@ -365,6 +389,9 @@ struct JsonDomain {
     verdict: String,
     facts: JsonFacts,
     counts: JsonCounts,
+    // Only when an ignore accepted a finding.
+    #[serde(default)]
+    ignored: Option<JsonCounts>,
     findings: Vec<JsonFinding>,
 }
 
@@ -420,6 +447,17 @@ struct JsonFinding {
     blocked_by: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    // Only on a finding an ignore accepted.
+    #[serde(default)]
+    ignored: Option<JsonIgnored>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct JsonIgnored {
+    reason: String,
+    #[serde(default)]
+    until: Option<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -488,10 +526,11 @@ fn json_top_level() {
     );
     assert_eq!(
         report.summary.counts,
+        // Ignored findings are counted too; the verdicts leave them out.
         JsonCounts {
             pass: 4,
             fail: 2,
-            warn: 1,
+            warn: 2,
             info: 1,
             skipped: 1,
             could_not_determine: 1
@@ -524,7 +563,27 @@ fn json_domains_and_facts() {
         }
     );
     assert_eq!(report.domains[1].facts.sts_id, None);
-    assert_eq!(report.domains[1].verdict, "pass");
+    // Its only warning is ignored: it is reported, marked, counted apart, and does not count.
+    let org = &report.domains[1];
+    assert_eq!(org.verdict, "pass");
+    assert_eq!(org.counts.warn, 1);
+    assert_eq!(org.ignored.as_ref().map(|counts| counts.warn), Some(1));
+    assert!(report.domains[0].ignored.is_none());
+    let ignored: Vec<(&str, &JsonIgnored)> = org
+        .findings
+        .iter()
+        .filter_map(|finding| Some((finding.id.as_str(), finding.ignored.as_ref()?)))
+        .collect();
+    assert_eq!(
+        ignored,
+        [(
+            "tlsrpt.rua-retired",
+            &JsonIgnored {
+                reason: "reports also go to our own mailbox (ticket 7)".to_owned(),
+                until: Some("2026-12-31".to_owned()),
+            }
+        )]
+    );
 }
 
 #[test]
@@ -667,7 +726,7 @@ fn jsonl_lines_are_the_json_documents_domain_objects() {
 // ---- CSV ----
 
 const CSV_HEADER: &str = "domain,verdict,mode,policy_id,max_age,mx_count,mx_covered,\
-                          starttls_ok,tlsrpt_ok,failures,warnings,failed_checks";
+                          starttls_ok,tlsrpt_ok,failures,warnings,failed_checks,ignored_checks";
 
 /// An RFC 4180 reader, strict enough to catch a quoting mistake: records end in CRLF, a quoted
 /// field ends at a lone `"`, and nothing follows it but a comma or the record's end.
@@ -725,8 +784,8 @@ fn csv_header_is_stable() {
     let text = csv_text(&sample_report());
     assert_eq!(text.split("\r\n").next().unwrap(), CSV_HEADER);
     let records = parse_csv(&text);
-    assert_eq!(records[0].len(), 12);
-    assert!(records.iter().all(|record| record.len() == 12));
+    assert_eq!(records[0].len(), 13);
+    assert!(records.iter().all(|record| record.len() == 13));
 }
 
 #[test]
@@ -748,6 +807,7 @@ fn csv_rows_of_the_sample() {
             "2",
             "1",
             "mx.covered sts-record.id",
+            "",
         ]
     );
     assert_eq!(
@@ -763,8 +823,9 @@ fn csv_rows_of_the_sample() {
             "",
             "yes",
             "0",
-            "0",
-            ""
+            "1", // the ignored warning is still a warning
+            "",
+            "tlsrpt.rua-retired",
         ]
     );
 }

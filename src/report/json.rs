@@ -164,6 +164,9 @@ struct WireDomain<'a> {
     verdict: &'static str,
     facts: WireFacts<'a>,
     counts: WireCounts,
+    /// The findings an ignore accepted, per outcome; absent when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<WireCounts>,
     findings: Vec<WireFinding<'a>>,
 }
 
@@ -217,6 +220,17 @@ struct WireFinding<'a> {
     blocked_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    /// Accepted by an ignore (mtasts.toml or --ignore): it counts toward neither the verdict
+    /// nor the exit status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<WireIgnored<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireIgnored<'a> {
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -308,7 +322,7 @@ impl<'a> WireReport<'a> {
                 Verdict::CouldNotDetermine => summary.verdicts.could_not_determine += 1,
                 Verdict::Fail => summary.verdicts.fail += 1,
             }
-            summary.counts.add(&WireCounts::of(domain));
+            summary.counts.add(&WireCounts::of(domain.findings.iter()));
         }
         summary.verdict = worst.as_str();
         Self {
@@ -354,7 +368,12 @@ impl<'a> WireDomain<'a> {
             domain: &domain.domain,
             verdict: domain.verdict().as_str(),
             facts: WireFacts::from_facts(&domain.facts),
-            counts: WireCounts::of(domain),
+            counts: WireCounts::of(domain.findings.iter()),
+            ignored: domain
+                .ignored()
+                .next()
+                .is_some()
+                .then(|| WireCounts::of(domain.ignored())),
             findings: domain
                 .findings
                 .iter()
@@ -378,9 +397,9 @@ impl<'a> WireFacts<'a> {
 }
 
 impl WireCounts {
-    fn of(domain: &DomainReport) -> Self {
+    fn of<'f>(findings: impl Iterator<Item = &'f Finding>) -> Self {
         let mut counts = Self::default();
-        for finding in &domain.findings {
+        for finding in findings {
             match finding.outcome {
                 Outcome::Pass => counts.pass += 1,
                 Outcome::Fail => counts.fail += 1,
@@ -438,6 +457,10 @@ impl<'a> WireFinding<'a> {
             docs: full.then(|| super::docs_anchor(finding.check)),
             blocked_by,
             reason,
+            ignored: finding.ignored.as_ref().map(|ignored| WireIgnored {
+                reason: &ignored.reason,
+                until: ignored.until.as_deref(),
+            }),
         }
     }
 }

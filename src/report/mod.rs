@@ -33,7 +33,8 @@ pub struct AuditReport {
 }
 
 /// Report formats (`--format`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// A checklist for people, grouped by stage.
     #[default]
@@ -47,7 +48,8 @@ pub enum Format {
 }
 
 /// How much each finding carries in `json` and `jsonl` (`--detail`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Detail {
     /// A finding carries its id, outcome, severity, subject, summary and evidence; a passing
     /// one only its id, outcome and subject. The checks' fixed text (title, sources, rules, fix,
