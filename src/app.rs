@@ -117,6 +117,11 @@ pub fn run(cli: Cli, given: &Given) -> anyhow::Result<ExitCode> {
             let ignores = run_ignores(config, &args.report);
             replay(&args, ignores)
         }
+        Command::Explain(args) => {
+            let check = crate::catalog::lookup::lookup(&args.id)?;
+            emit(|out| report::explain::render(check, out))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions(args) => {
             emit(|out| {
                 let mut cli = <Cli as clap::CommandFactory>::command();

@@ -5,6 +5,7 @@
 //! may key on it. Each check names the rules it enforces (`RFC 8461 §3.2`, `SGE step 2`, `NCSC`)
 //! and the IDs of the rules it implements ([`rules`], `docs/rules.md`).
 
+pub mod examples;
 pub mod lookup;
 pub mod rules;
 

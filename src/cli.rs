@@ -24,6 +24,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing would only complicate the clap derive"
+)]
 pub enum Command {
     /// Audit the MTA-STS and TLS-RPT deployment of one or more domains.
     #[command(after_help = crate::exit::help_text())]
@@ -38,10 +42,20 @@ pub enum Command {
     /// Judge saved evidence (check --save-evidence) again, with no network at all.
     #[command(after_help = crate::exit::help_text())]
     Replay(ReplayArgs),
+    /// Explain one check in full: what it checks, the rules it rests on, its severity per
+    /// profile, the fix, and examples of passing and failing input.
+    Explain(ExplainArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions(CompletionsArgs),
     /// Print the man page of mtasts, or of one command (mtasts man check), as roff.
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The check's ID, as in the reports and `mtasts checks` (policy.max-age).
+    #[arg(value_name = "ID")]
+    pub id: String,
 }
 
 #[derive(Debug, Args)]

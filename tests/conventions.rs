@@ -39,7 +39,7 @@ fn completion_file(shell: &str, name: &str) -> (tempfile::TempDir, PathBuf) {
     let script = stdout_of(&["completions", shell]);
     assert!(script.contains("mtasts"), "{shell}: {script}");
     // Every command and a flag of `check` are in every script.
-    for word in ["check", "lint", "--fail-on"] {
+    for word in ["check", "lint", "explain", "--fail-on"] {
         assert!(script.contains(word), "{shell} script lacks {word}");
     }
     let dir = tempfile::tempdir().unwrap();

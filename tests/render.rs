@@ -600,7 +600,7 @@ fn json_carries_the_catalog_once_and_findings_refer_to_it() {
         assert_eq!(check.sources.len(), spec.sources.len());
         assert_eq!(
             check.docs,
-            mtasts::report::docs_link(&format!("docs/checks.md#{id}"))
+            report::docs_link(&format!("docs/checks.md#{id}"))
         );
     }
     let findings = &report.domains[0].findings;
@@ -682,7 +682,7 @@ fn json_full_detail_keeps_the_catalog_in_every_finding() {
         assert_eq!(finding.sources.as_ref().unwrap().len(), spec.sources.len());
         assert_eq!(
             finding.docs.as_deref(),
-            Some(mtasts::report::docs_link(&format!("docs/checks.md#{}", finding.id)).as_str())
+            Some(report::docs_link(&format!("docs/checks.md#{}", finding.id)).as_str())
         );
         assert!(finding.summary.is_some() && finding.evidence.is_some());
     }

@@ -33,6 +33,8 @@ impl fmt::Display for UnknownCheck {
     }
 }
 
+impl std::error::Error for UnknownCheck {}
+
 /// The check with the wire ID `given` (case and surrounding space forgiven).
 pub fn lookup(given: &str) -> Result<CheckId, UnknownCheck> {
     let wanted = given.trim().to_ascii_lowercase();
@@ -42,8 +44,9 @@ pub fn lookup(given: &str) -> Result<CheckId, UnknownCheck> {
     })
 }
 
-/// The IDs nearest to `wanted`: by edit distance over the whole ID, and over the part after the
-/// stage (so `max-age` finds `policy.max-age`), nearest first, ties in catalog order.
+/// The IDs nearest to `wanted`: those that contain it, then by edit distance over the whole ID
+/// and over the part after the stage (so `max-age` finds `policy.max-age`), nearest first, ties
+/// in catalog order.
 fn closest(wanted: &str) -> Vec<CheckId> {
     let mut scored: Vec<(usize, usize, CheckId)> = CATALOG
         .iter()
@@ -51,7 +54,12 @@ fn closest(wanted: &str) -> Vec<CheckId> {
         .map(|(index, spec)| {
             let id = spec.id.as_str();
             let name = id.split_once('.').map_or(id, |(_, name)| name);
-            let distance = edit_distance(wanted, id).min(edit_distance(wanted, name));
+            // An ID that contains what was typed (`smtp.starttls`) is as close as can be.
+            let distance = if id.contains(wanted) {
+                0
+            } else {
+                edit_distance(wanted, id).min(edit_distance(wanted, name))
+            };
             (distance, index, spec.id)
         })
         .collect();

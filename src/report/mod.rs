@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod csv;
+pub mod explain;
 pub mod human;
 pub mod json;
 pub mod jsonl;
