@@ -159,22 +159,8 @@ impl Config {
             0..=u64::try_from(*cli::EXPIRY_WARN_RANGE.end()).unwrap_or(u64::MAX),
         )?
         .map(|days| u32::try_from(days).unwrap_or(u32::MAX));
-        let resolver = raw
-            .resolver
-            .map(|value| {
-                let span = value.span();
-                cli::parse_resolver(value.get_ref())
-                    .map_err(|why| at(span, format!("`resolver`: {why}")))
-            })
-            .transpose()?;
-        let ehlo_name = raw
-            .ehlo_name
-            .map(|value| {
-                let span = value.span();
-                normalise_domain(value.get_ref())
-                    .map_err(|why| at(span, format!("`ehlo-name`: {why}")))
-            })
-            .transpose()?;
+        let resolver = read_text(text, raw.resolver, "`resolver`", cli::parse_resolver)?;
+        let ehlo_name = read_text(text, raw.ehlo_name, "`ehlo-name`", normalise_domain)?;
         let mut ignore = Vec::new();
         for entry in raw.ignore {
             let line = line_of(text, entry.span().start);
@@ -182,14 +168,7 @@ impl Config {
             let id_span = entry.id.span();
             let id =
                 lookup(entry.id.get_ref()).map_err(|err| at(id_span, format!("ignore: {err}")))?;
-            let domain = entry
-                .domain
-                .map(|domain| {
-                    let span = domain.span();
-                    normalise_domain(domain.get_ref())
-                        .map_err(|why| at(span, format!("ignore: `domain`: {why}")))
-                })
-                .transpose()?;
+            let domain = read_text(text, entry.domain, "ignore: `domain`", normalise_domain)?;
             let reason_span = entry.reason.span();
             let reason = entry.reason.into_inner().trim().to_owned();
             if reason.is_empty() {
@@ -198,14 +177,9 @@ impl Config {
                     "ignore: `reason` is empty; say why the finding is accepted".to_owned(),
                 ));
             }
-            let until = entry
-                .until
-                .map(|until| {
-                    let span = until.span();
-                    Day::parse(until.get_ref().trim())
-                        .map_err(|why| at(span, format!("ignore: `until`: {why}")))
-                })
-                .transpose()?;
+            let until = read_text(text, entry.until, "ignore: `until`", |until| {
+                Day::parse(until.trim()).map_err(|why| why.to_string())
+            })?;
             ignore.push(Ignore {
                 id,
                 domain,
@@ -298,6 +272,23 @@ impl Config {
             args.ca_file = ca_file;
         }
     }
+}
+
+/// A text value of the file read by `read`; a complaint is put on the value's line of `text`.
+fn read_text<T>(
+    text: &str,
+    value: Option<Spanned<String>>,
+    what: &str,
+    read: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, ConfigError> {
+    value
+        .map(|value| {
+            read(value.get_ref()).map_err(|why| ConfigError {
+                line: Some(line_of(text, value.span().start)),
+                message: format!("{what}: {why}"),
+            })
+        })
+        .transpose()
 }
 
 fn set<T>(field: &mut T, value: Option<T>, given: bool) {

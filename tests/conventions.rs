@@ -2,9 +2,10 @@
 //! a man page that mandoc accepts, and one table of exit codes shared by `--help`, the man page
 //! and the README. Nothing here touches the network.
 //!
-//! The completion checks for zsh, fish and elvish need those shells, which `.ci/run` installs:
-//! plain `cargo test` lists them as ignored, and under `--include-ignored` each fails when its
-//! shell is missing. bash is always there, so its check always runs.
+//! The completion checks for zsh, fish and elvish need those shells, and the man page checks
+//! need mandoc, all of which `.ci/run` installs: plain `cargo test` lists them as ignored, and
+//! under `--include-ignored` each fails when what it needs is missing. bash is always there, so
+//! its check always runs, and so does the comparison of the exit codes (it reads the roff).
 
 // Test code runs the binary and the shells, and reads the README.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -38,8 +39,8 @@ fn stdout_of(args: &[&str]) -> String {
 fn completion_file(shell: &str, name: &str) -> (tempfile::TempDir, PathBuf) {
     let script = stdout_of(&["completions", shell]);
     assert!(script.contains("mtasts"), "{shell}: {script}");
-    // Every command and a flag of `check` are in every script.
-    for word in ["check", "lint", "explain", "--fail-on"] {
+    // Every command and a flag of `check` are in every script (fish writes `-l fail-on`).
+    for word in ["check", "lint", "explain", "fail-on"] {
         assert!(script.contains(word), "{shell} script lacks {word}");
     }
     let dir = tempfile::tempdir().unwrap();
@@ -65,18 +66,43 @@ fn shell_accepts(program: &str, args: &[&str], path: &Path) {
     );
 }
 
+/// Runs `program -c script` and returns what it printed; it must succeed.
+fn shell_output(program: &str, script: &str) -> String {
+    let output = Command::new(program)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {program} ({err})"));
+    assert!(
+        output.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The commands a completion must offer after `mtasts `.
+const COMMANDS: [&str; 5] = ["check", "lint", "explain", "completions", "man"];
+
 #[test]
-fn bash_completion_is_valid_bash() {
+fn bash_completion_is_valid_bash_and_completes() {
     let (_dir, path) = completion_file("bash", "mtasts.bash");
     shell_accepts("bash", &["-n"], &path);
-    // Sourced for real, it registers the completion function.
-    let output = Command::new("bash")
-        .arg("-c")
-        .arg(format!("source {} && complete -p mtasts", path.display()))
-        .output()
-        .unwrap();
-    let registered = String::from_utf8_lossy(&output.stdout);
-    assert!(registered.contains("mtasts"), "{registered}");
+    // Sourced for real, it registers a function that completes the commands.
+    let offered = shell_output(
+        "bash",
+        &format!(
+            "source {} && complete -p mtasts >/dev/null && COMP_WORDS=(mtasts '') && \
+             COMP_CWORD=1 && _mtasts mtasts '' mtasts && echo \"${{COMPREPLY[@]}}\"",
+            path.display()
+        ),
+    );
+    for command in COMMANDS {
+        assert!(
+            offered.split_whitespace().any(|word| word == command),
+            "{offered}"
+        );
+    }
 }
 
 #[test]
@@ -88,16 +114,70 @@ fn zsh_completion_is_valid_zsh() {
 
 #[test]
 #[ignore = "needs fish, which .ci/run installs"]
-fn fish_completion_is_valid_fish() {
+fn fish_completion_is_valid_fish_and_completes() {
     let (_dir, path) = completion_file("fish", "mtasts.fish");
     shell_accepts("fish", &["--no-execute"], &path);
+    let source = format!("source {};", path.display());
+    let commands = shell_output("fish", &format!("{source} complete -C 'mtasts '"));
+    for command in COMMANDS {
+        assert!(
+            commands
+                .lines()
+                .any(|line| line.starts_with(&format!("{command}\t"))),
+            "{commands}"
+        );
+    }
+    let values = shell_output(
+        "fish",
+        &format!("{source} complete -C 'mtasts check --fail-on '"),
+    );
+    let values: Vec<&str> = values
+        .lines()
+        .filter_map(|line| line.split('\t').next())
+        .collect();
+    assert_eq!(values, ["change", "fail", "warn"]);
 }
 
+/// Elvish knows the `edit:` module only in an interactive session, so the script is run with
+/// stand-ins for the two names it uses from it (any other `edit:` name fails the test, so the
+/// stand-ins stay complete), and its completer is asked what follows `mtasts `.
 #[test]
 #[ignore = "needs elvish, which .ci/run installs"]
-fn elvish_completion_is_valid_elvish() {
-    let (_dir, path) = completion_file("elvish", "mtasts.elv");
-    shell_accepts("elvish", &["-compileonly"], &path);
+fn elvish_completion_is_valid_elvish_and_completes() {
+    let (dir, path) = completion_file("elvish", "mtasts.elv");
+    let script = std::fs::read_to_string(&path).unwrap();
+    let stubbed = script
+        .replace("edit:completion:arg-completer", "arg-completer")
+        .replace("edit:complex-candidate", "complex-candidate");
+    assert!(
+        !stubbed.contains("edit:"),
+        "a new edit: name to stand in for:\n{script}"
+    );
+    let runnable = dir.path().join("run.elv");
+    std::fs::write(
+        &runnable,
+        format!(
+            "var arg-completer = [&]\nfn complex-candidate {{|c &display=''| put $c }}\n\
+             {stubbed}\n$arg-completer[mtasts] mtasts ''\n"
+        ),
+    )
+    .unwrap();
+    shell_accepts("elvish", &["-compileonly"], &runnable);
+    let output = Command::new("elvish").arg(&runnable).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let offered = String::from_utf8_lossy(&output.stdout);
+    for command in COMMANDS {
+        assert!(
+            offered
+                .lines()
+                .any(|line| line.ends_with(&format!(" {command}"))),
+            "{offered}"
+        );
+    }
 }
 
 /// PowerShell is not packaged for Debian, so its script is only read: it registers a completer
@@ -140,6 +220,7 @@ fn mandoc_accepts(page: &str, name: &str) {
 }
 
 #[test]
+#[ignore = "needs mandoc, which .ci/run installs"]
 fn man_pages_pass_mandoc_lint() {
     mandoc_accepts(&stdout_of(&["man"]), "mtasts.1");
     for command in mtasts::manpage::commands() {
@@ -153,6 +234,7 @@ fn man_pages_pass_mandoc_lint() {
 
 /// The man page renders to text with both added sections and the options of the commands.
 #[test]
+#[ignore = "needs mandoc, which .ci/run installs"]
 fn man_page_renders_with_exit_status_and_examples() {
     let page = stdout_of(&["man"]);
     let dir = tempfile::tempdir().unwrap();
