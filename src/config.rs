@@ -15,7 +15,7 @@
 //! id = "tlsrpt.present"
 //! domain = "example.org"             # optional: without it, every domain
 //! reason = "TLS-RPT arrives with the new mail provider (ticket 1234)"
-//! until = "2026-09-30"               # optional: the last day it holds
+//! until = 2027-03-31                 # optional: the last day it holds (quoted or not)
 //! ```
 
 use std::collections::BTreeSet;
@@ -69,7 +69,15 @@ struct RawIgnore {
     id: Spanned<String>,
     domain: Option<Spanned<String>>,
     reason: Spanned<String>,
-    until: Option<Spanned<String>>,
+    until: Option<Spanned<DateValue>>,
+}
+
+/// `until` as a quoted date (`"2026-09-30"`) or a bare TOML date (`2026-09-30`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DateValue {
+    Text(String),
+    Date(toml::value::Datetime),
 }
 
 /// The settings of a configuration file, checked.
@@ -177,7 +185,15 @@ impl Config {
                     "ignore: `reason` is empty; say why the finding is accepted".to_owned(),
                 ));
             }
-            let until = read_text(text, entry.until, "ignore: `until`", |until| {
+            let until = entry.until.map(|until| {
+                let span = until.span();
+                let written = match until.into_inner() {
+                    DateValue::Text(text) => text,
+                    DateValue::Date(date) => date.to_string(),
+                };
+                Spanned::new(span, written)
+            });
+            let until = read_text(text, until, "ignore: `until`", |until| {
                 Day::parse(until.trim()).map_err(|why| why.to_string())
             })?;
             ignore.push(Ignore {
@@ -341,6 +357,13 @@ mod tests {
         );
         assert_eq!(first.origin, "mtasts.toml line 7");
         assert_eq!(config.ignore[1].origin, "mtasts.toml line 13");
+        // A bare TOML date reads as a quoted one.
+        let bare = Config::parse(
+            "[[ignore]]\nid = \"policy.mode\"\nreason = \"x\"\nuntil = 2026-09-30\n",
+            "m",
+        )
+        .unwrap();
+        assert_eq!(bare.ignore[0].until, first.until);
         assert_eq!(Config::parse("", "x").unwrap(), Config::default());
     }
 
