@@ -3,7 +3,11 @@
 //!
 //! A check's ID is its wire name (`policy.mode`); it is never renamed, so CI jobs and dashboards
 //! may key on it. Each check names the rules it enforces (`RFC 8461 §3.2`, `SGE step 2`, `NCSC`)
-//! and the rule IDs of the standards digest (`shared/reference/standards.md`) it implements.
+//! and the IDs of the rules it implements ([`rules`], `docs/rules.md`).
+
+pub mod examples;
+pub mod lookup;
+pub mod rules;
 
 use std::fmt;
 

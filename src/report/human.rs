@@ -145,6 +145,7 @@ fn render_run_header(header: &RunHeader, paint: Paint, out: &mut dyn Write) -> i
 /// A setting as a phrase that says what it changes.
 fn describe_setting(key: &str, value: &str) -> String {
     match key {
+        "config" => format!("settings and ignores from {value}"),
         "ca-file" => format!("extra trust anchors from --ca-file {value}"),
         "resolver" => format!("DNS questions go to --resolver {value}"),
         "no-smtp" => "STARTTLS probes skipped (--no-smtp)".to_owned(),
@@ -444,6 +445,19 @@ fn render_finding(
         return Ok(());
     }
     const INDENT: &str = "        ";
+    // Accepted as known: said first, so the evidence below reads as what was accepted.
+    if let Some(ignored) = &finding.ignored {
+        let until = ignored
+            .until
+            .as_ref()
+            .map(|day| format!(" (until {day})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{INDENT}{}",
+            paint.dim(&format!("ignored: {}{}", clean(&ignored.reason), until))
+        )?;
+    }
     for evidence in finding.evidence.iter().take(MAX_EVIDENCE_LINES) {
         writeln!(
             out,
@@ -516,12 +530,17 @@ fn counts_phrase(domain: &DomainReport, all: bool) -> String {
         (domain.count("skipped"), "skipped"),
         (domain.count("could-not-determine"), "could not determine"),
     ];
-    counts
+    let mut phrase = counts
         .iter()
         .filter(|(count, _)| all || *count > 0)
         .map(|(count, label)| format!("{count} {label}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    let ignored = domain.ignored().count();
+    if ignored > 0 {
+        let _ = write!(phrase, "; {ignored} ignored");
+    }
+    phrase
 }
 
 /// The end of a run of several domains: verdict counts, what was not audited, a line per domain

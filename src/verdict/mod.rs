@@ -191,6 +191,7 @@ impl Findings {
             outcome,
             summary,
             evidence,
+            ignored: None,
         });
     }
 
