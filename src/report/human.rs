@@ -248,16 +248,7 @@ fn problems_in_fixing_order(domain: &DomainReport) -> Vec<&Finding> {
 /// with no findings, or one that was not run because the run did not ask for it (no
 /// `--baseline`).
 fn stage_line(domain: &DomainReport, stage: Stage) -> Option<String> {
-    let findings: Vec<&Finding> = domain
-        .findings
-        .iter()
-        .filter(|finding| finding.check.spec().stage == stage)
-        .collect();
-    if findings.is_empty()
-        || (stage == Stage::Changes && findings.iter().all(|finding| no_baseline(finding)))
-    {
-        return None;
-    }
+    let findings = stage_findings(domain, stage)?;
     let count = |wanted: fn(&Outcome) -> bool| {
         findings
             .iter()
@@ -306,17 +297,9 @@ fn render_checklist(domain: &DomainReport, paint: Paint, out: &mut dyn Write) ->
     }
     render_since(domain, paint, out)?;
     for stage in Stage::ALL {
-        let findings: Vec<&Finding> = domain
-            .findings
-            .iter()
-            .filter(|finding| finding.check.spec().stage == stage)
-            .collect();
-        // A run without --baseline compared nothing: the stage would be a column of skips.
-        if findings.is_empty()
-            || (stage == Stage::Changes && findings.iter().all(|finding| no_baseline(finding)))
-        {
+        let Some(findings) = stage_findings(domain, stage) else {
             continue;
-        }
+        };
         writeln!(out)?;
         writeln!(out, "{}", paint.bold(stage.title()))?;
         for finding in findings {
@@ -332,6 +315,19 @@ fn render_checklist(domain: &DomainReport, paint: Paint, out: &mut dyn Write) ->
         paint.verdict(verdict),
         counts_phrase(domain, true)
     )
+}
+
+/// The findings of one stage, or `None` when it has none to show: no findings, or the changes
+/// stage of a run without `--baseline` (it compared nothing: it would be a column of skips).
+fn stage_findings(domain: &DomainReport, stage: Stage) -> Option<Vec<&Finding>> {
+    let findings: Vec<&Finding> = domain
+        .findings
+        .iter()
+        .filter(|finding| finding.check.spec().stage == stage)
+        .collect();
+    let compared_nothing =
+        stage == Stage::Changes && findings.iter().all(|finding| no_baseline(finding));
+    (!findings.is_empty() && !compared_nothing).then_some(findings)
 }
 
 fn no_baseline(finding: &Finding) -> bool {
