@@ -1010,6 +1010,23 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     records
 }
 
+/// Issue 13: the CSV reads back with the `csv` crate as with the strict parser above, record for
+/// record, so a spreadsheet or a script using a standard reader sees the same columns.
+#[test]
+fn csv_reads_back_with_a_standard_csv_reader() {
+    let text = csv_text(&sample_report());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let read: Vec<Vec<String>> = reader
+        .records()
+        .map(|record| record.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(read, parse_csv(&text));
+    assert_eq!(read[0][0], "domain");
+    assert_eq!(read.len(), 3);
+}
+
 fn csv_text(report: &AuditReport) -> String {
     String::from_utf8(render(report, Format::Csv, false)).unwrap()
 }
