@@ -216,6 +216,37 @@ async fn addresses_come_from_a_and_aaaa() {
     assert_eq!(v4only.failure(), None);
 }
 
+/// Issue 11: the CNAME chain is followed after a negative answer to name a loop, but a host
+/// with addresses of one family is no loop: its other family's NODATA costs no CNAME question,
+/// which would hold back every connection to it by a round trip. A name with neither is
+/// followed once, not once per family.
+#[tokio::test]
+async fn a_host_with_addresses_of_one_family_costs_no_cname_question() {
+    let zone = Zone::new("example.test").a("v4only.example.test", Ipv4Addr::new(192, 0, 2, 20));
+    let (dns, client) = client_for(zone).await;
+    let cname_questions = |name: &str| {
+        dns.queries()
+            .iter()
+            .filter(|query| query.name == name && query.record_type == RecordType::CNAME)
+            .count()
+    };
+
+    let v4only = client.addrs("v4only.example.test").await;
+    assert_eq!(
+        v4only.addresses(),
+        vec![IpAddr::V4(Ipv4Addr::new(192, 0, 2, 20))]
+    );
+    assert_eq!(v4only.aaaa, DnsAnswer::NoData);
+    assert_eq!(cname_questions("v4only.example.test"), 0);
+
+    let gone = client.addrs("gone.example.test").await;
+    assert_eq!(
+        (gone.a, gone.aaaa),
+        (DnsAnswer::NxDomain, DnsAnswer::NxDomain)
+    );
+    assert_eq!(cname_questions("gone.example.test"), 1);
+}
+
 #[tokio::test]
 async fn truncated_udp_answers_are_retried_over_tcp() {
     let zone = Zone::new("example.test")
