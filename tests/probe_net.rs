@@ -381,6 +381,44 @@ async fn fetches_a_plain_text_policy_like_a_sender() {
     }
 }
 
+/// Issue 11: the handshake-only connection and the fetch run side by side; the fetch waited
+/// for the handshake before (two round trips on every policy fetch). Shown by the order of
+/// what crossed a delaying proxy: the fetch's connection arrived before the handshake-only
+/// connection's handshake was answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handshake_only_connection_does_not_hold_back_the_fetch() {
+    let lab = Lab::new();
+    let server = lab.serve(Script::ok(POLICY)).await;
+    let rtt = Duration::from_millis(80);
+    let front = std::net::SocketAddr::new(LOCALHOST, 0);
+    let backend = std::net::SocketAddr::new(LOCALHOST, server.port());
+    let proxy = common::delay::DelayProxy::start(front, backend, rtt).await;
+    let mut config = lab.config(&server);
+    config.https_port = proxy.port();
+    let observation = fetch_policy(&config, POLICY_HOST, LOCALHOST).await;
+    assert_eq!(response(&observation).body, POLICY.as_bytes());
+    assert_eq!(
+        observation.tls.as_ref().map(|tls| tls.version),
+        Some(TlsVersion::Tls13)
+    );
+
+    let links = proxy.links();
+    assert_eq!(
+        links.len(),
+        2,
+        "the handshake-only connection and the fetch"
+    );
+    let handshake_answered = links
+        .iter()
+        .map(|link| link.chain().last_answer.unwrap())
+        .min()
+        .unwrap();
+    assert!(
+        links.iter().all(|link| link.opened < handshake_answered),
+        "one connection waited for the other"
+    );
+}
+
 #[tokio::test]
 async fn serves_from_the_given_address_only() {
     let lab = Lab::new();
