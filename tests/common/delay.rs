@@ -362,14 +362,16 @@ async fn read_side(
     half: Duration,
     client: Option<Arc<Mutex<Link>>>,
 ) {
+    let mut buf = vec![0u8; CHUNK];
     loop {
-        let mut buf = vec![0u8; CHUNK];
         let read = from.read(&mut buf).await;
         let now = Instant::now();
         match read {
             Ok(count) if count > 0 => {
-                buf.truncate(count);
-                if queue.send((now, now + half, Some(buf))).is_err() {
+                if queue
+                    .send((now, now + half, Some(buf[..count].to_vec())))
+                    .is_err()
+                {
                     return;
                 }
             }
