@@ -1416,6 +1416,23 @@ fn report(
         }
         None => println!("  stage time   unknown (the binary printed no --stats line)"),
     }
+    if let Some(dns) = stats
+        .map(|stats| &stats["dns"])
+        .filter(|dns| dns.is_object())
+    {
+        let field = |name: &str| dns[name].as_u64().unwrap_or(0);
+        println!(
+            "  DNS client   {} questions, {} retried, {} throttled, {} failed; {} waited for a \
+             slot in the window (limit {}, smallest {})",
+            field("questions"),
+            field("retried"),
+            field("throttled"),
+            field("failed"),
+            field("waited"),
+            field("window_limit"),
+            field("window_smallest"),
+        );
+    }
 
     let sessions: Vec<String> = world
         .sessions()

@@ -603,6 +603,11 @@ async fn the_binary_streams_jsonl_and_prints_stats() {
         .unwrap_or_else(|| panic!("no statistics on stderr: {stderr}"));
     assert_eq!(stats["domains"], 13);
     assert_eq!(stats["smtp_probes"], 2);
+    // The DNS client's figures, for the benchmark (issue 11).
+    let dns = &stats["dns"];
+    assert!(dns["questions"].as_u64().unwrap() >= 13, "{stats}");
+    assert_eq!(dns["failed"], 0, "{stats}");
+    assert_eq!(dns["window_limit"], 100, "{stats}");
     assert_eq!(world.smtp[0].connections(), 2);
 }
 
