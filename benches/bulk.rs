@@ -8,6 +8,8 @@
 //! cargo bench --bench bulk -- 1000 --repeat 3           # three runs against one world, and their range
 //! cargo bench --bench bulk -- 10000 --concurrency 256   # other arguments go to `mtasts check`
 //! BULK_KEEP_OUTPUT=/tmp/bulk cargo bench --bench bulk    # keep the binary's stdout and stderr
+//! BULK_BINARY=/tmp/mtasts-old cargo bench --bench bulk   # run another build against the world
+//! BULK_SHOW_LINKS=1 cargo bench --bench bulk -- --one-domain --rtt-ms 20   # every question and chunk
 //! ```
 //!
 //! The world, all in this process: one DNS server (127.0.0.1) answering for every name, one HTTPS
@@ -736,7 +738,11 @@ impl Runner {
         .collect();
         common_args.extend_from_slice(extra);
         Self {
-            binary: PathBuf::from(env!("CARGO_BIN_EXE_mtasts")),
+            // Another build against the same world, for a before-and-after.
+            binary: std::env::var_os("BULK_BINARY").map_or_else(
+                || PathBuf::from(env!("CARGO_BIN_EXE_mtasts")),
+                PathBuf::from,
+            ),
             dir,
             common_args,
         }
@@ -1155,6 +1161,20 @@ fn critical_path(world: &World, index: usize) -> (Trips, Vec<(String, Trips)>) {
     let mut questions = world.questions.as_ref().unwrap().lock().unwrap().clone();
     questions.sort_by_key(|question| question.received);
     let dns = question_chains(&questions, rtt);
+    if std::env::var_os("BULK_SHOW_LINKS").is_some() {
+        let first = questions.first().map(|question| question.received);
+        for (question, chain) in questions.iter().zip(&dns) {
+            let at = |time: Instant| first.map_or(0.0, |first| ms_since(first, time));
+            println!(
+                "    question at {:7.2} ms, answered {:7.2} ms, step {}: {} {}",
+                at(question.received),
+                at(question.answered),
+                chain.round_trips,
+                question.name,
+                question.kind
+            );
+        }
+    }
     let mut chains = Vec::new();
     if let Some((last, chain)) = questions
         .iter()
@@ -1190,18 +1210,19 @@ fn critical_path(world: &World, index: usize) -> (Trips, Vec<(String, Trips)>) {
     };
     if let Some(proxy) = &world.policy_proxy {
         let host = format!("mta-sts.{}", domain_name(index));
+        let links = proxy.links();
         let mut longest: Option<(String, Trips)> = None;
-        for (link, what) in
-            proxy
-                .links()
-                .iter()
-                .zip(["handshake-only connection", "fetch", "further connection"])
-        {
+        for link in &links {
             let own = Trips::from(link.chain());
             let chain = connection_after(&host, link.opened.into_std(), own);
             let dns = chain.round_trips - own.round_trips;
+            // Which is the fetch the proxy cannot tell (both are TLS from the first byte).
             let named = (
-                format!("HTTPS {host}: DNS {dns} + {what} {}", own.round_trips),
+                format!(
+                    "HTTPS {host}: DNS {dns} + the longer of its {} connections {}",
+                    links.len(),
+                    own.round_trips
+                ),
                 chain,
             );
             longest = match longest {
@@ -1268,6 +1289,10 @@ fn critical_path(world: &World, index: usize) -> (Trips, Vec<(String, Trips)>) {
     (critical, chains)
 }
 
+fn ms_since(start: Instant, time: Instant) -> f64 {
+    time.saturating_duration_since(start).as_secs_f64() * 1000.0
+}
+
 /// Audits domain `index` alone, `repeat` times, and prints each run's wall time against its
 /// critical path.
 fn one_domain(world: &World, runner: &Runner, mode: Mode, index: usize, repeat: usize) {
@@ -1320,7 +1345,7 @@ fn one_domain(world: &World, runner: &Runner, mode: Mode, index: usize, repeat: 
         );
         println!(
             "         the wall time is {startup:.1} ms to the first question + the critical path + \
-             {:.1} ms of the binary's own time on it + {rest:.1} ms else (exit, judging, output)",
+             {:.1} ms of the binary's own time on it (computing, or waiting for what the path does not need) + {rest:.1} ms else (exit, judging, output)",
             ms(critical.client),
         );
         if round == 1 {
