@@ -193,17 +193,9 @@ impl Link {
             last_answer: None,
         };
         let late = |chunk: &Chunk| chunk.written.saturating_duration_since(chunk.due);
-        let mut answers: Vec<(&Chunk, u32)> = self
-            .chunks
-            .iter()
-            .zip(depths.iter().copied())
-            .filter(|(chunk, depth)| {
-                chunk.direction == Direction::ToClient
-                    && *depth <= last_step
-                    && self.waited_for(chunk)
-            })
-            .collect();
-        answers.sort_by_key(|(chunk, _)| chunk.read);
+        let answers = self.in_order_read(&depths, |chunk, depth| {
+            chunk.direction == Direction::ToClient && depth <= last_step && self.waited_for(chunk)
+        });
         for (answer, depth) in answers {
             if depth < chain.round_trips {
                 continue;
@@ -212,11 +204,7 @@ impl Link {
             chain.last_answer = Some(answer.written);
             // The first answer of each step, and the last chunk the server had received when
             // it sent it (for the first step, the connection itself).
-            let asked = self
-                .chunks
-                .iter()
-                .filter(|c| c.direction == Direction::ToServer && c.written <= answer.read)
-                .max_by_key(|c| c.written);
+            let asked = self.last_written(Direction::ToServer, answer.read);
             if let Some(heard) = asked.map(|c| c.written).or(self.connected) {
                 chain.server_time += answer.read.saturating_duration_since(heard);
             }
@@ -225,27 +213,16 @@ impl Link {
         // The client's own time on the chain: from the last chunk it had received to the first
         // chunk it sent of each step that an answer counted above depends on.
         let mut step_seen = vec![false; chain.round_trips as usize];
-        let mut sent: Vec<(&Chunk, u32)> = self
-            .chunks
-            .iter()
-            .zip(depths.iter().copied())
-            .filter(|(chunk, depth)| {
-                chunk.direction == Direction::ToServer
-                    && *depth >= 1
-                    && *depth + 1 < chain.round_trips
-            })
-            .collect();
-        sent.sort_by_key(|(chunk, _)| chunk.read);
+        let sent = self.in_order_read(&depths, |chunk, depth| {
+            chunk.direction == Direction::ToServer && depth >= 1 && depth + 1 < chain.round_trips
+        });
         for (chunk, depth) in sent {
             if std::mem::replace(&mut step_seen[depth as usize], true) {
                 continue;
             }
             let received = self
-                .chunks
-                .iter()
-                .filter(|c| c.direction == Direction::ToClient && c.written <= chunk.read)
-                .map(|c| c.written)
-                .max();
+                .last_written(Direction::ToClient, chunk.read)
+                .map(|c| c.written);
             if let Some(received) = received {
                 chain.client_time += chunk.read.saturating_duration_since(received);
             }
@@ -279,6 +256,30 @@ impl Link {
             .collect();
         lines.sort_by_key(|(read, _)| *read);
         lines.into_iter().map(|(_, text)| text).collect()
+    }
+
+    /// The chunks `keep` keeps, with their steps (`depths`), in the order they were read.
+    fn in_order_read(
+        &self,
+        depths: &[u32],
+        keep: impl Fn(&Chunk, u32) -> bool,
+    ) -> Vec<(&Chunk, u32)> {
+        let mut kept: Vec<(&Chunk, u32)> = self
+            .chunks
+            .iter()
+            .zip(depths.iter().copied())
+            .filter(|(chunk, depth)| keep(chunk, *depth))
+            .collect();
+        kept.sort_by_key(|(chunk, _)| chunk.read);
+        kept
+    }
+
+    /// The last chunk going `direction` that was written at or before `at`.
+    fn last_written(&self, direction: Direction, at: Instant) -> Option<&Chunk> {
+        self.chunks
+            .iter()
+            .filter(|c| c.direction == direction && c.written <= at)
+            .max_by_key(|c| c.written)
     }
 
     /// Whether the client could have waited for `chunk` of the server's: it arrived before
