@@ -382,7 +382,7 @@ fn check(args: CheckArgs, mut ignores: Ignores) -> anyhow::Result<ExitCode> {
     match written {
         Ok(stats) => {
             if args.stats {
-                engine::print_stats(&stats);
+                engine::print_stats(&stats, dns_stats.as_ref().map(|dns| dns.summary()));
             }
             if stats.internal_errors > 0 {
                 bail!(

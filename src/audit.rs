@@ -230,21 +230,23 @@ async fn observe_mx_host<P: Probe>(
         Err(reason) => return not_resolved(mx, reason),
     };
     let tlsa_name = host.tlsa_record();
-    let (addrs, tlsa): (HostLookup, _) = tokio::join!(
-        timed(Stage::Dns, probe.addrs(host.as_str())),
-        timed(Stage::Dns, probe.tlsa(&tlsa_name))
-    );
-    let (smtp, not_contacted) = if options.skip_smtp {
-        (Vec::new(), Vec::new())
-    } else {
+    // The sessions need the addresses only: the TLSA answer (and, when it is negative, the
+    // CNAME question after it) comes in while they run.
+    let sessions = async {
+        let addrs: HostLookup = timed(Stage::Dns, probe.addrs(host.as_str())).await;
+        if options.skip_smtp {
+            return (addrs, Vec::new(), Vec::new());
+        }
         let (ips, not_contacted) = contactable(addrs.addresses(), options);
         let smtp = join_all(
             ips.iter()
                 .map(|&ip| timed(Stage::Smtp, probe.smtp(host.as_str(), ip))),
         )
         .await;
-        (smtp, not_contacted)
+        (addrs, smtp, not_contacted)
     };
+    let ((addrs, smtp, not_contacted), tlsa) =
+        tokio::join!(sessions, timed(Stage::Dns, probe.tlsa(&tlsa_name)));
     MxHostObservation {
         name: mx.exchange.clone(),
         preference: mx.preference,
@@ -700,6 +702,73 @@ mod tests {
             );
         }
         assert!(after.smtp.total >= before.smtp.total + Duration::from_millis(5));
+    }
+
+    /// Each of the policy fetch, the SMTP probe and the TLSA lookup waits until the stages it
+    /// must overlap with have started; an audit that ran one before another would never end.
+    struct Rendezvous {
+        smtp_started: tokio::sync::watch::Sender<bool>,
+        fetch_started: tokio::sync::watch::Sender<bool>,
+    }
+
+    impl Rendezvous {
+        fn new() -> Self {
+            Self {
+                smtp_started: tokio::sync::watch::channel(false).0,
+                fetch_started: tokio::sync::watch::channel(false).0,
+            }
+        }
+    }
+
+    async fn started(flag: &tokio::sync::watch::Sender<bool>) {
+        let _ = flag.subscribe().wait_for(|started| *started).await;
+    }
+
+    impl Probe for Rendezvous {
+        async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
+            FakeProbe.txt(name).await
+        }
+        async fn mx(&self, name: &str) -> DnsAnswer<Vec<MxRecord>> {
+            FakeProbe.mx(name).await
+        }
+        async fn addrs(&self, name: &str) -> HostLookup {
+            FakeProbe.addrs(name).await
+        }
+        async fn tlsa(&self, name: &str) -> DnsAnswer<Vec<String>> {
+            started(&self.smtp_started).await;
+            FakeProbe.tlsa(name).await
+        }
+        async fn fetch_policy(&self, host: &str, ip: IpAddr) -> FetchObservation {
+            self.fetch_started.send_replace(true);
+            started(&self.smtp_started).await;
+            FakeProbe.fetch_policy(host, ip).await
+        }
+        async fn smtp(&self, host: &str, ip: IpAddr) -> SmtpObservation {
+            self.smtp_started.send_replace(true);
+            started(&self.fetch_started).await;
+            SmtpObservation::unanswered(host, ip, "test", Some(failure(SmtpStep::Connect)))
+        }
+    }
+
+    /// Issue 11: the SMTP probes wait for their host's addresses only, not for its TLSA answer
+    /// (they held it back by a round trip, two when the negative answer sent the client after a
+    /// CNAME), and run beside the policy fetch: on the critical path, DNS is followed by HTTPS
+    /// and SMTP side by side.
+    #[tokio::test]
+    async fn the_policy_fetch_the_smtp_probes_and_the_tlsa_lookup_overlap() {
+        let probe = Rendezvous::new();
+        let domain: DomainName = "example.test".parse().unwrap();
+        // Not a measure of speed: a bound on a wait that, if a stage were held back by another,
+        // would never end.
+        let observed = tokio::time::timeout(
+            Duration::from_secs(30),
+            observe(&probe, &domain, &Options::default()),
+        )
+        .await
+        .expect("a stage waited for another it does not need");
+        assert_eq!(observed.fetches.len(), 1);
+        assert_eq!(observed.mx_hosts[0].smtp.len(), 1);
+        assert_eq!(observed.mx_hosts[0].tlsa, DnsAnswer::NxDomain);
     }
 
     /// Counts every question; the domain does not exist.

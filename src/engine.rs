@@ -87,8 +87,9 @@ pub struct RunStats {
 }
 
 /// Prints `stats` as one JSON line on standard error (hidden `--stats`; the benchmark reads it):
-/// [`crate::stats`]'s figures (wall time, peak memory, time per stage) plus the engine's own.
-pub fn print_stats(stats: &RunStats) {
+/// [`crate::stats`]'s figures (wall time, peak memory, time per stage) plus the engine's own
+/// and, when given, the DNS client's (questions, retries, the window).
+pub fn print_stats(stats: &RunStats, dns: Option<crate::probe::dns::DnsSummary>) {
     let domains = u64::try_from(stats.domains).unwrap_or(u64::MAX);
     let mut object = crate::stats::RunStats::collect(domains, stats.wall).to_json();
     if let Some(fields) = object.as_object_mut() {
@@ -97,6 +98,20 @@ pub fn print_stats(stats: &RunStats) {
         fields.insert("smtp_requests".into(), stats.memo.smtp_requests.into());
         fields.insert("smtp_probes".into(), stats.memo.smtp_probes.into());
         fields.insert("smtp_shared".into(), stats.memo.smtp_shared.into());
+        if let Some(dns) = dns {
+            fields.insert(
+                "dns".into(),
+                serde_json::json!({
+                    "questions": dns.questions,
+                    "retried": dns.retried,
+                    "throttled": dns.throttled,
+                    "failed": dns.failed,
+                    "waited": dns.waited,
+                    "window_limit": dns.largest_window,
+                    "window_smallest": dns.smallest_window,
+                }),
+            );
+        }
     }
     // Statistics are a courtesy; a closed standard error must not fail the run.
     let _ = writeln!(io::stderr().lock(), "{object}");

@@ -243,6 +243,48 @@ async fn no_address_sees_more_sessions_than_allowed() {
     }
 }
 
+/// Issue 11: the TLS 1.0/1.1 probe needs only the first session's STARTTLS 220, so it starts
+/// then and runs beside the rest of that session (two connections at once), within
+/// `--per-address`: with one slot per address the two run one after the other. A delaying
+/// proxy in front of the server keeps the rest of the first session (three round trips) longer
+/// than the second connection's way to the server (one and a half), whatever the machine's load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tls_1_0_probe_starts_once_starttls_is_accepted() {
+    for (per_address, last, overlap) in [(2, 81u8, 2), (1, 82, 1)] {
+        let mx = format!("mx.overlap{last}.test");
+        let domain = format!("overlap{last}.test");
+        let zone = Zone::new("test").mx(&domain, 10, &mx).a(&mx, ip(last));
+        let mut world = World::start(zone, &[]).await;
+        let leaf = world.ca.issue(&LeafSpec::valid_for(&[mx.as_str()]));
+        let server = SmtpServer::start(IpAddr::V4(ip(last)), 0, Behaviour::Normal, &leaf).await;
+        let front = std::net::SocketAddr::new(IpAddr::V4(ip(last)), 0);
+        let rtt = Duration::from_millis(80);
+        let proxy = common::delay::DelayProxy::start(front, server.addr, rtt).await;
+        world.smtp_port = proxy.port();
+        let network = world.network(Duration::from_secs(5));
+        let config = run_config(&network, per_address, Duration::from_secs(60));
+        let (arrivals, _) = audit(network, std::slice::from_ref(&domain), &config).await;
+
+        let report = &arrivals[0].report;
+        assert_eq!(
+            labels(report, CheckId::SmtpLegacyTls),
+            ["pass"],
+            "{report:#?}"
+        );
+        assert_eq!(
+            server.connections(),
+            2,
+            "the session and the TLS 1.0/1.1 probe"
+        );
+        assert_eq!(
+            server.max_concurrent(),
+            overlap,
+            "--per-address {per_address}"
+        );
+        server.assert_no_mail_transaction();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_421_is_retried_and_a_persistent_one_is_rate_limiting_not_failure() {
     let zone = Zone::new("test")
@@ -561,6 +603,11 @@ async fn the_binary_streams_jsonl_and_prints_stats() {
         .unwrap_or_else(|| panic!("no statistics on stderr: {stderr}"));
     assert_eq!(stats["domains"], 13);
     assert_eq!(stats["smtp_probes"], 2);
+    // The DNS client's figures, for the benchmark (issue 11).
+    let dns = &stats["dns"];
+    assert!(dns["questions"].as_u64().unwrap() >= 13, "{stats}");
+    assert_eq!(dns["failed"], 0, "{stats}");
+    assert_eq!(dns["window_limit"], 100, "{stats}");
     assert_eq!(world.smtp[0].connections(), 2);
 }
 

@@ -216,6 +216,37 @@ async fn addresses_come_from_a_and_aaaa() {
     assert_eq!(v4only.failure(), None);
 }
 
+/// Issue 11: the CNAME chain is followed after a negative answer to name a loop, but a host
+/// with addresses of one family is no loop: its other family's NODATA costs no CNAME question,
+/// which would hold back every connection to it by a round trip. A name with neither is
+/// followed once, not once per family.
+#[tokio::test]
+async fn a_host_with_addresses_of_one_family_costs_no_cname_question() {
+    let zone = Zone::new("example.test").a("v4only.example.test", Ipv4Addr::new(192, 0, 2, 20));
+    let (dns, client) = client_for(zone).await;
+    let cname_questions = |name: &str| {
+        dns.queries()
+            .iter()
+            .filter(|query| query.name == name && query.record_type == RecordType::CNAME)
+            .count()
+    };
+
+    let v4only = client.addrs("v4only.example.test").await;
+    assert_eq!(
+        v4only.addresses(),
+        vec![IpAddr::V4(Ipv4Addr::new(192, 0, 2, 20))]
+    );
+    assert_eq!(v4only.aaaa, DnsAnswer::NoData);
+    assert_eq!(cname_questions("v4only.example.test"), 0);
+
+    let gone = client.addrs("gone.example.test").await;
+    assert_eq!(
+        (gone.a, gone.aaaa),
+        (DnsAnswer::NxDomain, DnsAnswer::NxDomain)
+    );
+    assert_eq!(cname_questions("gone.example.test"), 1);
+}
+
 #[tokio::test]
 async fn truncated_udp_answers_are_retried_over_tcp() {
     let zone = Zone::new("example.test")
@@ -348,6 +379,44 @@ async fn fetches_a_plain_text_policy_like_a_sender() {
     ] {
         assert_eq!(request.header(forbidden), None, "sent {forbidden}");
     }
+}
+
+/// Issue 11: the handshake-only connection and the fetch run side by side; the fetch waited
+/// for the handshake before (two round trips on every policy fetch). Shown by the order of
+/// what crossed a delaying proxy: the fetch's connection arrived before the handshake-only
+/// connection's handshake was answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handshake_only_connection_does_not_hold_back_the_fetch() {
+    let lab = Lab::new();
+    let server = lab.serve(Script::ok(POLICY)).await;
+    let rtt = Duration::from_millis(80);
+    let front = std::net::SocketAddr::new(LOCALHOST, 0);
+    let backend = std::net::SocketAddr::new(LOCALHOST, server.port());
+    let proxy = common::delay::DelayProxy::start(front, backend, rtt).await;
+    let mut config = lab.config(&server);
+    config.https_port = proxy.port();
+    let observation = fetch_policy(&config, POLICY_HOST, LOCALHOST).await;
+    assert_eq!(response(&observation).body, POLICY.as_bytes());
+    assert_eq!(
+        observation.tls.as_ref().map(|tls| tls.version),
+        Some(TlsVersion::Tls13)
+    );
+
+    let links = proxy.links();
+    assert_eq!(
+        links.len(),
+        2,
+        "the handshake-only connection and the fetch"
+    );
+    let handshake_answered = links
+        .iter()
+        .map(|link| link.chain().last_answer.unwrap())
+        .min()
+        .unwrap();
+    assert!(
+        links.iter().all(|link| link.opened < handshake_answered),
+        "one connection waited for the other"
+    );
 }
 
 #[tokio::test]

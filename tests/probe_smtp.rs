@@ -793,3 +793,32 @@ async fn an_ssl3_server_hello_is_named() {
         "the server accepted a ClientHello offering only TLS 1.0 and 1.1 and chose SSLv3"
     );
 }
+
+/// Issue 11: on a link with a round trip, the STARTTLS session waits for seven of them: the TCP
+/// handshake, the greeting, EHLO, STARTTLS, the TLS 1.3 handshake, EHLO inside TLS (it leaves
+/// with the client's Finished) and QUIT. Counted by the delaying proxy from the order of what
+/// crossed it, not from a clock; the benchmark's critical path counts the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_starttls_session_costs_seven_round_trips() {
+    let ca = TestCa::new("mtasts test CA");
+    let leaf = ca.issue(&LeafSpec::valid_for(&[MX]));
+    let server = SmtpServer::start(LOCALHOST, 0, Behaviour::Normal, &leaf).await;
+    // Long enough that a busy machine's scheduling cannot reorder what crosses the proxy.
+    let rtt = Duration::from_millis(80);
+    let front = std::net::SocketAddr::new(LOCALHOST, 0);
+    let proxy = common::delay::DelayProxy::start(front, server.addr, rtt).await;
+    let config = config(&ca, proxy.port(), quick());
+    let obs = mtasts::probe::smtp::starttls_only(&config, MX, LOCALHOST).await;
+    assert!(obs.failure.is_none(), "{obs:#?}");
+    assert_eq!(
+        obs.tls.as_ref().map(|tls| tls.version),
+        Some(TlsVersion::Tls13)
+    );
+    let links = proxy.links();
+    assert_eq!(links.len(), 1);
+    let chain = links[0].chain();
+    assert_eq!(chain.round_trips, 7, "{:#?}", links[0].describe());
+    // The STARTTLS 220 is the fourth: TCP, greeting, EHLO, STARTTLS.
+    let to_220 = links[0].chain_to_answer(b"STARTTLS").unwrap();
+    assert_eq!(to_220.round_trips, 4, "{:#?}", links[0].describe());
+}

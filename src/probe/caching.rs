@@ -17,9 +17,10 @@
 //! A government's domains mostly share a few mail gateways; without this, 800 domains behind
 //! one gateway would open 1,600 connections to it (a STARTTLS session and the TLS 1.0/1.1 probe
 //! each), and the gateway's rate limiting would answer most of them `421` (RFC 5321 §4.2.5).
-//! The per-address limit also covers different MX names that lead to one address. One probe
-//! holds its address's slot for both of its connections (they run one after the other), so
-//! the limit counts sessions.
+//! The per-address limit also covers different MX names that lead to one address. It counts
+//! connections: the TLS 1.0/1.1 probe, which starts as soon as the first session's STARTTLS is
+//! answered 220 (it needs nothing more of that session) and overlaps the rest of it, takes a
+//! slot of its own.
 //!
 //! A temporary refusal (`421`, or another 4xx before TLS; [`SmtpObservation::temporary_refusal`])
 //! or a connection the server dropped mid-session ([`SmtpObservation::lost_mid_session`])
@@ -39,7 +40,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, OnceCell, OwnedSemaphorePermit, Semaphore};
 
 use super::smtp::{retry_note, RETRY_BACKOFF};
 use super::Probe;
@@ -162,26 +163,34 @@ impl<P: Probe> CachingProbe<P> {
 impl<P: Probe> CachingProbe<P> {
     /// Probes within the address's session limit; a temporary refusal is tried again after
     /// each wait of the backoff, with the slot given back while waiting. The TLS 1.0/1.1 probe
-    /// runs once per address, in the slot of the first session whose STARTTLS got a 220.
+    /// runs once per address, for the first session whose STARTTLS got a 220: it starts as
+    /// soon as that 220 is in, in a slot of its own, and runs while the session completes its
+    /// handshake, EHLO and QUIT (with `--per-address 1` it waits for the session's slot, so
+    /// the two run one after the other).
     async fn probe_politely(&self, host: &str, ip: IpAddr, address: &Address) -> SmtpObservation {
         let mut notes = Vec::new();
         let started = std::time::Instant::now();
         loop {
             let mut obs = {
-                let _gate = self.enter(ip).await;
-                let mut obs = self.inner.starttls(host, ip).await;
-                let accepted = obs
-                    .starttls_reply
-                    .as_ref()
-                    .is_some_and(|reply| reply.code == 220);
-                if accepted && obs.temporary_refusal().is_none() {
-                    let legacy = address
+                let (accepted, told) = oneshot::channel();
+                let session = async {
+                    let _gate = self.enter(ip).await;
+                    self.inner.starttls_telling(host, ip, accepted).await
+                };
+                let legacy = async {
+                    told.await.ok()?;
+                    address
                         .legacy
-                        .get_or_init(|| self.inner.legacy_tls(host, ip))
-                        .await;
-                    if let Some(legacy) = legacy {
-                        obs.legacy_tls = legacy.clone();
-                    }
+                        .get_or_init(|| async {
+                            let _gate = self.enter(ip).await;
+                            self.inner.legacy_tls(host, ip).await
+                        })
+                        .await
+                        .clone()
+                };
+                let (mut obs, legacy) = tokio::join!(session, legacy);
+                if let Some(legacy) = legacy {
+                    obs.legacy_tls = legacy;
                 }
                 obs
             };

@@ -403,16 +403,39 @@ impl DnsClient {
     }
 
     /// A and AAAA of `name`, asked concurrently.
+    ///
+    /// A name with addresses of one family is no CNAME loop, so a negative answer for the other
+    /// family is final as it is: the CNAME chain is followed (see [`DnsClient::ask`]) only when
+    /// neither family has records, once for both. This keeps the usual IPv4-only host at one
+    /// round trip: the connections to it wait for this lookup.
     pub async fn addrs(&self, name: &str) -> HostLookup {
-        let a = self.ask(name, RecordType::A, |data| match data {
+        let a = self.ask_once(name, RecordType::A, |data| match data {
             RData::A(a) => Some(IpAddr::V4(a.0)),
             _ => None,
         });
-        let aaaa = self.ask(name, RecordType::AAAA, |data| match data {
+        let aaaa = self.ask_once(name, RecordType::AAAA, |data| match data {
             RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
             _ => None,
         });
-        let (a, aaaa) = tokio::join!(a, aaaa);
+        let (mut a, mut aaaa) = tokio::join!(a, aaaa);
+        let negative = |answer: &DnsAnswer<Vec<IpAddr>>| {
+            matches!(answer, DnsAnswer::NoData | DnsAnswer::NxDomain)
+        };
+        let resolved =
+            |answer: &DnsAnswer<Vec<IpAddr>>| matches!(answer, DnsAnswer::Records { .. });
+        if (negative(&a) || negative(&aaaa)) && !resolved(&a) && !resolved(&aaaa) {
+            if let Ok(fqdn) = fully_qualified(name) {
+                if let Some(reason) = self.broken_cname_chain(&fqdn).await {
+                    for answer in [&mut a, &mut aaaa] {
+                        if negative(answer) {
+                            *answer = DnsAnswer::Failed {
+                                reason: reason.clone(),
+                            };
+                        }
+                    }
+                }
+            }
+        }
         HostLookup {
             name: name.to_owned(),
             a,
@@ -436,8 +459,27 @@ impl DnsClient {
     }
 
     /// One question, with the answer's records of `record_type` converted by `convert`: asked
-    /// again after SERVFAIL, REFUSED or silence, with backoff, within the step's budget.
+    /// again after SERVFAIL, REFUSED or silence, with backoff, within the step's budget. After
+    /// a negative answer the CNAME chain from `name` is followed, to name a loop.
     async fn ask<T>(
+        &self,
+        name: &str,
+        record_type: RecordType,
+        convert: impl Fn(&RData) -> Option<T>,
+    ) -> DnsAnswer<Vec<T>> {
+        let answer = self.ask_once(name, record_type, convert).await;
+        if matches!(answer, DnsAnswer::NoData | DnsAnswer::NxDomain) {
+            if let Ok(fqdn) = fully_qualified(name) {
+                if let Some(reason) = self.broken_cname_chain(&fqdn).await {
+                    return DnsAnswer::Failed { reason };
+                }
+            }
+        }
+        answer
+    }
+
+    /// [`DnsClient::ask`] without following the CNAME chain after a negative answer.
+    async fn ask_once<T>(
         &self,
         name: &str,
         record_type: RecordType,
@@ -502,11 +544,6 @@ impl DnsClient {
                 Attempt::Final(answer) => {
                     self.stats.answered.store(true, Ordering::Relaxed);
                     self.window.answered();
-                    if matches!(answer, DnsAnswer::NoData | DnsAnswer::NxDomain) {
-                        if let Some(reason) = self.broken_cname_chain(&fqdn).await {
-                            return DnsAnswer::Failed { reason };
-                        }
-                    }
                     return answer;
                 }
                 Attempt::Retry { reason, answered } => (reason, answered),
@@ -552,7 +589,8 @@ impl DnsClient {
     ///
     /// Needed because hickory turns an answer that is a CNAME loop into "no records" and drops
     /// the CNAMEs, so a loop at `_mta-sts.D` would read as "no MTA-STS record", when senders'
-    /// resolvers fail the lookup (SERVFAIL). Asked only after a negative answer, so a name that
+    /// resolvers fail the lookup (SERVFAIL). Asked only after a negative answer (for addresses,
+    /// only when neither family has any: [`DnsClient::addrs`]), so a name that
     /// resolves costs nothing more.
     async fn broken_cname_chain(&self, name: &Name) -> Option<String> {
         let mut visited = vec![name.clone()];

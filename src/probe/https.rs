@@ -3,11 +3,11 @@
 //! followed, no proxy, no HTTP caching or conditional headers, no compression, a time limit and
 //! a body cap (one byte past the cap is read to detect an oversized policy).
 //!
-//! Two connections are made to the address. The first only completes a TLS handshake with
-//! tokio-rustls, which yields the negotiated version and cipher suite (reqwest does not expose
-//! them) and the certificate verdicts of [`super::tls`]. The second is the reqwest fetch itself,
-//! with the same recording verifier, so an untrusted or misnamed certificate still lets the body
-//! be read and shown, labelled by the verdicts.
+//! Two connections are made to the address, side by side. The first only completes a TLS
+//! handshake with tokio-rustls, which yields the negotiated version and cipher suite (reqwest
+//! does not expose them) and the certificate verdicts of [`super::tls`]. The second is the
+//! reqwest fetch itself, with the same recording verifier, so an untrusted or misnamed
+//! certificate still lets the body be read and shown, labelled by the verdicts.
 
 use std::error::Error as StdError;
 use std::net::{IpAddr, SocketAddr};
@@ -37,8 +37,8 @@ const MAX_DETAIL: usize = 1000;
 /// failure is described in the observation.
 ///
 /// `elapsed` covers the fetch connection (connect, TLS, request, body) as a sender experiences
-/// it; when the handshake-only connection already fails, it covers that connection instead, and
-/// the fetch is not attempted (it would fail at the same step).
+/// it; when the handshake-only connection fails, it covers that connection instead, and the
+/// fetch beside it is abandoned (it would fail at the same step).
 pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> FetchObservation {
     if let Some(reason) = super::refuse_connection(config, ip) {
         return FetchObservation {
@@ -54,8 +54,42 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
     let roots = root_store(&config.extra_roots);
     let limits = &config.limits;
 
+    let recorder = Recorder::new();
+    // reqwest's own total timeout covers the body; this outer one is a second bound.
+    let outer = limits.fetch_timeout.saturating_add(Duration::from_secs(1));
+    let fetch = async {
+        let started = Instant::now();
+        let result =
+            match tokio::time::timeout(outer, fetch(config, &host, addr, roots.clone(), &recorder))
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(failure(
+                    FetchStep::Http,
+                    true,
+                    format!("no complete answer within {} seconds", outer.as_secs()),
+                )),
+            };
+        (result, whole_millis(started.elapsed()))
+    };
+    let mut fetch = std::pin::pin!(fetch);
+    // The two connections run side by side: the fetch needs nothing of the handshake-only
+    // connection, which would otherwise hold it back by two round trips (issue 11).
     let started = Instant::now();
-    let tls = match handshake(Arc::clone(&roots), &host, addr, limits.step_timeout).await {
+    let mut handshake = std::pin::pin!(handshake(
+        Arc::clone(&roots),
+        &host,
+        addr,
+        limits.step_timeout
+    ));
+    let mut fetched = None;
+    let tls = loop {
+        tokio::select! {
+            tls = &mut handshake => break tls,
+            done = &mut fetch, if fetched.is_none() => fetched = Some(done),
+        }
+    };
+    let tls = match tls {
         Ok(tls) => tls,
         Err(failure) => {
             return FetchObservation {
@@ -67,23 +101,13 @@ pub async fn fetch_policy(config: &NetworkConfig, host: &str, ip: IpAddr) -> Fet
             }
         }
     };
-
-    let recorder = Recorder::new();
-    let started = Instant::now();
-    // reqwest's own total timeout covers the body; this outer one is a second bound.
-    let outer = limits.fetch_timeout.saturating_add(Duration::from_secs(1));
-    let result =
-        match tokio::time::timeout(outer, fetch(config, &host, addr, roots, &recorder)).await {
-            Ok(result) => result,
-            Err(_) => Err(failure(
-                FetchStep::Http,
-                true,
-                format!("no complete answer within {} seconds", outer.as_secs()),
-            )),
-        };
+    let (result, elapsed) = match fetched {
+        Some(done) => done,
+        None => fetch.await,
+    };
     FetchObservation {
         ip,
-        elapsed: whole_millis(started.elapsed()),
+        elapsed,
         // The handshake-only connection knows the version and suite; fall back to what the
         // fetch's own handshake recorded.
         tls: tls.or_else(|| tls::observation(&recorder, None, None)),

@@ -64,6 +64,14 @@ impl Probe for LiveProbe {
     async fn starttls(&self, host: &str, ip: IpAddr) -> SmtpObservation {
         super::smtp::starttls_only(&self.config, host, ip).await
     }
+    async fn starttls_telling(
+        &self,
+        host: &str,
+        ip: IpAddr,
+        accepted: tokio::sync::oneshot::Sender<()>,
+    ) -> SmtpObservation {
+        super::smtp::starttls_telling(&self.config, host, ip, Some(accepted)).await
+    }
     async fn legacy_tls(&self, host: &str, ip: IpAddr) -> Option<LegacyTls> {
         Some(super::legacy_tls::probe(&self.config, host, ip).await)
     }

@@ -72,6 +72,28 @@ pub trait Probe: Send + Sync {
     fn starttls(&self, host: &str, ip: IpAddr) -> impl Future<Output = SmtpObservation> + Send {
         self.smtp(host, ip)
     }
+    /// [`Probe::starttls`], telling `accepted` as soon as STARTTLS is answered 220: the TLS
+    /// 1.0/1.1 probe needs nothing more of the session, so a caller can start it then, while
+    /// the session's own handshake, EHLO and QUIT take their round trips. By default
+    /// `accepted` is told when the session is over (not at all if STARTTLS was refused).
+    fn starttls_telling(
+        &self,
+        host: &str,
+        ip: IpAddr,
+        accepted: tokio::sync::oneshot::Sender<()>,
+    ) -> impl Future<Output = SmtpObservation> + Send {
+        async move {
+            let obs = self.starttls(host, ip).await;
+            if obs
+                .starttls_reply
+                .as_ref()
+                .is_some_and(|reply| reply.code == 220)
+            {
+                let _ = accepted.send(());
+            }
+            obs
+        }
+    }
     /// The TLS 1.0/1.1 probe of an address whose STARTTLS was answered 220, when
     /// [`Probe::starttls`] leaves it out; `None` (the default) when `starttls` already holds it.
     fn legacy_tls(&self, host: &str, ip: IpAddr) -> impl Future<Output = Option<LegacyTls>> + Send {

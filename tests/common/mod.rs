@@ -6,6 +6,7 @@
 
 pub mod ca;
 pub mod contract;
+pub mod delay;
 pub mod dns;
 pub mod fixtures;
 pub mod https;
