@@ -49,7 +49,7 @@ use crate::engine::{self, RunConfig};
 use crate::evidence::{
     BaselineLine, BaselineParser, EvidenceHeader, Line as EvidenceLine, Parser as EvidenceParser,
 };
-use crate::input::{InputError, Sources};
+use crate::input::{InputError, InputNote, Sources};
 use crate::model::{DomainReport, Facts, Outcome};
 use crate::observe::Observations;
 use crate::probe::live::LiveProbe;
@@ -95,6 +95,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         resume: args.input.resume.as_deref(),
         domains: &args.input.domains,
     })?;
+    print_input_notes(&gathered.notes);
+    print_input_notes(&gathered.resume_notes);
     print_input_errors(&gathered.errors);
     if gathered.domains.is_empty() && !gathered.errors.is_empty() {
         bail!(
@@ -567,6 +569,15 @@ fn network_notes(
         smtp_requests: stats.memo.smtp_requests,
         smtp_probes: stats.memo.smtp_probes,
         smtp_shared: stats.memo.smtp_shared,
+    }
+}
+
+/// What pasted lines and arguments were taken for: notes, which change nothing else.
+fn print_input_notes(notes: &[InputNote]) {
+    let mut stderr = io::stderr().lock();
+    for note in notes {
+        // Nothing useful can be done if standard error is closed.
+        let _ = writeln!(stderr, "mtasts: note: {note}");
     }
 }
 
