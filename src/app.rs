@@ -50,7 +50,7 @@ use crate::evidence::{
     BaselineLine, BaselineParser, EvidenceHeader, Line as EvidenceLine, Parser as EvidenceParser,
 };
 use crate::input::{InputError, InputNote, Sources};
-use crate::model::{DomainReport, Facts, Outcome};
+use crate::model::{DomainReport, Outcome};
 use crate::observe::Observations;
 use crate::probe::live::LiveProbe;
 use crate::probe::{Limits, NetworkConfig};
@@ -729,7 +729,7 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
 fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
     let (name, body) = read_lint_input(&args.file)?;
     let profile = args.report.profile;
-    let findings = verdict::policy::lint(&body, profile);
+    let linted = verdict::policy::lint(&body, profile);
     let report = AuditReport {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         profile,
@@ -737,8 +737,8 @@ fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
         settings: Vec::new(),
         domains: vec![DomainReport {
             domain: name,
-            facts: Facts::default(),
-            findings,
+            facts: linted.facts,
+            findings: linted.findings,
         }],
     };
     // No network, so nothing can be undetermined; if something is, it still counts.
@@ -843,7 +843,7 @@ fn unix_now() -> i64 {
 mod tests {
     use super::*;
     use crate::catalog::CheckId;
-    use crate::model::{Finding, Subject};
+    use crate::model::{Facts, Finding, Subject};
 
     fn domain_with(outcomes: &[Outcome]) -> DomainReport {
         DomainReport {

@@ -862,7 +862,7 @@ async fn https_invalid_utf8_policy() {
     let findings = judge_fetch(run.fetch);
     let utf8 = finding(&findings, CheckId::PolicyUtf8);
     assert_eq!(utf8.outcome, Outcome::Fail, "{utf8:?}");
-    let lint = mtasts::verdict::policy::lint(&body, Profile::Rfc);
+    let lint = mtasts::verdict::policy::lint(&body, Profile::Rfc).findings;
     assert_eq!(finding(&lint, CheckId::PolicyUtf8).outcome, Outcome::Fail);
 }
 

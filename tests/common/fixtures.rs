@@ -257,7 +257,7 @@ pub fn policy_fixture_findings() -> Vec<(String, Vec<Finding>)> {
             let body = fs::read(&path).expect("fixture body");
             (
                 path.display().to_string(),
-                mtasts::verdict::policy::lint(&body, profile),
+                mtasts::verdict::policy::lint(&body, profile).findings,
             )
         })
         .collect()
