@@ -297,7 +297,13 @@ fn version_text(version: reqwest::Version) -> &'static str {
     }
 }
 
-/// Header names (lower-case) and escaped values, in order, until `max_bytes` are used.
+/// The headers the verdict reads: kept whatever comes before them, so that the header budget
+/// bounds the evidence and never what is judged (a `Content-Type` after 16 KiB of other headers
+/// would otherwise read as missing).
+const JUDGED_HEADERS: [&str; 3] = ["content-type", "cache-control", "location"];
+
+/// Header names (lower-case) and escaped values, in order, until `max_bytes` are used; the
+/// first of each of [`JUDGED_HEADERS`] is kept past the budget (within a budget of its own).
 fn capture_headers(
     headers: &reqwest::header::HeaderMap,
     max_bytes: usize,
@@ -306,8 +312,10 @@ fn capture_headers(
     let mut used = 0usize;
     for (name, value) in headers {
         let size = name.as_str().len() + value.as_bytes().len();
-        if used.saturating_add(size) > max_bytes {
-            break;
+        let judged = JUDGED_HEADERS.contains(&name.as_str())
+            && !captured.iter().any(|(kept, _)| kept == name.as_str());
+        if used.saturating_add(size) > max_bytes && !(judged && size <= max_bytes) {
+            continue;
         }
         used += size;
         captured.push((name.as_str().to_owned(), escape_bytes(value.as_bytes())));
@@ -453,6 +461,33 @@ mod tests {
             vec![
                 ("content-type".to_owned(), "text/plain".to_owned()),
                 ("x-odd".to_owned(), "a\\t\\xFF".to_owned()),
+            ]
+        );
+    }
+
+    /// Issue 12: the header budget bounds the evidence, never what is judged.
+    #[test]
+    fn judged_headers_are_kept_past_the_budget() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for index in 0..20 {
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(format!("x-filler-{index}").as_bytes())
+                    .unwrap(),
+                "x".repeat(50).parse().unwrap(),
+            );
+        }
+        headers.insert("Content-Type", "text/plain".parse().unwrap());
+        headers.insert("Cache-Control", "max-age=60".parse().unwrap());
+        let captured = capture_headers(&headers, 200);
+        let names: Vec<&str> = captured.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "x-filler-0",
+                "x-filler-1",
+                "x-filler-2",
+                "content-type",
+                "cache-control"
             ]
         );
     }

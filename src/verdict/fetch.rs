@@ -158,9 +158,13 @@ fn judge_policy_host(obs: &Observations, host: &str, addresses: &[IpAddr], out: 
     out.pass_with(
         CheckId::PolicyHostResolves,
         host_subject.clone(),
-        format!("{host} has {} address(es)", addresses.len()),
+        format!(
+            "{host} has {}",
+            super::bounds::address_count(&obs.policy_host)
+        ),
         address_evidence,
     );
+    judge_bounds(obs, host, out);
     if addresses.iter().any(|ip| ip.is_ipv4()) {
         out.pass_with(
             CheckId::PolicyHostIpv4,
@@ -185,6 +189,34 @@ fn judge_policy_host(obs: &Observations, host: &str, addresses: &[IpAddr], out: 
         host,
         addresses,
         obs.private_allowed,
+        out,
+    );
+}
+
+/// `policy-host.bounds`: the policy host's addresses past the records kept of an answer, and
+/// past the addresses fetched from.
+fn judge_bounds(obs: &Observations, host: &str, out: &mut Findings) {
+    use super::bounds::{self, Kept};
+    let lookup = &obs.policy_host;
+    let mut evidence = Vec::new();
+    for (family, answer) in [("A", &lookup.a), ("AAAA", &lookup.aaaa)] {
+        evidence.extend(bounds::answer_cut(
+            &format!("{family} records of {host}"),
+            answer,
+            Kept::Lowest,
+        ));
+    }
+    evidence.extend(bounds::over_address_bound(
+        lookup,
+        &obs.policy_not_contacted,
+        obs.fetches.len(),
+        "fetched from",
+    ));
+    bounds::judge(
+        CheckId::PolicyHostBounds,
+        Subject::host(host),
+        "some of its addresses",
+        evidence,
         out,
     );
 }

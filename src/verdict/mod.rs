@@ -2,6 +2,7 @@
 //! passed in.
 
 pub mod address;
+mod bounds;
 pub mod cert;
 pub mod changes;
 pub mod deadline;

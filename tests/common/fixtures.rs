@@ -78,6 +78,7 @@ pub fn txt_answer(fixture: &Fixture) -> Result<DnsAnswer<Vec<TxtRecord>>, String
                 .collect(),
             ttl: fixture.ttl.unwrap_or(3600),
             cname_chain: fixture.cname_chain.clone(),
+            cut: None,
         }),
         (None, Some("nxdomain")) => Ok(DnsAnswer::NxDomain),
         (None, Some("nodata")) => Ok(DnsAnswer::NoData),
