@@ -502,10 +502,18 @@ async fn a_policy_host_with_12_addresses_is_stated_as_cut() {
 }
 
 /// Issue 12: CNAME chains to the record, the policy host and an MX host, through the real
-/// resolver client: each hop is listed once in the evidence (it read `c1 -> c1 -> c2`).
+/// resolver client: each hop is listed once in the evidence (it read `c1 -> c1 -> c2`), whether
+/// the server sends the whole chain or only its first step (and hickory asks for the rest).
 #[tokio::test]
 async fn cname_chains_list_each_hop_once() {
+    for chase_limit in [10, 1] {
+        cname_chains_with(chase_limit).await;
+    }
+}
+
+async fn cname_chains_with(chase_limit: usize) {
     let zone = Zone::new("hops.test")
+        .chase_limit(chase_limit)
         .cname("_mta-sts.hops.test", "c1.hops.test")
         .cname("c1.hops.test", "c2.hops.test")
         .txt("c2.hops.test", &["v=STSv1; id=1"])
