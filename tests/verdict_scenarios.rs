@@ -590,3 +590,29 @@ fn what_the_bounds_left_out_is_stated_stage_by_stage() {
         "mta-sts.example.org has 121 addresses (the lowest 3 kept)"
     );
 }
+
+/// The guard every `judge_checked` applies finds the renderings issue 12 saw, and leaves
+/// sentences alone.
+#[test]
+fn debug_renderings_are_told_from_sentences() {
+    use common::contract::debug_form;
+    assert_eq!(
+        debug_form("invalid peer certificate: Other(OtherError(MaximumPathDepthExceeded))"),
+        Some("OtherError")
+    );
+    assert_eq!(debug_form("lookup failed: Some(\"x\")"), Some("Some"));
+    assert_eq!(
+        debug_form("read failed: Io { kind: ConnectionReset }"),
+        Some("Io")
+    );
+    assert_eq!(debug_form("Error { kind: ConnectionReset }"), Some("Error"));
+    assert_eq!(debug_form("TlsError { code: 1 }"), Some("TlsError"));
+    for sentence in [
+        "the certificate does not chain to a trusted root (issued by mtasts test CA)",
+        "STARTTLS was answered 454 4.7.0 TLS not available, on 3 attempts over 0.3 s",
+        "mta-sts.example.org has 121 addresses (the lowest 3 kept)",
+        "SSLv3 (0x0300) and TLSv1.0 (RFC 8996)",
+    ] {
+        assert_eq!(debug_form(sentence), None, "{sentence}");
+    }
+}
