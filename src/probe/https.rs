@@ -387,8 +387,14 @@ fn in_chain<E: StdError + 'static>(
 /// that ignored the ALPN offer and sent its SETTINGS frame, or something that is not HTTP.
 const NOT_HTTP1: &str = "invalid HTTP version parsed";
 
-/// Every message of the error's source chain, repeated ones dropped, escaped; TLS errors and
-/// hyper's terse parse errors in words.
+/// The messages reqwest and hyper-util wrap every error in; they name no cause (and "client
+/// error (SendRequest)" reads like a `Debug` dump), so the chain is shown without them.
+fn is_wrapper(text: &str) -> bool {
+    text.starts_with("error sending request for url") || text.starts_with("client error (")
+}
+
+/// Every message of the error's source chain, repeated ones and the generic wrappers
+/// ([`is_wrapper`]) dropped, escaped; TLS errors and hyper's terse parse errors in words.
 fn chain_text(err: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = Some(err);
@@ -413,6 +419,10 @@ fn chain_text(err: &(dyn StdError + 'static)) -> String {
             parts.push(text);
         }
         current = error.source();
+    }
+    // Only when something more specific follows: a wrapper alone is better than nothing.
+    if parts.iter().any(|part| !is_wrapper(part)) {
+        parts.retain(|part| !is_wrapper(part));
     }
     escape_str(&parts.join(": "))
 }
@@ -511,6 +521,31 @@ mod tests {
             "deadline\nexceeded",
         ));
         assert_eq!(chain_text(&err), "request failed: deadline\\nexceeded");
+
+        struct Wrapper(&'static str, Outer);
+        impl std::fmt::Debug for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl StdError for Wrapper {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.1)
+            }
+        }
+        let wrapped = Wrapper(
+            "client error (SendRequest)",
+            Outer(std::io::Error::other("message head is too large")),
+        );
+        assert_eq!(
+            chain_text(&wrapped),
+            "request failed: message head is too large"
+        );
         assert!(in_chain::<std::io::Error>(&err, |io| io.kind() == std::io::ErrorKind::TimedOut));
         assert!(!in_chain::<rustls::Error>(&err, |_| true));
     }

@@ -294,16 +294,20 @@ fn judge_one_fetch(host: &str, fetch: &FetchObservation, ctx: &Context, out: &mu
         Ok(response) => response,
         Err(failure) => {
             if connected {
-                let how = if failure.timed_out {
-                    "timed out"
+                // What the server did, in the summary: "failed" alone names no cause (an
+                // HTTP/2-only server, a head too large; issue 12).
+                let (how, what) = if failure.timed_out {
+                    ("timed out", String::new())
+                } else if failure.detail.is_empty() {
+                    ("failed", String::new())
                 } else {
-                    "failed"
+                    ("failed", format!(": {}", failure.detail))
                 };
                 out.problem(
                     Problem::new(
                         CheckId::PolicyFetchStatus,
                         format!(
-                            "no HTTP response: the request {how} at the {} step",
+                            "no HTTP response: the request {how} at the {} step{what}",
                             failure.step
                         ),
                     )
