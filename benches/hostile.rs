@@ -28,15 +28,14 @@ use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::ca::{Leaf, LeafSpec, TestCa};
 use common::dns::{DnsServer, Zone};
 use common::https::{Behaviour as HttpsBehaviour, HttpsServer, Script};
+use common::peak::PeakPoller;
 use common::smtp::{Behaviour as SmtpBehaviour, ResetStage, SmtpServer};
-use mtasts::stats::{status_field_kib, STATS_KIND};
+use mtasts::stats::STATS_KIND;
 
 const DOMAIN: &str = "hostile.test";
 const POLICY_HOST: &str = "mta-sts.hostile.test";
@@ -418,29 +417,10 @@ fn run_binary(world: &World, ca_file: &Path, dir: &Path) -> Run {
         .stderr(File::create(&stderr_path).unwrap());
     let started = Instant::now();
     let mut child = command.spawn().unwrap();
-    let pid = child.id();
-    let done = Arc::new(AtomicBool::new(false));
-    let poller = {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            let path = format!("/proc/{pid}/status");
-            let mut peak = None;
-            while !done.load(Ordering::Relaxed) {
-                if let Some(hwm) = std::fs::read_to_string(&path)
-                    .ok()
-                    .and_then(|status| status_field_kib(&status, "VmHWM"))
-                {
-                    peak = peak.max(Some(hwm));
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            peak
-        })
-    };
+    let poller = PeakPoller::start(child.id(), Duration::from_millis(5));
     let status = child.wait().unwrap();
     let wall = started.elapsed();
-    done.store(true, Ordering::Relaxed);
-    let polled = poller.join().unwrap();
+    let polled = poller.stop();
     let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     let stats_peak = BufReader::new(stderr.as_bytes())
         .lines()

@@ -217,40 +217,20 @@ fn address_domain(text: &str, what: &str) -> Result<Interpreted, String> {
 }
 
 /// A line or argument taken for a domain it names rather than given as the domain alone; the
-/// run goes on with the domain. Displayed as `domains.txt:3: "https://example.org/": a URL:
-/// audited as its host name example.org`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputNote {
-    /// The file name (escaped), `<stdin>`, or [`ARGUMENT_ORIGIN`].
-    pub origin: String,
-    pub line: Option<usize>,
-    /// The text as given, escaped.
-    pub text: String,
-    pub note: String,
-}
-
-impl fmt::Display for InputNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.origin)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-        }
-        if !self.text.is_empty() {
-            write!(f, ": \"{}\"", self.text)?;
-        }
-        write!(f, ": {}", self.note)
-    }
-}
+/// run goes on with the domain. Its `reason` says what the text was taken for; displayed as
+/// `domains.txt:3: "https://example.org/": a URL: audited as its host name example.org`.
+pub type InputNote = InputError;
 
 /// The origin of a note about a domain given as an argument.
 pub const ARGUMENT_ORIGIN: &str = "argument";
 
-/// A line of input that is not a domain name; the run goes on without it.
+/// A line of input that is not a domain name; the run goes on without it. (The same shape says
+/// what a line was taken for: an [`InputNote`].)
 ///
 /// Displayed as `domains.txt:12: "ex ample.com": <reason>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputError {
-    /// The file name (escaped), or `<stdin>`.
+    /// The file name (escaped), `<stdin>`, or [`ARGUMENT_ORIGIN`] (notes only).
     pub origin: String,
     /// 1-based line number within `origin`, for lists.
     pub line: Option<usize>,
@@ -395,7 +375,7 @@ pub fn parse_list_with(
                                 origin: origin.to_owned(),
                                 line: Some(index + 1),
                                 text,
-                                note,
+                                reason: note,
                             });
                         }
                     }
@@ -903,7 +883,7 @@ pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
                         origin: ARGUMENT_ORIGIN.to_owned(),
                         line: None,
                         text: escape_str(arg.trim()),
-                        note,
+                        reason: note,
                     });
                 }
                 names.push(interpreted.domain);
@@ -987,7 +967,7 @@ fn resume_notes(origin: &str, completed: &Completed, limits: &ResumeLimits) -> V
         origin: format!("--resume {origin}"),
         line,
         text: String::new(),
-        note,
+        reason: note,
     };
     let bound = if limits.max_line_bytes >= 1024 * 1024 {
         format!("{} MiB", limits.max_line_bytes / (1024 * 1024))

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::ca::{LeafSpec, TestCa};
 use common::dns::{DnsServer, Zone};
 use common::https::{Behaviour as HttpsBehaviour, HttpsServer, Script};
+use common::scenario::evidence_lines;
 use common::smtp::{Behaviour as SmtpBehaviour, SmtpServer};
 use mtasts::catalog::{CheckId, Profile};
 use mtasts::model::{Finding, Outcome, Subject};
@@ -65,9 +66,14 @@ fn dns_config(dns: &DnsServer) -> NetworkConfig {
 
 /// A whole audit of `domain` through the real probe, DNS from `dns`, SMTP probes skipped.
 async fn observe_without_smtp(dns: &DnsServer, domain: &str) -> Observations {
-    let probe = mtasts::probe::live::LiveProbe::new(dns_config(dns)).unwrap();
+    observe_with(dns_config(dns), domain, true).await
+}
+
+/// A whole audit of `domain` through the real probe configured by `config`.
+async fn observe_with(config: NetworkConfig, domain: &str, skip_smtp: bool) -> Observations {
+    let probe = mtasts::probe::live::LiveProbe::new(config).unwrap();
     let options = mtasts::audit::Options {
-        skip_smtp: true,
+        skip_smtp,
         limits: limits(),
         allow_private: true,
         reports: None,
@@ -413,15 +419,8 @@ async fn an_mx_host_with_128_addresses_is_stated_as_cut() {
     let mut config = dns_config(&dns);
     // Nothing listens there: each probe is refused at once.
     config.smtp_port = 9;
-    let probe = mtasts::probe::live::LiveProbe::new(config).unwrap();
-    let options = mtasts::audit::Options {
-        skip_smtp: false,
-        limits: limits(),
-        allow_private: true,
-        ..mtasts::audit::Options::default()
-    };
     let started = Instant::now();
-    let obs = mtasts::audit::observe(&probe, &"wide.test".parse().unwrap(), &options).await;
+    let obs = observe_with(config, "wide.test", false).await;
     ended(
         "DNS MX host of 128 addresses (whole audit)",
         started.elapsed(),
@@ -431,24 +430,15 @@ async fn an_mx_host_with_128_addresses_is_stated_as_cut() {
     let report = common::contract::judge_checked(&obs, &Context::new(Profile::Rfc, now()));
     let bounds = finding(&report.findings, CheckId::MxBounds);
     assert_eq!(bounds.outcome, Outcome::Info, "{bounds:#?}");
-    let addresses = bounds
-        .evidence
-        .iter()
-        .find(|evidence| evidence.label == "addresses of mx.wide.test")
-        .unwrap_or_else(|| panic!("{bounds:#?}"));
     assert_eq!(
-        addresses.value,
-        "8 of the 100 kept probed (the first 8 in address order); not probed: 127.77.0.8, \
-         127.77.0.9, 127.77.0.10, 127.77.0.11, 127.77.0.12 … and 87 more"
-    );
-    let records = bounds
-        .evidence
-        .iter()
-        .find(|evidence| evidence.label == "A records of mx.wide.test")
-        .unwrap_or_else(|| panic!("{bounds:#?}"));
-    assert_eq!(
-        records.value,
-        "the answer held 128 records; the lowest 100 were kept (at most 100 are)"
+        evidence_lines(bounds),
+        [
+            "A records of mx.wide.test: the answer held 128 records; the lowest 100 were kept \
+             (at most 100 are)",
+            "addresses of mx.wide.test: 8 of the 100 kept probed (the first 8 in address \
+             order); not probed: 127.77.0.8, 127.77.0.9, 127.77.0.10, 127.77.0.11, 127.77.0.12 \
+             … and 87 more",
+        ]
     );
 }
 
@@ -468,15 +458,8 @@ async fn a_policy_host_with_12_addresses_is_stated_as_cut() {
     let mut config = dns_config(&dns);
     // Nothing listens there: each fetch is refused at once.
     config.https_port = 9;
-    let probe = mtasts::probe::live::LiveProbe::new(config).unwrap();
-    let options = mtasts::audit::Options {
-        skip_smtp: true,
-        limits: limits(),
-        allow_private: true,
-        reports: None,
-    };
     let started = Instant::now();
-    let obs = mtasts::audit::observe(&probe, &"wide-policy.test".parse().unwrap(), &options).await;
+    let obs = observe_with(config, "wide-policy.test", true).await;
     ended(
         "DNS policy host of 12 addresses (whole audit)",
         started.elapsed(),
@@ -487,13 +470,8 @@ async fn a_policy_host_with_12_addresses_is_stated_as_cut() {
     let bounds = finding(&report.findings, CheckId::PolicyHostBounds);
     assert_eq!(bounds.outcome, Outcome::Info, "{bounds:#?}");
     assert_eq!(bounds.subject, Subject::host("mta-sts.wide-policy.test"));
-    let evidence: Vec<String> = bounds
-        .evidence
-        .iter()
-        .map(|evidence| format!("{}: {}", evidence.label, evidence.value))
-        .collect();
     assert_eq!(
-        evidence,
+        evidence_lines(bounds),
         [
             "addresses of mta-sts.wide-policy.test: 8 of 12 fetched from (the first 8 in address \
           order); not fetched from: 127.88.0.8, 127.88.0.9, 127.88.0.10, 127.88.0.11"
@@ -672,13 +650,8 @@ async fn dns_record_past_the_txt_budget_is_could_not_determine() {
     );
     let bounds = finding(&report.findings, CheckId::StsRecordBounds);
     assert_eq!(bounds.outcome, Outcome::Info);
-    let evidence: Vec<String> = bounds
-        .evidence
-        .iter()
-        .map(|evidence| format!("{}: {}", evidence.label, evidence.value))
-        .collect();
     assert_eq!(
-        evidence,
+        evidence_lines(bounds),
         [format!(
             "TXT records at _mta-sts.budget.test: the answer held 6 records ({} bytes of TXT \
              data); the first 32768 bytes were read, which hold 4 records",

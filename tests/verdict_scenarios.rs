@@ -527,16 +527,13 @@ fn what_the_bounds_left_out_is_stated_stage_by_stage() {
         ])
     );
     let evidence = |check: CheckId| -> Vec<String> {
-        let finding = report
-            .findings
-            .iter()
-            .find(|finding| finding.check == check)
-            .unwrap();
-        finding
-            .evidence
-            .iter()
-            .map(|evidence| format!("{}: {}", evidence.label, evidence.value))
-            .collect()
+        evidence_lines(
+            report
+                .findings
+                .iter()
+                .find(|finding| finding.check == check)
+                .unwrap(),
+        )
     };
     assert_eq!(
         evidence(CheckId::StsRecordBounds),

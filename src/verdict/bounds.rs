@@ -139,6 +139,21 @@ pub(crate) fn address_count(lookup: &HostLookup) -> String {
     }
 }
 
+/// "10 of 12 looked up; not looked up: a, b", labelled `label`: `left` of `total` items were
+/// not `verb`; `None` when none was left out.
+pub(crate) fn left_out(label: &str, total: usize, left: &[String], verb: &str) -> Option<Evidence> {
+    (!left.is_empty()).then(|| {
+        Evidence::new(
+            label,
+            format!(
+                "{} of {total} {verb}; not {verb}: {}",
+                total - left.len(),
+                listed(left)
+            ),
+        )
+    })
+}
+
 /// The first few of `items`, then how many more.
 pub(crate) fn listed(items: &[String]) -> String {
     let mut text = items

@@ -89,15 +89,13 @@ fn destination_bounds(obs: &Observations, record: &TlsRptRecord) -> Vec<Evidence
         })
         .cloned()
         .collect();
-    if !unasked.is_empty() && !obs.rua_domains.is_empty() {
-        evidence.push(Evidence::new(
-            "mailto: report domains",
-            format!(
-                "{} of {} looked up; not looked up: {}",
-                domains.len() - unasked.len(),
-                domains.len(),
-                bounds::listed(&unasked)
-            ),
+    if !obs.rua_domains.is_empty() {
+        let label = "mailto: report domains";
+        evidence.extend(bounds::left_out(
+            label,
+            domains.len(),
+            &unasked,
+            "looked up",
         ));
     }
     let endpoints = record.https_endpoints();
@@ -109,15 +107,13 @@ fn destination_bounds(obs: &Observations, record: &TlsRptRecord) -> Vec<Evidence
         })
         .map(|(uri, _, _)| escape_str(uri))
         .collect();
-    if !unseen.is_empty() && !obs.rua_https.is_empty() {
-        evidence.push(Evidence::new(
-            "https: report URLs",
-            format!(
-                "{} of {} looked at; not looked at: {}",
-                endpoints.len() - unseen.len(),
-                endpoints.len(),
-                bounds::listed(&unseen)
-            ),
+    if !obs.rua_https.is_empty() {
+        let label = "https: report URLs";
+        evidence.extend(bounds::left_out(
+            label,
+            endpoints.len(),
+            &unseen,
+            "looked at",
         ));
     }
     for rua in &obs.rua_https {

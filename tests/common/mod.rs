@@ -9,5 +9,6 @@ pub mod contract;
 pub mod dns;
 pub mod fixtures;
 pub mod https;
+pub mod peak;
 pub mod scenario;
 pub mod smtp;

@@ -194,6 +194,15 @@ pub fn perfect() -> Observations {
     obs
 }
 
+/// A finding's evidence as `label: value` lines, for exact comparisons.
+pub fn evidence_lines(finding: &mtasts::model::Finding) -> Vec<String> {
+    finding
+        .evidence
+        .iter()
+        .map(|evidence| format!("{}: {}", evidence.label, evidence.value))
+        .collect()
+}
+
 /// [`perfect`] as a probe at its bounds sees it (issue 12): a 7-record `_mta-sts` answer of 58 KB
 /// cut to its first record, a policy host with 120 A records of which 100 were kept and a third
 /// address past the per-host bound, 200 MX records of which the most preferred 100 were kept, a
