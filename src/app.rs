@@ -12,9 +12,9 @@
 //! - 2: a usage or internal error (returned as `Err` and printed by `main`), including input
 //!   that holds no valid domain at all, only rejected lines.
 //!
-//! Order: the streamed formats (human, `jsonl`, `csv`) write domains as they finish, which is
-//! not input order, unless `--ordered` (the engine's bounded reorder buffer); the JSON document, which is written whole at the end anyway, keeps input
-//! order.
+//! Order: the streamed formats (human, `jsonl`, `csv`, `github`) write domains as they finish,
+//! which is not input order, unless `--ordered` (the engine's bounded reorder buffer); the
+//! documents written whole at the end anyway (`json`, `sarif`, `junit`) keep input order.
 //!
 //! Errors that stop a run are `anyhow` errors from here up to `main.rs`; below, only the edges
 //! that read files or build the network stack (`input::gather`, `probe::live`, `probe::dns`,
@@ -32,7 +32,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _};
@@ -41,10 +41,11 @@ use rustls::pki_types::CertificateDer;
 use crate::audit::Options;
 use crate::catalog::Stage;
 use crate::cli::{
-    CheckArgs, ChecksArgs, Cli, Command, FailOn, JudgingArgs, LintArgs, ReplayArgs,
-    DEFAULT_CONCURRENCY, DEFAULT_DNS_CONCURRENCY, DEFAULT_DOMAIN_TIMEOUT_SECS, DEFAULT_PER_ADDRESS,
-    DEFAULT_TIMEOUT_SECS,
+    CheckArgs, ChecksArgs, Cli, ColorChoice, Command, FailOn, JudgingArgs, LintArgs, ReplayArgs,
+    ReportArgs, DEFAULT_CONCURRENCY, DEFAULT_DNS_CONCURRENCY, DEFAULT_DOMAIN_TIMEOUT_SECS,
+    DEFAULT_PER_ADDRESS, DEFAULT_TIMEOUT_SECS,
 };
+use crate::destination::Destination;
 use crate::engine::{self, RunConfig};
 use crate::evidence::{
     BaselineLine, BaselineParser, EvidenceHeader, Line as EvidenceLine, Parser as EvidenceParser,
@@ -80,7 +81,7 @@ const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Lint(args) => lint(args),
         Command::Checks(args) => checks(&args),
         Command::Reports(args) => crate::tlsrpt_report::cli::run(&args, unix_now()),
@@ -89,7 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let gathered = crate::input::gather(&Sources {
+    let mut gathered = crate::input::gather(&Sources {
         files: &args.input.file,
         shard: args.input.shard.as_deref(),
         resume: args.input.resume.as_deref(),
@@ -107,6 +108,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 
     let judging = &args.memory.judging;
     check_fail_on_change(args.report.fail_on, judging)?;
+    check_output_is_not_resumed(&args)?;
     let config = network_config(&args)?;
     let ctx = Context {
         expiry_warn_days: judging.expiry_warn,
@@ -138,6 +140,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         generated_at: ctx.now,
         settings: settings(&args),
         detail: args.report.detail,
+        fail_on: args.report.fail_on,
     };
     let mut evidence = args
         .memory
@@ -155,8 +158,13 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             )
         })
         .transpose()?;
-    let out = SharedStdout::default();
-    let mut sink = stream::sink(format, style(format), header, Box::new(out.clone()));
+    let out = Destination::open(args.report.output.as_deref())?;
+    let mut sink = stream::sink(
+        format,
+        style(&args.report, &out),
+        header,
+        Box::new(out.clone()),
+    );
     let mut summary = RunSummary {
         input_errors: gathered.errors.len(),
         resumed: gathered.resumed,
@@ -174,8 +182,13 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         || resumed.fail
         || (resumed.warn && args.report.fail_on == FailOn::Warn)
         || (resumed.could_not_determine && !args.allow_inconclusive);
-    // The JSON document is one value written at the end, so its domains can keep input order.
-    let mut kept: Option<Vec<(usize, DomainReport)>> = (format == Format::Json).then(Vec::new);
+    // Where each domain was read (by the engine's input index), for the formats that point a
+    // finding at its line of the `--file` list.
+    let locations = std::mem::take(&mut gathered.locations);
+    let source_of = |index: usize| locations.get(index).and_then(Option::as_ref);
+    // The documents are written whole at the end, so their domains can keep input order.
+    let mut kept: Option<Vec<(usize, DomainReport)>> =
+        matches!(format, Format::Json | Format::Sarif | Format::Junit).then(Vec::new);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -204,10 +217,12 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             progress.domain_done(&report.domain);
             match &mut kept {
                 Some(kept) => kept.push((index, report)),
-                None => {
-                    sink.domain(&report)?;
-                    out.flush_now()?;
-                }
+                // The bar is taken off the terminal while the domain is written, so no stale
+                // bar line is left inside the report.
+                None => progress.suspend(|| {
+                    sink.domain_from(&report, source_of(index))?;
+                    out.flush_now()
+                })?,
             }
             Ok(())
         };
@@ -236,14 +251,17 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let written = ran.and_then(|stats| {
         if let Some(mut kept) = kept.take() {
             kept.sort_unstable_by_key(|(index, _)| *index);
-            for (_, report) in kept {
-                sink.domain(&report)?;
+            for (index, report) in kept {
+                sink.domain_from(&report, source_of(index))?;
             }
         }
         sink.finish(&summary)?;
         out.flush_now()?;
         Ok(stats)
     });
+    if written.is_ok() {
+        out.commit()?;
+    }
     match written {
         Ok(stats) => {
             if args.stats {
@@ -460,7 +478,7 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let (shown, reader) = open_input(&args.file)?;
     let format = args.report.format;
-    let out = SharedStdout::default();
+    let out = Destination::open(args.report.output.as_deref())?;
     let mut sink: Option<Box<dyn stream::Sink>> = None;
     let mut summary = RunSummary::default();
     let mut reached = false;
@@ -493,10 +511,11 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
                         generated_at: args.now.unwrap_or(header.generated_at),
                         settings,
                         detail: args.report.detail,
+                        fail_on: args.report.fail_on,
                     };
                     sink = Some(stream::sink(
                         format,
-                        style(format),
+                        style(&args.report, &out),
                         run_header,
                         Box::new(out.clone()),
                     ));
@@ -535,7 +554,7 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             note_absent_for_streams(format, &summary.baseline_absent);
         }
         sink.finish(&summary)?;
-        out.flush_now()?;
+        out.commit()?;
         Ok(())
     });
     match result {
@@ -549,6 +568,27 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         }
         Err(err) => Err(err),
     }
+}
+
+/// `--output` replaces its file at the end of the run, so it must not be the `--resume` file,
+/// whose lines the run would otherwise throw away.
+fn check_output_is_not_resumed(args: &CheckArgs) -> anyhow::Result<()> {
+    let (Some(output), Some(resume)) = (&args.report.output, &args.input.resume) else {
+        return Ok(());
+    };
+    let same = match (output.canonicalize(), resume.canonicalize()) {
+        (Ok(output), Ok(resume)) => output == resume,
+        _ => output == resume,
+    };
+    if same {
+        bail!(
+            "--output {} is also the --resume file: the finished report would replace the lines \
+             it resumes from; write to another file, or append with `>> {}` instead of --output",
+            output.display(),
+            resume.display()
+        );
+    }
+    Ok(())
 }
 
 /// The run summary's network figures, from the engine's and the DNS client's statistics.
@@ -586,39 +626,6 @@ fn print_input_errors(errors: &[InputError]) {
     for error in errors {
         // Nothing useful can be done if standard error is closed.
         let _ = writeln!(stderr, "mtasts: {error}");
-    }
-}
-
-/// Standard output behind a buffer the caller can flush after each domain, while the sink owns
-/// a handle to it: one write per domain, and each domain visible as soon as it is judged.
-#[derive(Clone)]
-struct SharedStdout(Arc<Mutex<BufWriter<io::Stdout>>>);
-
-impl Default for SharedStdout {
-    fn default() -> Self {
-        Self(Arc::new(Mutex::new(BufWriter::new(io::stdout()))))
-    }
-}
-
-impl SharedStdout {
-    fn flush_now(&self) -> io::Result<()> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .flush()
-    }
-}
-
-impl Write for SharedStdout {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.flush_now()
     }
 }
 
@@ -744,7 +751,15 @@ fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
     // No network, so nothing can be undetermined; if something is, it still counts.
     let status = exit_status(&report.domains, args.report.fail_on, false);
     let (format, detail) = (args.report.format, args.report.detail);
-    emit(|out| report::render_with_detail(&report, format, style(format), detail, out))?;
+    let mut out = Destination::open(args.report.output.as_deref())?;
+    let style = style(&args.report, &out);
+    match report::render_with_detail(&report, format, style, detail, &mut out) {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
+        written => {
+            written.context("cannot write the report")?;
+            out.commit()?;
+        }
+    }
     Ok(status)
 }
 
@@ -810,12 +825,20 @@ fn reaches_fail_on(domains: &[DomainReport], fail_on: FailOn, allow_inconclusive
         })
 }
 
-/// Colour only for the human format on a terminal, and never when NO_COLOR is set to anything
-/// but the empty string (<https://no-color.org>).
-fn style(format: Format) -> Style {
+/// How the human report looks. Colour (`--color auto`, the default) only on a terminal, and
+/// never when NO_COLOR is set to anything but the empty string (<https://no-color.org>), nor
+/// into an `--output` file; `--color always` and `never` decide alone. No other format is
+/// ever coloured.
+fn style(args: &ReportArgs, out: &Destination) -> Style {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    let colour = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && !out.is_file() && io::stdout().is_terminal(),
+    };
     Style {
-        colour: format == Format::Human && !no_color && io::stdout().is_terminal(),
+        colour: colour && args.format == Format::Human,
+        verbose: args.verbose,
     }
 }
 

@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit the MTA-STS and TLS-RPT deployment of one or more domains.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Check a policy file (mta-sts.txt) on its own, without any network access.
     Lint(LintArgs),
     /// Print the catalog of checks (docs/checks.md is its markdown form).
@@ -68,6 +68,28 @@ pub struct ReportArgs {
     /// id, outcome and subject; `full` repeats everything in every finding.
     #[arg(long, value_enum, default_value_t = Detail::Compact)]
     pub detail: Detail,
+    /// Human format: show every check, passes and skips included, grouped by stage (by default
+    /// only the problems, in the order to fix them, and one line per stage).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// When to colour the human report: on a terminal unless NO_COLOR is set (`auto`), always,
+    /// or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Write the report to FILE instead of standard output. It is written to a temporary file
+    /// beside FILE and renamed over it when the run ends, so FILE is never half written.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless the NO_COLOR environment variable is set and not empty.
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Args)]
@@ -129,7 +151,7 @@ pub struct CheckArgs {
     /// first session (the report says so), since only SNI can tell names apart.
     #[arg(long)]
     pub probe_every_name: bool,
-    /// Write the streamed formats (human, jsonl, csv) in input order instead of as domains
+    /// Write the streamed formats (human, jsonl, csv, github) in input order instead of as domains
     /// finish; finished domains wait in a bounded reorder buffer.
     #[arg(long)]
     pub ordered: bool,

@@ -276,6 +276,18 @@ struct ReportLine {
     domain: String,
     facts: ReportFacts,
     findings: Vec<ReportFinding>,
+    /// Schema 3's compact groups of passes and skips (absent with `--detail full`).
+    #[serde(default)]
+    passed: Vec<ReportGroup>,
+    #[serde(default)]
+    skipped: Vec<ReportGroup>,
+}
+
+/// A `passed` or `skipped` group: checks of one subject with one outcome.
+#[derive(Deserialize)]
+struct ReportGroup {
+    subject: Subject,
+    ids: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -300,16 +312,28 @@ struct ReportFinding {
 
 impl ReportLine {
     fn into_baseline(self) -> (String, BaselineDomain) {
+        let grouped = |groups: Vec<ReportGroup>, outcome: &'static str| {
+            groups.into_iter().flat_map(move |group| {
+                let subject = group.subject;
+                group
+                    .ids
+                    .into_iter()
+                    .map(move |id| (id, subject.clone(), outcome))
+            })
+        };
         let outcomes = self
             .findings
-            .iter()
+            .into_iter()
             .filter_map(|finding| {
+                let outcome = outcome_label(&finding.outcome)?;
+                Some((finding.id, finding.subject, outcome))
+            })
+            .chain(grouped(self.passed, "pass"))
+            .chain(grouped(self.skipped, "skipped"))
+            .filter_map(|(id, subject, outcome)| {
                 // Checks this version does not know (retired, or from a newer one) are left out.
-                let check = CheckId::from_wire(&finding.id)?;
-                Some((
-                    (check, finding.subject.clone()),
-                    outcome_label(&finding.outcome)?,
-                ))
+                let check = CheckId::from_wire(&id)?;
+                Some(((check, subject), outcome))
             })
             .filter(|((check, _), _)| check.spec().stage != crate::catalog::Stage::Changes)
             .collect();
@@ -449,5 +473,22 @@ mod tests {
         assert_eq!(base.facts.sts_id.as_deref(), Some("1"));
         assert_eq!(base.outcomes.len(), 1);
         assert!(base.certificates.is_none());
+    }
+
+    #[test]
+    fn a_compact_report_line_is_read_with_its_passed_and_skipped_groups() {
+        let line = r#"{"domain":"a.example","verdict":"fail","facts":{"sts_id":null,"mode":null,"max_age":null},"counts":{},"findings":[{"id":"policy.syntax","outcome":"fail","subject":{"kind":"domain"}}],"passed":[{"subject":{"kind":"domain"},"ids":["sts-record.present","sts-record.id"]},{"subject":{"kind":"host","name":"mx.a.example"},"ids":["mx.covered"]}],"skipped":[{"subject":{"kind":"domain"},"blocked_by":"policy.fetch","ids":["policy.mode"]}]}"#;
+        let BaselineLine::Report(report) = BaselineParser::new().line(line.as_bytes()).unwrap()
+        else {
+            panic!("not a report line");
+        };
+        let outcomes = report.1.outcomes;
+        assert_eq!(outcomes.len(), 5);
+        let host = Subject::Host {
+            name: "mx.a.example".to_owned(),
+        };
+        assert_eq!(outcomes[&(CheckId::MxCovered, host)], "pass");
+        assert_eq!(outcomes[&(CheckId::PolicyMode, Subject::Domain)], "skipped");
+        assert_eq!(outcomes[&(CheckId::PolicySyntax, Subject::Domain)], "fail");
     }
 }

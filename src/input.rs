@@ -20,7 +20,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -254,6 +255,19 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// Where a domain of the run was read: a line of a `--file` list. The formats CI tools read
+/// (SARIF, GitHub annotations) point the domain's findings at it, so an alert lands on the line
+/// to look at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputLocation {
+    /// The list's path as given, made relative to the working directory when it lies below it,
+    /// components joined with `/` (a repository-relative path when the run starts at the root
+    /// of a checkout, as CI runs do). Shared by every domain of the list.
+    pub path: Arc<str>,
+    /// 1-based.
+    pub line: usize,
+}
+
 /// The origin of `--file -`.
 pub const STDIN_ORIGIN: &str = "<stdin>";
 
@@ -309,11 +323,12 @@ impl std::error::Error for ListError {}
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// What one domain list holds.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ParsedList {
+/// What one domain list holds; `N` is a name, or a name with its line number
+/// ([`parse_list_numbered`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedList<N = DomainName> {
     /// The domains in order, duplicates kept (see [`dedup`]).
-    pub names: Vec<DomainName>,
+    pub names: Vec<N>,
     /// The lines that name no domain.
     pub errors: Vec<InputError>,
     /// The lines taken for a domain they name rather than given as it ([`interpret`]).
@@ -335,6 +350,23 @@ pub fn parse_list_with(
     origin: &str,
     limits: &ListLimits,
 ) -> Result<ParsedList, ListError> {
+    let numbered = parse_list_numbered(bytes, origin, limits)?;
+    Ok(ParsedList {
+        names: numbered.names.into_iter().map(|(name, _)| name).collect(),
+        errors: numbered.errors,
+        notes: numbered.notes,
+    })
+}
+
+/// Names of a list, each with its 1-based line number.
+pub type NumberedNames = Vec<(DomainName, usize)>;
+
+/// [`parse_list_with`], each name with its line number.
+pub fn parse_list_numbered(
+    bytes: &[u8],
+    origin: &str,
+    limits: &ListLimits,
+) -> Result<ParsedList<(DomainName, usize)>, ListError> {
     if bytes.len() > limits.max_bytes {
         return Err(ListError::TooManyBytes {
             limit: limits.max_bytes,
@@ -379,7 +411,7 @@ pub fn parse_list_with(
                             });
                         }
                     }
-                    names.push(interpreted.domain);
+                    names.push((interpreted.domain, index + 1));
                     None
                 }
                 Some(Err(err)) => Some(err),
@@ -805,6 +837,9 @@ pub struct Sources<'a> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Gathered {
     pub domains: Vec<DomainName>,
+    /// Where each of `domains` was read, by the same index: `None` for an argument or a name
+    /// read from standard input (the first occurrence counts when a name is given twice).
+    pub locations: Vec<Option<InputLocation>>,
     pub errors: Vec<InputError>,
     /// Arguments and lines taken for the domain they name; said on standard error, not errors.
     pub notes: Vec<InputNote>,
@@ -869,7 +904,7 @@ pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
         .transpose()
         .map_err(|err| anyhow!("--shard: {err}"))?;
     let limits = ListLimits::DEFAULT;
-    let mut names = Vec::new();
+    let mut listed: Vec<(DomainName, Option<InputLocation>)> = Vec::new();
     let mut errors = Vec::new();
     let mut notes = Vec::new();
     // A name typed on the command line is checked strictly: a typo there is a usage error, as
@@ -886,77 +921,77 @@ pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
                         reason: note,
                     });
                 }
-                names.push(interpreted.domain);
+                listed.push((interpreted.domain, None));
             }
             Err(reason) => bail!("invalid domain \"{}\": {reason}", escape_str(arg)),
         }
     }
     let mut read_stdin = false;
     for path in sources.files {
-        let (origin, bytes) = if path == Path::new("-") {
+        let (origin, bytes, location_path) = if path == Path::new("-") {
             if read_stdin {
                 bail!("--file - (standard input) is given more than once");
             }
             read_stdin = true;
             let bytes = read_at_most(io::stdin().lock(), limits.max_bytes)
                 .context("cannot read the domain list from standard input")?;
-            (STDIN_ORIGIN.to_owned(), bytes)
+            // Standard input is no file a report could point at.
+            (STDIN_ORIGIN.to_owned(), bytes, None)
         } else {
             let origin = escape_str(&path.to_string_lossy());
             let bytes = File::open(path)
                 .and_then(|file| read_at_most(file, limits.max_bytes))
                 .with_context(|| format!("cannot read the domain list {origin}"))?;
-            (origin, bytes)
+            let working_dir = std::env::current_dir().ok();
+            let shown = location_path(path, working_dir.as_deref());
+            (origin, bytes, Some(Arc::<str>::from(shown)))
         };
-        let list = parse_list_with(&bytes, &origin, &limits)
+        let list = parse_list_numbered(&bytes, &origin, &limits)
             .with_context(|| format!("domain list {origin}"))?;
-        names.extend(list.names);
+        listed.extend(list.names.into_iter().map(|(name, line)| {
+            let location = location_path
+                .clone()
+                .map(|path| InputLocation { path, line });
+            (name, location)
+        }));
         errors.extend(list.errors);
         notes.extend(list.notes);
     }
-    let domains = dedup(names);
-    if domains.is_empty() {
+    let mut seen = HashSet::with_capacity(listed.len());
+    listed.retain(|(name, _)| seen.insert(name.clone()));
+    drop(seen);
+    if listed.is_empty() {
         return Err(NoValidDomain { errors }.into());
     }
 
-    let before_shard = domains.len();
-    let domains: Vec<DomainName> = match shard {
-        Some(shard) => domains
-            .into_iter()
-            .filter(|name| shard.contains(name))
-            .collect(),
-        None => domains,
-    };
-    let other_shards = before_shard - domains.len();
+    let before_shard = listed.len();
+    if let Some(shard) = shard {
+        listed.retain(|(name, _)| shard.contains(name));
+    }
+    let other_shards = before_shard - listed.len();
 
     let mut gathered = Gathered {
-        domains,
         errors,
         notes,
-        resumed: 0,
-        resumed_outcomes: ResumedOutcomes::default(),
         other_shards,
-        resume_unparsed_lines: 0,
-        resume_long_lines: 0,
-        resume_notes: Vec::new(),
+        ..Gathered::default()
     };
     if let Some(path) = sources.resume {
         let origin = escape_str(&path.to_string_lossy());
-        let candidates: HashSet<&str> = gathered.domains.iter().map(DomainName::as_str).collect();
+        let candidates: HashSet<&str> = listed.iter().map(|(name, _)| name.as_str()).collect();
         let completed = File::open(path)
             .and_then(|file| {
                 completed_domains(BufReader::new(file), &candidates, &ResumeLimits::DEFAULT)
             })
             .with_context(|| format!("cannot read the --resume file {origin}"))?;
-        gathered
-            .domains
-            .retain(|name| !completed.domains.contains(name.as_str()));
+        listed.retain(|(name, _)| !completed.domains.contains(name.as_str()));
         gathered.resumed = completed.domains.len();
         gathered.resumed_outcomes = completed.outcomes;
         gathered.resume_unparsed_lines = completed.unparsed_lines;
         gathered.resume_long_lines = completed.long_line_count;
         gathered.resume_notes = resume_notes(&origin, &completed, &ResumeLimits::DEFAULT);
     }
+    (gathered.domains, gathered.locations) = listed.into_iter().unzip();
     Ok(gathered)
 }
 
@@ -1024,6 +1059,34 @@ fn resume_notes(origin: &str, completed: &Completed, limits: &ResumeLimits) -> V
         ));
     }
     notes
+}
+
+/// `path` as a report shows a list's location: relative to `working_dir` when it lies below it
+/// (CI runs start at the root of the checkout, so that is the repository-relative path code
+/// scanning wants), without `.` components, components joined with `/`.
+fn location_path(path: &Path, working_dir: Option<&Path>) -> String {
+    let relative = working_dir
+        .filter(|_| path.is_absolute())
+        .and_then(|dir| path.strip_prefix(dir).ok())
+        .unwrap_or(path);
+    let mut shown = String::new();
+    for component in relative.components() {
+        let part = match component {
+            Component::CurDir => continue,
+            Component::RootDir => {
+                shown.push('/');
+                continue;
+            }
+            Component::Prefix(prefix) => prefix.as_os_str().to_string_lossy(),
+            Component::ParentDir => "..".into(),
+            Component::Normal(part) => part.to_string_lossy(),
+        };
+        if !shown.is_empty() && !shown.ends_with('/') {
+            shown.push('/');
+        }
+        shown.push_str(&part);
+    }
+    shown
 }
 
 /// Reads up to `max + 1` bytes, so that the parser can tell "exactly max" from "more".
@@ -1782,6 +1845,43 @@ mod tests {
         let first_name = first.path().to_string_lossy().into_owned();
         assert_eq!(origins, [(first_name.as_str(), Some(3))]);
         assert_eq!((gathered.resumed, gathered.other_shards), (0, 0));
+    }
+
+    #[test]
+    fn each_listed_domain_keeps_the_line_it_was_read_from() {
+        let list = temp_file(b"# audited daily\nc.example\n\nA.example # duplicate\nd.example\n");
+        let gathered = gather(&args(&["a.example"], &[list.path()])).unwrap();
+        assert_eq!(gathered.domains, ["a.example", "c.example", "d.example"]);
+        let path = location_path(list.path(), None);
+        let lines: Vec<Option<(&str, usize)>> = gathered
+            .locations
+            .iter()
+            .map(|location| location.as_ref().map(|at| (&*at.path, at.line)))
+            .collect();
+        // The argument came first, so a.example has no line; the duplicate on line 4 is dropped.
+        assert_eq!(
+            lines,
+            [None, Some((path.as_str(), 2)), Some((path.as_str(), 5))]
+        );
+    }
+
+    #[test]
+    fn location_paths_are_relative_to_the_working_directory_below_it() {
+        let cwd = Path::new("/work/repo");
+        let cases = [
+            ("domains.txt", "domains.txt"),
+            ("./lists/./gov.txt", "lists/gov.txt"),
+            ("../other/list.txt", "../other/list.txt"),
+            ("/work/repo/lists/gov.txt", "lists/gov.txt"),
+            ("/elsewhere/list.txt", "/elsewhere/list.txt"),
+        ];
+        for (given, shown) in cases {
+            assert_eq!(location_path(Path::new(given), Some(cwd)), shown, "{given}");
+        }
+        assert_eq!(
+            location_path(Path::new("/work/repo/a.txt"), None),
+            "/work/repo/a.txt"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod app;
 pub mod audit;
 pub mod catalog;
 pub mod cli;
+pub mod destination;
 pub mod engine;
 pub mod escape;
 pub mod evidence;

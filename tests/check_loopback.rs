@@ -9,189 +9,13 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 use std::process::Output;
 
-use common::ca::{LeafSpec, TestCa};
-use common::dns::{DnsServer, Zone};
-use common::https::{HttpsServer, Script};
-use common::smtp::{Behaviour, SmtpServer};
+use common::lab::{run_binary, World};
 use serde_json::Value;
 
-const GOOD_POLICY: &str =
-    "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 1209600\r\n";
-const TESTING_POLICY: &str =
-    "version: STSv1\r\nmode: testing\r\nmx: mx.good.test\r\nmax_age: 86401\r\n";
-const BROKEN_POLICY: &str =
-    "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 1209600\r\n";
-
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
-/// Everything the binary talks to; dropped (and so stopped) at the end of each test.
-struct World {
-    dns: DnsServer,
-    https_port: u16,
-    smtp_port: u16,
-    ca_file: PathBuf,
-    _dir: tempfile::TempDir,
-    https: Vec<HttpsServer>,
-    smtp: Vec<SmtpServer>,
-}
-
-impl World {
-    /// good.test: a perfect enforce deployment. testing.test: the same in testing mode.
-    /// broken.test: no TLS-RPT, its MX is not in the policy and offers no STARTTLS.
-    /// servfail.test: its `_mta-sts` lookup fails.
-    async fn start() -> Self {
-        let zone = Zone::new("test")
-            .ttl(86_400)
-            .txt("_mta-sts.good.test", &["v=STSv1; id=20250101T000000"])
-            .txt(
-                "_smtp._tls.good.test",
-                &["v=TLSRPTv1; rua=mailto:tlsrpt@good.test,https://reports.good.test/tlsrpt"],
-            )
-            .a("mta-sts.good.test", ip(2))
-            .a("reports.good.test", ip(2))
-            .mx("good.test", 10, "mx.good.test")
-            .a("mx.good.test", ip(3))
-            .txt("_mta-sts.testing.test", &["v=STSv1; id=1"])
-            .txt(
-                "_smtp._tls.testing.test",
-                &["v=TLSRPTv1; rua=mailto:tlsrpt@good.test"],
-            )
-            .a("mta-sts.testing.test", ip(4))
-            .mx("testing.test", 10, "mx.good.test")
-            .txt("_mta-sts.broken.test", &["v=STSv1; id=2"])
-            .a("mta-sts.broken.test", ip(5))
-            .mx("broken.test", 10, "mx.broken.test")
-            .a("mx.broken.test", ip(6))
-            .txt(
-                "smtp.tls.broken.test",
-                &["v=TLSRPTv1; rua=mailto:tlsrpt@good.test"],
-            )
-            .mx("servfail.test", 10, "mx.good.test")
-            .servfail("_mta-sts.servfail.test");
-        let dns = DnsServer::start(zone).await;
-
-        let ca = TestCa::new("mtasts loopback test CA");
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let ca_file = ca.write_pem(dir.path());
-
-        let policy_host = |name: &'static str| ca.issue(&LeafSpec::valid_for(&[name]));
-        // The lab flag --https-port applies to every address, so all policy hosts share a port.
-        // good.test's https: report URL is served from its policy host's address.
-        let first = HttpsServer::start(
-            IpAddr::V4(ip(2)),
-            &ca.issue(&LeafSpec::valid_for(&[
-                "mta-sts.good.test",
-                "reports.good.test",
-            ])),
-            Script::ok(GOOD_POLICY),
-        )
-        .await;
-        let https_port = first.port();
-        let mut https = vec![first];
-        for (last, name, body) in [
-            (4, "mta-sts.testing.test", TESTING_POLICY),
-            (5, "mta-sts.broken.test", BROKEN_POLICY),
-        ] {
-            let addr = (IpAddr::V4(ip(last)), https_port).into();
-            https.push(HttpsServer::start_at(addr, &policy_host(name), Script::ok(body)).await);
-        }
-
-        let good_mx = SmtpServer::start(
-            IpAddr::V4(ip(3)),
-            0,
-            Behaviour::Normal,
-            &ca.issue(&LeafSpec::valid_for(&["mx.good.test"])),
-        )
-        .await;
-        let smtp_port = good_mx.port();
-        let broken_mx = SmtpServer::start(
-            IpAddr::V4(ip(6)),
-            smtp_port,
-            Behaviour::NoStarttls,
-            &ca.issue(&LeafSpec::valid_for(&["mx.broken.test"])),
-        )
-        .await;
-
-        Self {
-            dns,
-            https_port,
-            smtp_port,
-            ca_file,
-            _dir: dir,
-            https,
-            smtp: vec![good_mx, broken_mx],
-        }
-    }
-
-    /// The lab flags that point the binary at this world, as a user would pass them; the world
-    /// is on loopback, so they include `--allow-private`.
-    fn lab_flags(&self) -> Vec<String> {
-        let mut flags = self.lab_flags_public_only();
-        flags.push("--allow-private".into());
-        flags
-    }
-
-    /// The lab flags without `--allow-private`.
-    fn lab_flags_public_only(&self) -> Vec<String> {
-        vec![
-            "--resolver".into(),
-            self.dns.addr().to_string(),
-            "--ca-file".into(),
-            self.ca_file.display().to_string(),
-            "--https-port".into(),
-            self.https_port.to_string(),
-            "--smtp-port".into(),
-            self.smtp_port.to_string(),
-            "--timeout".into(),
-            "5".into(),
-        ]
-    }
-
-    /// Runs `mtasts check` with `args`, then the lab flags.
-    async fn check(&self, args: &[&str]) -> Output {
-        let mut all: Vec<String> = vec!["check".into()];
-        all.extend(args.iter().map(|arg| (*arg).to_owned()));
-        all.extend(self.lab_flags());
-        run_binary(all).await
-    }
-
-    /// Runs `mtasts check` with `args`, then the lab flags without `--allow-private`.
-    async fn check_public_only(&self, args: &[&str]) -> Output {
-        let mut all: Vec<String> = vec!["check".into()];
-        all.extend(args.iter().map(|arg| (*arg).to_owned()));
-        all.extend(self.lab_flags_public_only());
-        run_binary(all).await
-    }
-
-    fn connections(&self) -> usize {
-        self.https
-            .iter()
-            .map(HttpsServer::connection_count)
-            .chain(self.smtp.iter().map(SmtpServer::connections))
-            .sum()
-    }
-}
-
-async fn run_binary(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_mtasts"))
-            .args(&args)
-            .env_remove("NO_COLOR")
-            .output()
-            .expect("run mtasts")
-    })
-    .await
-    .expect("join")
-}
-
 fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+    common::report_json::parse(&output.stdout).unwrap_or_else(|err| {
         panic!(
             "stdout is not JSON ({err}): {}\nstderr: {}",
             String::from_utf8_lossy(&output.stdout),
@@ -506,6 +330,76 @@ async fn human_report_is_a_checklist_with_evidence_and_fixes() {
     }
 }
 
+/// Issue 13: `-o FILE` writes the report there (nothing on standard output, no temporary file
+/// left beside it), `--color always` colours even into a file, `--verbose` lists every pass,
+/// and the default lists none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_file_colour_and_verbose_on_the_binary() {
+    let world = World::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.txt");
+    let path_arg = path.display().to_string();
+
+    let output = world.check(&["-o", &path_arg, "broken.test"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("broken.test: FAIL"), "{text}");
+    assert!(!text.contains('\x1b'), "auto colour is off in a file");
+    assert!(
+        !text.contains("  PASS  "),
+        "the default lists no pass:\n{text}"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["report.txt"], "no temporary file is left");
+
+    let output = world
+        .check(&[
+            "--output",
+            &path_arg,
+            "--color",
+            "always",
+            "--verbose",
+            "broken.test",
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(1));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\x1b[1;31mFAIL\x1b[0m"), "{text}");
+    assert!(
+        text.contains("\x1b[32mPASS\x1b[0m"),
+        "verbose lists the passes:\n{text}"
+    );
+
+    let output = world
+        .check(&["--color", "never", "--format", "json", "good.test"])
+        .await;
+    assert!(!output.stdout.contains(&0x1b));
+    let output = world
+        .check(&["--color", "always", "--format", "json", "good.test"])
+        .await;
+    assert!(
+        !output.stdout.contains(&0x1b),
+        "only the human format is ever coloured"
+    );
+
+    // A report that cannot be written is a sentence, and exit status 2.
+    let missing = dir.path().join("no-such-dir").join("r.txt");
+    let output = world
+        .check(&["-o", &missing.display().to_string(), "good.test"])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot write --output"), "{stderr}");
+}
+
 /// The README's quick start, run as written but for the lab flags that point at this world.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_quick_start_runs() {
@@ -559,7 +453,7 @@ fn jsonl_by_domain(output: &Output) -> std::collections::BTreeMap<String, Value>
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|line| {
-            let value: Value = serde_json::from_str(line).expect("a JSON line");
+            let value = common::report_json::parse(line.as_bytes()).expect("a JSON line");
             (value["domain"].as_str().expect("domain").to_owned(), value)
         })
         .collect()
@@ -587,14 +481,13 @@ fn outcomes_by_domain(output: &Output) -> Vec<String> {
     list
 }
 
-/// The human report from the first domain on: the header's settings differ (a replay says it
-/// is one), the checklists must not.
 /// The domain blocks and the run summary of a human report, without the header (which names
 /// the run) and without the summary's network lines (DNS lookups, SMTP sessions): those say how
 /// the live run went, which a replay, having no network, has nothing to say about.
 fn human_body(output: &Output) -> String {
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let start = text.find("\n== ").expect("a domain block");
+    // The header is its first line and the indented settings under it; a blank line ends it.
+    let start = text.find("\n\n").expect("a domain block");
     text[start..]
         .lines()
         .filter(|line| !line.starts_with("  DNS: ") && !line.starts_with("  SMTP: "))

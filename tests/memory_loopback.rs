@@ -187,7 +187,10 @@ async fn replay_against(current: &Path, baseline: &Path, extra: &[&str]) -> (Opt
         .lines()
         .next()
         .unwrap_or_else(|| panic!("no output: {}", String::from_utf8_lossy(&output.stderr)));
-    (output.status.code(), serde_json::from_str(line).unwrap())
+    (
+        output.status.code(),
+        common::report_json::parse(line.as_bytes()).unwrap(),
+    )
 }
 
 /// The outcomes of `id` in a domain object.
@@ -336,11 +339,12 @@ async fn each_change_is_seen_by_a_run_against_the_saved_baseline() {
         ])
         .await;
     assert_eq!(output.status.code(), Some(1));
-    let live: Value = serde_json::from_str(
+    let live = common::report_json::parse(
         String::from_utf8_lossy(&output.stdout)
             .lines()
             .next()
-            .unwrap(),
+            .unwrap()
+            .as_bytes(),
     )
     .unwrap();
     assert_eq!(
@@ -357,7 +361,7 @@ async fn each_change_is_seen_by_a_run_against_the_saved_baseline() {
         ])
         .await;
     let text = String::from_utf8_lossy(&output.stdout);
-    let block = &text[text.find("== memory.test ==").expect("the domain's block")..];
+    let block = &text[text.find("\nmemory.test: ").expect("the domain's block")..];
     let since = block.find("Since 20").expect("a since section");
     assert!(since < block.find("MTA-STS TXT record").unwrap(), "{text}");
     assert!(block[since..].contains("[change.id-not-bumped]"), "{text}");
@@ -395,7 +399,7 @@ async fn a_jsonl_report_serves_as_a_baseline_without_certificates() {
     let text = String::from_utf8_lossy(&output.stdout);
     let domain: Value = text
         .lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .map(|line| common::report_json::parse(line.as_bytes()).unwrap())
         .find(|value| value["domain"] == DOMAIN)
         .unwrap();
     assert_eq!(outcomes(&domain, "change.id-not-bumped"), ["fail"]);
@@ -454,17 +458,17 @@ async fn replay_judges_at_the_saved_time_unless_told_otherwise() {
         run_binary(args)
     };
     let at_the_time = replay(&[]).await;
-    let domain: Value = serde_json::from_slice(&at_the_time.stdout).unwrap();
+    let domain = common::report_json::parse(&at_the_time.stdout).unwrap();
     assert_eq!(outcomes(&domain, "smtp.certificate-expiry"), ["pass"]);
     assert_eq!(at_the_time.status.code(), Some(0));
 
     let later = replay(&["--now", "2100-01-01T00:00:00Z"]).await;
-    let domain: Value = serde_json::from_slice(&later.stdout).unwrap();
+    let domain = common::report_json::parse(&later.stdout).unwrap();
     assert_eq!(outcomes(&domain, "smtp.certificate-expiry"), ["fail"]);
     assert_eq!(later.status.code(), Some(1));
 
     // A wider margin makes the 90-day test certificates expiring.
     let wide = replay(&["--expiry-warn", "365"]).await;
-    let domain: Value = serde_json::from_slice(&wide.stdout).unwrap();
+    let domain = common::report_json::parse(&wide.stdout).unwrap();
     assert_eq!(outcomes(&domain, "smtp.certificate-expiring"), ["warn"]);
 }

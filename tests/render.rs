@@ -4,14 +4,20 @@
 //! fails here, JSON Lines against the JSON document, and CSV's columns, quoting and
 //! spreadsheet-formula neutralisation; all through the streaming sinks a bulk run uses.
 //!
-//! `fixtures/reports/two-domains.{human.txt,json,jsonl,csv}` hold the expected output of the
-//! sample report; regenerate them after an intended change with
+//! The formats CI tools read are read back with a real parser for each: SARIF validated against
+//! the SARIF 2.1.0 schema (`../shared/schemas`), JUnit through an XML parser, GitHub workflow
+//! commands through a parser written to the runner's unescaping rules.
+//!
+//! `fixtures/reports/two-domains.{human.txt,json,jsonl,csv,sarif,junit.xml,github.txt}` hold the
+//! expected output of the sample report; regenerate them after an intended change with
 //! `MTASTS_BLESS=1 cargo test --test render`.
 
 // Test code drives real servers, files and clocks: the other side of the seam.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -20,6 +26,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use mtasts::catalog::{CheckId, Profile, Stage};
+use mtasts::cli::FailOn;
+use mtasts::input::InputLocation;
 use mtasts::model::{DomainReport, Evidence, Facts, Finding, Outcome, Subject};
 use mtasts::report::progress::Progress;
 use mtasts::report::stream::{self, RunHeader, RunSummary};
@@ -142,13 +150,34 @@ fn sample_report() -> AuditReport {
 }
 
 fn render(report: &AuditReport, format: Format, colour: bool) -> Vec<u8> {
+    render_styled(
+        report,
+        format,
+        Style {
+            colour,
+            verbose: false,
+        },
+    )
+}
+
+fn render_styled(report: &AuditReport, format: Format, style: Style) -> Vec<u8> {
     let mut out = Vec::new();
-    report::render(report, format, Style { colour }, &mut out).unwrap();
+    report::render(report, format, style, &mut out).unwrap();
     out
 }
 
+/// The default human report: problems first.
 fn human(colour: bool) -> String {
     String::from_utf8(render(&sample_report(), Format::Human, colour)).unwrap()
+}
+
+/// `--verbose`: the whole checklist.
+fn human_verbose(colour: bool) -> String {
+    let style = Style {
+        colour,
+        verbose: true,
+    };
+    String::from_utf8(render_styled(&sample_report(), Format::Human, style)).unwrap()
 }
 
 /// The lines from the one containing `needle` up to the next finding or heading.
@@ -163,8 +192,157 @@ fn block_after<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
 }
 
 #[test]
-fn human_groups_findings_by_stage_in_catalog_order() {
+fn human_shows_the_verdict_then_the_problems_in_fixing_order_then_a_line_per_stage() {
     let text = human(false);
+    let first_domain: Vec<&str> = text
+        .split("\nexample.org: ")
+        .next()
+        .unwrap()
+        .lines()
+        .collect();
+    let start = first_domain
+        .iter()
+        .position(|line| line.starts_with("example.com: "))
+        .unwrap();
+    assert_eq!(
+        first_domain[start],
+        "example.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, 1 could not determine)"
+    );
+    // The problems, in the order to fix them: failures, warnings, could not determine, info.
+    let headlines: Vec<&str> = first_domain
+        .iter()
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+        .filter_map(|line| {
+            line.rsplit_once("  [")
+                .map(|(_, id)| id.trim_end_matches(']'))
+        })
+        .collect();
+    assert_eq!(
+        headlines,
+        [
+            "sts-record.id",
+            "mx.covered",
+            "policy.mode-enforce",
+            "smtp.connect",
+            "tlsrpt.extension"
+        ],
+        "{text}"
+    );
+    // No pass or skip is listed on its own line ...
+    let domains = text.split("\nSummary:").next().unwrap();
+    assert!(
+        !domains.contains("  PASS  ") && !domains.contains("  SKIP  "),
+        "{text}"
+    );
+    // ... each stage with findings gets one line, in catalog order.
+    let stage_lines: Vec<&str> = first_domain
+        .iter()
+        .copied()
+        .filter(|line| {
+            Stage::ALL
+                .iter()
+                .any(|stage| line.starts_with(&format!("  {}: ", stage.title())))
+        })
+        .collect();
+    assert_eq!(
+        stage_lines,
+        [
+            "  MTA-STS TXT record (_mta-sts): 1 passed, 1 failed",
+            "  Policy host (mta-sts.DOMAIN): 1 passed",
+            "  Policy file: 1 warned",
+            "  MX hosts against the policy: 1 failed",
+            "  STARTTLS on every MX: 1 could not be determined, 1 skipped (needs smtp.connect)",
+            "  TLS reporting (_smtp._tls): 1 info",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn human_orders_a_failure_that_blocks_other_checks_first() {
+    use mtasts::model::Blocker;
+    let failure = |check, subject| Finding {
+        check,
+        subject,
+        outcome: Outcome::Fail,
+        summary: format!("{} failed", CheckId::as_str(check)),
+        evidence: Vec::new(),
+    };
+    let skipped = |check| Finding {
+        check,
+        subject: Subject::Domain,
+        outcome: Outcome::Skipped {
+            blocked_by: Blocker::Check(CheckId::PolicySyntax),
+        },
+        summary: String::new(),
+        evidence: Vec::new(),
+    };
+    let mut report = sample_report();
+    report.domains = vec![DomainReport {
+        domain: "blocked.example".to_owned(),
+        facts: Facts::default(),
+        findings: vec![
+            failure(CheckId::StsRecordId, Subject::Domain),
+            failure(CheckId::PolicySyntax, Subject::Domain),
+            skipped(CheckId::PolicyModeEnforce),
+        ],
+    }];
+    let text = String::from_utf8(render(&report, Format::Human, false)).unwrap();
+    let syntax = text.find("[policy.syntax]").unwrap();
+    let id = text.find("[sts-record.id]").unwrap();
+    assert!(
+        syntax < id,
+        "the failure that blocks a check comes first:\n{text}"
+    );
+}
+
+#[test]
+fn human_bounds_the_evidence_of_one_finding_and_says_what_it_left_out() {
+    let mut report = sample_report();
+    report.domains.truncate(1);
+    let finding = &mut report.domains[0].findings[1];
+    assert_eq!(finding.check, CheckId::StsRecordId);
+    finding.evidence = (0..10_000)
+        .map(|line| Evidence::new("line", format!("bad line {line}")))
+        .collect();
+    finding.evidence[0] = Evidence::new("record", "x".repeat(5_000));
+    assert_eq!(
+        (
+            report::human::MAX_EVIDENCE_LINES,
+            report::human::MAX_EVIDENCE_CHARS
+        ),
+        (8, 300),
+        "the expected counts below assume them"
+    );
+    for verbose in [false, true] {
+        let style = Style {
+            colour: false,
+            verbose,
+        };
+        let text = String::from_utf8(render_styled(&report, Format::Human, style)).unwrap();
+        let block = block_after(&text, "[sts-record.id]");
+        assert_eq!(
+            block.len(),
+            1 + report::human::MAX_EVIDENCE_LINES + 3,
+            "{block:?}"
+        );
+        assert!(
+            block[1].ends_with(&format!("… ({} more characters)", "4,700")),
+            "{}",
+            block[1]
+        );
+        assert_eq!(block[2], "        line: bad line 1");
+        assert_eq!(
+            block[1 + report::human::MAX_EVIDENCE_LINES],
+            "        … and 9,992 more (all of them: --format json)"
+        );
+        assert!(text.lines().count() < 100, "{} lines", text.lines().count());
+    }
+}
+
+#[test]
+fn human_verbose_groups_findings_by_stage_in_catalog_order() {
+    let text = human_verbose(false);
     let first_domain = text.split("== example.org ==").next().unwrap();
     let positions: Vec<usize> = Stage::ALL
         .iter()
@@ -186,52 +364,55 @@ fn human_groups_findings_by_stage_in_catalog_order() {
 
 #[test]
 fn human_shows_evidence_fix_and_rule_under_problems() {
-    let text = human(false);
-    let spec = CheckId::MxCovered.spec();
-    let block = block_after(&text, "[mx.covered]");
-    assert!(block[0].starts_with("  FAIL  mx2.example.com matches no mx pattern — mx2.example.com"));
-    assert_eq!(
-        block[1..],
-        [
-            "        policy mx: mx1.example.com".to_owned(),
-            format!("        fix: {}", spec.fix),
-            "        rule: RFC 8461 §4.1, RFC 8461 §8.4, SGE step 2".to_owned(),
-        ]
-    );
+    for text in [human(false), human_verbose(false)] {
+        let spec = CheckId::MxCovered.spec();
+        let block = block_after(&text, "[mx.covered]");
+        assert!(
+            block[0].starts_with("  FAIL  mx2.example.com matches no mx pattern — mx2.example.com")
+        );
+        assert_eq!(
+            block[1..],
+            [
+                "        policy mx: mx1.example.com".to_owned(),
+                format!("        fix: {}", spec.fix),
+                "        rule: RFC 8461 §4.1, RFC 8461 §8.4, SGE step 2".to_owned(),
+            ]
+        );
 
-    let block = block_after(&text, "[smtp.connect]");
-    assert!(
-        block[0].starts_with("  UNKNOWN  could not determine"),
-        "{block:?}"
-    );
-    assert!(
-        block[0].contains("— mx1.example.com [192.0.2.25]"),
-        "{block:?}"
-    );
-    assert_eq!(block[1], "        connect: 192.0.2.25:25 timed out");
-    // Issue 12: the fix speaks to the person running the audit, not to the domain's owner.
-    assert_eq!(
-        block[2],
-        format!("        fix: {}", Stage::Smtp.undetermined_fix())
-    );
-    assert!(block[2].contains("outbound port 25 is open from here"));
+        let block = block_after(&text, "[smtp.connect]");
+        assert!(
+            block[0].starts_with("  UNKNOWN  could not determine"),
+            "{block:?}"
+        );
+        assert!(
+            block[0].contains("— mx1.example.com [192.0.2.25]"),
+            "{block:?}"
+        );
+        assert_eq!(block[1], "        connect: 192.0.2.25:25 timed out");
+        // Issue 12: the fix speaks to the person running the audit, not to the domain's owner.
+        assert_eq!(
+            block[2],
+            format!("        fix: {}", Stage::Smtp.undetermined_fix())
+        );
+        assert!(block[2].contains("outbound port 25 is open from here"));
 
-    let block = block_after(&text, "[tlsrpt.extension]");
-    assert!(block[0].starts_with("  INFO  "));
-    assert_eq!(block[1], "        field: ruf=mailto:x@example.com");
+        let block = block_after(&text, "[tlsrpt.extension]");
+        assert!(block[0].starts_with("  INFO  "));
+        assert_eq!(block[1], "        field: ruf=mailto:x@example.com");
 
-    let block = block_after(&text, "[policy.mode-enforce]");
-    assert!(block[0].starts_with("  WARN  the policy is in testing mode  "));
-    assert_eq!(
-        block.len(),
-        3,
-        "a warning without evidence still has fix and rule"
-    );
+        let block = block_after(&text, "[policy.mode-enforce]");
+        assert!(block[0].starts_with("  WARN  the policy is in testing mode  "));
+        assert_eq!(
+            block.len(),
+            3,
+            "a warning without evidence still has fix and rule"
+        );
+    }
 }
 
 #[test]
-fn human_keeps_passes_and_skips_to_one_line() {
-    let text = human(false);
+fn human_verbose_keeps_passes_and_skips_to_one_line() {
+    let text = human_verbose(false);
     let block = block_after(&text, "[sts-record.present]");
     assert_eq!(block.len(), 1, "{block:?}");
     assert!(block[0].starts_with("  PASS  An MTA-STS TXT record is published"));
@@ -244,8 +425,8 @@ fn human_keeps_passes_and_skips_to_one_line() {
 }
 
 #[test]
-fn human_header_and_footer() {
-    let text = human(false);
+fn human_verbose_header_and_footer() {
+    let text = human_verbose(false);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
@@ -255,7 +436,7 @@ fn human_header_and_footer() {
     assert_eq!(lines[2], "  DNS questions go to --resolver 127.0.0.1:5353");
     assert!(text.contains(
         "== example.com ==\n  policy: mode testing, id 20250101T000000, max_age 604800 (7 days)\n  \
-         MX: mx1.example.com, mx2.example.com\n  policy mx: mx1.example.com\n  \
+         MX: mx1.example.com, mx2.example.com · policy mx: mx1.example.com\n  \
          TLS-RPT rua: mailto:tls@example.com\n"
     ));
     assert!(text.contains(
@@ -282,16 +463,20 @@ fn human_single_domain_has_no_summary() {
     let text = String::from_utf8(render(&report, Format::Human, false)).unwrap();
     assert!(!text.contains("Summary:"));
     assert!(!text.contains("Most common"));
-    // The one domain reads as it always has: header, checklist, verdict line.
+    // The one domain: header, verdict line, problems, a line per stage, and nothing after.
     assert!(
         text.starts_with("mtasts 0.0.0-test · profile ncsc"),
         "{text}"
     );
     assert!(
-        text.ends_with(
-            "\nexample.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, \
+        text.contains(
+            "\n\nexample.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, \
              1 could not determine)\n"
         ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\n  TLS reporting (_smtp._tls): 1 info\n"),
         "{text}"
     );
 }
@@ -337,7 +522,7 @@ struct JsonReport {
     summary: JsonSummary,
 }
 
-/// One check of the document's catalog (schema 2): the fixed text findings refer to by id.
+/// One check of the document's catalog (schema 2 and 3): the fixed text findings refer to by id.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct JsonCheck {
@@ -365,6 +550,20 @@ struct JsonDomain {
     facts: JsonFacts,
     counts: JsonCounts,
     findings: Vec<JsonFinding>,
+    // Schema 3, compact detail: passes and skips grouped by subject.
+    #[serde(default)]
+    passed: Vec<JsonGroup>,
+    #[serde(default)]
+    skipped: Vec<JsonGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonGroup {
+    subject: JsonSubject,
+    #[serde(default)]
+    blocked_by: Option<String>,
+    ids: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -465,7 +664,7 @@ fn json() -> JsonReport {
 #[test]
 fn json_top_level() {
     let report = json();
-    assert_eq!(report.schema_version, 2);
+    assert_eq!(report.schema_version, 3);
     assert_eq!(
         (report.tool.name.as_str(), report.tool.version.as_str()),
         ("mtasts", "0.0.0-test")
@@ -540,15 +739,32 @@ fn json_carries_the_catalog_once_and_findings_refer_to_it() {
         assert_eq!(check.sources.len(), spec.sources.len());
         assert_eq!(check.docs, format!("docs/checks.md#{id}"));
     }
-    let findings = &report.domains[0].findings;
-    assert_eq!(findings.len(), sample_report().domains[0].findings.len());
+    let domain = &report.domains[0];
+    let findings = &domain.findings;
+    let grouped = |groups: &[JsonGroup]| groups.iter().map(|group| group.ids.len()).sum::<usize>();
+    assert_eq!(
+        findings.len() + grouped(&domain.passed) + grouped(&domain.skipped),
+        sample_report().domains[0].findings.len()
+    );
+    assert_eq!(grouped(&domain.passed), domain.counts.pass);
+    assert_eq!(grouped(&domain.skipped), domain.counts.skipped);
+    for group in domain.passed.iter().chain(&domain.skipped) {
+        for id in &group.ids {
+            assert!(report.checks.contains_key(id), "{id}");
+        }
+    }
     for finding in findings {
         assert!(report.checks.contains_key(&finding.id), "{}", finding.id);
-        // The fixed text is not repeated.
+        // The fixed text is not repeated, and passes and skips are in their groups.
         assert!(finding.title.is_none() && finding.fix.is_none() && finding.docs.is_none());
-        let said = !matches!(finding.outcome.as_str(), "pass" | "skipped");
-        assert_eq!(finding.summary.is_some(), said, "{finding:?}");
-        assert_eq!(finding.evidence.is_some(), said, "{finding:?}");
+        assert!(
+            !matches!(finding.outcome.as_str(), "pass" | "skipped"),
+            "{finding:?}"
+        );
+        assert!(
+            finding.summary.is_some() && finding.evidence.is_some(),
+            "{finding:?}"
+        );
         if let Some(severity) = &finding.severity {
             assert_eq!(severity, &report.checks[&finding.id].severity);
         }
@@ -592,10 +808,24 @@ fn json_carries_the_catalog_once_and_findings_refer_to_it() {
         }
     );
 
-    let skipped = by_id("smtp.starttls-offered");
-    assert_eq!(skipped.outcome, "skipped");
+    let skipped = &domain.skipped[0];
+    assert_eq!(skipped.ids, ["smtp.starttls-offered"]);
     assert_eq!(skipped.blocked_by.as_deref(), Some("smtp.connect"));
-    assert_eq!(by_id("sts-record.present").subject, JsonSubject::Domain);
+    assert_eq!(
+        skipped.subject,
+        JsonSubject::Endpoint {
+            host: "mx1.example.com".to_owned(),
+            ip: MX1_IP.to_owned()
+        }
+    );
+    let passed_at_the_domain = domain
+        .passed
+        .iter()
+        .find(|group| group.subject == JsonSubject::Domain)
+        .unwrap();
+    assert!(passed_at_the_domain
+        .ids
+        .contains(&"sts-record.present".to_owned()));
 }
 
 #[test]
@@ -604,7 +834,10 @@ fn json_full_detail_keeps_the_catalog_in_every_finding() {
     report::render_with_detail(
         &sample_report(),
         Format::Json,
-        Style { colour: false },
+        Style {
+            colour: false,
+            verbose: false,
+        },
         report::Detail::Full,
         &mut out,
     )
@@ -630,7 +863,7 @@ fn json_never_carries_raw_control_bytes() {
     let bytes = json_bytes();
     assert!(!bytes.contains(&0x1b), "ESC must be escaped as \\u001b");
     let report = json();
-    let record = &report.domains[0].findings[1].evidence.as_ref().unwrap()[0];
+    let record = &report.domains[0].findings[0].evidence.as_ref().unwrap()[0];
     assert_eq!(
         record.value, "v=STSv1; id=abc\x1b[2J\u{202e}def",
         "the value round-trips"
@@ -871,7 +1104,14 @@ fn sinks_write_domains_in_call_order() {
         named("a.example", failing(&[CheckId::MxCovered])),
         named("b.example", Vec::new()),
     ];
-    for format in [Format::Human, Format::Json, Format::Jsonl, Format::Csv] {
+    for format in [
+        Format::Human,
+        Format::Json,
+        Format::Jsonl,
+        Format::Csv,
+        Format::Junit,
+        Format::Github,
+    ] {
         let text = stream_all(format, &reports, RunSummary::default());
         let positions: Vec<usize> = ["c.example", "a.example", "b.example"]
             .iter()
@@ -889,7 +1129,7 @@ fn sinks_write_domains_in_call_order() {
 
 #[test]
 fn streaming_sinks_write_and_flush_each_domain_at_once() {
-    for format in [Format::Human, Format::Jsonl, Format::Csv] {
+    for format in [Format::Human, Format::Jsonl, Format::Csv, Format::Github] {
         let buffer = SharedBuffer::default();
         let mut sink = stream::sink(format, Style::default(), header(), Box::new(buffer.clone()));
         assert_eq!(
@@ -979,7 +1219,7 @@ fn human_summary_of_a_bulk_run() {
         )
     );
     // Every domain block came before the summary, in order.
-    let blocks: Vec<usize> = ["== a.example ==", "== bb.example ==", "== c.example =="]
+    let blocks: Vec<usize> = ["\na.example: ", "\nbb.example: ", "\nc.example: "]
         .iter()
         .map(|heading| text.find(heading).unwrap())
         .collect();
@@ -1074,6 +1314,493 @@ fn progress_disabled_writes_nothing() {
     assert!(progress.is_hidden());
 }
 
+// ---- The formats CI tools read: SARIF, JUnit, GitHub workflow commands ----
+
+/// Where `check --file lists/domains.txt` would have read example.com.
+fn listed_at_line_3() -> InputLocation {
+    InputLocation {
+        path: Arc::from("lists/domains.txt"),
+        line: 3,
+    }
+}
+
+/// `reports` streamed through `format` as a `check` run hands them over: each domain with the
+/// line it was read from (`None`: given on the command line).
+fn stream_located(
+    format: Format,
+    fail_on: FailOn,
+    reports: &[(DomainReport, Option<InputLocation>)],
+) -> String {
+    let header = RunHeader {
+        fail_on,
+        ..header()
+    };
+    let buffer = SharedBuffer::default();
+    let mut sink = stream::sink(format, Style::default(), header, Box::new(buffer.clone()));
+    let mut summary = RunSummary::default();
+    for (report, source) in reports {
+        sink.domain_from(report, source.as_ref()).unwrap();
+        summary.add(report);
+    }
+    sink.finish(&summary).unwrap();
+    assert!(buffer.all_flushed(), "{format:?} left output unflushed");
+    buffer.text()
+}
+
+/// The sample: example.com from line 3 of a list, example.org from the command line.
+fn ci_text(format: Format, fail_on: FailOn) -> String {
+    let [listed, argument] = sample_report().domains.try_into().unwrap();
+    stream_located(
+        format,
+        fail_on,
+        &[(listed, Some(listed_at_line_3())), (argument, None)],
+    )
+}
+
+/// The sample's findings that the CI formats report as problems (not a pass, not a skip).
+fn problems(report: &DomainReport) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| !matches!(f.outcome, Outcome::Pass | Outcome::Skipped { .. }))
+        .collect()
+}
+
+#[test]
+fn sarif_is_valid_against_the_sarif_2_1_0_schema() {
+    common::sarif::assert_valid(&ci_text(Format::Sarif, FailOn::Fail));
+    // A run with nothing to report is a valid log too.
+    let empty = stream_located(Format::Sarif, FailOn::Fail, &[]);
+    let log = common::sarif::assert_valid(&empty);
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn the_sarif_schema_check_can_fail() {
+    let mut log: serde_json::Value =
+        serde_json::from_str(&ci_text(Format::Sarif, FailOn::Fail)).unwrap();
+    log["runs"][0]["results"][0]["level"] = "fatal".into();
+    log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] = "docs/checks.md#x y".into();
+    let errors = common::sarif::validator().iter_errors(&log).count();
+    assert_eq!(errors, 2, "a bad level and a relative helpUri");
+}
+
+#[test]
+fn sarif_has_one_rule_per_check_under_the_profile() {
+    let log = common::sarif::assert_valid(&ci_text(Format::Sarif, FailOn::Fail));
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(
+        (&driver["name"], &driver["version"]),
+        (&"mtasts".into(), &"0.0.0-test".into())
+    );
+    let rules = driver["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), mtasts::catalog::CATALOG.len());
+    for (rule, spec) in rules.iter().zip(mtasts::catalog::CATALOG) {
+        assert_eq!(rule["id"], spec.id.as_str());
+        assert_eq!(rule["shortDescription"]["text"], spec.title);
+        assert!(rule["fullDescription"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(spec.title));
+        assert!(rule["help"]["text"].as_str().unwrap().starts_with(spec.fix));
+        assert!(rule["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .starts_with(spec.fix));
+        let expected = match spec.severity(Profile::Ncsc) {
+            mtasts::catalog::Severity::Fail => ("7.5", "error"),
+            mtasts::catalog::Severity::Warn => ("5.0", "warning"),
+            mtasts::catalog::Severity::Info => ("2.0", "note"),
+        };
+        assert_eq!(
+            (
+                rule["properties"]["security-severity"].as_str().unwrap(),
+                rule["defaultConfiguration"]["level"].as_str().unwrap()
+            ),
+            expected,
+            "{}",
+            spec.id.as_str()
+        );
+        let tags = rule["properties"]["tags"].as_array().unwrap();
+        assert!(tags.contains(&"security".into()) && tags.contains(&spec.stage.as_str().into()));
+    }
+    // tlsrpt.present warns under rfc but fails under ncsc, the sample's profile.
+    let tlsrpt = rules.iter().find(|r| r["id"] == "tlsrpt.present").unwrap();
+    assert_eq!(tlsrpt["properties"]["security-severity"], "7.5");
+
+    let invocation = &run["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    assert_eq!(invocation["startTimeUtc"], "2023-11-14T22:13:20Z");
+    assert_eq!(invocation["properties"]["profile"], "ncsc");
+    assert_eq!(invocation["properties"]["failOn"], "fail");
+    assert_eq!(invocation["properties"]["settings"]["ca-file"], "lab.pem");
+    assert_eq!(run["properties"]["domains"], 2);
+    assert_eq!(run["properties"]["verdicts"]["fail"], 1);
+}
+
+#[test]
+fn sarif_has_one_result_per_problem_located_at_its_line() {
+    let log = common::sarif::assert_valid(&ci_text(Format::Sarif, FailOn::Fail));
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    let sample = sample_report();
+    let expected = problems(&sample.domains[0]);
+    assert!(problems(&sample.domains[1]).is_empty());
+    assert_eq!(results.len(), expected.len());
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for (result, finding) in results.iter().zip(&expected) {
+        assert_eq!(result["ruleId"], finding.check.as_str());
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let level = match finding.outcome {
+            Outcome::Fail => "error",
+            Outcome::Warn => "warning",
+            _ => "note",
+        };
+        assert_eq!(result["level"], level, "{}", finding.check.as_str());
+        let location = &result["locations"][0];
+        let physical = &location["physicalLocation"];
+        assert_eq!(physical["artifactLocation"]["uri"], "lists/domains.txt");
+        assert_eq!(physical["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert_eq!(physical["region"]["startLine"], 3);
+        assert!(location["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap()
+            .starts_with("example.com"));
+        let fingerprint = result["partialFingerprints"]["mtastsFinding/v1"]
+            .as_str()
+            .unwrap();
+        assert!(fingerprints.insert(fingerprint.to_owned()), "{fingerprint}");
+        let text = result["message"]["text"].as_str().unwrap();
+        assert!(text.starts_with("example.com: "), "{text}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+    }
+    let by_id = |id: &str| results.iter().find(|r| r["ruleId"] == id).unwrap();
+    let covered = by_id("mx.covered");
+    assert_eq!(
+        covered["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "example.com/mx2.example.com"
+    );
+    assert!(covered["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("\npolicy mx: mx1.example.com\nfix: "));
+    let id = by_id("sts-record.id")["message"]["text"].as_str().unwrap();
+    assert!(id.contains("id=abc\\x1B[2J\\u{202e}def"), "{id}");
+    let connect = by_id("smtp.connect")["message"]["text"].as_str().unwrap();
+    assert!(connect.contains(
+        "could not be determined from where mtasts ran: connection timed out after 10 s"
+    ));
+    assert!(connect.contains(&format!("fix: {}", Stage::Smtp.undetermined_fix())));
+}
+
+#[test]
+fn sarif_fingerprints_follow_the_finding_not_its_evidence_or_profile() {
+    let fingerprints = |text: &str| -> Vec<String> {
+        let log: serde_json::Value = serde_json::from_str(text).unwrap();
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["partialFingerprints"]["mtastsFinding/v1"].to_string())
+            .collect()
+    };
+    let before = fingerprints(&ci_text(Format::Sarif, FailOn::Fail));
+    let mut changed = sample_report().domains.remove(0);
+    for finding in &mut changed.findings {
+        finding.summary.push_str(" (reworded)");
+        finding
+            .evidence
+            .push(Evidence::new("seen", "something else"));
+    }
+    // Another line of the list, another profile: the same alerts.
+    let moved = InputLocation {
+        line: 40,
+        ..listed_at_line_3()
+    };
+    let after = fingerprints(&stream_located(
+        Format::Sarif,
+        FailOn::Warn,
+        &[(changed, Some(moved))],
+    ));
+    assert_eq!(before, after);
+}
+
+#[test]
+fn sarif_locates_a_domain_from_the_command_line_at_a_file_named_after_it() {
+    let report = named(
+        "cli.example",
+        vec![finding(
+            CheckId::MxCovered,
+            Subject::endpoint("mx.cli.example", MX1_IP.parse().unwrap()),
+            Outcome::Fail,
+            "not covered",
+        )],
+    );
+    let log = common::sarif::assert_valid(&stream_located(
+        Format::Sarif,
+        FailOn::Fail,
+        &[(report, None)],
+    ));
+    let location = &log["runs"][0]["results"][0]["locations"][0];
+    // GitHub rejects a result without a physical location (github/codeql-action#1738).
+    let artifact = &location["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["uri"], "cli.example");
+    assert!(artifact.get("uriBaseId").is_none());
+    assert_eq!(
+        location["logicalLocations"][0],
+        serde_json::json!({
+            "name": MX1_IP,
+            "fullyQualifiedName": format!("cli.example/mx.cli.example/{MX1_IP}"),
+            "kind": "resource"
+        })
+    );
+}
+
+/// Child elements of `node` named `name`.
+fn children<'a, 'input>(
+    node: roxmltree::Node<'a, 'input>,
+    name: &'static str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'input>> {
+    node.children()
+        .filter(move |child| child.has_tag_name(name))
+}
+
+fn count_attribute(node: roxmltree::Node<'_, '_>, name: &str) -> usize {
+    node.attribute(name)
+        .unwrap_or_else(|| panic!("no {name} on <{}>", node.tag_name().name()))
+        .parse()
+        .unwrap()
+}
+
+/// (tests, failures, errors, skipped) of the test cases under `node`, counted from the
+/// elements, after checking that `node`'s own count attributes say the same.
+fn junit_counts(node: roxmltree::Node<'_, '_>) -> (usize, usize, usize, usize) {
+    let cases: Vec<_> = node
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let with = |tag: &'static str| {
+        cases
+            .iter()
+            .filter(|c| children(**c, tag).count() > 0)
+            .count()
+    };
+    let counts = (cases.len(), with("failure"), with("error"), with("skipped"));
+    let attributes = (
+        count_attribute(node, "tests"),
+        count_attribute(node, "failures"),
+        count_attribute(node, "errors"),
+        count_attribute(node, "skipped"),
+    );
+    assert_eq!(attributes, counts, "<{}>", node.tag_name().name());
+    counts
+}
+
+#[test]
+fn junit_has_a_suite_per_domain_and_a_case_per_finding() {
+    let sample = sample_report();
+    for (fail_on, warn_fails) in [(FailOn::Fail, 0), (FailOn::Warn, 1)] {
+        let text = ci_text(Format::Junit, fail_on);
+        let document = roxmltree::Document::parse(&text).unwrap();
+        let root = document.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites");
+        let suites: Vec<_> = children(root, "testsuite").collect();
+        let names: Vec<&str> = suites
+            .iter()
+            .map(|s| s.attribute("name").unwrap())
+            .collect();
+        assert_eq!(names, ["example.com", "example.org"]);
+        let mut total = (0, 0, 0, 0);
+        for (suite, report) in suites.iter().zip(&sample.domains) {
+            let count = |label: &str| report.count(label);
+            let expected = (
+                report.findings.len(),
+                count("fail") + warn_fails * count("warn"),
+                count("could-not-determine"),
+                count("skipped"),
+            );
+            let counted = junit_counts(*suite);
+            assert_eq!(counted, expected, "{} {fail_on:?}", report.domain);
+            total = (
+                total.0 + counted.0,
+                total.1 + counted.1,
+                total.2 + counted.2,
+                total.3 + counted.3,
+            );
+        }
+        assert_eq!(junit_counts(root), total);
+        assert_eq!(total, (10, 2 + warn_fails, 1, 1));
+    }
+}
+
+#[test]
+fn junit_cases_name_the_check_subject_and_reason() {
+    let text = ci_text(Format::Junit, FailOn::Fail);
+    let document = roxmltree::Document::parse(&text).unwrap();
+    let case = |name: &str| {
+        document
+            .descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .unwrap_or_else(|| panic!("no test case {name}\n{text}"))
+    };
+    let covered = case("mx.covered (mx2.example.com)");
+    assert_eq!(covered.attribute("classname"), Some("example.com.mx"));
+    let failure = children(covered, "failure").next().unwrap();
+    assert_eq!(
+        failure.attribute("message"),
+        Some("mx2.example.com matches no mx pattern — mx2.example.com")
+    );
+    assert_eq!(failure.attribute("type"), Some("fail"));
+    assert!(failure
+        .text()
+        .unwrap()
+        .starts_with("policy mx: mx1.example.com\nfix: "));
+
+    let connect = case(&format!("smtp.connect (mx1.example.com {MX1_IP})"));
+    let error = children(connect, "error").next().unwrap();
+    assert_eq!(error.attribute("type"), Some("could-not-determine"));
+    assert!(error
+        .text()
+        .unwrap()
+        .contains("could not be determined from where mtasts ran: connection timed out"));
+
+    let skipped = case(&format!("smtp.starttls-offered (mx1.example.com {MX1_IP})"));
+    let skip = children(skipped, "skipped").next().unwrap();
+    assert_eq!(
+        skip.attribute("message"),
+        Some("not checked: needs smtp.connect")
+    );
+
+    // A warning that does not fail the run passes, and says what was seen.
+    let enforce = case("policy.mode-enforce");
+    assert_eq!(enforce.children().filter(|n| n.is_element()).count(), 1);
+    let out = children(enforce, "system-out")
+        .next()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        out.starts_with("warn: the policy is in testing mode\n"),
+        "{out}"
+    );
+
+    let record = case("sts-record.id");
+    let failure = children(record, "failure").next().unwrap();
+    assert!(failure
+        .text()
+        .unwrap()
+        .contains("id=abc\\x1B[2J\\u{202e}def"));
+
+    let listed = document
+        .descendants()
+        .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("source"))
+        .unwrap();
+    assert_eq!(listed.attribute("value"), Some("lists/domains.txt:3"));
+}
+
+#[test]
+fn github_annotates_each_problem_at_its_line() {
+    let text = ci_text(Format::Github, FailOn::Fail);
+    let commands: Vec<common::workflow::Command> =
+        text.lines().filter_map(common::workflow::parse).collect();
+    let sample = sample_report();
+    let expected = problems(&sample.domains[0]);
+    assert_eq!(commands.len(), expected.len(), "{text}");
+    for (command, finding) in commands.iter().zip(&expected) {
+        let name = match finding.outcome {
+            Outcome::Fail => "error",
+            Outcome::Warn => "warning",
+            _ => "notice",
+        };
+        assert_eq!(command.name, name);
+        assert_eq!(command.properties["file"], "lists/domains.txt");
+        assert_eq!(command.properties["line"], "3");
+        assert_eq!(
+            command.properties["title"],
+            format!("example.com: {}", finding.check.as_str())
+        );
+        assert!(command.message.starts_with("example.com: "));
+        assert!(command.message.contains("\nfix: "), "{command:?}");
+    }
+    // Every other line is plain text: a verdict per domain and the run's summary.
+    let plain: Vec<&str> = text.lines().filter(|l| !l.starts_with("::")).collect();
+    assert_eq!(
+        plain,
+        [
+            "mtasts: example.com: fail",
+            "mtasts: example.org: pass",
+            "mtasts: 2 domain(s): 1 pass, 0 warn, 1 fail, 0 could not be determined; \
+             5 annotation(s)"
+        ]
+    );
+}
+
+#[test]
+fn github_commands_survive_hostile_text() {
+    let hostile = "100% sure\r\n::error file=x::forged, or: %0A";
+    let mut report = named(
+        "hostile.example",
+        vec![with_evidence(
+            finding(
+                CheckId::StsRecordSyntax,
+                Subject::Domain,
+                Outcome::Fail,
+                "50% of the record: a,b::c",
+            ),
+            "record",
+            hostile,
+        )],
+    );
+    report.findings.push(finding(
+        CheckId::PolicyModeEnforce,
+        Subject::Domain,
+        Outcome::Warn,
+        "second",
+    ));
+    let source = InputLocation {
+        path: Arc::from("lists/a,b:c%.txt"),
+        line: 7,
+    };
+    let text = stream_located(Format::Github, FailOn::Fail, &[(report, Some(source))]);
+    let lines: Vec<&str> = text.lines().collect();
+    // Two commands, the verdict and the summary: nothing forged a line of its own.
+    assert_eq!(lines.len(), 4, "{text}");
+    let commands: Vec<common::workflow::Command> = lines
+        .iter()
+        .filter_map(|l| common::workflow::parse(l))
+        .collect();
+    assert_eq!(commands.len(), 2, "{text}");
+    let first = &commands[0];
+    assert_eq!(first.name, "error");
+    assert_eq!(first.properties["file"], "lists/a,b:c%.txt");
+    assert_eq!(first.properties["line"], "7");
+    assert_eq!(
+        first.properties["title"],
+        "hostile.example: sts-record.syntax"
+    );
+    assert_eq!(first.properties.len(), 3, "{first:?}");
+    let spec = CheckId::StsRecordSyntax.spec();
+    let sources: Vec<String> = spec.sources.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        first.message,
+        format!(
+            "hostile.example: 50% of the record: a,b::c\n\
+             record: 100% sure\\x0D\\x0A::error file=x::forged, or: %0A\n\
+             fix: {}\nrule: {}",
+            spec.fix,
+            sources.join(", ")
+        )
+    );
+    assert_eq!(commands[1].name, "warning");
+}
+
 // ---- Golden files ----
 
 fn check_golden(name: &str, actual: &[u8]) {
@@ -1098,6 +1825,10 @@ fn check_golden(name: &str, actual: &[u8]) {
 #[test]
 fn human_output_matches_golden_file() {
     check_golden("two-domains.human.txt", human(false).as_bytes());
+    check_golden(
+        "two-domains.human-verbose.txt",
+        human_verbose(false).as_bytes(),
+    );
 }
 
 #[test]
@@ -1113,4 +1844,28 @@ fn jsonl_output_matches_golden_file() {
 #[test]
 fn csv_output_matches_golden_file() {
     check_golden("two-domains.csv", csv_text(&sample_report()).as_bytes());
+}
+
+#[test]
+fn sarif_output_matches_golden_file() {
+    check_golden(
+        "two-domains.sarif",
+        ci_text(Format::Sarif, FailOn::Fail).as_bytes(),
+    );
+}
+
+#[test]
+fn junit_output_matches_golden_file() {
+    check_golden(
+        "two-domains.junit.xml",
+        ci_text(Format::Junit, FailOn::Fail).as_bytes(),
+    );
+}
+
+#[test]
+fn github_output_matches_golden_file() {
+    check_golden(
+        "two-domains.github.txt",
+        ci_text(Format::Github, FailOn::Fail).as_bytes(),
+    );
 }

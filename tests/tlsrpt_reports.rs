@@ -18,12 +18,12 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mtasts::report::Format;
 use mtasts::tlsrpt_report::container::{extract, Item, Limits};
 use mtasts::tlsrpt_report::date::{Day, Timestamp};
 use mtasts::tlsrpt_report::model::{PolicyType, ResultType};
 use mtasts::tlsrpt_report::parse::{parse_report, Parsed};
 use mtasts::tlsrpt_report::render::render;
+use mtasts::tlsrpt_report::render::ReportsFormat;
 use mtasts::tlsrpt_report::summary::{report_days, Collector, Summary, Window};
 use serde::Deserialize;
 use serde_json::Value;
@@ -633,7 +633,7 @@ fn renderers_show_the_summary() {
         render(&summary, format, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     };
-    let human = text(Format::Human);
+    let human = text(ReportsFormat::Human);
     assert!(human.contains("check smtp.certificate-expiry: "), "{human}");
     assert!(
         human.contains(mtasts::catalog::CheckId::SmtpCertExpiry.spec().fix),
@@ -650,7 +650,7 @@ fn renderers_show_the_summary() {
     assert!(!human.contains('\u{1b}'), "{human}");
     assert!(human.contains("Evil\\x1B[31m"), "{human}");
 
-    let csv = text(Format::Csv);
+    let csv = text(ReportsFormat::Csv);
     let mut lines = csv.split("\r\n");
     assert_eq!(
         lines.next().unwrap(),
@@ -679,11 +679,11 @@ fn renderers_show_the_summary() {
         Window::default(),
     );
     let mut out = Vec::new();
-    render(&formula, Format::Csv, &mut out).unwrap();
+    render(&formula, ReportsFormat::Csv, &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains(",'=cmd|'\\x20/C\\x20calc'!A0=1,"), "{out}");
 
-    let jsonl = text(Format::Jsonl);
+    let jsonl = text(ReportsFormat::Jsonl);
     let first: Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
     assert_eq!(first["kind"], "domain");
     assert_eq!(first["policy_domain"], "a.example");

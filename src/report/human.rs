@@ -1,8 +1,14 @@
-//! The human report: a checklist per domain, grouped by stage in the order of
-//! [`Stage::ALL`], with the evidence, the fix and the rule under every finding that is not a pass.
-//! Each domain's checklist is written as the domain finishes; a run of several domains ends with
-//! a summary built from the [`RunSummary`] counts (plus a line per domain for short runs), so
-//! nothing grows with the length of the list.
+//! The human report. By default it shows the problems first and only the problems: per domain the
+//! verdict line and the facts, then every finding that failed, warned, could not be determined
+//! or is `info`, in the order a person should fix them (failures first, and among them the ones
+//! that kept other checks from running), each with its evidence, fix and rule; then one line
+//! per stage counting what passed and what was skipped. `--verbose` shows the whole checklist
+//! instead, grouped by stage in the order of [`Stage::ALL`], passes included.
+//!
+//! Each domain is written as it finishes; a run of several domains ends with a summary built
+//! from the [`RunSummary`] counts (plus a line per domain for short runs), so nothing grows with
+//! the length of the list. Evidence is bounded per finding ([`MAX_EVIDENCE_LINES`],
+//! [`MAX_EVIDENCE_CHARS`]), saying what was left out, so a pathological policy stays readable.
 //!
 //! Colour is decided once by the caller ([`Style`]). Evidence was escaped when it was captured;
 //! this renderer still escapes any control or bidi character left, so nothing a remote server
@@ -24,11 +30,18 @@ pub const PER_DOMAIN_SUMMARY_MAX: usize = 50;
 /// How many of the most common failing checks the summary lists.
 pub const TOP_FAILING_CHECKS: usize = 10;
 
+/// Evidence lines shown under one finding; the rest are counted ("… and 9,990 more").
+pub const MAX_EVIDENCE_LINES: usize = 8;
+
+/// Characters of one evidence value shown; the rest are counted.
+pub const MAX_EVIDENCE_CHARS: usize = 300;
+
 /// Writes the run header before the first domain, each domain's checklist as it comes, and for
 /// more than one domain a summary at the end.
 pub(super) struct HumanSink<'a> {
     out: Box<dyn Write + Send + 'a>,
     paint: Paint,
+    verbose: bool,
     header: RunHeader,
     header_written: bool,
     /// One summary line per domain while there are at most [`PER_DOMAIN_SUMMARY_MAX`]; `None`
@@ -50,6 +63,7 @@ impl<'a> HumanSink<'a> {
             paint: Paint {
                 colour: style.colour,
             },
+            verbose: style.verbose,
             header,
             header_written: false,
             lines: Some(Vec::new()),
@@ -71,7 +85,11 @@ impl Sink for HumanSink<'_> {
         // The block is built whole, then written at once, so output stays in whole domains.
         let mut block = Vec::new();
         writeln!(block)?;
-        render_domain(report, self.paint, &mut block)?;
+        if self.verbose {
+            render_checklist(report, self.paint, &mut block)?;
+        } else {
+            render_problems_first(report, self.paint, &mut block)?;
+        }
         self.out.write_all(&block)?;
         self.out.flush()?;
 
@@ -149,7 +167,134 @@ fn describe_setting(key: &str, value: &str) -> String {
     }
 }
 
-fn render_domain(domain: &DomainReport, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
+/// The default view: verdict, facts, the problems in the order to fix them, one line per stage.
+fn render_problems_first(
+    domain: &DomainReport,
+    paint: Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let verdict = domain.verdict();
+    writeln!(
+        out,
+        "{}: {} ({})",
+        paint.bold(&clean(&domain.domain)),
+        paint.verdict(verdict),
+        counts_phrase(domain, false)
+    )?;
+    for line in fact_lines(&domain.facts) {
+        writeln!(out, "  {}", clean(&line))?;
+    }
+    render_since(domain, paint, out)?;
+    let problems = problems_in_fixing_order(domain);
+    if !problems.is_empty() {
+        writeln!(out)?;
+        for finding in problems {
+            render_finding(finding, &domain.domain, paint, out)?;
+        }
+    }
+    let stages: Vec<String> = Stage::ALL
+        .into_iter()
+        .filter_map(|stage| stage_line(domain, stage))
+        .collect();
+    if !stages.is_empty() {
+        writeln!(out)?;
+        for line in stages {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The findings a person has to read, in the order to fix them: failures, then warnings, then
+/// what could not be determined, then information; within each, a finding that kept more
+/// checks from running comes first (fixing it may change what they say), then catalog order.
+fn problems_in_fixing_order(domain: &DomainReport) -> Vec<&Finding> {
+    let rank = |outcome: &Outcome| match outcome {
+        Outcome::Fail => 0,
+        Outcome::Warn => 1,
+        Outcome::CouldNotDetermine { .. } => 2,
+        Outcome::Info => 3,
+        Outcome::Pass | Outcome::Skipped { .. } => 4,
+    };
+    let blocked = |finding: &Finding| {
+        domain
+            .findings
+            .iter()
+            .filter(|other| {
+                other.outcome
+                    == (Outcome::Skipped {
+                        blocked_by: Blocker::Check(finding.check),
+                    })
+                    && (finding.subject == Subject::Domain || other.subject == finding.subject)
+            })
+            .count()
+    };
+    let mut problems: Vec<(usize, usize, &Finding)> = domain
+        .findings
+        .iter()
+        .filter(|finding| rank(&finding.outcome) < 4)
+        .map(|finding| (rank(&finding.outcome), blocked(finding), finding))
+        .collect();
+    // Stable: catalog order within equal rank and reach.
+    problems.sort_by_key(|(rank, blocked, _)| (*rank, std::cmp::Reverse(*blocked)));
+    problems
+        .into_iter()
+        .map(|(_, _, finding)| finding)
+        .collect()
+}
+
+/// "Policy file: 24 passed, 1 failed": what one stage's checks came to, or `None` for a stage
+/// with no findings, or one that was not run because the run did not ask for it (no
+/// `--baseline`).
+fn stage_line(domain: &DomainReport, stage: Stage) -> Option<String> {
+    let findings: Vec<&Finding> = domain
+        .findings
+        .iter()
+        .filter(|finding| finding.check.spec().stage == stage)
+        .collect();
+    if findings.is_empty()
+        || (stage == Stage::Changes && findings.iter().all(|finding| no_baseline(finding)))
+    {
+        return None;
+    }
+    let count = |wanted: fn(&Outcome) -> bool| {
+        findings
+            .iter()
+            .filter(|finding| wanted(&finding.outcome))
+            .count()
+    };
+    let mut parts = Vec::new();
+    for (number, word) in [
+        (count(|o| *o == Outcome::Pass), "passed"),
+        (count(|o| *o == Outcome::Fail), "failed"),
+        (count(|o| *o == Outcome::Warn), "warned"),
+        (
+            count(|o| matches!(o, Outcome::CouldNotDetermine { .. })),
+            "could not be determined",
+        ),
+        (count(|o| *o == Outcome::Info), "info"),
+    ] {
+        if number > 0 {
+            parts.push(format!("{number} {word}"));
+        }
+    }
+    let mut blockers: Vec<&'static str> = Vec::new();
+    for finding in &findings {
+        if let Outcome::Skipped { blocked_by } = finding.outcome {
+            if !blockers.contains(&blocked_by.as_str()) {
+                blockers.push(blocked_by.as_str());
+            }
+        }
+    }
+    let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
+    if skipped > 0 {
+        parts.push(format!("{skipped} skipped (needs {})", blockers.join(", ")));
+    }
+    Some(format!("{}: {}", stage.title(), parts.join(", ")))
+}
+
+/// `--verbose`: every check, grouped by stage, passes and skips included.
+fn render_checklist(domain: &DomainReport, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "{}",
@@ -249,15 +394,17 @@ fn fact_lines(facts: &Facts) -> Vec<String> {
     if !policy.is_empty() {
         lines.push(format!("policy: {}", policy.join(", ")));
     }
-    let lists = [
-        ("MX", &facts.mx_hosts),
-        ("policy mx", &facts.policy_mx),
-        ("TLS-RPT rua", &facts.tlsrpt_rua),
-    ];
-    for (label, values) in lists {
-        if !values.is_empty() {
-            lines.push(format!("{label}: {}", values.join(", ")));
-        }
+    // The MX hosts and the policy's patterns side by side: they are read against each other.
+    let mx = [("MX", &facts.mx_hosts), ("policy mx", &facts.policy_mx)]
+        .into_iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(label, values)| format!("{label}: {}", values.join(", ")))
+        .collect::<Vec<_>>();
+    if !mx.is_empty() {
+        lines.push(mx.join(" · "));
+    }
+    if !facts.tlsrpt_rua.is_empty() {
+        lines.push(format!("TLS-RPT rua: {}", facts.tlsrpt_rua.join(", ")));
     }
     lines
 }
@@ -297,13 +444,22 @@ fn render_finding(
         return Ok(());
     }
     const INDENT: &str = "        ";
-    for evidence in &finding.evidence {
+    for evidence in finding.evidence.iter().take(MAX_EVIDENCE_LINES) {
         writeln!(
             out,
             "{INDENT}{}: {}",
             clean(&evidence.label),
-            clean(&evidence.value)
+            bounded(&clean(&evidence.value))
         )?;
+    }
+    if let Some(left) = finding.evidence.len().checked_sub(MAX_EVIDENCE_LINES) {
+        if left > 0 {
+            writeln!(
+                out,
+                "{INDENT}… and {} more (all of them: --format json)",
+                thousands(left)
+            )?;
+        }
     }
     // Could not determine: the fix is for the person running the audit (issue 12).
     let fix = match finding.outcome {
@@ -315,8 +471,34 @@ fn render_finding(
     writeln!(out, "{INDENT}rule: {}", sources.join(", "))
 }
 
+/// `value` cut to [`MAX_EVIDENCE_CHARS`] characters, saying how many were left out.
+fn bounded(value: &str) -> Cow<'_, str> {
+    let Some((cut, _)) = value.char_indices().nth(MAX_EVIDENCE_CHARS) else {
+        return Cow::Borrowed(value);
+    };
+    let left = value[cut..].chars().count();
+    Cow::Owned(format!(
+        "{}… ({} more characters)",
+        &value[..cut],
+        thousands(left)
+    ))
+}
+
+/// `9990` as `9,990`.
+fn thousands(number: usize) -> String {
+    let digits = number.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// The subject, unless it is the domain itself.
-fn describe_subject(subject: &Subject, domain: &str) -> Option<String> {
+pub(super) fn describe_subject(subject: &Subject, domain: &str) -> Option<String> {
     match subject {
         Subject::Domain => None,
         Subject::Host { name } if name == domain => None,
@@ -626,6 +808,22 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(clean(input), expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn groups_thousands_and_bounds_long_values() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(9_990), "9,990");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        let long = "é".repeat(MAX_EVIDENCE_CHARS + 1_200);
+        let shown = bounded(&long);
+        assert!(shown.ends_with("… (1,200 more characters)"), "{shown}");
+        assert_eq!(
+            shown.chars().filter(|ch| *ch == 'é').count(),
+            MAX_EVIDENCE_CHARS
+        );
+        assert_eq!(bounded("short"), "short");
     }
 
     #[test]

@@ -19,8 +19,10 @@ use crate::model::{DomainReport, Facts, Finding, Outcome, Subject, Verdict};
 
 /// The version of the report's shape. 2 (issue 11): the checks' fixed text moved from every
 /// finding into the document's `checks` catalog; passes carry id, outcome and subject only
-/// (all of it with `--detail full`); the `run` object.
-pub const SCHEMA_VERSION: u32 = 2;
+/// (all of it with `--detail full`); the `run` object. 3 (issue 11): compact detail groups the
+/// passes (`passed`) and the skips (`skipped`) by subject, so `findings` holds only what a
+/// person has to read; a passing endpoint's subject is written once, not once per check.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Collects the domains of a run and writes them as one pretty-printed JSON document and a
 /// newline when the run finishes; nothing is written before, so a run that stops on an error
@@ -164,7 +166,29 @@ struct WireDomain<'a> {
     verdict: &'static str,
     facts: WireFacts<'a>,
     counts: WireCounts,
+    /// Every finding with `--detail full`; otherwise those that are neither a pass nor a skip.
     findings: Vec<WireFinding<'a>>,
+    /// Compact detail: the passing checks, grouped by subject in order of first appearance.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    passed: Vec<WirePassed<'a>>,
+    /// Compact detail: the skipped checks, grouped by subject and blocker.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<WireSkipped<'a>>,
+}
+
+/// The checks that passed for one subject (compact detail).
+#[derive(Serialize)]
+struct WirePassed<'a> {
+    subject: WireSubject<'a>,
+    ids: Vec<&'static str>,
+}
+
+/// The checks skipped for one subject because of one blocker (compact detail).
+#[derive(Serialize)]
+struct WireSkipped<'a> {
+    subject: WireSubject<'a>,
+    blocked_by: &'a str,
+    ids: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -350,17 +374,51 @@ impl<'a> WireReport<'a> {
 
 impl<'a> WireDomain<'a> {
     fn from_domain(domain: &'a DomainReport, profile: Profile, detail: Detail) -> Self {
-        Self {
+        let mut wire = Self {
             domain: &domain.domain,
             verdict: domain.verdict().as_str(),
             facts: WireFacts::from_facts(&domain.facts),
             counts: WireCounts::of(domain),
-            findings: domain
-                .findings
-                .iter()
-                .map(|finding| WireFinding::from_finding(finding, profile, detail))
-                .collect(),
+            findings: Vec::new(),
+            passed: Vec::new(),
+            skipped: Vec::new(),
+        };
+        // Groups are few per domain (one per subject), so a linear search stays cheap.
+        for finding in &domain.findings {
+            let id = finding.check.as_str();
+            match (&finding.outcome, detail) {
+                (Outcome::Pass, Detail::Compact) => {
+                    match wire
+                        .passed
+                        .iter_mut()
+                        .find(|group| group.subject.is(&finding.subject))
+                    {
+                        Some(group) => group.ids.push(id),
+                        None => wire.passed.push(WirePassed {
+                            subject: WireSubject::from_subject(&finding.subject),
+                            ids: vec![id],
+                        }),
+                    }
+                }
+                (Outcome::Skipped { blocked_by }, Detail::Compact) => {
+                    let blocked_by = blocked_by.as_str();
+                    match wire.skipped.iter_mut().find(|group| {
+                        group.blocked_by == blocked_by && group.subject.is(&finding.subject)
+                    }) {
+                        Some(group) => group.ids.push(id),
+                        None => wire.skipped.push(WireSkipped {
+                            subject: WireSubject::from_subject(&finding.subject),
+                            blocked_by,
+                            ids: vec![id],
+                        }),
+                    }
+                }
+                _ => wire
+                    .findings
+                    .push(WireFinding::from_finding(finding, profile, detail)),
+            }
         }
+        wire
     }
 }
 
@@ -443,6 +501,18 @@ impl<'a> WireFinding<'a> {
 }
 
 impl<'a> WireSubject<'a> {
+    /// Whether this is the wire form of `subject`.
+    fn is(&self, subject: &Subject) -> bool {
+        match (self, subject) {
+            (Self::Domain, Subject::Domain) => true,
+            (Self::Host { name }, Subject::Host { name: other }) => name == other,
+            (Self::Endpoint { host, ip }, Subject::Endpoint { host: h, ip: i }) => {
+                host == h && ip == i
+            }
+            _ => false,
+        }
+    }
+
     fn from_subject(subject: &'a Subject) -> Self {
         match subject {
             Subject::Domain => Self::Domain,
@@ -544,7 +614,7 @@ mod tests {
     fn findings_carry_catalog_data_under_the_profile() {
         // Schema 2: the fixed text once, in `checks`, with severities under the profile.
         let value = rendered();
-        assert_eq!(value["schema_version"], 2);
+        assert_eq!(value["schema_version"], 3);
         let check = &value["checks"]["tlsrpt.present"];
         assert_eq!(check["severity"], "fail"); // warn under rfc, fail under sge
         assert_eq!(check["stage"], "tlsrpt");
@@ -553,7 +623,7 @@ mod tests {
             value["checks"].as_object().unwrap().len(),
             crate::catalog::CATALOG.len()
         );
-        let finding = &value["domains"][0]["findings"][1];
+        let finding = &value["domains"][0]["findings"][0];
         assert_eq!(finding["id"], "tlsrpt.present");
         assert_eq!(finding["severity"], "fail");
         assert_eq!(finding["summary"], "seen");
@@ -563,14 +633,82 @@ mod tests {
         ] {
             assert!(finding.get(key).is_none(), "{key}");
         }
-        // A pass: id, outcome and subject only.
-        let pass = &value["domains"][0]["findings"][0];
-        let keys: Vec<&String> = pass.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["id", "outcome", "subject"]);
+        // Passes: grouped by subject, ids only.
+        assert_eq!(
+            value["domains"][0]["passed"],
+            serde_json::json!([{"subject": {"kind": "domain"}, "ids": ["sts-record.present"]}])
+        );
+        assert_eq!(value["domains"][0]["findings"].as_array().unwrap().len(), 1);
         let undetermined = &value["domains"][1]["findings"][0];
         assert_eq!(undetermined["outcome"], "could-not-determine");
         assert_eq!(undetermined["reason"], "port 25 blocked");
         assert_eq!(value["settings"]["resolver"], "127.0.0.1:53");
+    }
+
+    #[test]
+    fn compact_detail_groups_passes_by_subject_and_skips_by_subject_and_blocker() {
+        use crate::model::Blocker;
+        let endpoint = |ip: &str| Subject::Endpoint {
+            host: "mx.a.example".to_owned(),
+            ip: ip.parse().unwrap(),
+        };
+        let finding = |check, subject, outcome| Finding {
+            check,
+            subject,
+            outcome,
+            summary: "seen".to_owned(),
+            evidence: Vec::new(),
+        };
+        let skipped = Outcome::Skipped {
+            blocked_by: Blocker::Check(CheckId::SmtpConnect),
+        };
+        let domain = DomainReport {
+            domain: "a.example".to_owned(),
+            facts: Facts::default(),
+            findings: vec![
+                finding(CheckId::SmtpConnect, endpoint("192.0.2.1"), Outcome::Pass),
+                finding(CheckId::SmtpConnect, endpoint("192.0.2.2"), Outcome::Fail),
+                finding(
+                    CheckId::SmtpStarttlsOffered,
+                    endpoint("192.0.2.1"),
+                    Outcome::Pass,
+                ),
+                finding(
+                    CheckId::SmtpStarttlsOffered,
+                    endpoint("192.0.2.2"),
+                    skipped.clone(),
+                ),
+                finding(
+                    CheckId::SmtpStarttlsAccepted,
+                    endpoint("192.0.2.2"),
+                    skipped,
+                ),
+            ],
+        };
+        let mut line = Vec::new();
+        write_domain_line(&domain, Profile::Rfc, Detail::Compact, &mut line).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        let subject =
+            |ip: &str| serde_json::json!({"kind": "endpoint", "host": "mx.a.example", "ip": ip});
+        assert_eq!(
+            value["passed"],
+            serde_json::json!([{"subject": subject("192.0.2.1"),
+                                "ids": ["smtp.connect", "smtp.starttls-offered"]}])
+        );
+        assert_eq!(
+            value["skipped"],
+            serde_json::json!([{"subject": subject("192.0.2.2"), "blocked_by": "smtp.connect",
+                                "ids": ["smtp.starttls-offered", "smtp.starttls-accepted"]}])
+        );
+        assert_eq!(value["findings"].as_array().unwrap().len(), 1);
+        assert_eq!(value["counts"]["pass"], 2);
+        assert_eq!(value["counts"]["skipped"], 2);
+        // With full detail every finding is in `findings`, and there are no groups.
+        let mut full = Vec::new();
+        write_domain_line(&domain, Profile::Rfc, Detail::Full, &mut full).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&full).unwrap();
+        assert_eq!(value["findings"].as_array().unwrap().len(), 5);
+        assert!(value.get("passed").is_none() && value.get("skipped").is_none());
     }
 
     #[test]

@@ -6,11 +6,15 @@
 //! through the same sink. [`progress`] is the bar on standard error.
 
 pub mod catalog;
+mod ci;
 pub mod csv;
+pub mod github;
 pub mod human;
 pub mod json;
 pub mod jsonl;
+pub mod junit;
 pub mod progress;
+pub mod sarif;
 pub mod stream;
 
 use std::io::{self, Write};
@@ -44,6 +48,15 @@ pub enum Format {
     Jsonl,
     /// One row per domain with stable columns, safe to open in a spreadsheet (docs/report-csv.md).
     Csv,
+    /// SARIF 2.1.0 for GitHub code scanning: one rule per check, one result per problem
+    /// (docs/report-sarif.md; written at the end of the run).
+    Sarif,
+    /// JUnit XML for test reporters (GitLab, Jenkins, GitHub): a test suite per domain, a test
+    /// case per check and subject (docs/report-junit.md; written at the end of the run).
+    Junit,
+    /// GitHub Actions workflow commands: an annotation per problem, no upload step needed
+    /// (docs/report-github.md).
+    Github,
 }
 
 /// How much each finding carries in `json` and `jsonl` (`--detail`).
@@ -62,8 +75,10 @@ pub enum Detail {
 /// How the human renderer may style its output; decided once, by the caller.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Style {
-    /// ANSI colour; only on a terminal and without NO_COLOR.
+    /// ANSI colour (`--color`; by default only on a terminal and without NO_COLOR).
     pub colour: bool,
+    /// `--verbose`: the whole checklist, passes included, rather than the problems first.
+    pub verbose: bool,
 }
 
 /// Writes a complete `report` in `format`, through the same sink a streamed run uses
@@ -107,4 +122,15 @@ pub const UNDETERMINED_TAG: &str = "UNKNOWN";
 /// it, so the link does not depend on how a markdown renderer slugs headings.
 pub fn docs_anchor(check: crate::catalog::CheckId) -> String {
     format!("docs/checks.md#{}", check.as_str())
+}
+
+/// The check's documentation as an absolute URL, when the package names its repository
+/// (`package.repository` in Cargo.toml); `None` otherwise. SARIF's `helpUri` must be absolute.
+pub fn docs_url(check: crate::catalog::CheckId) -> Option<String> {
+    repository_url().map(|repository| format!("{repository}/blob/main/{}", docs_anchor(check)))
+}
+
+/// `package.repository` from Cargo.toml, without a trailing `/`; `None` when it is not set.
+pub fn repository_url() -> Option<&'static str> {
+    Some(env!("CARGO_PKG_REPOSITORY").trim_end_matches('/')).filter(|url| !url.is_empty())
 }

@@ -1,6 +1,7 @@
 //! Output for runs of many domains: each domain is written as soon as it is judged, so memory
-//! stays flat however long the list (`--format jsonl`, `csv`, `human`); `--format json`, being
-//! one document, is the exception and keeps the reports until the end.
+//! stays flat however long the list (`--format jsonl`, `csv`, `human`, `github`); the formats
+//! that are one document are the exception: `json` and `junit` keep the reports until the end,
+//! `sarif` only the non-passing findings.
 //!
 //! The engine builds one [`Sink`] with [`sink`], hands it every [`DomainReport`] as the domain
 //! finishes (in the order it wants them written), keeps a [`RunSummary`] alongside, and calls
@@ -11,6 +12,8 @@ use std::io::{self, Write};
 
 use super::{AuditReport, Detail, Format, Style};
 use crate::catalog::{CheckId, Profile};
+use crate::cli::FailOn;
+use crate::input::InputLocation;
 use crate::model::{DomainReport, Outcome, Verdict};
 
 /// What a run's output says about the run itself (the header of the human and JSON formats).
@@ -24,6 +27,8 @@ pub struct RunHeader {
     pub settings: Vec<(String, String)>,
     /// What each finding carries in `json` and `jsonl` (`--detail`).
     pub detail: Detail,
+    /// `--fail-on`: JUnit reports a warning as a failure when it makes the run fail.
+    pub fail_on: FailOn,
 }
 
 impl RunHeader {
@@ -35,6 +40,7 @@ impl RunHeader {
             generated_at: report.generated_at,
             settings: report.settings.clone(),
             detail: Detail::Compact,
+            fail_on: FailOn::default(),
         }
     }
 }
@@ -137,6 +143,17 @@ pub trait Sink: Send {
     /// Writes one domain (for `json`, keeps it) and flushes, so a reader of the output, or
     /// `--resume` after an interruption, sees every finished domain.
     fn domain(&mut self, report: &DomainReport) -> io::Result<()>;
+    /// [`Sink::domain`] for a domain read from `source`, a line of a `--file` list. The formats
+    /// CI tools read (SARIF, GitHub annotations) point the domain's findings at that line; the
+    /// others ignore it.
+    fn domain_from(
+        &mut self,
+        report: &DomainReport,
+        source: Option<&InputLocation>,
+    ) -> io::Result<()> {
+        let _ = source;
+        self.domain(report)
+    }
     /// Writes what comes after the last domain (the human summary, the JSON document's end).
     /// Call it once, also when there were no domains.
     fn finish(&mut self, summary: &RunSummary) -> io::Result<()>;
@@ -158,6 +175,9 @@ pub fn sink<'a>(
             header.detail,
         )),
         Format::Csv => Box::new(super::csv::CsvSink::new(out)),
+        Format::Sarif => Box::new(super::sarif::SarifSink::new(out, header)),
+        Format::Junit => Box::new(super::junit::JunitSink::new(out, header)),
+        Format::Github => Box::new(super::github::GithubSink::new(out)),
     }
 }
 

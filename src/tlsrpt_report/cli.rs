@@ -15,9 +15,8 @@ use clap::Args;
 use super::container::Limits;
 use super::date::Day;
 use super::files::WalkLimits;
-use super::render::{lists_unreadable, render};
+use super::render::{lists_unreadable, render, ReportsFormat};
 use super::summary::Window;
-use crate::report::Format;
 
 /// The `--max-files` default.
 pub const DEFAULT_MAX_FILES: u64 = 100_000;
@@ -27,8 +26,8 @@ pub const DEFAULT_MAX_REPORT_MIB: u64 = 16;
 #[derive(Debug, Args)]
 pub struct ReportsArgs {
     /// Output format (JSON: docs/report-tlsrpt-json.md).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportsFormat::Human)]
+    pub format: ReportsFormat,
     /// Count only reports that cover this day (YYYY-MM-DD, UTC) or later.
     #[arg(long, value_name = "DATE", value_parser = parse_day, conflicts_with = "days")]
     pub since: Option<Day>,

@@ -10,10 +10,10 @@
 // A broken invariant must panic: that is how the fuzzer and the tests see it.
 #![allow(clippy::expect_used)]
 
-use mtasts::report::Format;
 use mtasts::tlsrpt_report::container::{extract, Item, Limits};
 use mtasts::tlsrpt_report::parse::parse_report;
 use mtasts::tlsrpt_report::render::render;
+use mtasts::tlsrpt_report::render::ReportsFormat;
 use mtasts::tlsrpt_report::summary::{Collector, Window};
 
 /// A valid report that mode 2 splices into.
@@ -57,10 +57,15 @@ pub fn tlsrpt_report(data: &[u8]) {
         }
     }
     let summary = collector.finish();
-    for format in [Format::Human, Format::Json, Format::Jsonl, Format::Csv] {
+    for format in [
+        ReportsFormat::Human,
+        ReportsFormat::Json,
+        ReportsFormat::Jsonl,
+        ReportsFormat::Csv,
+    ] {
         let mut out = Vec::new();
         render(&summary, format, &mut out).expect("rendering into memory cannot fail");
-        if format == Format::Json {
+        if format == ReportsFormat::Json {
             serde_json::from_slice::<serde_json::Value>(&out).expect("the JSON output is JSON");
         }
     }
