@@ -546,8 +546,8 @@ impl Runner {
                 self.command(&[probe_domain.to_owned()], mode, "preflight");
             let status = command.status().unwrap();
             let output = std::fs::read_to_string(&stdout).unwrap_or_default();
-            // 0 or 1 are audits; 2 is a usage error, 101 a panic (a `todo!()`).
-            if matches!(status.code(), Some(0 | 1)) && output.contains(probe_domain) {
+            // 0, 1 and 3 are audits; 2 is a usage error, 101 a panic (a `todo!()`).
+            if matches!(status.code(), Some(0 | 1 | 3)) && output.contains(probe_domain) {
                 return mode;
             }
         }

@@ -74,6 +74,7 @@ read -r errors warnings notes < <(awk '
 case $status in
     0) verdict="nothing reached \`--fail-on $fail_on\`" ;;
     2) verdict="mtasts could not run (exit status 2): the job fails" ;;
+    3) verdict="nothing failed, but some checks could not be determined from this runner (exit status 3; \`args: --allow-inconclusive\` accepts that): the job fails" ;;
     *) verdict="findings reached \`--fail-on $fail_on\` (exit status $status): the job fails" ;;
 esac
 {

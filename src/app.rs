@@ -3,14 +3,15 @@
 //! judged domain to the report sink ([`crate::report::stream`]) as it finishes; the exit status
 //! is kept up to date domain by domain, so nothing but counts outlives a domain's report.
 //!
-//! Exit status:
+//! Exit status ([`crate::exit`]):
 //!
-//! - 0: nothing at or above `--fail-on`;
-//! - 1: something is (a check that could not be determined counts, unless
-//!   `--allow-inconclusive`), in any domain; or some input line was not a domain name (each is
+//! - 0: nothing at or above `--fail-on`, and everything determined;
+//! - 1: something is, in any domain; or some input line was not a domain name (each is
 //!   printed on standard error as `mtasts: …`, and the valid domains are still audited);
 //! - 2: a usage or internal error (returned as `Err` and printed by `main`), including input
-//!   that holds no valid domain at all, only rejected lines.
+//!   that holds no valid domain at all, only rejected lines;
+//! - 3: nothing reached `--fail-on`, but a check could not be determined (unless
+//!   `--allow-inconclusive`).
 //!
 //! Order: the streamed formats (human, `jsonl`, `csv`, `github`) write domains as they finish,
 //! which is not input order, unless `--ordered` (the engine's bounded reorder buffer); the
@@ -39,19 +40,21 @@ use anyhow::{bail, Context as _};
 use rustls::pki_types::CertificateDer;
 
 use crate::audit::Options;
-use crate::catalog::Stage;
 use crate::cli::{
     CheckArgs, ChecksArgs, Cli, ColorChoice, Command, FailOn, JudgingArgs, LintArgs, ReplayArgs,
     ReportArgs, DEFAULT_CONCURRENCY, DEFAULT_DNS_CONCURRENCY, DEFAULT_DOMAIN_TIMEOUT_SECS,
     DEFAULT_PER_ADDRESS, DEFAULT_TIMEOUT_SECS,
 };
+use crate::config::{Config, Given};
 use crate::destination::Destination;
 use crate::engine::{self, RunConfig};
 use crate::evidence::{
     BaselineLine, BaselineParser, EvidenceHeader, Line as EvidenceLine, Parser as EvidenceParser,
 };
+use crate::exit::{RunStatus, Weighing};
+use crate::ignore::Ignores;
 use crate::input::{InputError, InputNote, Sources};
-use crate::model::{DomainReport, Outcome};
+use crate::model::DomainReport;
 use crate::observe::Observations;
 use crate::probe::live::LiveProbe;
 use crate::probe::{Limits, NetworkConfig};
@@ -66,10 +69,7 @@ use crate::tlsrpt_report::summary::Window;
 use crate::verdict::changes::{BaselineDomain, Baselines};
 use crate::verdict::{self, Context};
 
-/// Exit status when something reaches `--fail-on`.
-pub const EXIT_FINDINGS: u8 = 1;
-/// Exit status for a usage or internal error (clap uses the same for its usage errors).
-pub const EXIT_ERROR: u8 = 2;
+pub use crate::exit::{EXIT_ERROR, EXIT_FINDINGS};
 
 /// The largest file `mtasts lint` reads; senders stop at 64 KiB, so anything this big is not a
 /// policy file.
@@ -79,17 +79,135 @@ const MAX_LINT_BYTES: u64 = 1024 * 1024;
 const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Runs one command.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+///
+/// `given` names the options set on the command line, which `mtasts.toml` may not override.
+pub fn run(cli: Cli, given: &Given) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check(args) => check(*args),
-        Command::Lint(args) => lint(args),
+        Command::Check(mut args) => {
+            let config = read_config(&mut args.report)?;
+            if let Some((config, dir)) = &config {
+                let ca_file = config.ca_file.as_ref().map(|path| dir.join(path));
+                config.apply_check(&mut args, given, ca_file);
+            }
+            let ignores = run_ignores(config, &args.report);
+            check(*args, ignores)
+        }
+        Command::Lint(mut args) => {
+            let config = read_config(&mut args.report)?;
+            if let Some((config, _)) = &config {
+                config.apply_report(&mut args.report, given);
+            }
+            let ignores = run_ignores(config, &args.report);
+            lint(args, ignores)
+        }
         Command::Checks(args) => checks(&args),
         Command::Reports(args) => crate::tlsrpt_report::cli::run(&args, unix_now()),
-        Command::Replay(args) => replay(&args),
+        Command::Replay(mut args) => {
+            let config = read_config(&mut args.report)?;
+            if let Some((config, _)) = &config {
+                config.apply_report(&mut args.report, given);
+                if let (Some(allow), false) =
+                    (config.allow_inconclusive, given.has("allow_inconclusive"))
+                {
+                    args.allow_inconclusive = allow;
+                }
+                if let (Some(days), false) = (config.expiry_warn, given.has("expiry_warn")) {
+                    args.judging.expiry_warn = days;
+                }
+            }
+            let ignores = run_ignores(config, &args.report);
+            replay(&args, ignores)
+        }
+        Command::Explain(args) => {
+            let check = crate::catalog::lookup::lookup(&args.id)?;
+            emit(|out| report::explain::render(check, out))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions(args) => {
+            emit(|out| {
+                let mut cli = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(args.shell, &mut cli, "mtasts", out);
+                Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(args) => {
+            let mut page = Vec::new();
+            crate::manpage::render(args.command.as_deref(), &mut page)
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            emit(|out| out.write_all(&page))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
-fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+/// Reads the configuration file: `--config FILE`, else `mtasts.toml` in the current directory
+/// if there is one (then `report.config` names it, for the report header). Returns it with its
+/// directory, against which its relative paths are resolved.
+fn read_config(report: &mut ReportArgs) -> anyhow::Result<Option<(Config, PathBuf)>> {
+    let explicit = report.config.is_some();
+    let path = report
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_FILE));
+    if !explicit && !path.is_file() {
+        return Ok(None);
+    }
+    let shown = crate::escape::escape_str(&path.to_string_lossy());
+    let file = File::open(&path).with_context(|| format!("cannot read {shown}"))?;
+    let mut text = String::new();
+    file.take(crate::config::MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {shown} (it must be UTF-8 TOML)"))?;
+    if text.len() as u64 > crate::config::MAX_CONFIG_BYTES {
+        bail!(
+            "{shown} is larger than {} bytes; a configuration file is much smaller",
+            crate::config::MAX_CONFIG_BYTES
+        );
+    }
+    let config = Config::parse(&text, &shown).map_err(|err| anyhow::anyhow!("{shown}: {err}"))?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    report.config = Some(path);
+    Ok(Some((config, dir)))
+}
+
+/// The run's ignores: the configuration file's, then the `--ignore` flags'. Expired ones are
+/// warned about here, once, with today from the clock.
+fn run_ignores(config: Option<(Config, PathBuf)>, report: &ReportArgs) -> Ignores {
+    let mut list = config.map(|(config, _)| config.ignore).unwrap_or_default();
+    list.extend(report.ignore.iter().cloned());
+    let ignores = Ignores::new(list, Day::of_unix(unix_now()));
+    let mut stderr = io::stderr().lock();
+    for expired in ignores.expired() {
+        // A warning of its own: the findings it accepted count again from today.
+        let _ = writeln!(
+            stderr,
+            "mtasts: warning: {expired} expired on {}: its findings count again (it said: {})",
+            expired.until.map(|day| day.to_string()).unwrap_or_default(),
+            crate::escape::escape_str(&expired.reason)
+        );
+    }
+    ignores
+}
+
+/// Notes the ignores that matched nothing in the whole run (the problem may be fixed), and
+/// weighs the expired ones: each is a warning, so under `--fail-on warn` it fails the run.
+fn settle_ignores(ignores: &Ignores, fail_on: FailOn, status: RunStatus) -> RunStatus {
+    let mut stderr = io::stderr().lock();
+    for unmatched in ignores.unmatched() {
+        let _ = writeln!(
+            stderr,
+            "mtasts: note: {unmatched} matched no finding; remove it if the problem is fixed"
+        );
+    }
+    if fail_on == FailOn::Warn && ignores.expired().next().is_some() {
+        RunStatus::Failed
+    } else {
+        status
+    }
+}
+
+fn check(args: CheckArgs, mut ignores: Ignores) -> anyhow::Result<ExitCode> {
     let mut gathered = crate::input::gather(&Sources {
         files: &args.input.file,
         shard: args.input.shard.as_deref(),
@@ -177,11 +295,15 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     );
     // Rejected input lines make the run fail, even if every valid domain passes; so do the
     // verdicts of domains a `--resume` file showed done, as if this run had audited them.
+    let weighing = Weighing {
+        fail_on: args.report.fail_on,
+        allow_inconclusive: args.allow_inconclusive,
+    };
     let resumed = gathered.resumed_outcomes;
-    let mut reached = !gathered.errors.is_empty()
-        || resumed.fail
-        || (resumed.warn && args.report.fail_on == FailOn::Warn)
-        || (resumed.could_not_determine && !args.allow_inconclusive);
+    let mut run_status = weighing.counted(resumed.fail, resumed.warn, resumed.could_not_determine);
+    if !gathered.errors.is_empty() {
+        run_status = RunStatus::Failed;
+    }
     // Where each domain was read (by the engine's input index), for the formats that point a
     // finding at its line of the `--file` list.
     let locations = std::mem::take(&mut gathered.locations);
@@ -204,15 +326,12 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             if let Some(baseline) = &mut baseline {
                 baseline.compare(&mut report, &observations, ctx.profile);
             }
+            ignores.apply(&mut report);
             if let Some(file) = &mut evidence {
                 file.write(&observations)?;
             }
             drop(observations);
-            reached |= reaches_fail_on(
-                std::slice::from_ref(&report),
-                args.report.fail_on,
-                args.allow_inconclusive,
-            );
+            run_status = run_status.max(weighing.domains(std::slice::from_ref(&report)));
             summary.add(&report);
             progress.domain_done(&report.domain);
             match &mut kept {
@@ -285,7 +404,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
         Err(err) => return Err(err).context("cannot write to standard output"),
     }
-    Ok(status(reached))
+    let run_status = settle_ignores(&ignores, args.report.fail_on, run_status);
+    Ok(exit_code(run_status))
 }
 
 /// Reads `--reports` (the last [`verdict::reports::READ_DAYS`] days up to the day of `now`) for
@@ -463,7 +583,7 @@ impl EvidenceFile {
 
 /// `mtasts replay FILE`: judges saved evidence again, with no network at all (no probe is
 /// built), through the same report sinks as `check`.
-fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+fn replay(args: &ReplayArgs, mut ignores: Ignores) -> anyhow::Result<ExitCode> {
     let judging = &args.judging;
     check_fail_on_change(args.report.fail_on, judging)?;
     let profile = args.report.profile;
@@ -481,7 +601,11 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let out = Destination::open(args.report.output.as_deref())?;
     let mut sink: Option<Box<dyn stream::Sink>> = None;
     let mut summary = RunSummary::default();
-    let mut reached = false;
+    let weighing = Weighing {
+        fail_on: args.report.fail_on,
+        allow_inconclusive: args.allow_inconclusive,
+    };
+    let mut run_status = RunStatus::Clean;
     let mut parser = EvidenceParser::new();
     let mut settings_extra = vec![("replay".to_owned(), shown.clone())];
     if let Some(path) = &judging.baseline {
@@ -531,11 +655,8 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
                 if let Some(baseline) = &mut baseline {
                     baseline.compare(&mut report, &obs, profile);
                 }
-                reached |= reaches_fail_on(
-                    std::slice::from_ref(&report),
-                    args.report.fail_on,
-                    args.allow_inconclusive,
-                );
+                ignores.apply(&mut report);
+                run_status = run_status.max(weighing.domains(std::slice::from_ref(&report)));
                 summary.add(&report);
                 if let Some(sink) = &mut sink {
                     sink.domain(&report)?;
@@ -558,16 +679,18 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     });
     match result {
-        Ok(()) => Ok(status(reached)),
+        Ok(()) => {}
         Err(err)
             if err
                 .downcast_ref::<io::Error>()
-                .is_some_and(|err| err.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            Ok(status(reached))
-        }
-        Err(err) => Err(err),
+                .is_some_and(|err| err.kind() == io::ErrorKind::BrokenPipe) => {}
+        Err(err) => return Err(err),
     }
+    Ok(exit_code(settle_ignores(
+        &ignores,
+        args.report.fail_on,
+        run_status,
+    )))
 }
 
 /// `--output` replaces its file at the end of the run, so it must not be the `--resume` file,
@@ -673,6 +796,9 @@ fn read_ca_file(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
 fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     let mut settings = Vec::new();
     let mut add = |key: &str, value: String| settings.push((key.to_owned(), value));
+    if let Some(path) = &args.report.config {
+        add("config", path.display().to_string());
+    }
     if let Some(path) = &args.ca_file {
         add("ca-file", path.display().to_string());
     }
@@ -733,23 +859,35 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
     settings
 }
 
-fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
+fn lint(args: LintArgs, mut ignores: Ignores) -> anyhow::Result<ExitCode> {
     let (name, body) = read_lint_input(&args.file)?;
     let profile = args.report.profile;
     let linted = verdict::policy::lint(&body, profile);
+    let mut domain = DomainReport {
+        domain: name,
+        facts: linted.facts,
+        findings: linted.findings,
+    };
+    ignores.apply(&mut domain);
+    let settings = args
+        .report
+        .config
+        .iter()
+        .map(|path| ("config".to_owned(), path.display().to_string()))
+        .collect();
     let report = AuditReport {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         profile,
         generated_at: unix_now(),
-        settings: Vec::new(),
-        domains: vec![DomainReport {
-            domain: name,
-            facts: linted.facts,
-            findings: linted.findings,
-        }],
+        settings,
+        domains: vec![domain],
     };
     // No network, so nothing can be undetermined; if something is, it still counts.
-    let status = exit_status(&report.domains, args.report.fail_on, false);
+    let status = Weighing {
+        fail_on: args.report.fail_on,
+        allow_inconclusive: false,
+    }
+    .domains(&report.domains);
     let (format, detail) = (args.report.format, args.report.detail);
     let mut out = Destination::open(args.report.output.as_deref())?;
     let style = style(&args.report, &out);
@@ -760,7 +898,8 @@ fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
             out.commit()?;
         }
     }
-    Ok(status)
+    let status = settle_ignores(&ignores, args.report.fail_on, status);
+    Ok(exit_code(status))
 }
 
 /// Reads the file to lint (`-` is standard input) and the name the report gives it.
@@ -792,37 +931,8 @@ fn checks(args: &ChecksArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// 1 when a finding reaches `fail_on`; an undetermined check counts unless `allow_inconclusive`.
-pub fn exit_status(
-    domains: &[DomainReport],
-    fail_on: FailOn,
-    allow_inconclusive: bool,
-) -> ExitCode {
-    status(reaches_fail_on(domains, fail_on, allow_inconclusive))
-}
-
-fn status(reached_fail_on: bool) -> ExitCode {
-    if reached_fail_on {
-        ExitCode::from(EXIT_FINDINGS)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-fn reaches_fail_on(domains: &[DomainReport], fail_on: FailOn, allow_inconclusive: bool) -> bool {
-    domains
-        .iter()
-        .flat_map(|domain| &domain.findings)
-        .any(|finding| match finding.outcome {
-            _ if fail_on == FailOn::Change => {
-                finding.check.spec().stage == Stage::Changes
-                    && !matches!(finding.outcome, Outcome::Pass | Outcome::Skipped { .. })
-            }
-            Outcome::Fail => true,
-            Outcome::Warn => fail_on == FailOn::Warn,
-            Outcome::CouldNotDetermine { .. } => !allow_inconclusive,
-            Outcome::Pass | Outcome::Info | Outcome::Skipped { .. } => false,
-        })
+fn exit_code(status: RunStatus) -> ExitCode {
+    ExitCode::from(status.code())
 }
 
 /// How the human report looks. Colour (`--color auto`, the default) only on a terminal, and
@@ -865,58 +975,6 @@ fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::CheckId;
-    use crate::model::{Facts, Finding, Subject};
-
-    fn domain_with(outcomes: &[Outcome]) -> DomainReport {
-        DomainReport {
-            domain: "a.example".to_owned(),
-            facts: Facts::default(),
-            findings: outcomes
-                .iter()
-                .map(|outcome| Finding {
-                    check: CheckId::PolicyMode,
-                    subject: Subject::Domain,
-                    outcome: outcome.clone(),
-                    summary: String::new(),
-                    evidence: Vec::new(),
-                })
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn exit_status_follows_fail_on_and_inconclusive() {
-        let undetermined = Outcome::CouldNotDetermine {
-            reason: "timeout".to_owned(),
-        };
-        let skipped = Outcome::Skipped {
-            blocked_by: CheckId::PolicyMode.into(),
-        };
-        // (outcomes, fail_on, allow_inconclusive, expected to reach fail_on)
-        let cases = [
-            (
-                vec![Outcome::Pass, Outcome::Info, skipped],
-                FailOn::Fail,
-                false,
-                false,
-            ),
-            (vec![Outcome::Warn], FailOn::Fail, false, false),
-            (vec![Outcome::Warn], FailOn::Warn, false, true),
-            (vec![Outcome::Fail], FailOn::Fail, true, true),
-            (vec![undetermined.clone()], FailOn::Fail, false, true),
-            (vec![undetermined], FailOn::Warn, true, false),
-            (vec![], FailOn::Warn, false, false),
-        ];
-        for (outcomes, fail_on, allow, expected) in cases {
-            let domains = [domain_with(&outcomes)];
-            assert_eq!(
-                reaches_fail_on(&domains, fail_on, allow),
-                expected,
-                "{outcomes:?} {fail_on:?} {allow}"
-            );
-        }
-    }
 
     #[test]
     fn ca_file_errors_name_the_file() {

@@ -3,7 +3,11 @@
 //!
 //! A check's ID is its wire name (`policy.mode`); it is never renamed, so CI jobs and dashboards
 //! may key on it. Each check names the rules it enforces (`RFC 8461 §3.2`, `SGE step 2`, `NCSC`)
-//! and the rule IDs of the standards digest (`shared/reference/standards.md`) it implements.
+//! and the IDs of the rules it implements ([`rules`], `docs/rules.md`).
+
+pub mod examples;
+pub mod lookup;
+pub mod rules;
 
 use std::fmt;
 
@@ -644,7 +648,7 @@ catalog! {
         "Replace the retired address with a mailbox or service you read (`rua=mailto:tls-reports@DOMAIN`); reports sent to a closed service are read by no one.";
     TlsRptBounds = "tlsrpt.bounds", TlsRpt, Domain, [I, I, I],
         "The whole TXT answer at _smtp._tls.DOMAIN and every report destination were judged (no bound of the audit was reached)",
-        [rfc(8460, "3"), Source::Operational], ["RPT-03", "RPT-11", "RPT-13"],
+        [rfc(8460, "3"), Source::Operational], ["RPT-03", "RPT-13"],
         "Nothing is wrong in itself: the audit reads at most 100 TXT records, 8 KiB of each and 32 KiB of an answer, looks at 10 mailto: domains and 10 https: URLs, and handshakes with 8 addresses of each https: host; the evidence says what was left out. A few report addresses are plenty.";
 
 

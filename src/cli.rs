@@ -5,6 +5,7 @@
 
 use crate::name::{DomainName, NameError};
 use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -14,34 +15,71 @@ use crate::report::catalog::CatalogFormat;
 use crate::report::{Detail, Format};
 
 /// Audit MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) deployments.
-///
-/// Exit status: 0 when nothing reaches --fail-on, 1 when something does (a check that could not be
-/// determined counts unless --allow-inconclusive), 2 on a usage or internal error.
 #[derive(Debug, Parser)]
-#[command(name = "mtasts", version, about, long_about = None)]
+#[command(name = "mtasts", version, about, long_about = None,
+          after_help = crate::exit::help_text())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing would only complicate the clap derive"
+)]
 pub enum Command {
     /// Audit the MTA-STS and TLS-RPT deployment of one or more domains.
+    #[command(after_help = crate::exit::help_text())]
     Check(Box<CheckArgs>),
     /// Check a policy file (mta-sts.txt) on its own, without any network access.
+    #[command(after_help = crate::exit::help_text())]
     Lint(LintArgs),
     /// Print the catalog of checks (docs/checks.md is its markdown form).
     Checks(ChecksArgs),
     /// Read SMTP TLS reports (RFC 8460) and summarise them per policy domain.
     Reports(crate::tlsrpt_report::cli::ReportsArgs),
     /// Judge saved evidence (check --save-evidence) again, with no network at all.
+    #[command(after_help = crate::exit::help_text())]
     Replay(ReplayArgs),
+    /// Explain one check in full: what it checks, the rules it rests on, its severity per
+    /// profile, the fix, and examples of passing and failing input.
+    Explain(ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions(CompletionsArgs),
+    /// Print the man page of mtasts, or of one command (mtasts man check), as roff.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The check's ID, as in the reports and `mtasts checks` (policy.max-age).
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for. bash: `mtasts completions bash > /etc/bash_completion.d/mtasts`;
+    /// zsh: save as `_mtasts` in a directory of `$fpath`; fish: save in
+    /// `~/.config/fish/completions/mtasts.fish`.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (mtasts-COMMAND(1)); without it, mtasts(1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// Which findings make the exit status 1.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum FailOn {
-    /// Only failures (and, unless --allow-inconclusive, checks that could not be determined).
+    /// Only failures. A check that could not be determined makes the exit status 3 instead of 0,
+    /// unless --allow-inconclusive.
     #[default]
     Fail,
     /// Warnings as well as failures.
@@ -60,7 +98,7 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// The lowest outcome that makes the exit status 1.
+    /// The lowest outcome that makes the exit status 1 (see Exit status below).
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,
     /// What each finding carries in json and jsonl: `compact` leaves the checks' fixed text to
@@ -80,6 +118,16 @@ pub struct ReportArgs {
     /// beside FILE and renamed over it when the run ends, so FILE is never half written.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Settings and accepted findings from FILE (TOML; see the README's "Configuration").
+    /// Without it, mtasts.toml in the current directory is read if there is one. Options given
+    /// on the command line win over the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Accept the findings of check ID (for every domain, or only for DOMAIN): they are still
+    /// shown, marked ignored, but no longer count toward the verdict or the exit status. May be
+    /// given more than once, on top of the configuration file's `ignore` list.
+    #[arg(long, value_name = "ID[@DOMAIN]", value_parser = parse_ignore)]
+    pub ignore: Vec<crate::ignore::Ignore>,
 }
 
 /// `--color`.
@@ -92,11 +140,17 @@ pub enum ColorChoice {
     Never,
 }
 
+/// clap value parser for `--ignore`: the check must exist (else the closest IDs are named).
+fn parse_ignore(input: &str) -> Result<crate::ignore::Ignore, String> {
+    crate::ignore::Ignore::from_flag(input)
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Do not count checks that could not be determined (e.g. port 25 blocked here) as failures.
+    /// Exit 0 rather than 3 when checks could not be determined (e.g. port 25 blocked here) and
+    /// nothing failed.
     #[arg(long)]
     pub allow_inconclusive: bool,
     /// Skip the STARTTLS probes of the MX hosts (for networks that block outbound port 25).
@@ -121,7 +175,7 @@ pub struct CheckArgs {
     pub resolver: Option<SocketAddr>,
     /// Timeout in seconds for each network step.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECS,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
+          value_parser = clap::value_parser!(u64).range(TIMEOUT_RANGE))]
     pub timeout: u64,
     /// The name sent in EHLO.
     #[arg(long, value_name = "NAME", value_parser = parse_domain)]
@@ -134,16 +188,16 @@ pub struct CheckArgs {
     pub smtp_port: u16,
     /// Domains audited at the same time.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY,
-          value_parser = clap::value_parser!(u64).range(1..=4096))]
+          value_parser = clap::value_parser!(u64).range(CONCURRENCY_RANGE))]
     pub concurrency: u64,
     /// DNS questions in flight at once. Fewer are sent while the resolver answers SERVFAIL or
     /// REFUSED or drops questions (each is retried with backoff), more again when it recovers.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_DNS_CONCURRENCY,
-          value_parser = clap::value_parser!(u64).range(1..=4096))]
+          value_parser = clap::value_parser!(u64).range(CONCURRENCY_RANGE))]
     pub dns_concurrency: u64,
     /// SMTP sessions open at once to one MX address (politeness toward shared mail providers).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_ADDRESS,
-          value_parser = clap::value_parser!(u64).range(1..=64))]
+          value_parser = clap::value_parser!(u64).range(PER_ADDRESS_RANGE))]
     pub per_address: u64,
     /// Probe every MX name at an address on its own. By default an address is probed with the
     /// first MX name that needs it and once more with a second name; if both sessions show the
@@ -157,7 +211,7 @@ pub struct CheckArgs {
     pub ordered: bool,
     /// Deadline in seconds for one domain, on top of the per-step timeouts.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DOMAIN_TIMEOUT_SECS,
-          value_parser = clap::value_parser!(u64).range(1..=86400))]
+          value_parser = clap::value_parser!(u64).range(DOMAIN_TIMEOUT_RANGE))]
     pub domain_timeout: u64,
     /// No progress bar on standard error.
     #[arg(long, short)]
@@ -192,7 +246,7 @@ pub struct JudgingArgs {
     pub baseline: Option<PathBuf>,
     /// A certificate with fewer days left than this counts as expiring (policy host and MX).
     #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_EXPIRY_WARN_DAYS,
-          value_parser = clap::value_parser!(u32).range(0..=3650))]
+          value_parser = clap::value_parser!(u32).range(EXPIRY_WARN_RANGE))]
     pub expiry_warn: u32,
 }
 
@@ -203,7 +257,7 @@ pub const DEFAULT_EXPIRY_WARN_DAYS: u32 = crate::verdict::cert::EXPIRING_DAYS;
 pub struct ReplayArgs {
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Do not count checks that could not be determined as failures.
+    /// Exit 0 rather than 3 when checks could not be determined and nothing failed.
     #[arg(long)]
     pub allow_inconclusive: bool,
     /// Judge time-dependent checks (certificate expiry) at this time instead of the time the
@@ -271,6 +325,13 @@ pub const DEFAULT_DOMAIN_TIMEOUT_SECS: u64 = 180;
 
 /// The `--timeout` default, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
+
+// The ranges of the numeric options, shared with mtasts.toml ([`crate::config`]).
+pub const TIMEOUT_RANGE: RangeInclusive<u64> = 1..=3600;
+pub const DOMAIN_TIMEOUT_RANGE: RangeInclusive<u64> = 1..=86400;
+pub const CONCURRENCY_RANGE: RangeInclusive<u64> = 1..=4096;
+pub const PER_ADDRESS_RANGE: RangeInclusive<u64> = 1..=64;
+pub const EXPIRY_WARN_RANGE: RangeInclusive<i64> = 0..=3650;
 
 #[derive(Debug, Args)]
 pub struct LintArgs {

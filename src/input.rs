@@ -773,15 +773,34 @@ fn read_line_bounded<R: BufRead>(
 struct DomainField(Option<String>, ResumedOutcomes);
 
 /// What a domain line of a `--resume` file says about its findings, for the exit status: whether
-/// any failed, warned, or could not be determined.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+/// any that counts (not ignored) failed, warned, or could not be determined.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ResumedOutcomes {
-    #[serde(default, deserialize_with = "nonzero")]
     pub fail: bool,
-    #[serde(default, deserialize_with = "nonzero")]
     pub warn: bool,
-    #[serde(default, deserialize_with = "nonzero")]
     pub could_not_determine: bool,
+}
+
+/// A domain line's `counts` (or `ignored`) object, as far as the exit status needs it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+struct OutcomeCounts {
+    #[serde(default)]
+    fail: u64,
+    #[serde(default)]
+    warn: u64,
+    #[serde(default)]
+    could_not_determine: u64,
+}
+
+impl OutcomeCounts {
+    /// What counts once the `ignored` findings are taken out.
+    fn counted(&self, ignored: &Self) -> ResumedOutcomes {
+        ResumedOutcomes {
+            fail: self.fail > ignored.fail,
+            warn: self.warn > ignored.warn,
+            could_not_determine: self.could_not_determine > ignored.could_not_determine,
+        }
+    }
 }
 
 impl ResumedOutcomes {
@@ -790,10 +809,6 @@ impl ResumedOutcomes {
         self.warn |= other.warn;
         self.could_not_determine |= other.could_not_determine;
     }
-}
-
-fn nonzero<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    Ok(u64::deserialize(deserializer)? > 0)
 }
 
 impl<'de> Deserialize<'de> for DomainField {
@@ -806,17 +821,20 @@ impl<'de> Deserialize<'de> for DomainField {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DomainField, A::Error> {
                 let mut domain = None;
-                let mut counts = ResumedOutcomes::default();
+                let mut counts = OutcomeCounts::default();
+                let mut ignored = OutcomeCounts::default();
                 while let Some(key) = map.next_key::<String>()? {
                     if key == "domain" && domain.is_none() {
                         domain = Some(map.next_value::<String>()?);
                     } else if key == "counts" {
-                        counts = map.next_value::<ResumedOutcomes>()?;
+                        counts = map.next_value::<OutcomeCounts>()?;
+                    } else if key == "ignored" {
+                        ignored = map.next_value::<OutcomeCounts>()?;
                     } else {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
-                Ok(DomainField(domain, counts))
+                Ok(DomainField(domain, counts.counted(&ignored)))
             }
         }
         deserializer.deserialize_map(ObjectVisitor)

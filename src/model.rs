@@ -193,6 +193,20 @@ pub struct Finding {
     /// One sentence saying what was seen.
     pub summary: String,
     pub evidence: Vec<Evidence>,
+    /// Set when an ignore of the configuration (`mtasts.toml`) or `--ignore` accepts this
+    /// finding: it is still reported, marked, but no longer counts toward the verdict or the exit
+    /// status. The verdict code never sets it; [`crate::ignore::apply`] does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<Ignored>,
+}
+
+/// Why a finding is accepted as known, as the ignore that matched it says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    pub reason: String,
+    /// The last day the ignore holds (`YYYY-MM-DD`), if it ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// A rule broken, found by a parser or a verdict, before the profile turns it into an outcome.
@@ -250,6 +264,7 @@ impl Problem {
             outcome: Outcome::from_severity(severity),
             summary: self.summary,
             evidence: self.evidence,
+            ignored: None,
         }
     }
 }
@@ -282,7 +297,8 @@ pub struct DomainReport {
     pub findings: Vec<Finding>,
 }
 
-/// The overall verdict for a domain or a run: the worst outcome that counts.
+/// The overall verdict for a domain or a run: the worst outcome that counts (ignored findings do
+/// not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -307,6 +323,7 @@ impl DomainReport {
     pub fn verdict(&self) -> Verdict {
         self.findings
             .iter()
+            .filter(|finding| finding.ignored.is_none())
             .map(|finding| match finding.outcome {
                 Outcome::Fail => Verdict::Fail,
                 Outcome::CouldNotDetermine { .. } => Verdict::CouldNotDetermine,
@@ -317,11 +334,19 @@ impl DomainReport {
             .unwrap_or(Verdict::Pass)
     }
 
+    /// Findings with the outcome `label`, ignored ones included.
     pub fn count(&self, label: &str) -> usize {
         self.findings
             .iter()
             .filter(|finding| finding.outcome.label() == label)
             .count()
+    }
+
+    /// Findings an ignore accepted.
+    pub fn ignored(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|finding| finding.ignored.is_some())
     }
 }
 

@@ -190,7 +190,7 @@ fn a_resumed_run_exits_with_the_status_of_the_domains_it_skipped() {
     };
     // (lines in the file: domain, fail, warn, could-not-determine; extra flags; exit status)
     type Lines<'a> = &'a [(&'a str, u32, u32, u32)];
-    let cases: [(Lines<'_>, &[&str], i32); 6] = [
+    let cases: [(Lines<'_>, &[&str], i32); 7] = [
         (&[("a.example", 0, 0, 0), ("b.example", 0, 0, 0)], &[], 0),
         (&[("a.example", 0, 0, 0), ("b.example", 2, 0, 0)], &[], 1),
         (&[("a.example", 0, 1, 0), ("b.example", 0, 0, 0)], &[], 0),
@@ -199,7 +199,8 @@ fn a_resumed_run_exits_with_the_status_of_the_domains_it_skipped() {
             &["--fail-on", "warn"],
             1,
         ),
-        (&[("a.example", 0, 0, 4), ("b.example", 0, 0, 0)], &[], 1),
+        (&[("a.example", 0, 0, 4), ("b.example", 0, 0, 0)], &[], 3),
+        (&[("a.example", 0, 0, 4), ("b.example", 1, 0, 0)], &[], 1),
         (
             &[("a.example", 0, 0, 4), ("b.example", 0, 0, 0)],
             &["--allow-inconclusive"],

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use mtasts::catalog::{CheckId, Profile, Stage};
 use mtasts::cli::FailOn;
 use mtasts::input::InputLocation;
-use mtasts::model::{DomainReport, Evidence, Facts, Finding, Outcome, Subject};
+use mtasts::model::{DomainReport, Evidence, Facts, Finding, Ignored, Outcome, Subject};
 use mtasts::report::progress::Progress;
 use mtasts::report::stream::{self, RunHeader, RunSummary};
 use mtasts::report::{self, AuditReport, Format, Style};
@@ -43,6 +43,7 @@ fn finding(check: CheckId, subject: Subject, outcome: Outcome, summary: &str) ->
         outcome,
         summary: summary.to_owned(),
         evidence: Vec::new(),
+        ignored: None,
     }
 }
 
@@ -134,6 +135,23 @@ fn sample_report() -> AuditReport {
         findings: vec![
             pass(CheckId::StsRecordPresent),
             pass(CheckId::TlsRptPresent),
+            // Accepted in mtasts.toml: shown, marked, and left out of the verdict.
+            Finding {
+                ignored: Some(Ignored {
+                    reason: "reports also go to our own mailbox (ticket 7)".to_owned(),
+                    until: Some("2026-12-31".to_owned()),
+                }),
+                ..with_evidence(
+                    finding(
+                        CheckId::TlsRptRuaRetired,
+                        Subject::Domain,
+                        Outcome::Warn,
+                        "a rua points at NCSC Mail Check, which has closed",
+                    ),
+                    "rua",
+                    "mailto:tls-rua@mailcheck.service.ncsc.gov.uk",
+                )
+            },
         ],
     };
     AuditReport {
@@ -267,6 +285,7 @@ fn human_orders_a_failure_that_blocks_other_checks_first() {
         outcome: Outcome::Fail,
         summary: format!("{} failed", CheckId::as_str(check)),
         evidence: Vec::new(),
+        ignored: None,
     };
     let skipped = |check| Finding {
         check,
@@ -276,6 +295,7 @@ fn human_orders_a_failure_that_blocks_other_checks_first() {
         },
         summary: String::new(),
         evidence: Vec::new(),
+        ignored: None,
     };
     let mut report = sample_report();
     report.domains = vec![DomainReport {
@@ -442,11 +462,18 @@ fn human_verbose_header_and_footer() {
     assert!(text.contains(
         "example.com: FAIL (2 pass, 2 fail, 1 warn, 1 info, 1 skipped, 1 could not determine)"
     ));
-    assert!(text.contains("example.org: PASS (2 pass, 0 fail, 0 warn, 0 info, 0 skipped"));
+    assert!(text.contains(
+        "example.org: PASS (2 pass, 0 fail, 1 warn, 0 info, 0 skipped, 0 could not determine; \
+         1 ignored)"
+    ));
+    assert!(text.contains(
+        "  WARN  a rua points at NCSC Mail Check, which has closed  [tlsrpt.rua-retired]\n        \
+         ignored: reports also go to our own mailbox (ticket 7) (until 2026-12-31)\n"
+    ));
     let expected_end = format!(
         "\nSummary: 2 domains — 1 pass, 0 warn, 1 fail, 0 could not be determined\n  \
          FAIL  example.com  2 pass, 2 fail, 1 warn, 1 info, 1 skipped, 1 could not determine\n  \
-         PASS  example.org  2 pass\n\n\
+         PASS  example.org  2 pass, 1 warn; 1 ignored\n\n\
          Most common failing checks (domains):\n  \
          1  sts-record.id  {}\n  \
          1  mx.covered  {}\n",
@@ -549,6 +576,9 @@ struct JsonDomain {
     verdict: String,
     facts: JsonFacts,
     counts: JsonCounts,
+    // Only when an ignore accepted a finding.
+    #[serde(default)]
+    ignored: Option<JsonCounts>,
     findings: Vec<JsonFinding>,
     // Schema 3, compact detail: passes and skips grouped by subject.
     #[serde(default)]
@@ -618,6 +648,17 @@ struct JsonFinding {
     blocked_by: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    // Only on a finding an ignore accepted.
+    #[serde(default)]
+    ignored: Option<JsonIgnored>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct JsonIgnored {
+    reason: String,
+    #[serde(default)]
+    until: Option<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -686,10 +727,11 @@ fn json_top_level() {
     );
     assert_eq!(
         report.summary.counts,
+        // Ignored findings are counted too; the verdicts leave them out.
         JsonCounts {
             pass: 4,
             fail: 2,
-            warn: 1,
+            warn: 2,
             info: 1,
             skipped: 1,
             could_not_determine: 1
@@ -722,7 +764,27 @@ fn json_domains_and_facts() {
         }
     );
     assert_eq!(report.domains[1].facts.sts_id, None);
-    assert_eq!(report.domains[1].verdict, "pass");
+    // Its only warning is ignored: it is reported, marked, counted apart, and does not count.
+    let org = &report.domains[1];
+    assert_eq!(org.verdict, "pass");
+    assert_eq!(org.counts.warn, 1);
+    assert_eq!(org.ignored.as_ref().map(|counts| counts.warn), Some(1));
+    assert!(report.domains[0].ignored.is_none());
+    let ignored: Vec<(&str, &JsonIgnored)> = org
+        .findings
+        .iter()
+        .filter_map(|finding| Some((finding.id.as_str(), finding.ignored.as_ref()?)))
+        .collect();
+    assert_eq!(
+        ignored,
+        [(
+            "tlsrpt.rua-retired",
+            &JsonIgnored {
+                reason: "reports also go to our own mailbox (ticket 7)".to_owned(),
+                until: Some("2026-12-31".to_owned()),
+            }
+        )]
+    );
 }
 
 #[test]
@@ -737,7 +799,10 @@ fn json_carries_the_catalog_once_and_findings_refer_to_it() {
         assert_eq!(check.fix, spec.fix);
         assert_eq!(check.rules, spec.rules);
         assert_eq!(check.sources.len(), spec.sources.len());
-        assert_eq!(check.docs, format!("docs/checks.md#{id}"));
+        assert_eq!(
+            check.docs,
+            report::docs_link(&format!("docs/checks.md#{id}"))
+        );
     }
     let domain = &report.domains[0];
     let findings = &domain.findings;
@@ -852,7 +917,7 @@ fn json_full_detail_keeps_the_catalog_in_every_finding() {
         assert_eq!(finding.sources.as_ref().unwrap().len(), spec.sources.len());
         assert_eq!(
             finding.docs.as_deref(),
-            Some(format!("docs/checks.md#{}", finding.id).as_str())
+            Some(report::docs_link(&format!("docs/checks.md#{}", finding.id)).as_str())
         );
         assert!(finding.summary.is_some() && finding.evidence.is_some());
     }
@@ -896,7 +961,7 @@ fn jsonl_lines_are_the_json_documents_domain_objects() {
 // ---- CSV ----
 
 const CSV_HEADER: &str = "domain,verdict,mode,policy_id,max_age,mx_count,mx_covered,\
-                          starttls_ok,tlsrpt_ok,failures,warnings,failed_checks";
+                          starttls_ok,tlsrpt_ok,failures,warnings,failed_checks,ignored_checks";
 
 /// An RFC 4180 reader, strict enough to catch a quoting mistake: records end in CRLF, a quoted
 /// field ends at a lone `"`, and nothing follows it but a comma or the record's end.
@@ -945,6 +1010,23 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     records
 }
 
+/// Issue 13: the CSV reads back with the `csv` crate as with the strict parser above, record for
+/// record, so a spreadsheet or a script using a standard reader sees the same columns.
+#[test]
+fn csv_reads_back_with_a_standard_csv_reader() {
+    let text = csv_text(&sample_report());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let read: Vec<Vec<String>> = reader
+        .records()
+        .map(|record| record.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(read, parse_csv(&text));
+    assert_eq!(read[0][0], "domain");
+    assert_eq!(read.len(), 3);
+}
+
 fn csv_text(report: &AuditReport) -> String {
     String::from_utf8(render(report, Format::Csv, false)).unwrap()
 }
@@ -954,8 +1036,8 @@ fn csv_header_is_stable() {
     let text = csv_text(&sample_report());
     assert_eq!(text.split("\r\n").next().unwrap(), CSV_HEADER);
     let records = parse_csv(&text);
-    assert_eq!(records[0].len(), 12);
-    assert!(records.iter().all(|record| record.len() == 12));
+    assert_eq!(records[0].len(), 13);
+    assert!(records.iter().all(|record| record.len() == 13));
 }
 
 #[test]
@@ -977,6 +1059,7 @@ fn csv_rows_of_the_sample() {
             "2",
             "1",
             "mx.covered sts-record.id",
+            "",
         ]
     );
     assert_eq!(
@@ -992,8 +1075,9 @@ fn csv_rows_of_the_sample() {
             "",
             "yes",
             "0",
-            "0",
-            ""
+            "1", // the ignored warning is still a warning
+            "",
+            "tlsrpt.rua-retired",
         ]
     );
 }
@@ -1448,8 +1532,21 @@ fn sarif_has_one_result_per_problem_located_at_its_line() {
     let results = run["results"].as_array().unwrap();
     let sample = sample_report();
     let expected = problems(&sample.domains[0]);
-    assert!(problems(&sample.domains[1]).is_empty());
-    assert_eq!(results.len(), expected.len());
+    // example.org's one problem is ignored (accepted in mtasts.toml): still a result, suppressed.
+    let accepted = problems(&sample.domains[1]);
+    assert_eq!(accepted.len(), 1);
+    assert!(accepted[0].ignored.is_some());
+    assert_eq!(results.len(), expected.len() + 1);
+    let suppressed = results.last().unwrap();
+    assert_eq!(suppressed["ruleId"], "tlsrpt.rua-retired");
+    assert_eq!(
+        suppressed["suppressions"],
+        serde_json::json!([{"kind": "external", "status": "accepted",
+            "justification": "reports also go to our own mailbox (ticket 7) (until 2026-12-31)"}])
+    );
+    assert!(results[..expected.len()]
+        .iter()
+        .all(|result| result.get("suppressions").is_none()));
     let mut fingerprints = std::collections::BTreeSet::new();
     for (result, finding) in results.iter().zip(&expected) {
         assert_eq!(result["ruleId"], finding.check.as_str());
@@ -1511,7 +1608,9 @@ fn sarif_fingerprints_follow_the_finding_not_its_evidence_or_profile() {
             .map(|r| r["partialFingerprints"]["mtastsFinding/v1"].to_string())
             .collect()
     };
-    let before = fingerprints(&ci_text(Format::Sarif, FailOn::Fail));
+    let mut before = fingerprints(&ci_text(Format::Sarif, FailOn::Fail));
+    // The last result is example.org's; only example.com's are compared below.
+    before.pop();
     let mut changed = sample_report().domains.remove(0);
     for finding in &mut changed.findings {
         finding.summary.push_str(" (reworded)");
@@ -1619,12 +1718,19 @@ fn junit_has_a_suite_per_domain_and_a_case_per_finding() {
         assert_eq!(names, ["example.com", "example.org"]);
         let mut total = (0, 0, 0, 0);
         for (suite, report) in suites.iter().zip(&sample.domains) {
-            let count = |label: &str| report.count(label);
+            // Ignored findings are skipped cases, whatever their outcome.
+            let count = |label: &str| {
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.ignored.is_none() && f.outcome.label() == label)
+                    .count()
+            };
             let expected = (
                 report.findings.len(),
                 count("fail") + warn_fails * count("warn"),
                 count("could-not-determine"),
-                count("skipped"),
+                count("skipped") + report.ignored().count(),
             );
             let counted = junit_counts(*suite);
             assert_eq!(counted, expected, "{} {fail_on:?}", report.domain);
@@ -1636,7 +1742,7 @@ fn junit_has_a_suite_per_domain_and_a_case_per_finding() {
             );
         }
         assert_eq!(junit_counts(root), total);
-        assert_eq!(total, (10, 2 + warn_fails, 1, 1));
+        assert_eq!(total, (11, 2 + warn_fails, 1, 2));
     }
 }
 
@@ -1712,7 +1818,14 @@ fn github_annotates_each_problem_at_its_line() {
         text.lines().filter_map(common::workflow::parse).collect();
     let sample = sample_report();
     let expected = problems(&sample.domains[0]);
-    assert_eq!(commands.len(), expected.len(), "{text}");
+    // And example.org's ignored warning, as a notice that says so.
+    assert_eq!(commands.len(), expected.len() + 1, "{text}");
+    let accepted = commands.last().unwrap();
+    assert_eq!(accepted.name, "notice");
+    assert!(accepted.properties["title"].ends_with("tlsrpt.rua-retired (ignored)"));
+    assert!(accepted
+        .message
+        .contains("\nignored: reports also go to our own mailbox (ticket 7) (until 2026-12-31)\n"));
     for (command, finding) in commands.iter().zip(&expected) {
         let name = match finding.outcome {
             Outcome::Fail => "error",
@@ -1737,7 +1850,7 @@ fn github_annotates_each_problem_at_its_line() {
             "mtasts: example.com: fail",
             "mtasts: example.org: pass",
             "mtasts: 2 domain(s): 1 pass, 0 warn, 1 fail, 0 could not be determined; \
-             5 annotation(s)"
+             6 annotation(s)"
         ]
     );
 }

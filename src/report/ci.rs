@@ -45,10 +45,21 @@ pub(super) fn detail_lines(finding: &Finding) -> Vec<String> {
             clean(reason)
         ));
     }
+    if let Some(ignored) = &finding.ignored {
+        lines.push(format!("ignored: {}", ignored_phrase(ignored)));
+    }
     lines.push(format!("fix: {}", fix(finding)));
     let sources: Vec<String> = spec.sources.iter().map(ToString::to_string).collect();
     lines.push(format!("rule: {}", sources.join(", ")));
     lines
+}
+
+/// Why an ignored finding was accepted, and until when: `reason (until 2026-12-31)`.
+pub(super) fn ignored_phrase(ignored: &crate::model::Ignored) -> String {
+    match &ignored.until {
+        Some(day) => format!("{} (until {})", clean(&ignored.reason), clean(day)),
+        None => clean(&ignored.reason).into_owned(),
+    }
 }
 
 /// The fix to show: a check that could not be determined speaks to the person running the
@@ -95,6 +106,7 @@ mod tests {
             outcome: Outcome::Fail,
             summary: summary.to_owned(),
             evidence: vec![Evidence::new("policy mx", evidence)],
+            ignored: None,
         }
     }
 

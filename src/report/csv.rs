@@ -15,7 +15,7 @@ use super::stream::{RunSummary, Sink};
 use crate::model::{DomainReport, Outcome};
 
 /// The columns, in order. A column is never renamed or reordered; new ones are only appended.
-pub const COLUMNS: [&str; 12] = [
+pub const COLUMNS: [&str; 13] = [
     "domain",
     "verdict",
     "mode",
@@ -28,6 +28,7 @@ pub const COLUMNS: [&str; 12] = [
     "failures",
     "warnings",
     "failed_checks",
+    "ignored_checks",
 ];
 
 /// Writes the header row before the first domain (or at the end of an empty run), then a row
@@ -70,7 +71,7 @@ impl Sink for CsvSink<'_> {
 }
 
 /// The cells of one domain, in [`COLUMNS`] order, before quoting.
-fn cells(report: &DomainReport) -> [Cow<'_, str>; 12] {
+fn cells(report: &DomainReport) -> [Cow<'_, str>; 13] {
     let facts = &report.facts;
     let count = |wanted: &Outcome| {
         report
@@ -92,6 +93,7 @@ fn cells(report: &DomainReport) -> [Cow<'_, str>; 12] {
         Cow::Owned(count(&Outcome::Fail).to_string()),
         Cow::Owned(count(&Outcome::Warn).to_string()),
         Cow::Owned(failed_checks(report)),
+        Cow::Owned(ignored_checks(report)),
     ]
 }
 
@@ -109,6 +111,15 @@ fn failed_checks(report: &DomainReport) -> String {
         .findings
         .iter()
         .filter(|finding| finding.outcome == Outcome::Fail)
+        .map(|finding| finding.check.as_str())
+        .collect();
+    ids.into_iter().collect::<Vec<_>>().join(" ")
+}
+
+/// The IDs of the checks with a finding an ignore accepted, sorted, each once.
+fn ignored_checks(report: &DomainReport) -> String {
+    let ids: BTreeSet<&str> = report
+        .ignored()
         .map(|finding| finding.check.as_str())
         .collect();
     ids.into_iter().collect::<Vec<_>>().join(" ")
@@ -158,6 +169,7 @@ mod tests {
             outcome,
             summary: String::new(),
             evidence: Vec::new(),
+            ignored: None,
         }
     }
 

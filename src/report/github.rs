@@ -95,16 +95,25 @@ fn command(finding: &Finding, domain: &str, source: Option<&InputLocation>) -> S
         properties.push(format!("file={}", escape_property(&source.path)));
         properties.push(format!("line={}", source.line));
     }
-    let title = format!("{domain}: {}", finding.check.as_str());
+    let mut title = format!("{domain}: {}", finding.check.as_str());
+    if finding.ignored.is_some() {
+        title.push_str(" (ignored)");
+    }
     properties.push(format!("title={}", escape_property(&title)));
     let mut message = format!("{domain}: {}", ci::headline(finding, domain));
     for line in ci::detail_lines(finding) {
         message.push('\n');
         message.push_str(&line);
     }
+    // An ignored finding is still shown, as a notice: it no longer fails anything.
+    let name = if finding.ignored.is_some() {
+        "notice"
+    } else {
+        command_name(&finding.outcome)
+    };
     format!(
         "::{} {}::{}",
-        command_name(&finding.outcome),
+        name,
         properties.join(","),
         escape_data(&message)
     )

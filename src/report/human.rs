@@ -145,6 +145,7 @@ fn render_run_header(header: &RunHeader, paint: Paint, out: &mut dyn Write) -> i
 /// A setting as a phrase that says what it changes.
 fn describe_setting(key: &str, value: &str) -> String {
     match key {
+        "config" => format!("settings and ignores from {value}"),
         "ca-file" => format!("extra trust anchors from --ca-file {value}"),
         "resolver" => format!("DNS questions go to --resolver {value}"),
         "no-smtp" => "STARTTLS probes skipped (--no-smtp)".to_owned(),
@@ -247,16 +248,7 @@ fn problems_in_fixing_order(domain: &DomainReport) -> Vec<&Finding> {
 /// with no findings, or one that was not run because the run did not ask for it (no
 /// `--baseline`).
 fn stage_line(domain: &DomainReport, stage: Stage) -> Option<String> {
-    let findings: Vec<&Finding> = domain
-        .findings
-        .iter()
-        .filter(|finding| finding.check.spec().stage == stage)
-        .collect();
-    if findings.is_empty()
-        || (stage == Stage::Changes && findings.iter().all(|finding| no_baseline(finding)))
-    {
-        return None;
-    }
+    let findings = stage_findings(domain, stage)?;
     let count = |wanted: fn(&Outcome) -> bool| {
         findings
             .iter()
@@ -305,17 +297,9 @@ fn render_checklist(domain: &DomainReport, paint: Paint, out: &mut dyn Write) ->
     }
     render_since(domain, paint, out)?;
     for stage in Stage::ALL {
-        let findings: Vec<&Finding> = domain
-            .findings
-            .iter()
-            .filter(|finding| finding.check.spec().stage == stage)
-            .collect();
-        // A run without --baseline compared nothing: the stage would be a column of skips.
-        if findings.is_empty()
-            || (stage == Stage::Changes && findings.iter().all(|finding| no_baseline(finding)))
-        {
+        let Some(findings) = stage_findings(domain, stage) else {
             continue;
-        }
+        };
         writeln!(out)?;
         writeln!(out, "{}", paint.bold(stage.title()))?;
         for finding in findings {
@@ -331,6 +315,19 @@ fn render_checklist(domain: &DomainReport, paint: Paint, out: &mut dyn Write) ->
         paint.verdict(verdict),
         counts_phrase(domain, true)
     )
+}
+
+/// The findings of one stage, or `None` when it has none to show: no findings, or the changes
+/// stage of a run without `--baseline` (it compared nothing: it would be a column of skips).
+fn stage_findings(domain: &DomainReport, stage: Stage) -> Option<Vec<&Finding>> {
+    let findings: Vec<&Finding> = domain
+        .findings
+        .iter()
+        .filter(|finding| finding.check.spec().stage == stage)
+        .collect();
+    let compared_nothing =
+        stage == Stage::Changes && findings.iter().all(|finding| no_baseline(finding));
+    (!findings.is_empty() && !compared_nothing).then_some(findings)
 }
 
 fn no_baseline(finding: &Finding) -> bool {
@@ -444,6 +441,19 @@ fn render_finding(
         return Ok(());
     }
     const INDENT: &str = "        ";
+    // Accepted as known: said first, so the evidence below reads as what was accepted.
+    if let Some(ignored) = &finding.ignored {
+        let until = ignored
+            .until
+            .as_ref()
+            .map(|day| format!(" (until {day})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{INDENT}{}",
+            paint.dim(&format!("ignored: {}{}", clean(&ignored.reason), until))
+        )?;
+    }
     for evidence in finding.evidence.iter().take(MAX_EVIDENCE_LINES) {
         writeln!(
             out,
@@ -516,12 +526,17 @@ fn counts_phrase(domain: &DomainReport, all: bool) -> String {
         (domain.count("skipped"), "skipped"),
         (domain.count("could-not-determine"), "could not determine"),
     ];
-    counts
+    let mut phrase = counts
         .iter()
         .filter(|(count, _)| all || *count > 0)
         .map(|(count, label)| format!("{count} {label}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    let ignored = domain.ignored().count();
+    if ignored > 0 {
+        let _ = write!(phrase, "; {ignored} ignored");
+    }
+    phrase
 }
 
 /// The end of a run of several domains: verdict counts, what was not audited, a line per domain

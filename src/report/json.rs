@@ -166,6 +166,9 @@ struct WireDomain<'a> {
     verdict: &'static str,
     facts: WireFacts<'a>,
     counts: WireCounts,
+    /// The findings an ignore accepted, per outcome; absent when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<WireCounts>,
     /// Every finding with `--detail full`; otherwise those that are neither a pass nor a skip.
     findings: Vec<WireFinding<'a>>,
     /// Compact detail: the passing checks, grouped by subject in order of first appearance.
@@ -241,6 +244,17 @@ struct WireFinding<'a> {
     blocked_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    /// Accepted by an ignore (mtasts.toml or --ignore): it counts toward neither the verdict
+    /// nor the exit status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<WireIgnored<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireIgnored<'a> {
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -332,7 +346,7 @@ impl<'a> WireReport<'a> {
                 Verdict::CouldNotDetermine => summary.verdicts.could_not_determine += 1,
                 Verdict::Fail => summary.verdicts.fail += 1,
             }
-            summary.counts.add(&WireCounts::of(domain));
+            summary.counts.add(&WireCounts::of(domain.findings.iter()));
         }
         summary.verdict = worst.as_str();
         Self {
@@ -378,7 +392,12 @@ impl<'a> WireDomain<'a> {
             domain: &domain.domain,
             verdict: domain.verdict().as_str(),
             facts: WireFacts::from_facts(&domain.facts),
-            counts: WireCounts::of(domain),
+            counts: WireCounts::of(domain.findings.iter()),
+            ignored: domain
+                .ignored()
+                .next()
+                .is_some()
+                .then(|| WireCounts::of(domain.ignored())),
             findings: Vec::new(),
             passed: Vec::new(),
             skipped: Vec::new(),
@@ -436,9 +455,9 @@ impl<'a> WireFacts<'a> {
 }
 
 impl WireCounts {
-    fn of(domain: &DomainReport) -> Self {
+    fn of<'f>(findings: impl Iterator<Item = &'f Finding>) -> Self {
         let mut counts = Self::default();
-        for finding in &domain.findings {
+        for finding in findings {
             match finding.outcome {
                 Outcome::Pass => counts.pass += 1,
                 Outcome::Fail => counts.fail += 1,
@@ -496,6 +515,10 @@ impl<'a> WireFinding<'a> {
             docs: full.then(|| super::docs_anchor(finding.check)),
             blocked_by,
             reason,
+            ignored: finding.ignored.as_ref().map(|ignored| WireIgnored {
+                reason: &ignored.reason,
+                until: ignored.until.as_deref(),
+            }),
         }
     }
 }
@@ -551,6 +574,7 @@ mod tests {
             outcome,
             summary: "seen".to_owned(),
             evidence: vec![Evidence::new("record", "v=STSv1;\\x1B")],
+            ignored: None,
         };
         AuditReport {
             tool_version: "9.9.9".to_owned(),
@@ -618,7 +642,10 @@ mod tests {
         let check = &value["checks"]["tlsrpt.present"];
         assert_eq!(check["severity"], "fail"); // warn under rfc, fail under sge
         assert_eq!(check["stage"], "tlsrpt");
-        assert_eq!(check["docs"], "docs/checks.md#tlsrpt.present");
+        assert_eq!(
+            check["docs"],
+            crate::report::docs_link("docs/checks.md#tlsrpt.present")
+        );
         assert_eq!(
             value["checks"].as_object().unwrap().len(),
             crate::catalog::CATALOG.len()
@@ -658,6 +685,7 @@ mod tests {
             outcome,
             summary: "seen".to_owned(),
             evidence: Vec::new(),
+            ignored: None,
         };
         let skipped = Outcome::Skipped {
             blocked_by: Blocker::Check(CheckId::SmtpConnect),
@@ -726,7 +754,10 @@ mod tests {
         let pass = &value["domains"][0]["findings"][0];
         assert_eq!(pass["outcome"], "pass");
         assert_eq!(pass["stage"], "sts-record");
-        assert_eq!(pass["docs"], "docs/checks.md#sts-record.present");
+        assert_eq!(
+            pass["docs"],
+            crate::report::docs_link("docs/checks.md#sts-record.present")
+        );
         assert_eq!(pass["evidence"][0]["label"], "record");
         assert!(pass["fix"].is_string() && pass["title"].is_string());
     }

@@ -8,6 +8,7 @@
 pub mod catalog;
 mod ci;
 pub mod csv;
+pub mod explain;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -37,7 +38,8 @@ pub struct AuditReport {
 }
 
 /// Report formats (`--format`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// A checklist for people, grouped by stage.
     #[default]
@@ -60,7 +62,8 @@ pub enum Format {
 }
 
 /// How much each finding carries in `json` and `jsonl` (`--detail`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Detail {
     /// A finding carries its id, outcome, severity, subject, summary and evidence; a passing
     /// one only its id, outcome and subject. The checks' fixed text (title, sources, rules, fix,
@@ -118,19 +121,58 @@ pub fn status_tag(outcome: &Outcome) -> &'static str {
 /// The human tag of "could not determine": a word, as the others are (it was `????`).
 pub const UNDETERMINED_TAG: &str = "UNKNOWN";
 
-/// The anchor of a check in docs/checks.md; `report::catalog` writes an explicit `<a id>` with
-/// it, so the link does not depend on how a markdown renderer slugs headings.
+/// The link to a check in docs/checks.md; `report::catalog` writes an explicit `<a id>` with
+/// it, so the link does not depend on how a markdown renderer slugs headings. A URL when
+/// `package.repository` is set in Cargo.toml, else the path inside the repository.
 pub fn docs_anchor(check: crate::catalog::CheckId) -> String {
-    format!("docs/checks.md#{}", check.as_str())
+    docs_link(&format!("docs/checks.md#{}", check.as_str()))
+}
+
+/// `path` (relative to the repository root) as a link: see [`docs_link_in`].
+pub fn docs_link(path: &str) -> String {
+    docs_link_in(env!("CARGO_PKG_REPOSITORY"), path)
+}
+
+/// `path` inside `repository` (a GitHub-style URL: `/blob/main/` is added), or `path` itself
+/// when no repository is set.
+pub fn docs_link_in(repository: &str, path: &str) -> String {
+    let repository = repository.trim().trim_end_matches('/');
+    if repository.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{repository}/blob/main/{path}")
+    }
 }
 
 /// The check's documentation as an absolute URL, when the package names its repository
 /// (`package.repository` in Cargo.toml); `None` otherwise. SARIF's `helpUri` must be absolute.
 pub fn docs_url(check: crate::catalog::CheckId) -> Option<String> {
-    repository_url().map(|repository| format!("{repository}/blob/main/{}", docs_anchor(check)))
+    // With a repository, the docs link is already that URL.
+    repository_url().map(|_| docs_anchor(check))
 }
 
 /// `package.repository` from Cargo.toml, without a trailing `/`; `None` when it is not set.
 pub fn repository_url() -> Option<&'static str> {
     Some(env!("CARGO_PKG_REPOSITORY").trim_end_matches('/')).filter(|url| !url.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docs_links_are_urls_only_with_a_repository() {
+        assert_eq!(
+            docs_link_in("", "docs/checks.md#policy.mode"),
+            "docs/checks.md#policy.mode"
+        );
+        assert_eq!(
+            docs_link_in("https://github.com/o/r/", "docs/rules.md#TXT-01"),
+            "https://github.com/o/r/blob/main/docs/rules.md#TXT-01"
+        );
+        assert_eq!(
+            docs_anchor(crate::catalog::CheckId::PolicyMode),
+            docs_link_in(env!("CARGO_PKG_REPOSITORY"), "docs/checks.md#policy.mode")
+        );
+    }
 }

@@ -220,7 +220,18 @@ struct SarifResult {
     message: Text,
     locations: [Location; 1],
     partial_fingerprints: BTreeMap<&'static str, String>,
+    /// An ignored finding (mtasts.toml, `--ignore`) is still a result, suppressed with the
+    /// reason it was accepted for: code scanning shows it as dismissed, not as open.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
     properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
 }
 
 #[derive(Serialize)]
@@ -411,6 +422,15 @@ impl SarifResult {
                 FINGERPRINT_KEY,
                 ci::fingerprint(finding, domain),
             )]),
+            suppressions: finding
+                .ignored
+                .iter()
+                .map(|ignored| Suppression {
+                    kind: "external",
+                    status: "accepted",
+                    justification: ci::ignored_phrase(ignored),
+                })
+                .collect(),
             properties: ResultProperties {
                 domain: domain.to_owned(),
                 outcome: finding.outcome.label(),

@@ -224,6 +224,7 @@ mod tests {
                     outcome: outcome.clone(),
                     summary: String::new(),
                     evidence: Vec::new(),
+                    ignored: None,
                 })
                 .collect(),
         }

@@ -47,6 +47,7 @@ mod tests {
             outcome,
             summary: summary.to_owned(),
             evidence: vec![Evidence::new("detail", evidence)],
+            ignored: None,
         };
         let endpoint = Subject::endpoint("mta-sts.a.test", ip);
         let other = Subject::endpoint("mta-sts.a.test", "192.0.2.2".parse().unwrap());

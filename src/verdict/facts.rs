@@ -92,6 +92,7 @@ mod tests {
             outcome,
             summary: String::new(),
             evidence: Vec::new(),
+            ignored: None,
         }
     }
 

@@ -190,6 +190,7 @@ impl Findings {
             outcome,
             summary,
             evidence,
+            ignored: None,
         });
     }
 

@@ -36,7 +36,8 @@ pub struct World {
 impl World {
     /// good.test: a perfect enforce deployment. testing.test: the same in testing mode.
     /// broken.test: no TLS-RPT, its MX is not in the policy and offers no STARTTLS.
-    /// servfail.test: its `_mta-sts` lookup fails.
+    /// servfail.test: its `_mta-sts` and `mta-sts` lookups fail, so nothing is known to be
+    /// broken and much could not be determined.
     pub async fn start() -> Self {
         let zone = Zone::new("test")
             .ttl(86_400)
@@ -65,7 +66,8 @@ impl World {
                 &["v=TLSRPTv1; rua=mailto:tlsrpt@good.test"],
             )
             .mx("servfail.test", 10, "mx.good.test")
-            .servfail("_mta-sts.servfail.test");
+            .servfail("_mta-sts.servfail.test")
+            .servfail("mta-sts.servfail.test");
         let dns = DnsServer::start(zone).await;
 
         let ca = TestCa::new("mtasts loopback test CA");

@@ -45,7 +45,8 @@ pub struct Tools {
 const INSTALL_HINT: &str =
     "`bash .ci/run` installs them on Debian 12 (apt-get install nsd unbound \
      nginx-light postfix iproute2 dnsutils curl openssl python3) and runs the suite as root";
-const ROOT_HINT: &str = "run `cargo test --locked --test e2e` as root; CI runs it as root \
+const ROOT_HINT: &str =
+    "run `cargo test --locked --test e2e -- --include-ignored` as root; CI runs it as root \
      through `bash .ci/run`, which also installs the servers";
 
 impl Tools {
