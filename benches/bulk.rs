@@ -78,7 +78,7 @@ use tokio_rustls::TlsAcceptor;
 use common::ca::{LeafSpec, TestCa};
 use common::delay::{Chain, DelayProxy, Link};
 use common::smtp::{Behaviour, SmtpServer};
-use mtasts::stats::{status_field_kib, STATS_KIND};
+use mtasts::stats::STATS_KIND;
 
 const DEFAULT_DOMAINS: usize = 1000;
 const ZONE: &str = "bench.test";
@@ -801,29 +801,10 @@ impl Runner {
         let cpu_before = ProcessCpu::read();
         let started = Instant::now();
         let mut child = command.spawn().unwrap();
-        let pid = child.id();
-        let done = Arc::new(AtomicBool::new(false));
-        let poller = {
-            let done = Arc::clone(&done);
-            std::thread::spawn(move || {
-                let path = format!("/proc/{pid}/status");
-                let mut peak = None;
-                while !done.load(Ordering::Relaxed) {
-                    if let Some(hwm) = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|status| status_field_kib(&status, "VmHWM"))
-                    {
-                        peak = peak.max(Some(hwm));
-                    }
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                peak
-            })
-        };
+        let poller = common::peak::PeakPoller::start(child.id(), Duration::from_millis(10));
         let status = child.wait().unwrap();
         let wall = started.elapsed();
-        done.store(true, Ordering::Relaxed);
-        let polled_peak_kib = poller.join().unwrap();
+        let polled_peak_kib = poller.stop();
         let cpu_after = ProcessCpu::read();
         let stats = BufReader::new(File::open(&stderr).unwrap())
             .lines()

@@ -19,15 +19,14 @@
 // A benchmark: a failed setup step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/common/peak.rs"]
+mod peak;
+
 use std::fs::{self, File};
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use mtasts::stats::status_field_kib;
 
 const DEFAULT_REPORTS: usize = 10_000;
 const DOMAINS: usize = 50;
@@ -265,29 +264,10 @@ fn main() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let pid = child.id();
-    let done = Arc::new(AtomicBool::new(false));
-    let poller = {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            let path = format!("/proc/{pid}/status");
-            let mut peak = None;
-            while !done.load(Ordering::Relaxed) {
-                if let Some(hwm) = fs::read_to_string(&path)
-                    .ok()
-                    .and_then(|status| status_field_kib(&status, "VmHWM"))
-                {
-                    peak = peak.max(Some(hwm));
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            peak
-        })
-    };
+    let poller = peak::PeakPoller::start(child.id(), Duration::from_millis(5));
     let status = child.wait().unwrap();
     let wall = started.elapsed();
-    done.store(true, Ordering::Relaxed);
-    let peak = poller.join().unwrap();
+    let peak = poller.stop();
     let cpu = children_cpu().saturating_sub(cpu_before);
 
     let output: serde_json::Value =

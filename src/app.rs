@@ -53,8 +53,8 @@ use crate::evidence::{
 };
 use crate::exit::{RunStatus, Weighing};
 use crate::ignore::Ignores;
-use crate::input::{InputError, Sources};
-use crate::model::{DomainReport, Facts};
+use crate::input::{InputError, InputNote, Sources};
+use crate::model::DomainReport;
 use crate::observe::Observations;
 use crate::probe::live::LiveProbe;
 use crate::probe::{Limits, NetworkConfig};
@@ -214,6 +214,8 @@ fn check(args: CheckArgs, mut ignores: Ignores) -> anyhow::Result<ExitCode> {
         resume: args.input.resume.as_deref(),
         domains: &args.input.domains,
     })?;
+    print_input_notes(&gathered.notes);
+    print_input_notes(&gathered.resume_notes);
     print_input_errors(&gathered.errors);
     if gathered.domains.is_empty() && !gathered.errors.is_empty() {
         bail!(
@@ -733,6 +735,15 @@ fn network_notes(
     }
 }
 
+/// What pasted lines and arguments were taken for: notes, which change nothing else.
+fn print_input_notes(notes: &[InputNote]) {
+    let mut stderr = io::stderr().lock();
+    for note in notes {
+        // Nothing useful can be done if standard error is closed.
+        let _ = writeln!(stderr, "mtasts: note: {note}");
+    }
+}
+
 fn print_input_errors(errors: &[InputError]) {
     let mut stderr = io::stderr().lock();
     for error in errors {
@@ -851,11 +862,11 @@ fn settings(args: &CheckArgs) -> Vec<(String, String)> {
 fn lint(args: LintArgs, mut ignores: Ignores) -> anyhow::Result<ExitCode> {
     let (name, body) = read_lint_input(&args.file)?;
     let profile = args.report.profile;
-    let findings = verdict::policy::lint(&body, profile);
+    let linted = verdict::policy::lint(&body, profile);
     let mut domain = DomainReport {
         domain: name,
-        facts: Facts::default(),
-        findings,
+        facts: linted.facts,
+        findings: linted.findings,
     };
     ignores.apply(&mut domain);
     let settings = args

@@ -322,6 +322,10 @@ catalog! {
         "The TXT record's TTL matches the guidance (86400, or 3600 around a change)",
         [sge("step 1")], ["SGE-06"],
         "Set the TTL of the _mta-sts record to 86400 seconds (3600 while you change the policy).";
+    StsRecordBounds = "sts-record.bounds", StsRecord, Domain, [I, I, I],
+        "The whole TXT answer at _mta-sts.DOMAIN was judged (no bound of the audit was reached)",
+        [rfc(8461, "3.1"), Source::Operational], ["TXT-04", "TXT-05"],
+        "Nothing is wrong in itself: the audit reads at most 100 TXT records, 8 KiB of each and 32 KiB of an answer, and the evidence says what was left out. Keep _mta-sts.DOMAIN to its one short record: other TXT records there only make the answer large.";
 
     // ---- Policy host (RFC 8461 §3.2, §3.3) ----
     PolicyHostResolves = "policy-host.resolves", PolicyHost, Host, [F, F, F],
@@ -336,6 +340,10 @@ catalog! {
         "Every address of mta-sts.DOMAIN is a public address",
         [rfc(8461, "3.3"), rfc(6890, "2.2")], ["FET-03"],
         "Publish only public addresses for mta-sts.DOMAIN: no sender can reach a loopback, private (RFC 1918, fc00::/7), link-local, CGNAT or documentation address, so it never gets the policy. Serve internal names from internal DNS only.";
+    PolicyHostBounds = "policy-host.bounds", PolicyHost, Host, [I, I, I],
+        "Every address of mta-sts.DOMAIN was fetched from (no bound of the audit was reached)",
+        [rfc(8461, "3.3"), Source::Operational], ["FET-03"],
+        "Nothing is wrong in itself: the audit keeps at most 100 records of an answer and fetches the policy from at most 8 addresses (the lowest), and the evidence lists the others. Senders use any of them, so every address must serve the same policy.";
 
     // ---- Policy fetch (RFC 8461 §3.3) ----
     PolicyFetchConnect = "policy-fetch.connect", PolicyFetch, Endpoint, [F, F, F],
@@ -638,6 +646,10 @@ catalog! {
         "No rua points at a reporting service that has closed",
         [ncsc("§1"), Source::Operational], ["NCSC-01"],
         "Replace the retired address with a mailbox or service you read (`rua=mailto:tls-reports@DOMAIN`); reports sent to a closed service are read by no one.";
+    TlsRptBounds = "tlsrpt.bounds", TlsRpt, Domain, [I, I, I],
+        "The whole TXT answer at _smtp._tls.DOMAIN and every report destination were judged (no bound of the audit was reached)",
+        [rfc(8460, "3"), Source::Operational], ["RPT-03", "RPT-13"],
+        "Nothing is wrong in itself: the audit reads at most 100 TXT records, 8 KiB of each and 32 KiB of an answer, looks at 10 mailto: domains and 10 https: URLs, and handshakes with 8 addresses of each https: host; the evidence says what was left out. A few report addresses are plenty.";
 
 
     // ---- Readiness from TLS-RPT reports (RFC 8460 §4; NCSC §6; SGE steps 4 and 5) ----
@@ -665,6 +677,10 @@ catalog! {
         "In testing, the reports allow enforce; in enforce, they show enforcement is not hurting delivery",
         [ncsc("§6"), sge("step 5"), rfc(8461, "5")], ["NCSC-11", "NCSC-13", "SGE-04", "SGE-11"],
         "When every reports.* check passes: edit the policy to `mode: enforce`, publish it on every address of the policy host and wait until each serves it, then change the TXT id (SGE step 5: optionally lower max_age and the TXT TTL to 3600 around the change).";
+    ReportsBounds = "reports.bounds", Reports, Domain, [I, I, I],
+        "Every input given to --reports was read (none was unreadable or past a bound)",
+        [rfc(8460, "4"), Source::Operational], ["NCSC-11"],
+        "Look at the inputs the evidence lists: a file past a size bound (a report over 16 MiB decompressed, a file over 256 MiB), a directory too deep, files past the 100,000th and files that are not reports were not read, so the readiness checks did not count them. Give --reports the folder or mailbox that holds the reports themselves.";
 
     // ---- Changes since the baseline (--baseline; RFC 8461 §3.1, §8.1, §8.3) ----
     ChangeInBaseline = "change.in-baseline", Changes, Domain, [I, I, I],

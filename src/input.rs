@@ -3,7 +3,12 @@
 //! lengths, RFC 952/1123 letters-digits-hyphen labels); then `--shard` and `--resume` pick which
 //! of them this run audits.
 //!
-//! Parsing is pure ([`parse_list`], [`normalize_domain`], [`dedup`], [`Shard`],
+//! Names are taken as people paste them ([`interpret`]): a URL, `host:port`, a mail address or
+//! `mailto:` URI, or a record name such as `_mta-sts.example.com` is taken for the mail domain it
+//! names, with an [`InputNote`] saying so; what names no domain is rejected saying what it was
+//! recognised as.
+//!
+//! Parsing is pure ([`parse_list`], [`interpret`], [`normalize_domain`], [`dedup`], [`Shard`],
 //! [`completed_domains`] over any reader); [`gather`] does the file reading. A line that is not a
 //! domain name is an [`InputError`] and the run goes on; what makes the input unusable (an
 //! invalid name typed as an argument, an unreadable or oversized file, a bad `--shard`, no valid
@@ -14,6 +19,7 @@ use std::fmt;
 #[allow(clippy::disallowed_types, reason = "only gather opens files")]
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::net::IpAddr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,7 +27,7 @@ use anyhow::{anyhow, bail, Context as _};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::escape::{escape_bytes, escape_str};
-use crate::name::DomainName;
+use crate::name::{DomainName, NameError};
 
 pub use crate::name::{NameError as DomainError, MAX_LABEL_LEN, MAX_NAME_LEN};
 
@@ -30,12 +36,202 @@ pub fn normalize_domain(input: &str) -> Result<String, DomainError> {
     DomainName::parse(input).map(String::from)
 }
 
-/// A line of input that is not a domain name; the run goes on without it.
+/// What a line or argument was taken for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interpreted {
+    pub domain: DomainName,
+    /// What the text was taken for when it was not the domain alone ("a URL: audited as its
+    /// host name example.org"); said on standard error.
+    pub note: Option<String>,
+}
+
+impl Interpreted {
+    fn noted(domain: DomainName, note: String) -> Self {
+        Self {
+            domain,
+            note: Some(note),
+        }
+    }
+}
+
+/// Takes `text` as people paste it for the mail domain it names:
+///
+/// * a domain name (`example.org`, `Example.ORG.`, `bücher.example`) as itself;
+/// * a URL (`https://example.org/`) as its host name, and a URL of the policy host
+///   (`https://mta-sts.example.org/.well-known/mta-sts.txt`) as the domain whose policy it is;
+/// * `host:port` (`example.org:25`) as the host name;
+/// * a mail address (`postmaster@example.org`, `Name <postmaster@example.org>`) or a `mailto:`
+///   URI as the address's domain;
+/// * a record name (`_mta-sts.example.org`, `_smtp._tls.example.org`) as the domain it belongs to.
+///
+/// Anything but the domain alone comes with a note saying what it was taken for (a bare
+/// `mta-sts.D` is audited as given, with a note that it is D's policy host). `Err` says why
+/// the text names no mail domain, and what it was recognised as when that helps.
+pub fn interpret(text: &str) -> Result<Interpreted, String> {
+    let text = text.trim();
+    let plain = match DomainName::parse(text) {
+        Ok(domain) => {
+            let note = policy_host_parent(&domain).map(|parent| {
+                format!(
+                    "`{domain}` is the policy host of {parent}; it is audited as given (give \
+                     {parent} to audit that domain)"
+                )
+            });
+            return Ok(Interpreted { domain, note });
+        }
+        Err(err) => err,
+    };
+    pasted_form(text).unwrap_or_else(|| Err(plain.to_string()))
+}
+
+/// The domain whose policy host (`mta-sts.D`) `domain` is, if it is one.
+fn policy_host_parent(domain: &DomainName) -> Option<DomainName> {
+    let parent = domain.as_str().strip_prefix("mta-sts.")?;
+    DomainName::parse(parent).ok()
+}
+
+/// The forms of [`interpret`] other than a bare domain name; `None` when `text` is none of them.
+fn pasted_form(text: &str) -> Option<Result<Interpreted, String>> {
+    let lower = text.to_ascii_lowercase();
+    if lower.starts_with("mailto:") {
+        let address = &text["mailto:".len()..];
+        let address = address.split_once('?').map_or(address, |(to, _)| to);
+        if address.contains(',') {
+            return Some(Err(
+                "a mailto: URI with several addresses: give one domain per line".to_owned(),
+            ));
+        }
+        return Some(address_domain(address, "a mailto: URI"));
+    }
+    if let Some((scheme, rest)) = text.split_once("://") {
+        if is_url_scheme(scheme) {
+            return Some(url_domain(rest));
+        }
+    }
+    if text.contains('@') {
+        return Some(address_domain(text, "a mail address"));
+    }
+    for (prefix, record) in [
+        ("_mta-sts.", "MTA-STS record"),
+        ("_smtp._tls.", "TLS-RPT record"),
+    ] {
+        if let Some(rest) = lower.strip_prefix(prefix) {
+            if let Ok(domain) = DomainName::parse(rest) {
+                let note = format!("the name of {domain}'s {record}: audited as {domain}");
+                return Some(Ok(Interpreted::noted(domain, note)));
+            }
+        }
+    }
+    let (host, port) = text.rsplit_once(':')?;
+    if host.contains(':') || host.starts_with('[') {
+        return None;
+    }
+    if host.parse::<IpAddr>().is_ok() {
+        return Some(Err(
+            "an IP address and port; a mail domain is a name (example.com)".to_owned(),
+        ));
+    }
+    let domain = DomainName::parse(host).ok()?;
+    Some(
+        if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) {
+            let note = format!(
+                "a host name and port: audited as {domain} (the audit uses ports 443 and 25 \
+                 whatever the port given)"
+            );
+            Ok(Interpreted::noted(domain, note))
+        } else {
+            Err(format!(
+                "{domain} followed by `:{}`, which is not a port number; give the domain alone",
+                escape_str(port)
+            ))
+        },
+    )
+}
+
+/// RFC 3986 §3.1: a letter, then letters, digits, `+`, `-` and `.`.
+fn is_url_scheme(scheme: &str) -> bool {
+    let mut chars = scheme.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
+        && chars.all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '+' | '-' | '.'))
+}
+
+/// The domain of the URL whose part after `scheme://` is `rest`.
+fn url_domain(rest: &str) -> Result<Interpreted, String> {
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if host_port.starts_with('[') {
+        return Err("a URL whose host is an IP address; a mail domain is a name".to_owned());
+    }
+    let host = host_port
+        .split_once(':')
+        .map_or(host_port, |(host, _)| host);
+    if host.parse::<IpAddr>().is_ok() {
+        return Err("a URL whose host is an IP address; a mail domain is a name".to_owned());
+    }
+    let domain = DomainName::parse(host).map_err(|err| {
+        format!(
+            "a URL, but its host `{}` is not a mail domain: {err}",
+            escape_str(host)
+        )
+    })?;
+    if let Some(parent) = policy_host_parent(&domain) {
+        let what = if path.starts_with("/.well-known/mta-sts.txt") {
+            "the URL of the MTA-STS policy of"
+        } else {
+            "a URL of the policy host of"
+        };
+        let note = format!("{what} {parent}: audited as {parent}");
+        return Ok(Interpreted::noted(parent, note));
+    }
+    let note = format!("a URL: audited as its host name {domain}");
+    Ok(Interpreted::noted(domain, note))
+}
+
+/// The domain of a mail address (`local@domain`, or `Name <local@domain>`); `what` names the
+/// form for the note.
+fn address_domain(text: &str, what: &str) -> Result<Interpreted, String> {
+    let address = match (text.rfind('<'), text.strip_suffix('>')) {
+        (Some(start), Some(inner)) if start < inner.len() => &inner[start + 1..],
+        _ => text,
+    };
+    let Some((_, domain)) = address.trim().rsplit_once('@') else {
+        return Err(format!("{what} without a domain (no `@`)"));
+    };
+    match DomainName::parse(domain) {
+        Ok(domain) => {
+            let note = format!("{what}: audited as {domain}, the domain of the address");
+            Ok(Interpreted::noted(domain, note))
+        }
+        Err(NameError::IpLiteral) => Err(format!(
+            "{what} whose domain is an IP address; a mail domain is a name"
+        )),
+        Err(err) => Err(format!(
+            "{what}, but its domain `{}` is not a mail domain: {err}",
+            escape_str(domain)
+        )),
+    }
+}
+
+/// A line or argument taken for a domain it names rather than given as the domain alone; the
+/// run goes on with the domain. Its `reason` says what the text was taken for; displayed as
+/// `domains.txt:3: "https://example.org/": a URL: audited as its host name example.org`.
+pub type InputNote = InputError;
+
+/// The origin of a note about a domain given as an argument.
+pub const ARGUMENT_ORIGIN: &str = "argument";
+
+/// A line of input that is not a domain name; the run goes on without it. (The same shape says
+/// what a line was taken for: an [`InputNote`].)
 ///
 /// Displayed as `domains.txt:12: "ex ample.com": <reason>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputError {
-    /// The file name (escaped), or `<stdin>`.
+    /// The file name (escaped), `<stdin>`, or [`ARGUMENT_ORIGIN`] (notes only).
     pub origin: String,
     /// 1-based line number within `origin`, for lists.
     pub line: Option<usize>,
@@ -127,25 +323,39 @@ impl std::error::Error for ListError {}
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// What one domain list holds; `N` is a name, or a name with its line number
+/// ([`parse_list_numbered`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedList<N = DomainName> {
+    /// The domains in order, duplicates kept (see [`dedup`]).
+    pub names: Vec<N>,
+    /// The lines that name no domain.
+    pub errors: Vec<InputError>,
+    /// The lines taken for a domain they name rather than given as it ([`interpret`]).
+    pub notes: Vec<InputNote>,
+}
+
 /// Parses a domain list with [`ListLimits::DEFAULT`]; see [`parse_list_with`].
-pub fn parse_list(
-    bytes: &[u8],
-    origin: &str,
-) -> Result<(Vec<DomainName>, Vec<InputError>), ListError> {
+pub fn parse_list(bytes: &[u8], origin: &str) -> Result<ParsedList, ListError> {
     parse_list_with(bytes, origin, &ListLimits::DEFAULT)
 }
 
 /// Parses a domain list: one name per line (LF or CRLF), a BOM at the start dropped, `#`
-/// starting a comment at the start of a line or after whitespace, blank lines ignored, each name
-/// through [`DomainName::parse`]. Returns the names in order (duplicates kept; see [`dedup`]) and
-/// the lines that were not names, `origin` and line number attached.
+/// starting a comment at the start of a line or after whitespace, blank lines ignored, each line
+/// through [`interpret`]. Returns the names in order, the lines that were not names and the
+/// lines taken for the name they hold, `origin` and line number attached. Notes past
+/// `max_listed_errors` are dropped (the domains are kept).
 pub fn parse_list_with(
     bytes: &[u8],
     origin: &str,
     limits: &ListLimits,
-) -> Result<(Vec<DomainName>, Vec<InputError>), ListError> {
-    let (numbered, errors) = parse_list_numbered(bytes, origin, limits)?;
-    Ok((numbered.into_iter().map(|(name, _)| name).collect(), errors))
+) -> Result<ParsedList, ListError> {
+    let numbered = parse_list_numbered(bytes, origin, limits)?;
+    Ok(ParsedList {
+        names: numbered.names.into_iter().map(|(name, _)| name).collect(),
+        errors: numbered.errors,
+        notes: numbered.notes,
+    })
 }
 
 /// Names of a list, each with its 1-based line number.
@@ -156,7 +366,7 @@ pub fn parse_list_numbered(
     bytes: &[u8],
     origin: &str,
     limits: &ListLimits,
-) -> Result<(NumberedNames, Vec<InputError>), ListError> {
+) -> Result<ParsedList<(DomainName, usize)>, ListError> {
     if bytes.len() > limits.max_bytes {
         return Err(ListError::TooManyBytes {
             limit: limits.max_bytes,
@@ -173,6 +383,7 @@ pub fn parse_list_numbered(
     }
     let mut names = Vec::new();
     let mut errors = Vec::new();
+    let mut notes = Vec::new();
     let mut unlisted = 0usize;
     for (index, raw) in bytes.split(|b| *b == b'\n').take(lines).enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -189,8 +400,18 @@ pub fn parse_list_numbered(
         } else {
             match parse_line(raw) {
                 None => None,
-                Some(Ok(name)) => {
-                    names.push((name, index + 1));
+                Some(Ok((text, interpreted))) => {
+                    if let Some(note) = interpreted.note {
+                        if notes.len() < limits.max_listed_errors {
+                            notes.push(InputNote {
+                                origin: origin.to_owned(),
+                                line: Some(index + 1),
+                                text,
+                                reason: note,
+                            });
+                        }
+                    }
+                    names.push((interpreted.domain, index + 1));
                     None
                 }
                 Some(Err(err)) => Some(err),
@@ -220,7 +441,11 @@ pub fn parse_list_numbered(
             ),
         });
     }
-    Ok((names, errors))
+    Ok(ParsedList {
+        names,
+        errors,
+        notes,
+    })
 }
 
 struct LineError {
@@ -233,8 +458,9 @@ fn prefix(bytes: &[u8], max: usize) -> &[u8] {
     &bytes[..bytes.len().min(max)]
 }
 
-/// One line without its end: `None` for a blank or comment line.
-fn parse_line(raw: &[u8]) -> Option<Result<DomainName, LineError>> {
+/// One line without its end: `None` for a blank or comment line; the text (escaped) with what
+/// it was taken for.
+fn parse_line(raw: &[u8]) -> Option<Result<(String, Interpreted), LineError>> {
     // `#` and ASCII whitespace never occur inside a UTF-8 sequence, so comments are cut on
     // bytes, and a comment in another encoding does not spoil the line.
     let content = raw
@@ -252,10 +478,13 @@ fn parse_line(raw: &[u8]) -> Option<Result<DomainName, LineError>> {
     if name.is_empty() {
         return None;
     }
-    Some(DomainName::parse(name).map_err(|err| LineError {
-        text: escape_str(name),
-        reason: err.to_string(),
-    }))
+    Some(match interpret(name) {
+        Ok(interpreted) => Ok((escape_str(name), interpreted)),
+        Err(reason) => Err(LineError {
+            text: escape_str(name),
+            reason,
+        }),
+    })
 }
 
 /// Keeps the first occurrence of each name, in order.
@@ -408,9 +637,29 @@ pub struct Completed {
     pub domains: HashSet<String>,
     /// Non-blank lines that are not JSON objects (an interrupted run cuts its last line).
     pub unparsed_lines: usize,
+    /// Lines longer than [`ResumeLimits::max_line_bytes`], which are not read: the first
+    /// [`MAX_LISTED_LONG_LINES`] of them. Their domains are audited again.
+    pub long_lines: Vec<LongLine>,
+    /// How many lines were too long, listed or not.
+    pub long_line_count: usize,
     /// What the skipped domains' findings were, together, so that a resumed run's exit status
     /// covers them too.
     pub outcomes: ResumedOutcomes,
+}
+
+/// Over-long lines of a `--resume` file listed one by one; the others are only counted.
+pub const MAX_LISTED_LONG_LINES: usize = 20;
+
+/// A `--resume` line past the line bound: not read, so its domain is not taken as done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LongLine {
+    /// 1-based.
+    pub line: usize,
+    /// The line's length without its end.
+    pub bytes: usize,
+    /// The domain the line reports on, when it is one of the candidates and its start says so
+    /// (`{"domain":"…"` is how every line of ours begins).
+    pub domain: Option<String>,
 }
 
 /// Reads an earlier `--format jsonl` output: every line that is a JSON object with a string
@@ -425,7 +674,9 @@ pub fn completed_domains<R: BufRead>(
     let mut completed = Completed::default();
     let mut line = Vec::new();
     let mut total: u64 = 0;
+    let mut number = 0usize;
     while let Some(len) = read_line_bounded(&mut reader, &mut line, limits.max_line_bytes)? {
+        number += 1;
         total = total.saturating_add(len as u64 + 1);
         if total > limits.max_bytes.saturating_add(1) {
             return Err(io::Error::other(format!(
@@ -434,7 +685,19 @@ pub fn completed_domains<R: BufRead>(
             )));
         }
         if len > limits.max_line_bytes {
-            completed.unparsed_lines += 1;
+            // A valid line may be this long (a pathological domain's findings): say so rather
+            // than drop it unnoticed, and audit its domain again, which is the safe side.
+            completed.long_line_count += 1;
+            if completed.long_lines.len() < MAX_LISTED_LONG_LINES {
+                let domain = leading_domain(&line)
+                    .and_then(|domain| normalize_domain(&domain).ok())
+                    .filter(|name| candidates.contains(name.as_str()));
+                completed.long_lines.push(LongLine {
+                    line: number,
+                    bytes: len,
+                    domain,
+                });
+            }
             continue;
         }
         if line.trim_ascii().is_empty() {
@@ -454,6 +717,22 @@ pub fn completed_domains<R: BufRead>(
         }
     }
     Ok(completed)
+}
+
+/// The `domain` string at the very start of a JSON object (`{"domain":"example.org",…`), read
+/// from a line's first bytes when the whole line is too long to parse.
+fn leading_domain(start: &[u8]) -> Option<String> {
+    let rest = start
+        .trim_ascii_start()
+        .strip_prefix(b"{")?
+        .trim_ascii_start()
+        .strip_prefix(b"\"domain\"")?
+        .trim_ascii_start()
+        .strip_prefix(b":")?;
+    serde_json::Deserializer::from_slice(rest)
+        .into_iter::<String>()
+        .next()?
+        .ok()
 }
 
 /// Reads one line into `line` (without its `\n`), keeping at most `limit` bytes of it. Returns
@@ -580,6 +859,8 @@ pub struct Gathered {
     /// read from standard input (the first occurrence counts when a name is given twice).
     pub locations: Vec<Option<InputLocation>>,
     pub errors: Vec<InputError>,
+    /// Arguments and lines taken for the domain they name; said on standard error, not errors.
+    pub notes: Vec<InputNote>,
     /// Domains left out because `--resume` found them already done.
     pub resumed: usize,
     /// What those domains' findings were (for the exit status).
@@ -589,6 +870,10 @@ pub struct Gathered {
     /// Lines of the `--resume` file that did not parse and were ignored (an interrupted run
     /// leaves its last line cut).
     pub resume_unparsed_lines: usize,
+    /// Lines of the `--resume` file past its line bound, not read (their domains are audited).
+    pub resume_long_lines: usize,
+    /// What standard error says about the `--resume` file: lines not read, and why.
+    pub resume_notes: Vec<InputNote>,
 }
 
 /// No valid name in the whole input: the run stops (exit 2). Its message lists the input errors,
@@ -639,12 +924,24 @@ pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
     let limits = ListLimits::DEFAULT;
     let mut listed: Vec<(DomainName, Option<InputLocation>)> = Vec::new();
     let mut errors = Vec::new();
+    let mut notes = Vec::new();
     // A name typed on the command line is checked strictly: a typo there is a usage error, as
     // it always was; only lists, often exported from elsewhere, are worked through regardless.
+    // What is pasted (a URL, an address) is taken for its domain in both, with a note.
     for arg in sources.domains {
-        match DomainName::parse(arg) {
-            Ok(name) => listed.push((name, None)),
-            Err(err) => bail!("invalid domain \"{}\": {err}", escape_str(arg)),
+        match interpret(arg) {
+            Ok(interpreted) => {
+                if let Some(note) = interpreted.note {
+                    notes.push(InputNote {
+                        origin: ARGUMENT_ORIGIN.to_owned(),
+                        line: None,
+                        text: escape_str(arg.trim()),
+                        reason: note,
+                    });
+                }
+                listed.push((interpreted.domain, None));
+            }
+            Err(reason) => bail!("invalid domain \"{}\": {reason}", escape_str(arg)),
         }
     }
     let mut read_stdin = false;
@@ -667,15 +964,16 @@ pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
             let shown = location_path(path, working_dir.as_deref());
             (origin, bytes, Some(Arc::<str>::from(shown)))
         };
-        let (found, rejected) = parse_list_numbered(&bytes, &origin, &limits)
+        let list = parse_list_numbered(&bytes, &origin, &limits)
             .with_context(|| format!("domain list {origin}"))?;
-        listed.extend(found.into_iter().map(|(name, line)| {
+        listed.extend(list.names.into_iter().map(|(name, line)| {
             let location = location_path
                 .clone()
                 .map(|path| InputLocation { path, line });
             (name, location)
         }));
-        errors.extend(rejected);
+        errors.extend(list.errors);
+        notes.extend(list.notes);
     }
     let mut seen = HashSet::with_capacity(listed.len());
     listed.retain(|(name, _)| seen.insert(name.clone()));
@@ -692,6 +990,7 @@ pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
 
     let mut gathered = Gathered {
         errors,
+        notes,
         other_shards,
         ..Gathered::default()
     };
@@ -707,9 +1006,77 @@ pub fn gather(sources: &Sources<'_>) -> anyhow::Result<Gathered> {
         gathered.resumed = completed.domains.len();
         gathered.resumed_outcomes = completed.outcomes;
         gathered.resume_unparsed_lines = completed.unparsed_lines;
+        gathered.resume_long_lines = completed.long_line_count;
+        gathered.resume_notes = resume_notes(&origin, &completed, &ResumeLimits::DEFAULT);
     }
     (gathered.domains, gathered.locations) = listed.into_iter().unzip();
     Ok(gathered)
+}
+
+/// One sentence per over-long line of the `--resume` file `origin` (then how many more), and
+/// one for the lines that are not JSON objects.
+fn resume_notes(origin: &str, completed: &Completed, limits: &ResumeLimits) -> Vec<InputNote> {
+    let note = |line: Option<usize>, note: String| InputNote {
+        origin: format!("--resume {origin}"),
+        line,
+        text: String::new(),
+        reason: note,
+    };
+    let bound = if limits.max_line_bytes >= 1024 * 1024 {
+        format!("{} MiB", limits.max_line_bytes / (1024 * 1024))
+    } else {
+        format!("{} bytes", limits.max_line_bytes)
+    };
+    let mut notes: Vec<InputNote> = completed
+        .long_lines
+        .iter()
+        .map(|long| {
+            let what = match &long.domain {
+                Some(domain) => format!("{domain} is audited again"),
+                None => "the domain it reports on, if it is one of this run's, is audited again"
+                    .to_owned(),
+            };
+            note(
+                Some(long.line),
+                format!(
+                    "the line is {} bytes long, more than the {bound} a line is read to, so it \
+                     was not read: {what}",
+                    long.bytes
+                ),
+            )
+        })
+        .collect();
+    let unlisted = completed.long_line_count - completed.long_lines.len();
+    if unlisted > 0 {
+        notes.push(note(
+            None,
+            format!(
+                "{unlisted} more lines are longer than {bound} and were not read; their \
+                 domains are audited again"
+            ),
+        ));
+    }
+    if completed.unparsed_lines > 0 {
+        notes.push(note(
+            None,
+            format!(
+                "{} line{} not a JSON object and {} ignored (an interrupted run leaves its last \
+                 line cut)",
+                completed.unparsed_lines,
+                if completed.unparsed_lines == 1 {
+                    " is"
+                } else {
+                    "s are"
+                },
+                if completed.unparsed_lines == 1 {
+                    "was"
+                } else {
+                    "were"
+                },
+            ),
+        ));
+    }
+    notes
 }
 
 /// `path` as a report shows a list's location: relative to `working_dir` when it lies below it
@@ -912,10 +1279,163 @@ mod tests {
         }
     }
 
+    /// Issue 12: what people paste is taken for the domain it names, saying so.
+    #[test]
+    fn takes_pasted_forms_for_the_domain_they_name() {
+        let cases = [
+            (
+                "https://example.org/",
+                "example.org",
+                "a URL: audited as its host name example.org",
+            ),
+            (
+                "HTTP://Example.ORG",
+                "example.org",
+                "a URL: audited as its host name example.org",
+            ),
+            (
+                "https://user@example.org:8443/path?q#f",
+                "example.org",
+                "a URL: audited as its host name example.org",
+            ),
+            (
+                "https://mta-sts.example.org/.well-known/mta-sts.txt",
+                "example.org",
+                "the URL of the MTA-STS policy of example.org: audited as example.org",
+            ),
+            (
+                "https://mta-sts.example.org/",
+                "example.org",
+                "a URL of the policy host of example.org: audited as example.org",
+            ),
+            (
+                "example.org:25",
+                "example.org",
+                "a host name and port: audited as example.org (the audit uses ports 443 and 25 \
+                 whatever the port given)",
+            ),
+            (
+                "mailto:postmaster@example.org",
+                "example.org",
+                "a mailto: URI: audited as example.org, the domain of the address",
+            ),
+            (
+                "MAILTO:tls-reports@Example.org?subject=x",
+                "example.org",
+                "a mailto: URI: audited as example.org, the domain of the address",
+            ),
+            (
+                "postmaster@example.org",
+                "example.org",
+                "a mail address: audited as example.org, the domain of the address",
+            ),
+            (
+                "Post Master <postmaster@bücher.example>",
+                "xn--bcher-kva.example",
+                "a mail address: audited as xn--bcher-kva.example, the domain of the address",
+            ),
+            (
+                "_mta-sts.example.org",
+                "example.org",
+                "the name of example.org's MTA-STS record: audited as example.org",
+            ),
+            (
+                "_smtp._tls.Example.org.",
+                "example.org",
+                "the name of example.org's TLS-RPT record: audited as example.org",
+            ),
+            (
+                "mta-sts.example.org",
+                "mta-sts.example.org",
+                "`mta-sts.example.org` is the policy host of example.org; it is audited as given \
+                 (give example.org to audit that domain)",
+            ),
+        ];
+        for (text, domain, note) in cases {
+            let interpreted = interpret(text).unwrap_or_else(|err| panic!("{text}: {err}"));
+            assert_eq!(interpreted.domain, domain, "{text}");
+            assert_eq!(interpreted.note.as_deref(), Some(note), "{text}");
+        }
+        // The domain alone, a trailing dot included (the DNS form of the same name), needs no
+        // note.
+        for text in ["example.org", " Example.ORG. ", "bücher.example"] {
+            assert_eq!(interpret(text).unwrap().note, None, "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_pasted_forms_saying_what_they_were_recognised_as() {
+        let cases = [
+            ("https://192.0.2.1/", "a URL whose host is an IP address"),
+            (
+                "https://[2001:db8::1]:443/",
+                "a URL whose host is an IP address",
+            ),
+            (
+                "https://ex_ample.org/",
+                "a URL, but its host `ex_ample.org` is not a mail domain: `_`",
+            ),
+            (
+                "192.0.2.1:25",
+                "an IP address and port; a mail domain is a name",
+            ),
+            (
+                "example.org:smtp",
+                "example.org followed by `:smtp`, which is not a port number",
+            ),
+            (
+                "postmaster@[192.0.2.1]",
+                "a mail address whose domain is an IP address",
+            ),
+            (
+                "postmaster@localhost",
+                "a mail address, but its domain `localhost` is not a mail domain",
+            ),
+            (
+                "mailto:a@example.org,b@example.net",
+                "a mailto: URI with several addresses",
+            ),
+            (
+                "mailto:postmaster",
+                "a mailto: URI without a domain (no `@`)",
+            ),
+            // An IPv6 address keeps the message it always had.
+            ("2001:db8::1", "an IP address is not a mail domain"),
+            ("[IPv6:2001:db8::1]", "an IP address is not a mail domain"),
+        ];
+        for (text, expected) in cases {
+            let reason = interpret(text).unwrap_err();
+            assert!(reason.starts_with(expected), "{text}: {reason}");
+        }
+    }
+
+    #[test]
+    fn notes_name_the_line_and_count_as_no_error() {
+        let list = b"https://example.org/\nexample.net\nmailto:a@example.com\n192.0.2.1:25\n";
+        let list = parse_list(list, "pasted.txt").unwrap();
+        assert_eq!(list.names, ["example.org", "example.net", "example.com"]);
+        let notes: Vec<String> = list.notes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            notes,
+            [
+                "pasted.txt:1: \"https://example.org/\": a URL: audited as its host name example.org",
+                "pasted.txt:3: \"mailto:a@example.com\": a mailto: URI: audited as example.com, \
+                 the domain of the address",
+            ]
+        );
+        assert_eq!(list.errors.len(), 1);
+        assert_eq!(
+            list.errors[0].to_string(),
+            "pasted.txt:4: \"192.0.2.1:25\": an IP address and port; a mail domain is a name \
+             (example.com)"
+        );
+    }
+
     fn names(list: &[u8]) -> Vec<DomainName> {
-        let (names, errors) = parse_list(list, "t.txt").unwrap();
-        assert_eq!(errors, [], "{list:?}");
-        names
+        let list = parse_list(list, "t.txt").unwrap();
+        assert_eq!(list.errors, [], "{list:?}");
+        assert_eq!(list.notes, [], "{list:?}");
+        list.names
     }
 
     #[test]
@@ -948,7 +1468,7 @@ mod tests {
     fn reports_bad_lines_with_their_numbers() {
         let list = b"# header\nok.example\nex ample.com\n\nlocalhost # no dot\nok.example#x\n\
                      \xEF\xBB\xBFbom.example\nbad\xFF.example\n\x1b[31m.example\nlast.example";
-        let (names, errors) = parse_list(list, "domains.txt").unwrap();
+        let ParsedList { names, errors, .. } = parse_list(list, "domains.txt").unwrap();
         // A BOM later in a list (files joined with `cat`) is ignored by UTS #46 mapping.
         assert_eq!(names, ["ok.example", "bom.example", "last.example"]);
         let got: Vec<(Option<usize>, &str)> = errors
@@ -976,8 +1496,13 @@ mod tests {
 
     #[test]
     fn parses_the_crlf_fixture() {
-        let (names, errors) =
-            parse_list(include_bytes!("../fixtures/input/mixed-crlf.txt"), "mixed").unwrap();
+        let ParsedList {
+            names,
+            errors,
+            notes,
+        } = parse_list(include_bytes!("../fixtures/input/mixed-crlf.txt"), "mixed").unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].line, Some(9));
         assert_eq!(
             names,
             [
@@ -986,11 +1511,13 @@ mod tests {
                 "xn--bcher-kva.example",
                 "xn--xample-9ua.com",
                 "example.com",
+                // `_mta-sts.example.net`, taken for the domain whose record name it is.
+                "example.net",
                 "last.example",
             ]
         );
         let lines: Vec<Option<usize>> = errors.iter().map(|err| err.line).collect();
-        assert_eq!(lines, [Some(8), Some(9), Some(10), Some(11)]);
+        assert_eq!(lines, [Some(8), Some(10), Some(11)]);
         assert!(errors.iter().all(|err| !err.text.contains('\r')));
     }
 
@@ -1003,7 +1530,8 @@ mod tests {
             max_listed_errors: 2,
         };
         let long = format!("{}.example\nok.example\n", "a".repeat(50));
-        let (names, errors) = parse_list_with(long.as_bytes(), "l", &limits).unwrap();
+        let ParsedList { names, errors, .. } =
+            parse_list_with(long.as_bytes(), "l", &limits).unwrap();
         assert_eq!(names, ["ok.example"]);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, Some(1));
@@ -1014,11 +1542,11 @@ mod tests {
         assert_eq!(exact.len(), 22);
         assert!(parse_list_with(exact.as_bytes(), "l", &limits)
             .unwrap()
-            .1
+            .errors
             .is_empty());
 
         let four = b"a.example\nb.example\n\n#\n";
-        assert_eq!(parse_list_with(four, "l", &limits).unwrap().0.len(), 2);
+        assert_eq!(parse_list_with(four, "l", &limits).unwrap().names.len(), 2);
         assert_eq!(
             parse_list_with(b"a.example\nb.example\n\n#\nx", "l", &limits),
             Err(ListError::TooManyLines { lines: 5, limit: 4 })
@@ -1034,7 +1562,9 @@ mod tests {
         .to_string();
         assert!(message.contains("larger than 64 MiB"), "{message}");
 
-        let (_, errors) = parse_list_with(b"x\ny\nz\nw\n", "l", &limits).unwrap();
+        let errors = parse_list_with(b"x\ny\nz\nw\n", "l", &limits)
+            .unwrap()
+            .errors;
         assert_eq!(errors.len(), 3);
         assert_eq!(
             errors[2].to_string(),
@@ -1224,8 +1754,35 @@ mod tests {
         let reader = BufReader::with_capacity(3, text.as_bytes());
         let completed = completed_domains(reader, &wanted, &limits).unwrap();
         assert_eq!(completed.domains, HashSet::from(["a.example".to_owned()]));
-        // The over-long line and the numeric domain.
-        assert_eq!(completed.unparsed_lines, 2);
+        // The numeric domain; the over-long line is reported apart, naming its domain, which
+        // is not taken as done.
+        assert_eq!(completed.unparsed_lines, 1);
+        assert_eq!(completed.long_line_count, 1);
+        assert_eq!(
+            completed.long_lines,
+            [LongLine {
+                line: 1,
+                bytes: long.len() - 1,
+                domain: Some("long.example".to_owned()),
+            }]
+        );
+        let notes: Vec<String> = resume_notes("done.jsonl", &completed, &limits)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                format!(
+                    "--resume done.jsonl:1: the line is {} bytes long, more than the 64 bytes a \
+                     line is read to, so it was not read: long.example is audited again",
+                    long.len() - 1
+                ),
+                "--resume done.jsonl: 1 line is not a JSON object and was ignored (an \
+                 interrupted run leaves its last line cut)"
+                    .to_owned(),
+            ]
+        );
 
         let limits = ResumeLimits {
             max_line_bytes: 64,

@@ -25,6 +25,10 @@ pub enum DnsAnswer<T> {
         ttl: u32,
         /// The CNAMEs followed to reach the answer, in order (`[_mta-sts.a -> x.provider.]`).
         cname_chain: Vec<String>,
+        /// What the answer held beyond what `data` keeps (the probe's bounds); `None` when
+        /// nothing was left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cut: Option<AnswerCut>,
     },
     /// The name exists but has no record of this type.
     NoData,
@@ -34,12 +38,37 @@ pub enum DnsAnswer<T> {
     Failed { reason: String },
 }
 
+/// What a DNS answer held beyond the records kept of it (`docs/hostile.md`, "Bounds"), so that a
+/// report can say what it did not judge.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerCut {
+    /// Records of the asked type in the answer; when more than were kept, the rest were dropped
+    /// (the kept ones are the most preferred MX records, the lowest addresses, or the first).
+    pub records: usize,
+    /// TXT: records kept only in part, cut at the per-record byte bound.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shortened: usize,
+    /// TXT: bytes of TXT data in the answer, all records together, when past the per-answer
+    /// budget (the records past it were dropped).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bytes: usize,
+}
+
 impl<T> DnsAnswer<T> {
     pub fn records(data: T) -> Self {
         Self::Records {
             data,
             ttl: 3600,
             cname_chain: Vec::new(),
+            cut: None,
+        }
+    }
+
+    /// What the answer held beyond the records kept, if anything.
+    pub fn cut(&self) -> Option<&AnswerCut> {
+        match self {
+            Self::Records { cut, .. } => cut.as_ref(),
+            _ => None,
         }
     }
 

@@ -94,6 +94,11 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
         }];
         obs
     }));
+    list.push((
+        "answers past the audit's bounds",
+        Profile::Rfc,
+        past_the_bounds(),
+    ));
     list.push(("backup MX uncovered", Profile::Rfc, {
         let mut obs = perfect();
         obs.mx_hosts[1] = mx_host("backup.other.net", 20, "93.184.215.99");
@@ -232,6 +237,7 @@ fn scenarios() -> Vec<(&'static str, Profile, Observations)> {
             data: vec!["93.184.215.26".parse().unwrap()],
             ttl: 300,
             cname_chain: vec!["mx2.example.org -> mail.provider.example".into()],
+            cut: None,
         };
         obs.mx_hosts[1].tlsa = records(vec!["3 1 1 ab12".into()], 3600);
         obs

@@ -84,7 +84,7 @@ fn bad_domains_exit_2_naming_the_name() {
     let cases = [
         "exa mple.com",
         "a..example",
-        "_mta-sts.example.com",
+        "mail_host.example.com",
         "-",
         "bad-.example",
         "192.0.2.1",
@@ -187,6 +187,66 @@ fn lint_of_an_oversized_file_exits_2() {
         "{}",
         stderr(&output)
     );
+}
+
+/// Issue 12: `lint` applies the size rules `check` applies to a fetched body (a 111 KB file
+/// fails `policy-fetch.size` and nothing else is judged, as `check` judges nothing else of it),
+/// and its JSON and CSV carry `mode` and `max_age` as `check`'s do.
+#[test]
+fn lint_applies_the_size_rules_of_check_and_reports_mode_and_max_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = "version: STSv1\r\nmode: testing\r\nmx: mail.example.com\r\nmax_age: 604800\r\n";
+    let mut large = good.to_owned();
+    while large.len() < 111_000 {
+        large.push_str("mx: backup.example.com\r\n");
+    }
+    let good_path = dir.path().join("good.txt");
+    let large_path = dir.path().join("large.txt");
+    std::fs::write(&good_path, good).unwrap();
+    std::fs::write(&large_path, &large).unwrap();
+
+    let output = mtasts(&["lint", "--format", "json", large_path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let domain = &report["domains"][0];
+    let judged: Vec<(&str, &str)> = domain["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["outcome"] != "skipped")
+        .map(|finding| {
+            (
+                finding["id"].as_str().unwrap(),
+                finding["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(judged, [("policy-fetch.size", "fail")]);
+    assert_eq!(
+        domain["findings"][0]["summary"],
+        format!(
+            "the policy is {} bytes, larger than the 65536 bytes senders read (RFC 8461 §3.3); \
+             senders do not accept it",
+            large.len()
+        )
+    );
+    assert_eq!(domain["facts"]["mode"], serde_json::Value::Null);
+
+    let output = mtasts(&["lint", "--format", "json", good_path.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let facts = &report["domains"][0]["facts"];
+    assert_eq!(facts["mode"], "testing");
+    assert_eq!(facts["max_age"], 604_800);
+    assert_eq!(facts["policy_mx"], serde_json::json!(["mail.example.com"]));
+
+    let output = mtasts(&["lint", "--format", "csv", good_path.to_str().unwrap()]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| row[header.iter().position(|column| *column == name).unwrap()];
+    assert_eq!(column("mode"), "testing", "{text}");
+    assert_eq!(column("max_age"), "604800", "{text}");
 }
 
 /// Issue 10: a bad evidence file is a usage error naming the file and the line, never a panic;

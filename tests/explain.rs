@@ -26,7 +26,7 @@ const PROFILES: [Profile; 3] = [Profile::Rfc, Profile::Sge, Profile::Ncsc];
 fn judged(check: CheckId, sample: &Sample, profile: Profile) -> Option<Vec<Finding>> {
     let findings = match sample {
         Sample::Seen(_) => return None,
-        Sample::Policy(body) => verdict::policy::lint(body.as_bytes(), profile),
+        Sample::Policy(body) => verdict::policy::lint(body.as_bytes(), profile).findings,
         Sample::StsTxt(text) | Sample::TlsRptTxt(text) => {
             let mut obs = perfect();
             let answer = records(text.lines().map(TxtRecord::single).collect(), 86_400);

@@ -23,12 +23,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::ca::{LeafSpec, TestCa};
 use common::dns::{DnsServer, Zone};
 use common::https::{Behaviour as HttpsBehaviour, HttpsServer, Script};
+use common::scenario::evidence_lines;
 use common::smtp::{Behaviour as SmtpBehaviour, SmtpServer};
 use mtasts::catalog::{CheckId, Profile};
-use mtasts::model::{Finding, Outcome};
+use mtasts::model::{Finding, Outcome, Subject};
 use mtasts::observe::{
-    DnsAnswer, FetchFailure, FetchObservation, HostLookup, MxHostObservation, Observations,
-    SmtpObservation, TxtRecord,
+    AnswerCut, DnsAnswer, FetchFailure, FetchObservation, HostLookup, MxHostObservation,
+    Observations, SmtpObservation, TxtRecord,
 };
 use mtasts::probe::dns::{
     DnsClient, MAX_CNAME_STEPS, MAX_RECORDS, MAX_TXT_ANSWER_BYTES, MAX_TXT_RECORD_BYTES,
@@ -65,9 +66,14 @@ fn dns_config(dns: &DnsServer) -> NetworkConfig {
 
 /// A whole audit of `domain` through the real probe, DNS from `dns`, SMTP probes skipped.
 async fn observe_without_smtp(dns: &DnsServer, domain: &str) -> Observations {
-    let probe = mtasts::probe::live::LiveProbe::new(dns_config(dns)).unwrap();
+    observe_with(dns_config(dns), domain, true).await
+}
+
+/// A whole audit of `domain` through the real probe configured by `config`.
+async fn observe_with(config: NetworkConfig, domain: &str, skip_smtp: bool) -> Observations {
+    let probe = mtasts::probe::live::LiveProbe::new(config).unwrap();
     let options = mtasts::audit::Options {
-        skip_smtp: true,
+        skip_smtp,
         limits: limits(),
         allow_private: true,
         reports: None,
@@ -331,8 +337,9 @@ async fn dns_records_at_misplaced_names_fail() {
     );
 }
 
-/// Issue 12: 200 MX records, of which the answer keeps 100 and the audit judges the 20 most
-/// preferred; `mx.bounds` says both (it read "100 MX record(s)" and said nothing of the 20).
+/// Issue 12: 200 MX records, of which the probe keeps the 100 most preferred and the audit
+/// judges the 20 most preferred; `mx.lookup` gives the true count and `mx.bounds` says both
+/// cuts, naming the hosts judged (it read "100 MX record(s)" and said nothing of the 20).
 #[tokio::test]
 async fn dns_two_hundred_mx_records_are_stated_as_cut() {
     let mut zone = Zone::new("many-mx.test").truncate_udp("many-mx.test");
@@ -364,24 +371,38 @@ async fn dns_two_hundred_mx_records_are_stated_as_cut() {
             .clone()
     };
     assert_eq!(
-        evidence("MX records"),
-        format!("the answer held at least {MAX_RECORDS} MX records; only the first {MAX_RECORDS} were kept")
+        evidence("MX records of many-mx.test"),
+        format!(
+            "the answer held 200 records; the most preferred {MAX_RECORDS} were kept (at most \
+             {MAX_RECORDS} are)"
+        )
     );
-    let judged = evidence("MX hosts judged");
-    assert!(
-        judged.starts_with("20 of 100, the most preferred: "),
-        "{judged}"
+    // The server sends the least preferred first (mx000 has preference 1000): the kept ones
+    // are the 100 most preferred all the same (801 to 900), and the judged ones the first 20.
+    let judged: Vec<String> = (801..=820)
+        .map(|preference| format!("mx{:03}.many-mx.test ({preference})", 1000 - preference))
+        .collect();
+    assert_eq!(
+        evidence("MX hosts judged"),
+        format!(
+            "20 of the 100 kept, the most preferred: {}",
+            judged.join(", ")
+        )
     );
-    // The kept records are the answer's first 100; of those, the lowest preference first.
-    let preferences: Vec<u16> = obs.mx_hosts.iter().map(|host| host.preference).collect();
-    assert!(
-        preferences.windows(2).all(|pair| pair[0] <= pair[1]),
-        "{preferences:?}"
+    let kept: Vec<u16> = obs
+        .mx
+        .data()
+        .unwrap()
+        .iter()
+        .map(|mx| mx.preference)
+        .collect();
+    assert_eq!(kept, (801..=900).collect::<Vec<u16>>());
+    let lookup = finding(&report.findings, CheckId::MxLookup);
+    assert_eq!(lookup.outcome, Outcome::Pass);
+    assert_eq!(
+        lookup.summary,
+        "200 MX records (the 100 most preferred kept; see mx.bounds)"
     );
-    assert!(judged.contains(&format!(
-        "{} ({})",
-        obs.mx_hosts[0].name, obs.mx_hosts[0].preference
-    )));
 }
 
 /// Issue 12: an MX host with 128 addresses, of which 8 are probed; `mx.bounds` says which
@@ -398,15 +419,8 @@ async fn an_mx_host_with_128_addresses_is_stated_as_cut() {
     let mut config = dns_config(&dns);
     // Nothing listens there: each probe is refused at once.
     config.smtp_port = 9;
-    let probe = mtasts::probe::live::LiveProbe::new(config).unwrap();
-    let options = mtasts::audit::Options {
-        skip_smtp: false,
-        limits: limits(),
-        allow_private: true,
-        ..mtasts::audit::Options::default()
-    };
     let started = Instant::now();
-    let obs = mtasts::audit::observe(&probe, &"wide.test".parse().unwrap(), &options).await;
+    let obs = observe_with(config, "wide.test", false).await;
     ended(
         "DNS MX host of 128 addresses (whole audit)",
         started.elapsed(),
@@ -416,20 +430,102 @@ async fn an_mx_host_with_128_addresses_is_stated_as_cut() {
     let report = common::contract::judge_checked(&obs, &Context::new(Profile::Rfc, now()));
     let bounds = finding(&report.findings, CheckId::MxBounds);
     assert_eq!(bounds.outcome, Outcome::Info, "{bounds:#?}");
-    let addresses = bounds
-        .evidence
-        .iter()
-        .find(|evidence| evidence.label == "addresses of mx.wide.test")
-        .unwrap_or_else(|| panic!("{bounds:#?}"));
     assert_eq!(
-        addresses.value,
-        "8 of 100 probed (the first 8 in address order); not probed: 127.77.0.8, 127.77.0.9, \
-         127.77.0.10, 127.77.0.11, 127.77.0.12 … and 87 more"
+        evidence_lines(bounds),
+        [
+            "A records of mx.wide.test: the answer held 128 records; the lowest 100 were kept \
+             (at most 100 are)",
+            "addresses of mx.wide.test: 8 of the 100 kept probed (the first 8 in address \
+             order); not probed: 127.77.0.8, 127.77.0.9, 127.77.0.10, 127.77.0.11, 127.77.0.12 \
+             … and 87 more",
+        ]
     );
-    assert!(bounds
-        .evidence
-        .iter()
-        .any(|evidence| evidence.label == "A records of mx.wide.test"));
+}
+
+/// Issue 12: a policy host with 12 addresses, of which the policy is fetched from 8;
+/// `policy-host.bounds` names the other 4 (they were in `policy_not_contacted`, and no finding
+/// said so).
+#[tokio::test]
+async fn a_policy_host_with_12_addresses_is_stated_as_cut() {
+    let mut zone = Zone::new("wide-policy.test")
+        .txt("_mta-sts.wide-policy.test", &["v=STSv1; id=1"])
+        .mx("wide-policy.test", 10, "mx.wide-policy.test")
+        .a("mx.wide-policy.test", Ipv4Addr::new(127, 0, 0, 1));
+    for index in 0..12u8 {
+        zone = zone.a("mta-sts.wide-policy.test", Ipv4Addr::new(127, 88, 0, index));
+    }
+    let dns = DnsServer::start(zone).await;
+    let mut config = dns_config(&dns);
+    // Nothing listens there: each fetch is refused at once.
+    config.https_port = 9;
+    let started = Instant::now();
+    let obs = observe_with(config, "wide-policy.test", true).await;
+    ended(
+        "DNS policy host of 12 addresses (whole audit)",
+        started.elapsed(),
+        dns_question_bound() * 2 + fetch_bound(&limits()),
+    );
+    assert_eq!(obs.fetches.len(), 8);
+    let report = common::contract::judge_checked(&obs, &Context::new(Profile::Rfc, now()));
+    let bounds = finding(&report.findings, CheckId::PolicyHostBounds);
+    assert_eq!(bounds.outcome, Outcome::Info, "{bounds:#?}");
+    assert_eq!(bounds.subject, Subject::host("mta-sts.wide-policy.test"));
+    assert_eq!(
+        evidence_lines(bounds),
+        [
+            "addresses of mta-sts.wide-policy.test: 8 of 12 fetched from (the first 8 in address \
+          order); not fetched from: 127.88.0.8, 127.88.0.9, 127.88.0.10, 127.88.0.11"
+        ]
+    );
+}
+
+/// Issue 12: CNAME chains to the record, the policy host and an MX host, through the real
+/// resolver client: each hop is listed once in the evidence (it read `c1 -> c1 -> c2`), whether
+/// the server sends the whole chain or only its first step (and hickory asks for the rest).
+#[tokio::test]
+async fn cname_chains_list_each_hop_once() {
+    for chase_limit in [10, 1] {
+        cname_chains_with(chase_limit).await;
+    }
+}
+
+async fn cname_chains_with(chase_limit: usize) {
+    let zone = Zone::new("hops.test")
+        .chase_limit(chase_limit)
+        .cname("_mta-sts.hops.test", "c1.hops.test")
+        .cname("c1.hops.test", "c2.hops.test")
+        .txt("c2.hops.test", &["v=STSv1; id=1"])
+        .cname("mta-sts.hops.test", "p1.hops.test")
+        .cname("p1.hops.test", "p2.hops.test")
+        .a("p2.hops.test", Ipv4Addr::new(127, 0, 0, 1))
+        .mx("hops.test", 10, "mx.hops.test")
+        .cname("mx.hops.test", "m1.hops.test")
+        .cname("m1.hops.test", "m2.hops.test")
+        .a("m2.hops.test", Ipv4Addr::new(127, 0, 0, 1));
+    let dns = DnsServer::start(zone).await;
+    let obs = observe_without_smtp(&dns, "hops.test").await;
+    let report = common::contract::judge_checked(&obs, &Context::new(Profile::Rfc, now()));
+    let shown = |check: CheckId, label: &str| {
+        finding(&report.findings, check)
+            .evidence
+            .iter()
+            .find(|evidence| evidence.label == label)
+            .unwrap_or_else(|| panic!("no {label} in {check}: {report:#?}"))
+            .value
+            .clone()
+    };
+    assert_eq!(
+        shown(CheckId::StsRecordCname, "CNAME"),
+        "_mta-sts.hops.test -> c1.hops.test -> c2.hops.test"
+    );
+    assert_eq!(
+        shown(CheckId::PolicyHostResolves, "CNAME chain"),
+        "mta-sts.hops.test -> p1.hops.test -> p2.hops.test"
+    );
+    assert_eq!(
+        shown(CheckId::MxTargetCname, "CNAME chain"),
+        "mx.hops.test -> m1.hops.test -> m2.hops.test"
+    );
 }
 
 #[tokio::test]
@@ -508,6 +604,59 @@ async fn dns_huge_txt_answer_is_bounded() {
     assert!(
         records.len() < 7,
         "records past the budget are dropped: {sizes:?}"
+    );
+    // Issue 12: the answer says what it held, for the report to state.
+    assert_eq!(sizes, [MAX_TXT_RECORD_BYTES, 7403, 7403, 7403]);
+    assert_eq!(
+        answer.cut(),
+        Some(&AnswerCut {
+            records: 7,
+            shortened: 1,
+            bytes: 12_750 + 6 * 7403,
+        })
+    );
+}
+
+/// Issue 12: an `_mta-sts` answer past the TXT budget whose `v=STSv1` record comes last, so the
+/// probe never keeps it. The report blames the audit's bound, not the domain: `present` could
+/// not be determined (a sender's resolver hands over every record), and `sts-record.bounds`
+/// says what was read and what was not.
+#[tokio::test]
+async fn dns_record_past_the_txt_budget_is_could_not_determine() {
+    let big: Vec<String> = (0..30).map(|_| "x".repeat(255)).collect();
+    let big: Vec<&str> = big.iter().map(String::as_str).collect();
+    let mut zone = Zone::new("budget.test").truncate_udp("_mta-sts.budget.test");
+    for _ in 0..5 {
+        zone = zone.txt("_mta-sts.budget.test", &big);
+    }
+    zone = zone.txt("_mta-sts.budget.test", &["v=STSv1; id=20250101"]);
+    let dns = DnsServer::start(zone).await;
+    let started = Instant::now();
+    let obs = observe_without_smtp(&dns, "budget.test").await;
+    ended(
+        "DNS v=STSv1 record past the 32 KiB TXT budget (whole audit)",
+        started.elapsed(),
+        dns_question_bound() * 2,
+    );
+    let report = common::contract::judge_checked(&obs, &Context::new(Profile::Rfc, now()));
+    let present = finding(&report.findings, CheckId::StsRecordPresent);
+    assert_eq!(
+        present.outcome,
+        Outcome::CouldNotDetermine {
+            reason: "none of the first 4 of the 6 TXT records at _mta-sts.budget.test begins \
+                     with `v=STSv1;`, and the others were not read (see sts-record.bounds)"
+                .to_owned()
+        }
+    );
+    let bounds = finding(&report.findings, CheckId::StsRecordBounds);
+    assert_eq!(bounds.outcome, Outcome::Info);
+    assert_eq!(
+        evidence_lines(bounds),
+        [format!(
+            "TXT records at _mta-sts.budget.test: the answer held 6 records ({} bytes of TXT \
+             data); the first 32768 bytes were read, which hold 4 records",
+            5 * 30 * 255 + 20
+        )]
     );
 }
 
@@ -589,9 +738,12 @@ async fn https_http2_only_hosts_are_named() {
     let findings = judge_fetch(fetch);
     let status = finding(&findings, CheckId::PolicyFetchStatus);
     assert_eq!(status.outcome, Outcome::Fail);
-    assert_eq!(
-        status.summary,
-        "no HTTP response: the request failed at the http step"
+    assert!(
+        status.summary.starts_with(
+            "no HTTP response: the request failed at the http step: the answer is not HTTP/1.1"
+        ),
+        "{}",
+        status.summary
     );
     let error = &status
         .evidence
@@ -862,7 +1014,7 @@ async fn https_invalid_utf8_policy() {
     let findings = judge_fetch(run.fetch);
     let utf8 = finding(&findings, CheckId::PolicyUtf8);
     assert_eq!(utf8.outcome, Outcome::Fail, "{utf8:?}");
-    let lint = mtasts::verdict::policy::lint(&body, Profile::Rfc);
+    let lint = mtasts::verdict::policy::lint(&body, Profile::Rfc).findings;
     assert_eq!(finding(&lint, CheckId::PolicyUtf8).outcome, Outcome::Fail);
 }
 

@@ -64,7 +64,7 @@ fn a_list_of_only_invalid_names_stops_with_every_line_named() {
             "no valid domain given; 7 input errors:",
             &format!("{path}:2: \"ex ample.com\": a space is not allowed"),
             &format!("{path}:3: \"localhost\": `localhost` has a single label"),
-            &format!("{path}:5: \"_mta-sts.example.com\": `_` is not allowed"),
+            &format!("{path}:5: \"mail_host.example\": `_` is not allowed"),
             &format!("{path}:6: \"192.0.2.1\": an IP address"),
             &format!("{path}:7: \"2001:db8::1\": an IP address"),
             &format!("{path}:8: \"a..b.example\": the name has an empty label"),
@@ -232,4 +232,113 @@ fn a_resumed_run_exits_with_the_status_of_the_domains_it_skipped() {
             stderr(&output)
         );
     }
+}
+
+/// Issue 12: what people paste (a URL, `host:port`, a `mailto:` URI, an address) is audited as
+/// the domain it names, with a note on standard error naming the argument or line; what names
+/// no domain is an input error saying what it was recognised as. A `--resume` file marking the
+/// three domains done keeps the run off the network, and proves which domains they were taken
+/// for.
+#[test]
+fn pasted_forms_are_taken_for_their_domains_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let done = dir.path().join("done.jsonl");
+    let line = |domain: &str| {
+        format!(
+            "{{\"domain\":\"{domain}\",\"verdict\":\"pass\",\"counts\":{{\"pass\":1,\"fail\":0,\
+             \"warn\":0,\"info\":0,\"skipped\":0,\"could_not_determine\":0}},\"findings\":[]}}\n"
+        )
+    };
+    let text: String = ["example.org", "example.net", "example.com", "example.edu"]
+        .iter()
+        .map(|domain| line(domain))
+        .collect();
+    std::fs::write(&done, text).unwrap();
+    let output = check(
+        &[
+            "https://mta-sts.example.org/.well-known/mta-sts.txt",
+            "--file",
+            "-",
+            "--format",
+            "jsonl",
+            "--resume",
+            done.to_str().unwrap(),
+        ],
+        b"example.net:25\nmailto:postmaster@example.com\npostmaster@example.edu\n",
+    );
+    let text = stderr(&output);
+    assert!(
+        output.stdout.is_empty(),
+        "nothing was left to audit: {text}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    for expected in [
+        "mtasts: note: argument: \"https://mta-sts.example.org/.well-known/mta-sts.txt\": the URL \
+         of the MTA-STS policy of example.org: audited as example.org",
+        "mtasts: note: <stdin>:1: \"example.net:25\": a host name and port: audited as \
+         example.net",
+        "mtasts: note: <stdin>:2: \"mailto:postmaster@example.com\": a mailto: URI: audited as \
+         example.com, the domain of the address",
+        "mtasts: note: <stdin>:3: \"postmaster@example.edu\": a mail address: audited as \
+         example.edu, the domain of the address",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from: {text}");
+    }
+
+    let output = check(&["--file", "-"], b"https://192.0.2.1/\n192.0.2.1:25\n");
+    assert_stops(
+        &output,
+        &[
+            "<stdin>:1: \"https://192.0.2.1/\": a URL whose host is an IP address",
+            "<stdin>:2: \"192.0.2.1:25\": an IP address and port",
+        ],
+    );
+}
+
+/// Issue 12: a `--resume` line that is valid but longer than the line bound (16 MiB) is named
+/// on standard error, with the domain it reports on, and that domain is audited again rather
+/// than silently taken as done or silently dropped.
+#[test]
+fn an_over_long_resume_line_is_reported_and_its_domain_audited_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let done = dir.path().join("done.jsonl");
+    let pad = "x".repeat(17 * 1024 * 1024);
+    let long = format!("{{\"domain\":\"a.example\",\"counts\":{{\"fail\":0}},\"pad\":\"{pad}\"}}");
+    let text =
+        format!("{{\"domain\":\"b.example\",\"counts\":{{\"fail\":0}},\"findings\":[]}}\n{long}\n");
+    std::fs::write(&done, &text).unwrap();
+    // a.example is audited again; the resolver on 127.0.0.1:1 never answers, so it ends
+    // could-not-determine, which is not what this test is about.
+    let output = check(
+        &[
+            "a.example",
+            "b.example",
+            "--format",
+            "jsonl",
+            "--resume",
+            done.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let text = stderr(&output);
+    let expected = format!(
+        "mtasts: note: --resume {}:2: the line is {} bytes long, more than the 16 MiB a line is \
+         read to, so it was not read: a.example is audited again",
+        done.display(),
+        long.len()
+    );
+    assert!(
+        text.contains(&expected),
+        "{expected:?} missing from: {text}"
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let audited: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("{\"domain\""))
+        .collect();
+    assert_eq!(audited.len(), 1, "{stdout}");
+    assert!(
+        audited[0].starts_with("{\"domain\":\"a.example\""),
+        "{stdout}"
+    );
 }

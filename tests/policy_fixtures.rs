@@ -67,6 +67,7 @@ fn policy_fixtures_match_their_expected_findings() {
         };
         let body = fs::read(body_path).unwrap();
         let mut actual: Vec<(String, String)> = lint(&body, profile)
+            .findings
             .into_iter()
             .filter(|finding| finding.outcome.label() != "pass")
             .map(|finding| {

@@ -720,6 +720,57 @@ async fn a_reset_mid_session_is_retried_and_named() {
     }
 }
 
+/// Issue 12: a `421` at the greeting or to EHLO that persists through the retries is rate
+/// limiting, not a fault of the domain: the refused step could not be determined, saying the
+/// reply and how many attempts over how long, and the steps before it passed.
+#[tokio::test]
+async fn a_persistent_421_is_rate_limiting_with_its_attempts() {
+    let cases = [
+        (
+            Behaviour::Greeting421,
+            CheckId::SmtpConnect,
+            "rate limited (421 4.3.2 mx.example.test busy, try again later), on 3 attempts over ",
+        ),
+        (
+            Behaviour::Ehlo421,
+            CheckId::SmtpStarttlsOffered,
+            "rate limited (421 4.7.0 mx.example.test too many connections), on 3 attempts over ",
+        ),
+    ];
+    for (behaviour, refused, expected) in cases {
+        let Run {
+            obs,
+            server,
+            elapsed,
+        } = run_retried(behaviour.clone()).await;
+        println!(
+            "hostile: SMTP {behaviour:?} on every attempt ended in {} ms",
+            elapsed.as_millis()
+        );
+        assert_eq!(server.connections(), 3, "{behaviour:?}");
+        assert_eq!(obs.attempts, 3, "{behaviour:?}");
+        let findings = judge(vec![obs]);
+        let mut expected_outcomes = Vec::new();
+        for check in smtp_checks() {
+            let finding = finding(&findings, check);
+            if check == refused {
+                match &finding.outcome {
+                    Outcome::CouldNotDetermine { reason } => {
+                        assert!(reason.starts_with(expected), "{check}: {reason}");
+                        assert!(reason.ends_with(" s"), "{check}: {reason}");
+                    }
+                    other => panic!("{behaviour:?} {check}: {other:?}"),
+                }
+            } else if check < refused {
+                expected_outcomes.push((check, "pass"));
+            } else {
+                assert_eq!(blocked_by(&findings, check), refused.as_str(), "{check}");
+            }
+        }
+        assert_outcomes(&findings, &expected_outcomes);
+    }
+}
+
 /// A reset that does not happen again is only a note in the transcript.
 #[tokio::test]
 async fn a_reset_that_clears_is_retried_to_a_pass() {

@@ -352,6 +352,7 @@ fn mx_target_problems() {
         data: vec!["93.184.215.26".parse().expect("ip")],
         ttl: 300,
         cname_chain: vec!["mx2.example.org".into(), "mail.provider.example".into()],
+        cut: None,
     };
     obs.mx_hosts[1].tlsa = records(vec!["3 1 1 ab12".into()], 3600);
     let found = problems_of(&obs, Profile::Rfc);
@@ -505,4 +506,110 @@ fn public_addresses_pass_once_per_host() {
         outcomes(&report, CheckId::MxPublicAddress),
         vec![Outcome::Pass, Outcome::Pass]
     );
+}
+
+/// Issue 12: every bound that left something out is stated, stage by stage, as an info finding
+/// naming what was not judged; `mx.lookup` and `policy-host.resolves` give the true counts.
+#[test]
+fn what_the_bounds_left_out_is_stated_stage_by_stage() {
+    let report = run(&past_the_bounds(), Profile::Rfc);
+    assert_eq!(
+        problems(&report),
+        pairs(&[
+            ("sts-record.bounds", "info"),
+            ("policy-host.bounds", "info"),
+            ("mx.bounds", "info"),
+            ("tlsrpt.bounds", "info"),
+            // The two report domains past the ten looked up.
+            ("tlsrpt.mailto-domain", "could-not-determine"),
+            ("tlsrpt.mailto-domain", "could-not-determine"),
+            ("reports.bounds", "info"),
+        ])
+    );
+    let evidence = |check: CheckId| -> Vec<String> {
+        evidence_lines(
+            report
+                .findings
+                .iter()
+                .find(|finding| finding.check == check)
+                .unwrap(),
+        )
+    };
+    assert_eq!(
+        evidence(CheckId::StsRecordBounds),
+        [
+            "TXT records at _mta-sts.example.org: the answer held 7 records (58000 bytes of TXT \
+          data); the first 32768 bytes were read, which hold 1 record; 1 record longer than 8192 \
+          bytes was cut to its first 8192 bytes"
+        ]
+    );
+    assert_eq!(
+        evidence(CheckId::PolicyHostBounds),
+        [
+            "A records of mta-sts.example.org: the answer held 120 records; the lowest 2 were \
+             kept (at most 100 are)",
+            "addresses of mta-sts.example.org: 2 of the 3 kept fetched from (the first 2 in \
+             address order); not fetched from: 93.184.215.11",
+        ]
+    );
+    assert_eq!(
+        evidence(CheckId::MxBounds),
+        [
+            "MX records of example.org: the answer held 200 records; the most preferred 2 were \
+          kept (at most 100 are)"
+        ]
+    );
+    assert_eq!(
+        evidence(CheckId::TlsRptBounds),
+        [
+            "mailto: report domains: 10 of 12 looked up; not looked up: r10.example.net, \
+          r11.example.net"
+        ]
+    );
+    assert_eq!(
+        evidence(CheckId::ReportsBounds),
+        ["unreadable: reports/huge.json.gz: larger than 16 MiB after decompression"]
+    );
+    let summary = |check: CheckId| {
+        report
+            .findings
+            .iter()
+            .find(|finding| finding.check == check)
+            .map(|finding| finding.summary.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        summary(CheckId::MxLookup),
+        "200 MX records (the 2 most preferred kept; see mx.bounds)"
+    );
+    assert_eq!(
+        summary(CheckId::PolicyHostResolves),
+        "mta-sts.example.org has 121 addresses (the lowest 3 kept)"
+    );
+}
+
+/// The guard every `judge_checked` applies finds the renderings issue 12 saw, and leaves
+/// sentences alone.
+#[test]
+fn debug_renderings_are_told_from_sentences() {
+    use common::contract::debug_form;
+    assert_eq!(
+        debug_form("invalid peer certificate: Other(OtherError(MaximumPathDepthExceeded))"),
+        Some("OtherError")
+    );
+    assert_eq!(debug_form("lookup failed: Some(\"x\")"), Some("Some"));
+    assert_eq!(
+        debug_form("read failed: Io { kind: ConnectionReset }"),
+        Some("Io")
+    );
+    assert_eq!(debug_form("Error { kind: ConnectionReset }"), Some("Error"));
+    assert_eq!(debug_form("TlsError { code: 1 }"), Some("TlsError"));
+    for sentence in [
+        "the certificate does not chain to a trusted root (issued by mtasts test CA)",
+        "STARTTLS was answered 454 4.7.0 TLS not available, on 3 attempts over 0.3 s",
+        "mta-sts.example.org has 121 addresses (the lowest 3 kept)",
+        "SSLv3 (0x0300) and TLSv1.0 (RFC 8996)",
+    ] {
+        assert_eq!(debug_form(sentence), None, "{sentence}");
+    }
 }

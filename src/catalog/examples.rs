@@ -79,6 +79,11 @@ pub static EXAMPLES: &[Examples] = &[
         fail: Sample::Seen(r#"the `_mta-sts` TXT record has a TTL of 300 seconds"#),
     },
     Examples {
+        check: CheckId::StsRecordBounds,
+        pass: Sample::Seen(r#"`_mta-sts.example.org` answers with its one record of 33 bytes"#),
+        fail: Sample::Seen(r#"`_mta-sts.example.org` answers with 7 TXT records, 58,000 bytes in all: the first 32 KiB are read, and the evidence says how many records were left out"#),
+    },
+    Examples {
         check: CheckId::PolicyHostResolves,
         pass: Sample::Seen(r#"`mta-sts.example.org` has the address 93.184.215.10"#),
         fail: Sample::Seen(r#"`mta-sts.example.org` does not exist (NXDOMAIN): no sender can fetch the policy"#),
@@ -92,6 +97,11 @@ pub static EXAMPLES: &[Examples] = &[
         check: CheckId::PolicyHostPublicAddress,
         pass: Sample::Seen(r#"`mta-sts.example.org` is 93.184.215.10"#),
         fail: Sample::Seen(r#"`mta-sts.example.org` is 10.0.0.5 (RFC 1918): no sender can reach it, and it is not contacted"#),
+    },
+    Examples {
+        check: CheckId::PolicyHostBounds,
+        pass: Sample::Seen(r#"`mta-sts.example.org` has 2 addresses: the policy is fetched from both"#),
+        fail: Sample::Seen(r#"`mta-sts.example.org` has 12 addresses: the policy is fetched from the lowest 8, and the other 4 are named"#),
     },
     Examples {
         check: CheckId::PolicyFetchConnect,
@@ -459,6 +469,11 @@ pub static EXAMPLES: &[Examples] = &[
         fail: Sample::TlsRptTxt(r#"v=TLSRPTv1; rua=mailto:tls-rua@mailcheck.service.ncsc.gov.uk"#),
     },
     Examples {
+        check: CheckId::TlsRptBounds,
+        pass: Sample::Seen(r#"the record names one `mailto:` address: its domain is looked up"#),
+        fail: Sample::Seen(r#"the record names 12 `mailto:` domains: the first 10 are looked up, and the other 2 are named"#),
+    },
+    Examples {
         check: CheckId::ReportsCoverage,
         pass: Sample::Seen(r#"reports for 21 distinct days, the last from yesterday"#),
         fail: Sample::Seen(r#"reports for 5 days, the last two weeks ago"#),
@@ -487,6 +502,11 @@ pub static EXAMPLES: &[Examples] = &[
         check: CheckId::ReportsReady,
         pass: Sample::Seen(r#"in testing, every reports.* check passes and the policy lists every MX: ready to switch to enforce"#),
         fail: Sample::Seen(r#"in testing, with failures at `mx2.example.org` in the last 14 days: not ready yet"#),
+    },
+    Examples {
+        check: CheckId::ReportsBounds,
+        pass: Sample::Seen(r#"every file given to `--reports` is a report and was read"#),
+        fail: Sample::Seen(r#"`reports/huge.json.gz` is larger than 16 MiB decompressed: not read, and named"#),
     },
     Examples {
         check: CheckId::ChangeInBaseline,

@@ -34,9 +34,11 @@ use hickory_resolver::{ResolveError, ResolveErrorKind, TokioResolver};
 use super::cert::hex;
 use super::NetworkConfig;
 use crate::escape::escape_str;
-use crate::observe::{DnsAnswer, HostLookup, MxRecord, TxtRecord};
+use crate::observe::{AnswerCut, DnsAnswer, HostLookup, MxRecord, TxtRecord};
 
-/// Records kept per answer; a zone can publish thousands at one name.
+/// Records kept per answer; a zone can publish thousands at one name. When an answer holds more,
+/// the ones kept are the most preferred MX records, the lowest addresses, or the first TXT and
+/// TLSA records, and the answer says how many there were ([`AnswerCut`]).
 pub const MAX_RECORDS: usize = 100;
 /// CNAME steps accepted per answer. A longer chain is reported as a failed lookup, as the
 /// recursive resolvers senders use give up long before (Unbound and BIND restart a query at
@@ -368,11 +370,14 @@ impl DnsClient {
         Arc::clone(&self.stats)
     }
 
-    /// TXT records at `name`, each record's character-strings kept apart.
+    /// TXT records at `name`, each record's character-strings kept apart, within
+    /// [`MAX_TXT_RECORD_BYTES`] a record and [`MAX_TXT_ANSWER_BYTES`] an answer.
     pub async fn txt(&self, name: &str) -> DnsAnswer<Vec<TxtRecord>> {
         let answer = self
-            .ask(name, RecordType::TXT, |data| match data {
-                RData::TXT(txt) => Some(bounded_txt(txt.txt_data())),
+            .ask(name, RecordType::TXT, in_answer_order, |data| match data {
+                RData::TXT(txt) => Some(TxtRecord {
+                    strings: txt.txt_data().iter().map(|s| s.to_vec()).collect(),
+                }),
                 _ => None,
             })
             .await;
@@ -381,24 +386,37 @@ impl DnsClient {
                 data,
                 ttl,
                 cname_chain,
-            } => DnsAnswer::Records {
-                data: within_answer_budget(data),
-                ttl,
-                cname_chain,
-            },
+                cut,
+            } => {
+                let (data, cut) = bounded_txt_answer(data, cut);
+                DnsAnswer::Records {
+                    data,
+                    ttl,
+                    cname_chain,
+                    cut,
+                }
+            }
             other => other,
         }
     }
 
     /// MX records at `name`; exchanges lower-cased without the trailing dot, `""` for `.`.
     pub async fn mx(&self, name: &str) -> DnsAnswer<Vec<MxRecord>> {
-        self.ask(name, RecordType::MX, |data| match data {
-            RData::MX(mx) => Some(MxRecord {
-                preference: mx.preference(),
-                exchange: name_text(mx.exchange()),
-            }),
-            _ => None,
-        })
+        let most_preferred_first = |records: &mut Vec<MxRecord>| {
+            records.sort_by(|a, b| (a.preference, &a.exchange).cmp(&(b.preference, &b.exchange)));
+        };
+        self.ask(
+            name,
+            RecordType::MX,
+            most_preferred_first,
+            |data| match data {
+                RData::MX(mx) => Some(MxRecord {
+                    preference: mx.preference(),
+                    exchange: name_text(mx.exchange()),
+                }),
+                _ => None,
+            },
+        )
         .await
     }
 
@@ -409,11 +427,12 @@ impl DnsClient {
     /// neither family has records, once for both. This keeps the usual IPv4-only host at one
     /// round trip: the connections to it wait for this lookup.
     pub async fn addrs(&self, name: &str) -> HostLookup {
-        let a = self.ask_once(name, RecordType::A, |data| match data {
+        let lowest_first = |addrs: &mut Vec<IpAddr>| addrs.sort_unstable();
+        let a = self.ask_once(name, RecordType::A, lowest_first, |data| match data {
             RData::A(a) => Some(IpAddr::V4(a.0)),
             _ => None,
         });
-        let aaaa = self.ask_once(name, RecordType::AAAA, |data| match data {
+        let aaaa = self.ask_once(name, RecordType::AAAA, lowest_first, |data| match data {
             RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
             _ => None,
         });
@@ -445,7 +464,7 @@ impl DnsClient {
 
     /// TLSA records at `name`, rendered "usage selector matching hex" (RFC 6698 §2.2).
     pub async fn tlsa(&self, name: &str) -> DnsAnswer<Vec<String>> {
-        self.ask(name, RecordType::TLSA, |data| match data {
+        self.ask(name, RecordType::TLSA, in_answer_order, |data| match data {
             RData::TLSA(tlsa) => Some(format!(
                 "{} {} {} {}",
                 u8::from(tlsa.cert_usage()),
@@ -459,15 +478,17 @@ impl DnsClient {
     }
 
     /// One question, with the answer's records of `record_type` converted by `convert`: asked
-    /// again after SERVFAIL, REFUSED or silence, with backoff, within the step's budget. After
-    /// a negative answer the CNAME chain from `name` is followed, to name a loop.
+    /// again after SERVFAIL, REFUSED or silence, with backoff, within the step's budget. An
+    /// answer with more than [`MAX_RECORDS`] is put in `keep_order` and cut. After a negative
+    /// answer the CNAME chain from `name` is followed, to name a loop.
     async fn ask<T>(
         &self,
         name: &str,
         record_type: RecordType,
+        keep_order: fn(&mut Vec<T>),
         convert: impl Fn(&RData) -> Option<T>,
     ) -> DnsAnswer<Vec<T>> {
-        let answer = self.ask_once(name, record_type, convert).await;
+        let answer = self.ask_once(name, record_type, keep_order, convert).await;
         if matches!(answer, DnsAnswer::NoData | DnsAnswer::NxDomain) {
             if let Ok(fqdn) = fully_qualified(name) {
                 if let Some(reason) = self.broken_cname_chain(&fqdn).await {
@@ -483,6 +504,7 @@ impl DnsClient {
         &self,
         name: &str,
         record_type: RecordType,
+        keep_order: fn(&mut Vec<T>),
         convert: impl Fn(&RData) -> Option<T>,
     ) -> DnsAnswer<Vec<T>> {
         let fqdn = match fully_qualified(name) {
@@ -526,9 +548,13 @@ impl DnsClient {
                 let result = with_deadline(wait, lookup).await;
                 spent += started.elapsed();
                 match result {
-                    Some(Ok(lookup)) => {
-                        Attempt::Final(answer_from_lookup(&lookup, &fqdn, record_type, &convert))
-                    }
+                    Some(Ok(lookup)) => Attempt::Final(answer_from_lookup(
+                        &lookup,
+                        &fqdn,
+                        record_type,
+                        keep_order,
+                        &convert,
+                    )),
                     Some(Err(err)) => attempt_from_error(&err),
                     None => Attempt::Retry {
                         reason: format!(
@@ -708,31 +734,64 @@ fn fully_qualified(name: &str) -> Result<Name, String> {
     })
 }
 
-/// One TXT record's character-strings, cut at [`MAX_TXT_RECORD_BYTES`].
-fn bounded_txt(strings: &[Box<[u8]>]) -> TxtRecord {
+/// Records with no order of their own (TXT, TLSA) are kept as the answer lists them.
+fn in_answer_order<T>(_: &mut Vec<T>) {}
+
+/// One TXT record's character-strings, cut at [`MAX_TXT_RECORD_BYTES`]; `true` when cut.
+fn bounded_txt(record: TxtRecord) -> (TxtRecord, bool) {
     let mut kept = Vec::new();
     let mut room = MAX_TXT_RECORD_BYTES;
-    for string in strings {
+    let mut shortened = false;
+    for mut string in record.strings {
         if room == 0 {
+            shortened = true;
             break;
         }
-        let take = string.len().min(room);
-        kept.push(string[..take].to_vec());
-        room -= take;
+        if string.len() > room {
+            string.truncate(room);
+            shortened = true;
+        }
+        room -= string.len();
+        kept.push(string);
     }
-    TxtRecord { strings: kept }
+    (TxtRecord { strings: kept }, shortened)
 }
 
-/// The records of one TXT answer up to [`MAX_TXT_ANSWER_BYTES`] in all.
-fn within_answer_budget(records: Vec<TxtRecord>) -> Vec<TxtRecord> {
+/// The records of one TXT answer, each cut at [`MAX_TXT_RECORD_BYTES`], up to
+/// [`MAX_TXT_ANSWER_BYTES`] in all; `cut` (what [`answer_from_lookup`] dropped already) says
+/// what was left out.
+fn bounded_txt_answer(
+    records: Vec<TxtRecord>,
+    cut: Option<AnswerCut>,
+) -> (Vec<TxtRecord>, Option<AnswerCut>) {
+    let received = records.len();
+    let bytes: usize = records
+        .iter()
+        .flat_map(|record| &record.strings)
+        .map(Vec::len)
+        .sum();
+    let mut shortened = 0usize;
     let mut used = 0usize;
-    records
-        .into_iter()
-        .take_while(|record| {
-            used = used.saturating_add(record.strings.iter().map(Vec::len).sum::<usize>());
-            used <= MAX_TXT_ANSWER_BYTES
-        })
-        .collect()
+    let mut kept = Vec::new();
+    for record in records {
+        let (record, cut_short) = bounded_txt(record);
+        used = used.saturating_add(record.strings.iter().map(Vec::len).sum::<usize>());
+        if used > MAX_TXT_ANSWER_BYTES {
+            break;
+        }
+        shortened += usize::from(cut_short);
+        kept.push(record);
+    }
+    let over_budget = kept.len() < received;
+    if cut.is_none() && shortened == 0 && !over_budget {
+        return (kept, None);
+    }
+    let cut = AnswerCut {
+        records: cut.map_or(received, |cut| cut.records),
+        shortened,
+        bytes: if over_budget { bytes } else { 0 },
+    };
+    (kept, Some(cut))
 }
 
 /// A name as text: lower-case, no trailing dot, the root as `""`.
@@ -740,10 +799,13 @@ fn name_text(name: &Name) -> String {
     name.to_ascii().trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// The records of `record_type` in `lookup`, at most [`MAX_RECORDS`] of them (the first in
+/// `keep_order`), with the TTL and CNAME chain of the answer.
 fn answer_from_lookup<T>(
     lookup: &Lookup,
     asked: &Name,
     record_type: RecordType,
+    keep_order: fn(&mut Vec<T>),
     convert: impl Fn(&RData) -> Option<T>,
 ) -> DnsAnswer<Vec<T>> {
     let records = lookup.records();
@@ -756,12 +818,23 @@ fn answer_from_lookup<T>(
             // The answer lives as long as its shortest-lived record, CNAMEs included.
             ttl = ttl.min(record.ttl());
         }
-        if record.record_type() == record_type && data.len() < MAX_RECORDS {
+        // All are converted (a DNS message is at most 64 KiB) so that the ones kept can be
+        // chosen, and the report can say how many there were.
+        if record.record_type() == record_type {
             if let Some(item) = convert(record.data()) {
                 data.push(item);
             }
         }
     }
+    let cut = (data.len() > MAX_RECORDS).then(|| {
+        let records = data.len();
+        keep_order(&mut data);
+        data.truncate(MAX_RECORDS);
+        AnswerCut {
+            records,
+            ..AnswerCut::default()
+        }
+    });
     // A looping or overlong chain fails the lookup, as it does at senders' resolvers, whether
     // or not the server put an answer at its end.
     let cname_chain = match cname_chain(asked, records) {
@@ -775,6 +848,7 @@ fn answer_from_lookup<T>(
         data,
         ttl,
         cname_chain,
+        cut,
     }
 }
 
@@ -906,6 +980,7 @@ mod tests {
             &lookup,
             &name("a.test."),
             RecordType::A,
+            in_answer_order,
             |data| match data {
                 RData::A(a) => Some(a.0),
                 _ => None,
@@ -916,7 +991,7 @@ mod tests {
     }
 
     #[test]
-    fn answers_are_bounded() {
+    fn answers_are_bounded_and_say_how_many_records_they_held() {
         let records: Vec<Record> = (0..250)
             .map(|index| {
                 Record::from_rdata(
@@ -930,17 +1005,55 @@ mod tests {
             hickory_resolver::proto::op::Query::query(name("t.test."), RecordType::TXT),
             records.into(),
         );
-        let answer =
-            answer_from_lookup(
-                &lookup,
-                &name("t.test."),
-                RecordType::TXT,
-                |data| match data {
-                    RData::TXT(txt) => Some(txt.txt_data().len()),
-                    _ => None,
-                },
-            );
+        let answer = answer_from_lookup(
+            &lookup,
+            &name("t.test."),
+            RecordType::TXT,
+            in_answer_order,
+            |data| match data {
+                RData::TXT(txt) => Some(txt.txt_data().len()),
+                _ => None,
+            },
+        );
         assert_eq!(answer.data().map(Vec::len), Some(MAX_RECORDS));
+        assert_eq!(answer.cut().map(|cut| cut.records), Some(250));
+    }
+
+    /// Issue 12: of an MX answer past the bound, the most preferred records are kept, whatever
+    /// order the server sent them in.
+    #[test]
+    fn the_most_preferred_mx_records_are_kept() {
+        let records: Vec<Record> = (0..200u16)
+            .rev()
+            .map(|index| {
+                Record::from_rdata(
+                    name("d.test."),
+                    300,
+                    RData::MX(hickory_resolver::proto::rr::rdata::MX::new(
+                        index,
+                        name(&format!("mx{index}.d.test.")),
+                    )),
+                )
+            })
+            .collect();
+        let lookup = Lookup::new_with_max_ttl(
+            hickory_resolver::proto::op::Query::query(name("d.test."), RecordType::MX),
+            records.into(),
+        );
+        let by_preference = |records: &mut Vec<u16>| records.sort_unstable();
+        let answer = answer_from_lookup(
+            &lookup,
+            &name("d.test."),
+            RecordType::MX,
+            by_preference,
+            |data| match data {
+                RData::MX(mx) => Some(mx.preference()),
+                _ => None,
+            },
+        );
+        let kept = answer.data().unwrap();
+        assert_eq!(kept, &(0..100).collect::<Vec<u16>>());
+        assert_eq!(answer.cut().map(|cut| cut.records), Some(200));
     }
 
     #[test]
@@ -954,8 +1067,13 @@ mod tests {
             hickory_resolver::proto::op::Query::query(name("a.test."), RecordType::MX),
             records.into(),
         );
-        let answer: DnsAnswer<Vec<()>> =
-            answer_from_lookup(&lookup, &name("a.test."), RecordType::MX, |_| Some(()));
+        let answer: DnsAnswer<Vec<()>> = answer_from_lookup(
+            &lookup,
+            &name("a.test."),
+            RecordType::MX,
+            in_answer_order,
+            |_| Some(()),
+        );
         assert_eq!(answer, DnsAnswer::NoData);
     }
 
@@ -983,20 +1101,28 @@ mod tests {
     }
 
     #[test]
-    fn txt_records_and_answers_are_cut() {
-        let strings: Vec<Box<[u8]>> = (0..40)
-            .map(|_| vec![b'x'; 255].into_boxed_slice())
-            .collect();
-        let record = bounded_txt(&strings);
+    fn txt_records_and_answers_are_cut_saying_so() {
+        let long = TxtRecord {
+            strings: vec![vec![b'x'; 255]; 40],
+        };
+        let (record, shortened) = bounded_txt(long.clone());
+        assert!(shortened);
         assert_eq!(
             record.strings.iter().map(Vec::len).sum::<usize>(),
             MAX_TXT_RECORD_BYTES
         );
-        let records = vec![record; 10];
-        let kept = within_answer_budget(records);
+        let (kept, cut) = bounded_txt_answer(vec![long; 10], None);
         assert_eq!(kept.len(), MAX_TXT_ANSWER_BYTES / MAX_TXT_RECORD_BYTES);
+        assert_eq!(
+            cut,
+            Some(AnswerCut {
+                records: 10,
+                shortened: 4,
+                bytes: 10 * 40 * 255,
+            })
+        );
         let small = vec![TxtRecord::single("v=STSv1; id=1"); 3];
-        assert_eq!(within_answer_budget(small.clone()), small);
+        assert_eq!(bounded_txt_answer(small.clone(), None), (small, None));
     }
 
     #[test]

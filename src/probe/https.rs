@@ -321,7 +321,13 @@ fn version_text(version: reqwest::Version) -> &'static str {
     }
 }
 
-/// Header names (lower-case) and escaped values, in order, until `max_bytes` are used.
+/// The headers the verdict reads: kept whatever comes before them, so that the header budget
+/// bounds the evidence and never what is judged (a `Content-Type` after 16 KiB of other headers
+/// would otherwise read as missing).
+const JUDGED_HEADERS: [&str; 3] = ["content-type", "cache-control", "location"];
+
+/// Header names (lower-case) and escaped values, in order, until `max_bytes` are used; the
+/// first of each of [`JUDGED_HEADERS`] is kept past the budget (within a budget of its own).
 fn capture_headers(
     headers: &reqwest::header::HeaderMap,
     max_bytes: usize,
@@ -330,8 +336,10 @@ fn capture_headers(
     let mut used = 0usize;
     for (name, value) in headers {
         let size = name.as_str().len() + value.as_bytes().len();
-        if used.saturating_add(size) > max_bytes {
-            break;
+        let judged = JUDGED_HEADERS.contains(&name.as_str())
+            && !captured.iter().any(|(kept, _)| kept == name.as_str());
+        if used.saturating_add(size) > max_bytes && !(judged && size <= max_bytes) {
+            continue;
         }
         used += size;
         captured.push((name.as_str().to_owned(), escape_bytes(value.as_bytes())));
@@ -403,8 +411,14 @@ fn in_chain<E: StdError + 'static>(
 /// that ignored the ALPN offer and sent its SETTINGS frame, or something that is not HTTP.
 const NOT_HTTP1: &str = "invalid HTTP version parsed";
 
-/// Every message of the error's source chain, repeated ones dropped, escaped; TLS errors and
-/// hyper's terse parse errors in words.
+/// The messages reqwest and hyper-util wrap every error in; they name no cause (and "client
+/// error (SendRequest)" reads like a `Debug` dump), so the chain is shown without them.
+fn is_wrapper(text: &str) -> bool {
+    text.starts_with("error sending request for url") || text.starts_with("client error (")
+}
+
+/// Every message of the error's source chain, repeated ones and the generic wrappers
+/// ([`is_wrapper`]) dropped, escaped; TLS errors and hyper's terse parse errors in words.
 fn chain_text(err: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = Some(err);
@@ -429,6 +443,10 @@ fn chain_text(err: &(dyn StdError + 'static)) -> String {
             parts.push(text);
         }
         current = error.source();
+    }
+    // Only when something more specific follows: a wrapper alone is better than nothing.
+    if parts.iter().any(|part| !is_wrapper(part)) {
+        parts.retain(|part| !is_wrapper(part));
     }
     escape_str(&parts.join(": "))
 }
@@ -481,6 +499,33 @@ mod tests {
         );
     }
 
+    /// Issue 12: the header budget bounds the evidence, never what is judged.
+    #[test]
+    fn judged_headers_are_kept_past_the_budget() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for index in 0..20 {
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(format!("x-filler-{index}").as_bytes())
+                    .unwrap(),
+                "x".repeat(50).parse().unwrap(),
+            );
+        }
+        headers.insert("Content-Type", "text/plain".parse().unwrap());
+        headers.insert("Cache-Control", "max-age=60".parse().unwrap());
+        let captured = capture_headers(&headers, 200);
+        let names: Vec<&str> = captured.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "x-filler-0",
+                "x-filler-1",
+                "x-filler-2",
+                "content-type",
+                "cache-control"
+            ]
+        );
+    }
+
     #[test]
     fn chain_text_drops_repeats() {
         #[derive(Debug)]
@@ -500,6 +545,31 @@ mod tests {
             "deadline\nexceeded",
         ));
         assert_eq!(chain_text(&err), "request failed: deadline\\nexceeded");
+
+        struct Wrapper(&'static str, Outer);
+        impl std::fmt::Debug for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl StdError for Wrapper {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.1)
+            }
+        }
+        let wrapped = Wrapper(
+            "client error (SendRequest)",
+            Outer(std::io::Error::other("message head is too large")),
+        );
+        assert_eq!(
+            chain_text(&wrapped),
+            "request failed: message head is too large"
+        );
         assert!(in_chain::<std::io::Error>(&err, |io| io.kind() == std::io::ErrorKind::TimedOut));
         assert!(!in_chain::<rustls::Error>(&err, |_| true));
     }

@@ -102,6 +102,10 @@ pub trait Probe: Send + Sync {
     }
 }
 
+/// The policy body a sender reads at most (RFC 8461 §3.3 suggests 64 KiB), and so the size
+/// `mtasts lint` holds a file to.
+pub const MAX_POLICY_BYTES: usize = 64 * 1024;
+
 /// Bounds on time and size for everything a remote party controls.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -129,7 +133,7 @@ impl Default for Limits {
             step_timeout: Duration::from_secs(10),
             fetch_timeout: Duration::from_secs(60),
             greeting_timeout: Duration::from_secs(30),
-            max_policy_bytes: 64 * 1024,
+            max_policy_bytes: MAX_POLICY_BYTES,
             max_header_bytes: 16 * 1024,
             max_smtp_line: 2048,
             max_smtp_lines: 100,

@@ -11,6 +11,7 @@ use crate::catalog::{checks_after, scoped_checks, stage_checks, CheckId, Scope, 
 use crate::escape::escape_bytes;
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{DnsAnswer, FetchObservation, HttpResponse, NotContacted, Observations};
+use crate::probe::MAX_POLICY_BYTES;
 
 /// Past this a sender that reads with a 64 KiB cap still works, but chasquid truncates.
 const CHASQUID_TRUNCATES_AT: usize = 10 * 1024;
@@ -37,15 +38,16 @@ fn response_checks() -> impl Iterator<Item = CheckId> {
 }
 
 /// Judges `policy-host.*` and `policy-fetch.*`; returns the body a sender would parse (from the
-/// first address that answered 200 with a body within the size cap).
-pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Vec<u8>> {
+/// first address that answered 200 with a body within the size cap), or the check that says
+/// why there is none (`policy-fetch.size` when the only bodies were too large).
+pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Result<Vec<u8>, CheckId> {
     let host = &obs.policy_host.name;
     let host_subject = Subject::host(host);
     let addresses = obs.policy_host.addresses();
 
     if addresses.is_empty() {
         judge_no_address(obs, host, out);
-        return None;
+        return Err(CheckId::PolicyFetchStatus);
     }
     judge_policy_host(obs, host, &addresses, out);
     // Addresses not contacted because they are not public; one past the per-host bound is not
@@ -76,19 +78,24 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Option<Ve
         } else {
             out.skip(CheckId::PolicyFetchConsistent, host_subject, public_address);
         }
-        return None;
+        return Err(CheckId::PolicyFetchStatus);
     }
     for fetch in &obs.fetches {
         judge_one_fetch(host, fetch, ctx, out);
     }
     judge_consistency(host, &obs.fetches, out);
 
-    obs.fetches.iter().find_map(|fetch| match &fetch.result {
-        Ok(response) if response.status == 200 && !response.truncated => {
-            Some(response.body.clone())
-        }
-        _ => None,
-    })
+    let answered = || {
+        obs.fetches.iter().filter_map(|fetch| match &fetch.result {
+            Ok(response) if response.status == 200 => Some(response),
+            _ => None,
+        })
+    };
+    match answered().find(|response| !response.truncated) {
+        Some(response) => Ok(response.body.clone()),
+        None if answered().next().is_some() => Err(CheckId::PolicyFetchSize),
+        None => Err(CheckId::PolicyFetchStatus),
+    }
 }
 
 /// The policy host has no address: `policy-host.resolves` says why (or the domain has no
@@ -151,9 +158,13 @@ fn judge_policy_host(obs: &Observations, host: &str, addresses: &[IpAddr], out: 
     out.pass_with(
         CheckId::PolicyHostResolves,
         host_subject.clone(),
-        format!("{host} has {} address(es)", addresses.len()),
+        format!(
+            "{host} has {}",
+            super::bounds::address_count(&obs.policy_host)
+        ),
         address_evidence,
     );
+    judge_bounds(obs, host, out);
     if addresses.iter().any(|ip| ip.is_ipv4()) {
         out.pass_with(
             CheckId::PolicyHostIpv4,
@@ -178,6 +189,34 @@ fn judge_policy_host(obs: &Observations, host: &str, addresses: &[IpAddr], out: 
         host,
         addresses,
         obs.private_allowed,
+        out,
+    );
+}
+
+/// `policy-host.bounds`: the policy host's addresses past the records kept of an answer, and
+/// past the addresses fetched from.
+fn judge_bounds(obs: &Observations, host: &str, out: &mut Findings) {
+    use super::bounds::{self, Kept};
+    let lookup = &obs.policy_host;
+    let mut evidence = Vec::new();
+    for (family, answer) in [("A", &lookup.a), ("AAAA", &lookup.aaaa)] {
+        evidence.extend(bounds::answer_cut(
+            &format!("{family} records of {host}"),
+            answer,
+            Kept::Lowest,
+        ));
+    }
+    evidence.extend(bounds::over_address_bound(
+        lookup,
+        &obs.policy_not_contacted,
+        obs.fetches.len(),
+        "fetched from",
+    ));
+    bounds::judge(
+        CheckId::PolicyHostBounds,
+        Subject::host(host),
+        "some of its addresses",
+        evidence,
         out,
     );
 }
@@ -255,16 +294,20 @@ fn judge_one_fetch(host: &str, fetch: &FetchObservation, ctx: &Context, out: &mu
         Ok(response) => response,
         Err(failure) => {
             if connected {
-                let how = if failure.timed_out {
-                    "timed out"
+                // What the server did, in the summary: "failed" alone names no cause (an
+                // HTTP/2-only server, a head too large; issue 12).
+                let (how, what) = if failure.timed_out {
+                    ("timed out", String::new())
+                } else if failure.detail.is_empty() {
+                    ("failed", String::new())
                 } else {
-                    "failed"
+                    ("failed", format!(": {}", failure.detail))
                 };
                 out.problem(
                     Problem::new(
                         CheckId::PolicyFetchStatus,
                         format!(
-                            "no HTTP response: the request {how} at the {} step",
+                            "no HTTP response: the request {how} at the {} step{what}",
                             failure.step
                         ),
                     )
@@ -409,17 +452,44 @@ fn judge_content_type(response: &HttpResponse, subject: &Subject, out: &mut Find
 }
 
 fn judge_size(response: &HttpResponse, subject: &Subject, out: &mut Findings) {
-    let size = response.body.len();
-    if response.truncated {
+    let read = if response.truncated {
+        BodyRead::Cut
+    } else {
+        BodyRead::Whole
+    };
+    judge_body_size(&response.body, read, subject, out);
+}
+
+/// How much of a policy body was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyRead {
+    /// All of it.
+    Whole,
+    /// The read stopped one byte past the cap: the body is larger than that.
+    Cut,
+}
+
+/// `policy-fetch.size` and `policy-fetch.size-large` for `body`, as a sender with a
+/// [`MAX_POLICY_BYTES`] cap reads it (the fetch stage for a response, `mtasts lint` for a file);
+/// `false` when the body is too large to be a policy.
+pub fn judge_body_size(body: &[u8], read: BodyRead, subject: &Subject, out: &mut Findings) -> bool {
+    let size = body.len();
+    let too_large = match read {
+        BodyRead::Cut => Some(format!(
+            "the body is larger than the {} bytes a policy may have ({size} bytes read before \
+             stopping); senders do not accept it",
+            size.saturating_sub(1)
+        )),
+        BodyRead::Whole if size > MAX_POLICY_BYTES => Some(format!(
+            "the policy is {size} bytes, larger than the {MAX_POLICY_BYTES} bytes senders read \
+             (RFC 8461 §3.3); senders do not accept it"
+        )),
+        BodyRead::Whole => None,
+    };
+    if let Some(summary) = too_large {
         out.problem(
-            Problem::new(
-                CheckId::PolicyFetchSize,
-                format!(
-                    "the body is larger than the cap ({} bytes read before stopping)",
-                    size
-                ),
-            )
-            .with("body starts", escape_bytes(&response.body[..size.min(200)])),
+            Problem::new(CheckId::PolicyFetchSize, summary)
+                .with("body starts", escape_bytes(&body[..size.min(200)])),
             subject.clone(),
         );
         out.skip(
@@ -427,7 +497,7 @@ fn judge_size(response: &HttpResponse, subject: &Subject, out: &mut Findings) {
             subject.clone(),
             CheckId::PolicyFetchSize,
         );
-        return;
+        return false;
     }
     out.pass_with(
         CheckId::PolicyFetchSize,
@@ -446,6 +516,7 @@ fn judge_size(response: &HttpResponse, subject: &Subject, out: &mut Findings) {
     } else {
         out.pass(CheckId::PolicyFetchSizeLarge, subject.clone());
     }
+    true
 }
 
 fn judge_cache_control(response: &HttpResponse, subject: &Subject, out: &mut Findings) {
@@ -543,7 +614,7 @@ mod tests {
         obs.sts_txt = sts_txt;
         let ctx = Context::new(Profile::Rfc, 0);
         let mut out = Findings::new(Profile::Rfc);
-        assert_eq!(judge(&obs, &ctx, &mut out), None);
+        assert_eq!(judge(&obs, &ctx, &mut out), Err(CheckId::PolicyFetchStatus));
         let findings = out.finish();
         let resolves: Vec<_> = findings
             .iter()

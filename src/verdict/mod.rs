@@ -2,6 +2,7 @@
 //! passed in.
 
 pub mod address;
+mod bounds;
 pub mod cert;
 pub mod changes;
 pub mod deadline;
@@ -50,11 +51,9 @@ pub fn judge(obs: &Observations, ctx: &Context) -> DomainReport {
     facts.sts_id = record.as_ref().map(|record| record.id.clone());
 
     let body = fetch::judge(obs, ctx, &mut out);
-    let policy = policy::judge(body.as_deref(), ctx, &mut out);
+    let policy = policy::judge(body.as_deref().map_err(|blocker| *blocker), ctx, &mut out);
     if let Ok(policy) = &policy {
-        facts.mode = policy.mode.map(|mode| mode.as_str().to_owned());
-        facts.max_age = policy.max_age;
-        facts.policy_mx = policy.mx.iter().map(ToString::to_string).collect();
+        policy::facts(policy, &mut facts);
     }
 
     facts.mx_hosts = mx::judge(obs, policy.as_ref().map_err(|blocker| *blocker), &mut out);

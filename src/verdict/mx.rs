@@ -3,18 +3,16 @@
 
 use std::net::IpAddr;
 
+use super::bounds::{self, Kept};
 use super::{address, Findings};
 use crate::catalog::{
     scoped_checks, stage_checks, CheckFlag, CheckId, Profile, Scope, Severity, Stage,
 };
 use crate::model::{Evidence, Problem, Subject};
 use crate::name::HostName;
-use crate::observe::{
-    DnsAnswer, MxHostObservation, MxRecord, NotContacted, Observations, Uncontacted,
-};
+use crate::observe::{DnsAnswer, MxHostObservation, MxRecord, Observations};
 use crate::parse::mx_pattern::MxPattern;
 use crate::parse::policy::{Mode, Policy};
-use crate::probe::dns::MAX_RECORDS;
 
 /// The checks that match the MX hosts against the policy.
 fn coverage_checks() -> impl Iterator<Item = CheckId> {
@@ -41,12 +39,21 @@ pub fn judge(
 ) -> Vec<String> {
     let domain = Subject::Domain;
     let records = match &obs.mx {
-        DnsAnswer::Records { data, .. } => {
+        DnsAnswer::Records { data, cut, .. } => {
             let listing = data.iter().map(describe_mx).collect::<Vec<_>>().join(", ");
+            // The true count, even past the records kept (issue 12: it said 100 for 200).
+            let summary = match cut {
+                Some(cut) if cut.records > data.len() => format!(
+                    "{} MX records (the {} most preferred kept; see mx.bounds)",
+                    cut.records,
+                    data.len()
+                ),
+                _ => format!("{} MX record(s)", data.len()),
+            };
             out.pass_with(
                 CheckId::MxLookup,
                 domain.clone(),
-                format!("{} MX record(s)", data.len()),
+                summary,
                 vec![Evidence::new(format!("MX {}", obs.domain), listing)],
             );
             data.as_slice()
@@ -133,20 +140,14 @@ pub fn judge(
 }
 
 /// `mx.bounds`: what the audit's bounds left out, so that no report is read as covering more
-/// than it judged (issue 12): MX records past the records kept per answer, MX hosts past the
-/// per-domain bound (the most preferred are judged), addresses past the per-host bound.
+/// than it judged (issue 12): MX records past the records kept per answer (the most preferred
+/// are kept), MX hosts past the per-domain bound (the most preferred are judged), each host's
+/// addresses past the records kept and past the per-host bound, TLSA records past those kept.
 fn judge_bounds(obs: &Observations, out: &mut Findings) {
     let mut evidence = Vec::new();
     if let DnsAnswer::Records { data, .. } = &obs.mx {
-        if data.len() >= MAX_RECORDS {
-            evidence.push(Evidence::new(
-                "MX records",
-                format!(
-                    "the answer held at least {MAX_RECORDS} MX records; only the first \
-                     {MAX_RECORDS} were kept"
-                ),
-            ));
-        }
+        let label = format!("MX records of {}", obs.domain);
+        evidence.extend(bounds::answer_cut(&label, &obs.mx, Kept::MostPreferred));
         let mut hosts: Vec<&str> = data
             .iter()
             .map(|mx| mx.exchange.as_str())
@@ -160,10 +161,11 @@ fn judge_bounds(obs: &Observations, out: &mut Findings) {
                 .iter()
                 .map(|host| format!("{} ({})", host.name, host.preference))
                 .collect();
+            let kept = if obs.mx.cut().is_some() { " kept" } else { "" };
             evidence.push(Evidence::new(
                 "MX hosts judged",
                 format!(
-                    "{} of {}, the most preferred: {}",
+                    "{} of the {}{kept}, the most preferred: {}",
                     obs.mx_hosts.len(),
                     hosts.len(),
                     judged.join(", ")
@@ -174,70 +176,25 @@ fn judge_bounds(obs: &Observations, out: &mut Findings) {
     for host in &obs.mx_hosts {
         let families = [("A", &host.addrs.a), ("AAAA", &host.addrs.aaaa)];
         for (family, answer) in families {
-            if answer
-                .data()
-                .is_some_and(|addrs| addrs.len() >= MAX_RECORDS)
-            {
-                evidence.push(Evidence::new(
-                    format!("{family} records of {}", host.name),
-                    format!(
-                        "the answer held at least {MAX_RECORDS} records; only the first \
-                         {MAX_RECORDS} were kept"
-                    ),
-                ));
-            }
+            let label = format!("{family} records of {}", host.name);
+            evidence.extend(bounds::answer_cut(&label, answer, Kept::Lowest));
         }
-        let over: Vec<&Uncontacted> = host
-            .not_contacted
-            .iter()
-            .filter(|skipped| matches!(skipped.reason, NotContacted::OverAddressBound { .. }))
-            .collect();
-        if let Some(first) = over.first() {
-            let NotContacted::OverAddressBound { bound } = first.reason else {
-                continue;
-            };
-            let total = host.addrs.addresses().len();
-            evidence.push(Evidence::new(
-                format!("addresses of {}", host.name),
-                format!(
-                    "{} of {total} probed (the first {bound} in address order); not probed: {}",
-                    host.smtp.len(),
-                    list_addresses(&over)
-                ),
-            ));
-        }
+        let label = format!("TLSA records of {}", host.name);
+        evidence.extend(bounds::answer_cut(&label, &host.tlsa, Kept::First));
+        evidence.extend(bounds::over_address_bound(
+            &host.addrs,
+            &host.not_contacted,
+            host.smtp.len(),
+            "probed",
+        ));
     }
-    if evidence.is_empty() {
-        out.pass_with(
-            CheckId::MxBounds,
-            Subject::Domain,
-            "every MX host and every address of each was judged",
-            Vec::new(),
-        );
-    } else {
-        let mut problem = Problem::new(
-            CheckId::MxBounds,
-            "not everything published was judged: the audit's bounds left some MX records, \
-             hosts or addresses out (see the evidence)",
-        );
-        problem.evidence = evidence;
-        out.problem(problem, Subject::Domain);
-    }
-}
-
-/// The first few addresses of `skipped`, then how many more.
-fn list_addresses(skipped: &[&Uncontacted]) -> String {
-    const SHOWN: usize = 5;
-    let mut text = skipped
-        .iter()
-        .take(SHOWN)
-        .map(|skipped| skipped.ip.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if skipped.len() > SHOWN {
-        text.push_str(&format!(" … and {} more", skipped.len() - SHOWN));
-    }
-    text
+    bounds::judge(
+        CheckId::MxBounds,
+        Subject::Domain,
+        "some MX records, hosts or addresses",
+        evidence,
+        out,
+    );
 }
 
 fn describe_mx(mx: &MxRecord) -> String {

@@ -7,6 +7,7 @@
 //! passes the filter, the checks that need one are skipped, except that a parser problem
 //! explaining why (a record in the wrong case) is still reported.
 
+use super::bounds::{self, Kept};
 use super::Findings;
 use crate::catalog::{stage_checks, CheckFlag, CheckId, Severity};
 use crate::escape::{escape_bytes, escape_str};
@@ -19,6 +20,8 @@ pub(crate) struct RecordStage<R> {
     pub(crate) grammar: &'static RecordGrammar,
     pub(crate) analyse: fn(&[TxtRecord]) -> RecordAnalysis<R>,
     pub(crate) present: CheckId,
+    /// The stage's `*.bounds` check, which the stage judges itself ([`judge_bounds`]).
+    pub(crate) bounds: CheckId,
     /// Follows the name in `present`'s pass: "has an MTA-STS record".
     pub(crate) has_record: &'static str,
     /// Ends "the TXT lookup of N failed (reason)": what readers do then.
@@ -66,7 +69,7 @@ pub(crate) fn judge<'o, R>(
     let subject = Subject::Domain;
     let name = format!("{}.{}", grammar.label, obs.domain);
     let needs_record: Vec<CheckId> = stage_checks(stage.present.spec().stage)
-        .filter(|&check| check != stage.present)
+        .filter(|&check| check != stage.present && check != stage.bounds)
         .collect();
     let blocked_by = stage.present;
 
@@ -110,6 +113,7 @@ pub(crate) fn judge<'o, R>(
             data,
             ttl,
             cname_chain,
+            ..
         } => (data, *ttl, cname_chain),
     };
 
@@ -125,14 +129,34 @@ pub(crate) fn judge<'o, R>(
         if matches!(stage.chain, ChainShown::WhenAbsent) {
             lookup.extend(chain);
         }
-        let problem = absent_problem(
-            stage.present,
-            no_candidate_summary(grammar, &name, records.len()),
-            &name,
-            lookup,
-            misplaced,
-        );
-        out.problem(problem, subject.clone());
+        match answer.cut().filter(|cut| cut.records > records.len()) {
+            // The record may be among those the audit's bound left unread: a sender's resolver
+            // hands over all of them, so "no record" would blame the domain for the audit's
+            // limit (issue 12).
+            Some(cut) => out.undetermined(
+                stage.present,
+                subject.clone(),
+                format!(
+                    "none of the first {} of the {} TXT records at {name} begins with `{}`, \
+                     and the others were not read (see {})",
+                    records.len(),
+                    cut.records,
+                    grammar.prefix(),
+                    stage.bounds
+                ),
+                lookup,
+            ),
+            None => out.problem(
+                absent_problem(
+                    stage.present,
+                    no_candidate_summary(grammar, &name, records.len()),
+                    &name,
+                    lookup,
+                    misplaced,
+                ),
+                subject.clone(),
+            ),
+        }
         report_or_skip(out, &needs_record, &mut problems, &subject, blocked_by);
         return None;
     }
@@ -183,6 +207,39 @@ pub(crate) fn judge<'o, R>(
         record: analysis.record,
         parsed: analysis.parsed,
     })
+}
+
+/// Judges the stage's `*.bounds` check: what the probe left out of the TXT answer, then
+/// `more` (what the stage's own bounds left out). Skipped when the lookup gave no records.
+pub(crate) fn judge_bounds<R>(
+    stage: &RecordStage<R>,
+    obs: &Observations,
+    answer: &DnsAnswer<Vec<TxtRecord>>,
+    more: Vec<Evidence>,
+    out: &mut Findings,
+) {
+    let subject = Subject::Domain;
+    match answer {
+        DnsAnswer::Records { .. } => {
+            let name = format!("{}.{}", stage.grammar.label, obs.domain);
+            let label = format!("TXT records at {name}");
+            let evidence = bounds::answer_cut(&label, answer, Kept::First)
+                .into_iter()
+                .chain(more)
+                .collect();
+            bounds::judge(
+                stage.bounds,
+                subject,
+                "what the evidence lists",
+                evidence,
+                out,
+            );
+        }
+        DnsAnswer::NoData | DnsAnswer::NxDomain if obs.accepts_no_mail() => {
+            out.skip(stage.bounds, subject, CheckId::MxNull);
+        }
+        _ => out.skip(stage.bounds, subject, stage.present),
+    }
 }
 
 /// Passes the stage's TTL check `check` when `follows_guidance`, else reports the TTL with the

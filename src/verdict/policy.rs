@@ -6,9 +6,10 @@
 //! step 2; NCSC §2). A check that needs a field the policy lacks is skipped, naming the check that
 //! reports the missing field, and never passes.
 
+use super::fetch::BodyRead;
 use super::{Context, Findings};
 use crate::catalog::{stage_checks, CheckFlag, CheckId, Profile, Severity, Stage};
-use crate::model::{Finding, Problem, Subject};
+use crate::model::{Facts, Finding, Problem, Subject};
 use crate::parse::mx_pattern::MxPattern;
 use crate::parse::policy::{looks_like_html, parse_policy, Mode, Policy, MAX_AGE_LIMIT};
 
@@ -53,18 +54,22 @@ pub const PUBLIC_SUFFIXES: &[&str] = &[
     "github.io",
 ];
 
-/// Judges `policy.*` on the body a sender would use; `None` means no policy was fetched, and every
-/// policy check is skipped. Returns the policy if a strict sender would accept it, else the check
-/// that says why there is none (for the checks that need a policy to skip on).
-pub fn judge(body: Option<&[u8]>, ctx: &Context, out: &mut Findings) -> Result<Policy, CheckId> {
+/// Judges `policy.*` on the body a sender would use; `Err` holds the check that says why there
+/// is no body, and every policy check is skipped naming it. Returns the policy if a strict sender
+/// would accept it, else the check that says why there is none (for the checks that need a
+/// policy to skip on).
+pub fn judge(
+    body: Result<&[u8], CheckId>,
+    ctx: &Context,
+    out: &mut Findings,
+) -> Result<Policy, CheckId> {
     let subject = Subject::Domain;
-    let Some(body) = body else {
-        out.skip_all(
-            stage_checks(Stage::Policy),
-            &subject,
-            CheckId::PolicyFetchStatus,
-        );
-        return Err(CheckId::PolicyFetchStatus);
+    let body = match body {
+        Ok(body) => body,
+        Err(blocker) => {
+            out.skip_all(stage_checks(Stage::Policy), &subject, blocker);
+            return Err(blocker);
+        }
     };
 
     if looks_like_html(body) {
@@ -129,12 +134,43 @@ fn grammar_blocker(check: CheckId, policy: &Policy) -> Option<CheckId> {
     }
 }
 
-/// Lints a policy file on its own (`mtasts lint FILE`): every `policy.*` finding, in catalog order.
-pub fn lint(body: &[u8], profile: Profile) -> Vec<Finding> {
+/// The facts a policy a strict sender accepts gives the report (`mode`, `max_age`, `mx`).
+pub fn facts(policy: &Policy, facts: &mut Facts) {
+    facts.mode = policy.mode.map(|mode| mode.as_str().to_owned());
+    facts.max_age = policy.max_age;
+    facts.policy_mx = policy.mx.iter().map(ToString::to_string).collect();
+}
+
+/// What `mtasts lint` says of one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Linted {
+    /// The size rules a sender applies to the body (`policy-fetch.size`,
+    /// `policy-fetch.size-large`), then every `policy.*` finding, in catalog order.
+    pub findings: Vec<Finding>,
+    /// As `check` gives them: `mode`, `max_age` and the `mx` patterns when a strict sender
+    /// would accept the policy.
+    pub facts: Facts,
+}
+
+/// Lints a policy file on its own (`mtasts lint FILE`), with the rules `check` applies to a
+/// fetched body: one larger than senders read is refused as a whole, as `check` refuses it, and
+/// every `policy.*` check is then skipped.
+pub fn lint(body: &[u8], profile: Profile) -> Linted {
     let mut out = Findings::new(profile);
-    // The policy itself is not needed here, only its findings.
-    let _policy = judge(Some(body), &Context::new(profile, 0), &mut out);
-    out.finish()
+    let subject = Subject::Domain;
+    let fits = super::fetch::judge_body_size(body, BodyRead::Whole, &subject, &mut out);
+    let mut facts = Facts::default();
+    let body = if fits {
+        Ok(body)
+    } else {
+        Err(CheckId::PolicyFetchSize)
+    };
+    if let Ok(policy) = judge(body, &Context::new(profile, 0), &mut out) {
+        self::facts(&policy, &mut facts);
+    }
+    let findings = out.finish();
+    super::facts::conclude(&findings, &mut facts);
+    Linted { findings, facts }
 }
 
 /// The result of one guidance check.
@@ -347,6 +383,7 @@ fn pass_note(check: CheckId, policy: &Policy) -> Option<String> {
 mod tests {
     use super::*;
     use crate::model::Outcome;
+    use crate::probe::MAX_POLICY_BYTES;
 
     const GOOD: &[u8] =
         b"version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\nmax_age: 1209600\r\n";
@@ -383,7 +420,7 @@ mod tests {
         let mut out = Findings::new(Profile::Rfc);
         let ctx = Context::new(Profile::Rfc, 0);
         assert_eq!(
-            judge(None, &ctx, &mut out).err(),
+            judge(Err(CheckId::PolicyFetchStatus), &ctx, &mut out).err(),
             Some(CheckId::PolicyFetchStatus)
         );
         let findings = out.finish();
@@ -398,6 +435,74 @@ mod tests {
         }
     }
 
+    /// Issue 12: `lint` holds a file to the size `check` holds a fetched body to: a 111 KB
+    /// file fails `policy-fetch.size` and is not judged further, as `check` does not judge it.
+    #[test]
+    fn lint_applies_the_size_rules_of_check() {
+        let mut large = GOOD.to_vec();
+        while large.len() <= 111_000 {
+            large.extend_from_slice(b"mx: mail.example.com\r\n");
+        }
+        let linted = lint(&large, Profile::Rfc);
+        let size = linted
+            .findings
+            .iter()
+            .find(|finding| finding.check == CheckId::PolicyFetchSize)
+            .unwrap();
+        assert_eq!(size.outcome, Outcome::Fail);
+        assert_eq!(
+            size.summary,
+            format!(
+                "the policy is {} bytes, larger than the 65536 bytes senders read (RFC 8461 \
+                 §3.3); senders do not accept it",
+                large.len()
+            )
+        );
+        let judged: Vec<&str> = linted
+            .findings
+            .iter()
+            .filter(|finding| !matches!(finding.outcome, Outcome::Skipped { .. }))
+            .map(|finding| finding.check.as_str())
+            .collect();
+        assert_eq!(judged, ["policy-fetch.size"]);
+        assert!(linted
+            .findings
+            .iter()
+            .filter(|finding| finding.check.spec().stage == Stage::Policy)
+            .all(|finding| finding.outcome
+                == Outcome::Skipped {
+                    blocked_by: CheckId::PolicyFetchSize.into()
+                }));
+        assert_eq!(linted.facts, Facts::default());
+
+        // Exactly at the cap the file is a policy, and chasquid's 10 KiB is a warning.
+        let mut at_cap = large[..MAX_POLICY_BYTES].to_vec();
+        let cut = at_cap.iter().rposition(|b| *b == b'\n').unwrap();
+        at_cap.truncate(cut + 1);
+        let linted = lint(&at_cap, Profile::Rfc);
+        let outcome = |check| {
+            linted
+                .findings
+                .iter()
+                .find(|finding| finding.check == check)
+                .map(|finding| finding.outcome.label())
+        };
+        assert_eq!(outcome(CheckId::PolicyFetchSize), Some("pass"));
+        assert_eq!(outcome(CheckId::PolicyFetchSizeLarge), Some("warn"));
+        assert_eq!(outcome(CheckId::PolicyMode), Some("pass"));
+    }
+
+    #[test]
+    fn lint_gives_the_facts_check_gives() {
+        let linted = lint(GOOD, Profile::Rfc);
+        assert_eq!(linted.facts.mode.as_deref(), Some("enforce"));
+        assert_eq!(linted.facts.max_age, Some(1_209_600));
+        assert_eq!(linted.facts.policy_mx, ["mail.example.com"]);
+        // A policy strict senders reject gives no facts, in `lint` as in `check`.
+        let linted = lint(b"version: STSv1\nmode: enforce\n", Profile::Rfc);
+        assert_eq!(linted.facts.mode, None);
+    }
+
     #[test]
     fn every_policy_check_gets_a_finding_and_no_other() {
         let bodies: [&[u8]; 6] = [
@@ -410,8 +515,9 @@ mod tests {
         ];
         for body in bodies {
             for profile in [Profile::Rfc, Profile::Sge, Profile::Ncsc] {
-                let findings = lint(body, profile);
-                for check in stage_checks(Stage::Policy) {
+                let findings = lint(body, profile).findings;
+                let size_checks = [CheckId::PolicyFetchSize, CheckId::PolicyFetchSizeLarge];
+                for check in stage_checks(Stage::Policy).chain(size_checks) {
                     assert!(
                         findings.iter().any(|finding| finding.check == check),
                         "{check} missing for {body:?}"
@@ -419,7 +525,8 @@ mod tests {
                 }
                 assert!(findings
                     .iter()
-                    .all(|finding| finding.check.spec().stage == Stage::Policy));
+                    .all(|finding| finding.check.spec().stage == Stage::Policy
+                        || size_checks.contains(&finding.check)));
             }
         }
     }
@@ -428,7 +535,7 @@ mod tests {
     fn returns_the_policy_only_when_valid() {
         let ctx = Context::new(Profile::Rfc, 0);
         let mut out = Findings::new(Profile::Rfc);
-        let policy = judge(Some(GOOD), &ctx, &mut out).unwrap();
+        let policy = judge(Ok(GOOD), &ctx, &mut out).unwrap();
         assert_eq!(policy.mode, Some(Mode::Enforce));
         let findings = out.finish();
         assert!(
@@ -437,15 +544,16 @@ mod tests {
         );
 
         let mut out = Findings::new(Profile::Rfc);
-        assert!(judge(Some(b"version: STSv1\nmode: enforce\n"), &ctx, &mut out).is_err());
+        assert!(judge(Ok(b"version: STSv1\nmode: enforce\n"), &ctx, &mut out).is_err());
     }
 
     #[test]
     fn html_skips_everything_but_syntax() {
-        let findings = lint(b"<!doctype html><p>hi", Profile::Rfc);
+        let findings = lint(b"<!doctype html><p>hi", Profile::Rfc).findings;
         let not_skipped: Vec<&str> = findings
             .iter()
             .filter(|f| !matches!(f.outcome, Outcome::Skipped { .. }))
+            .filter(|f| f.check.spec().stage == Stage::Policy)
             .map(|f| f.check.as_str())
             .collect();
         assert_eq!(not_skipped, ["policy.syntax"]);

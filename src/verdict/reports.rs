@@ -63,6 +63,13 @@ pub fn judge(obs: &Observations, ctx: &Context, earlier: &Earlier<'_>, out: &mut
     }
     let today = Day::of_unix(ctx.now);
     let recent = Recent::of(reports, today);
+    super::bounds::judge(
+        CheckId::ReportsBounds,
+        domain.clone(),
+        "some of the inputs",
+        unreadable_evidence(reports),
+        out,
+    );
 
     let held = [
         (
@@ -92,6 +99,31 @@ pub fn judge(obs: &Observations, ctx: &Context, earlier: &Earlier<'_>, out: &mut
         .map(|(check, _)| *check)
         .collect();
     judge_ready(obs, earlier, &failed, &recent, out);
+}
+
+/// The inputs that were not read, each with why (past a size bound, not a report, …), then how
+/// many more.
+fn unreadable_evidence(reports: &ReportsEvidence) -> Vec<Evidence> {
+    let mut evidence: Vec<Evidence> = reports
+        .unreadable
+        .iter()
+        .map(|unreadable| {
+            Evidence::new(
+                "unreadable",
+                format!("{}: {}", unreadable.path, unreadable.reason),
+            )
+        })
+        .collect();
+    if reports.unreadable_count > reports.unreadable.len() {
+        evidence.push(Evidence::new(
+            "unreadable",
+            format!(
+                "… and {} more",
+                reports.unreadable_count - reports.unreadable.len()
+            ),
+        ));
+    }
+    evidence
 }
 
 /// The days of the last [`RECENT_DAYS`], today included.
@@ -179,21 +211,7 @@ fn judge_coverage(
             format!("{} report(s) read twice, counted once", reports.duplicates),
         ));
     }
-    for unreadable in &reports.unreadable {
-        evidence.push(Evidence::new(
-            "unreadable",
-            format!("{}: {}", unreadable.path, unreadable.reason),
-        ));
-    }
-    if reports.unreadable_count > reports.unreadable.len() {
-        evidence.push(Evidence::new(
-            "unreadable",
-            format!(
-                "… and {} more",
-                reports.unreadable_count - reports.unreadable.len()
-            ),
-        ));
-    }
+    evidence.extend(unreadable_evidence(reports));
 
     let Some(&last) = covered.last() else {
         out.problem(
@@ -1075,8 +1093,12 @@ mod tests {
             &mut out,
         );
         let findings = out.finish();
+        let ready = findings
+            .iter()
+            .find(|finding| finding.check == CheckId::ReportsReady)
+            .unwrap();
         assert_eq!(
-            findings.last().unwrap().outcome,
+            ready.outcome,
             Outcome::Skipped {
                 blocked_by: CheckId::PolicyFetchStatus.into()
             }

@@ -45,19 +45,15 @@ const TLSRPT: &str = "TLS-RPT result type";
 /// A greeting slower than this is noted as evidence (a tarpit, or a slow server).
 pub const TARPIT_NOTICE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Why a temporary refusal that outlasted the retries says nothing about the domain.
-fn refused_for_now(reply: &SmtpReply, attempts: u32) -> String {
+/// Why a temporary refusal that outlasted the retries says nothing about the domain, with how
+/// many attempts over how long (as a persistent `454` says it).
+fn refused_for_now(reply: &SmtpReply, probe: &SmtpObservation) -> String {
     let kind = if reply.code == 421 {
         "rate limited"
     } else {
         "temporarily refused"
     };
-    let tries = if attempts > 1 {
-        format!(", still after {attempts} attempts")
-    } else {
-        String::new()
-    };
-    format!("{kind} ({}){tries}", reply.describe())
+    format!("{kind} ({}){}", reply.describe(), probe.attempts_phrase())
 }
 
 /// Judges `smtp.*` for every probed MX address.
@@ -262,7 +258,7 @@ fn judge_cut_short(endpoint: &Endpoint<'_>, out: &mut Findings) -> ControlFlow<(
     if check == CheckId::SmtpStarttlsAccepted {
         out.pass(CheckId::SmtpStarttlsOffered, endpoint.subject.clone());
     }
-    endpoint.undetermined(out, check, refused_for_now(reply, probe.attempts));
+    endpoint.undetermined(out, check, refused_for_now(reply, probe));
     endpoint.skip_after(out, check);
     ControlFlow::Break(())
 }
@@ -1006,6 +1002,7 @@ mod tests {
             "S: 421 4.7.0 busy".to_owned(),
         ];
         probe.attempts = 3;
+        probe.tried_for = Duration::from_millis(4_100);
         probe.greeting = reply(421, &["4.7.0 busy"]);
         probe.failure = failure(SmtpStep::Greeting, false, "greeted with 421");
         let findings = run(vec![probe]);
@@ -1013,7 +1010,7 @@ mod tests {
         assert_eq!(
             connect.outcome,
             Outcome::CouldNotDetermine {
-                reason: "rate limited (421 4.7.0 busy), still after 3 attempts".to_owned()
+                reason: "rate limited (421 4.7.0 busy), on 3 attempts over 4.1 s".to_owned()
             }
         );
         assert!(connect

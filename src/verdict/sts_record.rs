@@ -14,6 +14,7 @@ const STAGE: RecordStage<StsRecord> = RecordStage {
     grammar: &sts_record::GRAMMAR,
     analyse,
     present: CheckId::StsRecordPresent,
+    bounds: CheckId::StsRecordBounds,
     has_record: "has an MTA-STS record",
     lookup_failed: "; senders that cannot look it up and have no cached policy deliver without \
                     MTA-STS",
@@ -27,6 +28,7 @@ const GUIDED_TTLS: [u32; 2] = [86400, 3600];
 
 /// Judges `sts-record.*`; returns the record a strict sender would use.
 pub fn judge(obs: &Observations, out: &mut Findings) -> Option<StsRecord> {
+    one_record::judge_bounds(&STAGE, obs, &obs.sts_txt, Vec::new(), out);
     let found = one_record::judge(&STAGE, obs, &obs.sts_txt, &obs.sts_misplaced, out)?;
     let (name, cname_chain) = (&found.name, found.cname_chain);
 
@@ -105,6 +107,7 @@ mod tests {
                 data: vec![TxtRecord::single("v=STSv1; id=a")],
                 ttl,
                 cname_chain: Vec::new(),
+                cut: None,
             };
             let (_, findings) = run(answer, Profile::Rfc);
             assert_eq!(

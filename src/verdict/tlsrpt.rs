@@ -4,9 +4,11 @@
 //! The lookup, the filter and the grammar are judged by `one_record`; this
 //! stage adds the report domains and the TTL.
 
+use super::bounds::{self, Kept};
 use super::one_record::{self, counted_down_from, judge_ttl, ChainShown, RecordStage};
 use super::{Context, Findings};
 use crate::catalog::{stage_checks, CheckFlag, CheckId, Severity, Stage};
+use crate::escape::escape_str;
 use crate::model::{Evidence, Problem, Subject};
 use crate::observe::{DnsAnswer, MxRecord, Observations};
 use crate::parse::tlsrpt_record::{self, analyse, TlsRptRecord, TLSRPT_PREFIX};
@@ -18,6 +20,7 @@ const STAGE: RecordStage<TlsRptRecord> = RecordStage {
     grammar: &tlsrpt_record::GRAMMAR,
     analyse,
     present: CheckId::TlsRptPresent,
+    bounds: CheckId::TlsRptBounds,
     has_record: "has a TLS-RPT record",
     lookup_failed: "",
     absent: ", so no one reports TLS failures delivering to this domain",
@@ -34,8 +37,14 @@ fn destination_checks() -> impl Iterator<Item = CheckId> {
 
 /// Judges `tlsrpt.*`; returns the rua URIs of the record a sender would use.
 pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Vec<String> {
-    let Some(found) = one_record::judge(&STAGE, obs, &obs.tlsrpt_txt, &obs.tlsrpt_misplaced, out)
-    else {
+    let found = one_record::judge(&STAGE, obs, &obs.tlsrpt_txt, &obs.tlsrpt_misplaced, out);
+    let destinations = found
+        .as_ref()
+        .and_then(|found| found.record.as_ref())
+        .map(|record| destination_bounds(obs, record))
+        .unwrap_or_default();
+    one_record::judge_bounds(&STAGE, obs, &obs.tlsrpt_txt, destinations, out);
+    let Some(found) = found else {
         return Vec::new();
     };
     match &found.record {
@@ -63,6 +72,63 @@ pub fn judge(obs: &Observations, ctx: &Context, out: &mut Findings) -> Vec<Strin
     );
 
     found.record.map(|record| record.rua).unwrap_or_default()
+}
+
+/// What the audit's bounds left out of the record's report destinations: `mailto:` domains and
+/// `https:` URLs past those looked at, and each `https:` host's addresses past those kept or
+/// handshaken with.
+fn destination_bounds(obs: &Observations, record: &TlsRptRecord) -> Vec<Evidence> {
+    let mut evidence = Vec::new();
+    let domains = record.mailto_domains();
+    let unasked: Vec<String> = domains
+        .iter()
+        .filter(|domain| {
+            !obs.rua_domains
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case(domain))
+        })
+        .cloned()
+        .collect();
+    if !obs.rua_domains.is_empty() {
+        let label = "mailto: report domains";
+        evidence.extend(bounds::left_out(
+            label,
+            domains.len(),
+            &unasked,
+            "looked up",
+        ));
+    }
+    let endpoints = record.https_endpoints();
+    let unseen: Vec<String> = endpoints
+        .iter()
+        .filter(|(uri, _, _)| {
+            let shown = escape_str(uri);
+            !obs.rua_https.iter().any(|rua| rua.uri == shown)
+        })
+        .map(|(uri, _, _)| escape_str(uri))
+        .collect();
+    if !obs.rua_https.is_empty() {
+        let label = "https: report URLs";
+        evidence.extend(bounds::left_out(
+            label,
+            endpoints.len(),
+            &unseen,
+            "looked at",
+        ));
+    }
+    for rua in &obs.rua_https {
+        for (family, answer) in [("A", &rua.addrs.a), ("AAAA", &rua.addrs.aaaa)] {
+            let label = format!("{family} records of {}", rua.host);
+            evidence.extend(bounds::answer_cut(&label, answer, Kept::Lowest));
+        }
+        evidence.extend(bounds::over_address_bound(
+            &rua.addrs,
+            &rua.not_contacted,
+            rua.handshakes.len(),
+            "handshaken with",
+        ));
+    }
+    evidence
 }
 
 /// One finding for the record's `https:` report URLs: reporters post there, after resolving the
@@ -508,6 +574,7 @@ mod tests {
             data: vec![TxtRecord::single("v=TLSRPTv1; rua=https://r.example/")],
             ttl: 300,
             cname_chain: Vec::new(),
+            cut: None,
         };
         let (_, findings) = run(&obs, Profile::Rfc);
         assert_eq!(labels(&findings, CheckId::TlsRptTtl), ["info"]);
@@ -518,6 +585,7 @@ mod tests {
                 data: vec![TxtRecord::single("v=TLSRPTv1; rua=https://r.example/")],
                 ttl,
                 cname_chain: Vec::new(),
+                cut: None,
             };
             let (_, findings) = run(&obs, Profile::Rfc);
             assert_eq!(labels(&findings, CheckId::TlsRptTtl), [expected], "{ttl}");

@@ -1,9 +1,11 @@
-//! The two invariants every judged domain must keep, checked wherever a test judges one:
+//! The invariants every judged domain must keep, checked wherever a test judges one:
 //!
 //! * the observations round-trip through their serde form and judge to the identical report,
 //!   so saved evidence can be judged again later (the probe → verdict contract);
 //! * every check of the catalog appears in the report, once per subject of its stage, so a
-//!   check that a verdict forgot to report (or reported twice) fails the test that judged it.
+//!   check that a verdict forgot to report (or reported twice) fails the test that judged it;
+//! * no summary or reason is a Rust `Debug` rendering (issue 12: a chain too deep read
+//!   `Other(OtherError(MaximumPathDepthExceeded))`): what a user reads is a sentence.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,7 +19,61 @@ pub fn judge_checked(obs: &Observations, ctx: &Context) -> DomainReport {
     let report = judge(obs, ctx);
     assert_round_trips(obs, ctx, &report);
     assert_every_check_once_per_subject(&report);
+    assert_no_debug_renderings(&report);
     report
+}
+
+/// Every summary and could-not-determine reason reads as words: none holds a `Debug` form
+/// such as `Some(`, `Err(`, a CamelCase name followed by `(` or ` {`, or a struct's
+/// `Name { field: …`.
+pub fn assert_no_debug_renderings(report: &DomainReport) {
+    for finding in &report.findings {
+        let reason = match &finding.outcome {
+            mtasts::model::Outcome::CouldNotDetermine { reason } => Some(reason.as_str()),
+            _ => None,
+        };
+        for text in std::iter::once(finding.summary.as_str()).chain(reason) {
+            if let Some(form) = debug_form(text) {
+                panic!("{} says `{form}` in: {text}", finding.check);
+            }
+        }
+    }
+}
+
+/// The first word of `text` that looks like a Rust `Debug` rendering.
+pub fn debug_form(text: &str) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        if !bytes[start].is_ascii_alphabetic()
+            || (start > 0 && bytes[start - 1].is_ascii_alphanumeric())
+        {
+            start += 1;
+            continue;
+        }
+        let end = (start..bytes.len())
+            .find(|&at| !bytes[at].is_ascii_alphanumeric())
+            .unwrap_or(bytes.len());
+        let word = &text[start..end];
+        let rest = &text[end..];
+        let opens = rest.starts_with('(') || rest.starts_with(" {");
+        let camel = word.as_bytes()[0].is_ascii_uppercase()
+            && word.len() > 2
+            && word[1..].bytes().any(|b| b.is_ascii_lowercase())
+            && word[1..].bytes().any(|b| b.is_ascii_uppercase());
+        if opens && (camel || matches!(word, "Some" | "Ok" | "Err")) {
+            return Some(word);
+        }
+        let field = rest.strip_prefix(" { ").and_then(|fields| {
+            let name_end = fields.find(|c: char| !(c.is_ascii_lowercase() || c == '_'))?;
+            (name_end > 0 && fields[name_end..].starts_with(": ")).then_some(())
+        });
+        if field.is_some() && word.as_bytes()[0].is_ascii_uppercase() {
+            return Some(word);
+        }
+        start = end;
+    }
+    None
 }
 
 /// Serialises `obs`, reads it back and judges it again: the same observations, the same report.

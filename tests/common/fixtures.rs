@@ -78,6 +78,7 @@ pub fn txt_answer(fixture: &Fixture) -> Result<DnsAnswer<Vec<TxtRecord>>, String
                 .collect(),
             ttl: fixture.ttl.unwrap_or(3600),
             cname_chain: fixture.cname_chain.clone(),
+            cut: None,
         }),
         (None, Some("nxdomain")) => Ok(DnsAnswer::NxDomain),
         (None, Some("nodata")) => Ok(DnsAnswer::NoData),
@@ -257,7 +258,7 @@ pub fn policy_fixture_findings() -> Vec<(String, Vec<Finding>)> {
             let body = fs::read(&path).expect("fixture body");
             (
                 path.display().to_string(),
-                mtasts::verdict::policy::lint(&body, profile),
+                mtasts::verdict::policy::lint(&body, profile).findings,
             )
         })
         .collect()

@@ -7,10 +7,10 @@ use std::time::Duration;
 use mtasts::catalog::{CheckId, Profile};
 use mtasts::model::{DomainReport, Outcome, RunFlag};
 use mtasts::observe::{
-    CertSummary, DnsAnswer, FetchObservation, HostLookup, HttpResponse, LegacyTls,
+    AnswerCut, CertSummary, DnsAnswer, FetchObservation, HostLookup, HttpResponse, LegacyTls,
     MxHostObservation, MxRecord, NotContacted, Observations, ReportDay, ReportFailure,
     ReportsEvidence, SmtpObservation, SmtpReply, TlsObservation, TlsVersion, TxtRecord,
-    Uncontacted,
+    Uncontacted, UnreadableInput,
 };
 use mtasts::tlsrpt_report::date::Day;
 use mtasts::tlsrpt_report::model::ResultType;
@@ -28,6 +28,7 @@ pub fn records<T>(data: T, ttl: u32) -> DnsAnswer<T> {
         data,
         ttl,
         cname_chain: Vec::new(),
+        cut: None,
     }
 }
 
@@ -190,6 +191,81 @@ pub fn perfect() -> Observations {
         ),
     )];
     obs.reports = Some(clean_reports());
+    obs
+}
+
+/// A finding's evidence as `label: value` lines, for exact comparisons.
+pub fn evidence_lines(finding: &mtasts::model::Finding) -> Vec<String> {
+    finding
+        .evidence
+        .iter()
+        .map(|evidence| format!("{}: {}", evidence.label, evidence.value))
+        .collect()
+}
+
+/// [`perfect`] as a probe at its bounds sees it (issue 12): a 7-record `_mta-sts` answer of 58 KB
+/// cut to its first record, a policy host with 120 A records of which 100 were kept and a third
+/// address past the per-host bound, 200 MX records of which the most preferred 100 were kept, a
+/// TLS-RPT record with 12 `mailto:` domains of which 10 were looked up, and a report file too
+/// large to read.
+pub fn past_the_bounds() -> Observations {
+    let mut obs = perfect();
+    let cut = |records: usize, shortened: usize, bytes: usize| {
+        Some(AnswerCut {
+            records,
+            shortened,
+            bytes,
+        })
+    };
+    if let DnsAnswer::Records { cut: answer, .. } = &mut obs.sts_txt {
+        *answer = cut(7, 1, 58_000);
+    }
+    obs.policy_host.a = DnsAnswer::Records {
+        data: vec![
+            "93.184.215.10".parse().unwrap(),
+            "93.184.215.11".parse().unwrap(),
+        ],
+        ttl: 300,
+        cname_chain: Vec::new(),
+        cut: cut(120, 0, 0),
+    };
+    obs.policy_not_contacted = vec![Uncontacted {
+        ip: "93.184.215.11".parse().unwrap(),
+        reason: NotContacted::OverAddressBound { bound: 2 },
+    }];
+    if let DnsAnswer::Records { cut: answer, .. } = &mut obs.mx {
+        *answer = cut(200, 0, 0);
+    }
+    let domains: Vec<String> = (0..12)
+        .map(|index| format!("r{index}.example.net"))
+        .collect();
+    let rua: Vec<String> = domains
+        .iter()
+        .map(|domain| format!("mailto:tls@{domain}"))
+        .collect();
+    obs.tlsrpt_txt = records(
+        vec![TxtRecord::single(&format!(
+            "v=TLSRPTv1; rua={}",
+            rua.join(",")
+        ))],
+        86_400,
+    );
+    obs.rua_domains = domains[..10]
+        .iter()
+        .map(|domain| {
+            let mx = MxRecord {
+                preference: 10,
+                exchange: format!("mx.{domain}"),
+            };
+            (domain.clone(), records(vec![mx], 3600))
+        })
+        .collect();
+    let reports = obs.reports.as_mut().unwrap();
+    reports.unreadable = vec![UnreadableInput {
+        path: "reports/huge.json.gz".to_owned(),
+        reason: "larger than 16 MiB after decompression".to_owned(),
+    }];
+    reports.unreadable_count = 1;
     obs
 }
 

@@ -27,6 +27,8 @@ pub enum Behaviour {
     /// STARTTLS answered `454 4.7.0 TLS not available` (EC-63).
     Starttls454,
     Greeting421,
+    /// Greets with 220, then answers EHLO `421 4.7.0` (too many connections) and closes.
+    Ehlo421,
     /// Greets `421` on the first N connections, then behaves as [`Behaviour::Normal`].
     Greeting421First(usize),
     /// Greets `421` on the connections with these 0-based indexes, otherwise as
@@ -352,6 +354,13 @@ impl Session {
                         .write_all(b"500 5.5.1 what is this? \x00\xff garbage\r\n")
                         .await?;
                     tokio::time::sleep(Duration::from_secs(3600)).await;
+                    return Ok(false);
+                }
+                "EHLO" if self.behaviour == Behaviour::Ehlo421 => {
+                    self.closing();
+                    reader
+                        .write_all(b"421 4.7.0 mx.example.test too many connections\r\n")
+                        .await?;
                     return Ok(false);
                 }
                 "EHLO" => {
