@@ -494,17 +494,9 @@ fn bounded(value: &str) -> Cow<'_, str> {
     ))
 }
 
-/// `9990` as `9,990`.
+/// `9990` as `9,990`, as the reports summary writes counts.
 fn thousands(number: usize) -> String {
-    let digits = number.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
+    crate::tlsrpt_report::render::human::thousands(u64::try_from(number).unwrap_or(u64::MAX))
 }
 
 /// The subject, unless it is the domain itself.

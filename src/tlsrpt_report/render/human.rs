@@ -347,7 +347,7 @@ fn rate(tally: &Tally) -> String {
 }
 
 /// `12,345`.
-fn thousands(value: u64) -> String {
+pub(crate) fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {

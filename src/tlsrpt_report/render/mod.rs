@@ -2,7 +2,7 @@
 //! The formats are those of `mtasts check` that suit a summary ([`ReportsFormat`]).
 
 mod csv;
-mod human;
+pub(crate) mod human;
 pub mod json;
 
 use std::io::{self, Write};
