@@ -423,7 +423,7 @@ impl DnsClient {
     /// A and AAAA of `name`, asked concurrently.
     ///
     /// A name with addresses of one family is no CNAME loop, so a negative answer for the other
-    /// family is final as it is: the CNAME chain is followed (see [`DnsClient::ask`]) only when
+    /// family is final as it is: the CNAME chain is followed (as `DnsClient::ask` does) only when
     /// neither family has records, once for both. This keeps the usual IPv4-only host at one
     /// round trip: the connections to it wait for this lookup.
     pub async fn addrs(&self, name: &str) -> HostLookup {
