@@ -19,6 +19,8 @@
 // A benchmark: a failed setup step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/common/mime.rs"]
+mod mime;
 #[path = "../tests/common/peak.rs"]
 mod peak;
 
@@ -97,28 +99,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for (index, chunk) in bytes.chunks(3).enumerate() {
-        if index > 0 && index % 19 == 0 {
-            out.push_str("\r\n");
-        }
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize])
-            } else {
-                '='
-            });
-        }
-    }
-    out
-}
-
 fn email(index: usize, report: &[u8]) -> Vec<u8> {
     format!(
         "From: noreply-smtp-tls-reporting@sender.example\r\nTo: tlsrpt@bench.test\r\n\
@@ -127,7 +107,7 @@ fn email(index: usize, report: &[u8]) -> Vec<u8> {
          --B{index}\r\nContent-Type: text/plain\r\n\r\nThis is an aggregate TLS report.\r\n\
          --B{index}\r\nContent-Type: application/tlsrpt+gzip\r\nContent-Transfer-Encoding: base64\r\n\
          Content-Disposition: attachment; filename=\"r{index}.json.gz\"\r\n\r\n{}\r\n--B{index}--\r\n",
-        base64(&gzip(report))
+        mime::base64_lines(&gzip(report))
     )
     .into_bytes()
 }

@@ -65,7 +65,7 @@ impl Destination {
         }
     }
 
-    /// Whether the report goes to a file (so standard output stays free for nothing).
+    /// Whether the report goes to a file (`--output`), where automatic colour never applies.
     pub fn is_file(&self) -> bool {
         self.file.is_some()
     }

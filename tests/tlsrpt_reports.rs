@@ -10,6 +10,8 @@
 // Test code: a failed setup step should panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/mime.rs"]
+mod mime;
 mod tlsrpt_report_harness;
 
 use std::collections::BTreeMap;
@@ -985,28 +987,6 @@ fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
     writer.finish().unwrap().into_inner()
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for (index, chunk) in bytes.chunks(3).enumerate() {
-        if index > 0 && index % 19 == 0 {
-            out.push_str("\r\n");
-        }
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 fn email(subject: &str, content_type: &str, attachment: &[u8]) -> Vec<u8> {
     format!(
         "From: noreply-smtp-tls-reporting@sender.example\r\nTo: tlsrpt@mixed.example\r\n\
@@ -1015,7 +995,7 @@ fn email(subject: &str, content_type: &str, attachment: &[u8]) -> Vec<u8> {
          --XYZ\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Report</p>\r\n\
          --XYZ\r\nContent-Type: {content_type}\r\nContent-Transfer-Encoding: base64\r\n\
          Content-Disposition: attachment; filename=\"report\"\r\n\r\n{}\r\n--XYZ--\r\n",
-        base64(attachment)
+        mime::base64_lines(attachment)
     )
     .into_bytes()
 }

@@ -11,6 +11,7 @@ pub mod dns;
 pub mod fixtures;
 pub mod https;
 pub mod lab;
+pub mod mime;
 pub mod peak;
 pub mod report_json;
 pub mod sarif;

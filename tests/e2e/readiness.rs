@@ -362,29 +362,7 @@ fn email(domain: &str, gzipped: &[u8]) -> Vec<u8> {
          --B\r\nContent-Type: text/plain\r\n\r\nThis is a TLS report.\r\n\
          --B\r\nContent-Type: application/tlsrpt+gzip\r\nContent-Transfer-Encoding: base64\r\n\
          Content-Disposition: attachment; filename=\"report.json.gz\"\r\n\r\n{}\r\n--B--\r\n",
-        base64(gzipped)
+        crate::common::mime::base64_lines(gzipped)
     )
     .into_bytes()
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for (index, chunk) in bytes.chunks(3).enumerate() {
-        if index > 0 && index % 19 == 0 {
-            out.push_str("\r\n");
-        }
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
